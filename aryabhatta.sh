@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Builds, starts and tests Aryabhatta with a JDK 21+ found on this machine,
+# so nobody has to export JAVA_HOME first.
+#
+#   ./aryabhatta.sh start [serve|migrate|version]   build the jar if needed and run it
+#   ./aryabhatta.sh test                             run the whole test suite
+#   ./aryabhatta.sh build                            build target/aryabhatta.jar
+set -euo pipefail
+cd "$(dirname "$0")"
+
+java_major() { # prints the major version of the JDK at $1, or nothing
+  local home=$1 line
+  [ -x "$home/bin/java" ] && [ -x "$home/bin/javac" ] || return 0
+  if [ -f "$home/release" ]; then
+    line=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$home/release")
+  else
+    line=$("$home/bin/java" -version 2>&1 | sed -n '1s/.*version "\([0-9]*\).*/\1/p')
+  fi
+  echo "$line"
+}
+
+find_jdk() {
+  local candidates=() best="" best_major=0 home major
+  [ -n "${JAVA_HOME:-}" ] && candidates+=("$JAVA_HOME")
+  if command -v javac >/dev/null 2>&1; then
+    candidates+=("$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")")
+  fi
+  for home in /usr/lib/jvm/* /opt/java/* /opt/jdk* "$HOME"/.sdkman/candidates/java/* "$HOME"/.jdks/*; do
+    [ -d "$home" ] && candidates+=("$home")
+  done
+  for home in "${candidates[@]}"; do
+    major=$(java_major "$home")
+    if [ -n "$major" ] && [ "$major" -ge 21 ] && [ "$major" -gt "$best_major" ]; then
+      best=$home best_major=$major
+    fi
+  done
+  if [ -z "$best" ]; then
+    echo "aryabhatta: no JDK 21 or newer found (looked at JAVA_HOME, PATH and /usr/lib/jvm); install one, e.g. apt-get install openjdk-21-jdk-headless" >&2
+    exit 1
+  fi
+  echo "$best"
+}
+
+export JAVA_HOME=$(find_jdk)
+export PATH="$JAVA_HOME/bin:$PATH"
+command -v mvn >/dev/null 2>&1 || { echo "aryabhatta: Maven (mvn) is not installed; apt-get install maven" >&2; exit 1; }
+
+jar_is_stale() {
+  [ ! -f target/aryabhatta.jar ] && return 0
+  [ -n "$(find pom.xml src/main migrations -newer target/aryabhatta.jar -print -quit)" ]
+}
+
+command=${1:-start}
+shift || true
+case "$command" in
+  start)
+    if jar_is_stale; then mvn -q -B package -DskipTests; fi
+    exec java -jar target/aryabhatta.jar "$@"
+    ;;
+  build)
+    exec mvn -q -B package -DskipTests "$@"
+    ;;
+  test)
+    exec mvn -B verify "$@"
+    ;;
+  *)
+    echo "usage: ./aryabhatta.sh start [serve|migrate|version] | test | build" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,124 @@
+package io.aryabhatta;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.aryabhatta.audit.AuditLog;
+import io.aryabhatta.audit.AuditRoutes;
+import io.aryabhatta.config.Config;
+import io.aryabhatta.config.ConfigException;
+import io.aryabhatta.config.ConfigLoader;
+import io.aryabhatta.db.Database;
+import io.aryabhatta.db.DatabaseUnavailableException;
+import io.aryabhatta.db.Migrations;
+import io.aryabhatta.http.Auth;
+import io.aryabhatta.http.HealthRoutes;
+import io.aryabhatta.http.Idempotency;
+import io.aryabhatta.http.JsonBody;
+import io.aryabhatta.http.Problems;
+import io.aryabhatta.http.RateLimiter;
+import io.aryabhatta.http.WebServer;
+import io.aryabhatta.ids.Ids;
+import io.aryabhatta.json.Json;
+import io.aryabhatta.workspaces.WorkspaceRoutes;
+import io.aryabhatta.workspaces.WorkspaceService;
+import io.javalin.Javalin;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import org.jdbi.v3.core.Jdbi;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The composition root: reading {@link #start} top to bottom shows the whole system. */
+public final class Main {
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    String command = args.length == 0 ? "serve" : args[0];
+    try {
+      switch (command) {
+        case "version" -> System.out.println("aryabhatta " + version());
+        case "migrate" -> migrate(ConfigLoader.fromEnvironment(Path.of("")));
+        case "serve" -> serve(ConfigLoader.fromEnvironment(Path.of("")));
+        default -> {
+          System.err.println("usage: aryabhatta [serve|migrate|version]");
+          System.exit(2);
+        }
+      }
+    } catch (ConfigException | DatabaseUnavailableException e) {
+      System.err.println("aryabhatta: cannot start: " + e.getMessage());
+      System.exit(1);
+    }
+  }
+
+  private static void serve(Config config) {
+    RunningServer server = start(config);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      log.info("Shutting down");
+      server.close();
+    }, "shutdown"));
+  }
+
+  private static void migrate(Config config) {
+    try (Database database = Database.open(config)) {
+      int applied = new Migrations(database.dataSource()).apply();
+      log.info("Applied {} migration(s); the database is up to date", applied);
+    }
+  }
+
+  /** Builds and starts everything from {@code config}; tests start the same graph. */
+  public static RunningServer start(Config config) {
+    log.info("Starting Aryabhatta {} with {}", version(), config);
+    Clock clock = Clock.systemUTC();
+    Ids ids = new Ids(clock);
+    ObjectMapper mapper = Json.mapper();
+
+    Database database = Database.open(config);
+    try {
+      Migrations migrations = new Migrations(database.dataSource());
+      int applied = migrations.apply();
+      log.info("Migrations: {} applied, schema up to date", applied);
+      Jdbi jdbi = database.jdbi();
+
+      AuditLog audit = new AuditLog(jdbi, mapper);
+      WorkspaceService workspaces = new WorkspaceService(jdbi, audit, ids);
+      workspaces.ensureAdminKey(config.adminKey()).ifPresent(Main::announceGeneratedAdminKey);
+
+      JsonBody body = new JsonBody(mapper, config.maxBodyBytes());
+      Idempotency idempotency = new Idempotency(jdbi, body);
+      Auth auth = new Auth(workspaces, new RateLimiter(config.rateLimitPerMinute(), clock));
+
+      Javalin app = WebServer.create(mapper, config.maxBodyBytes(), auth, new Problems(mapper), List.of(
+          new HealthRoutes(database, migrations)::register,
+          new WorkspaceRoutes(workspaces, body, idempotency)::register,
+          new AuditRoutes(audit)::register));
+      app.start(config.host(), config.port());
+      log.info("Listening on http://{}:{}", config.host(), app.port());
+      return new RunningServer(app, database);
+    } catch (RuntimeException e) {
+      database.close();
+      throw e;
+    }
+  }
+
+  /** Printed to the console, never to the log: this is the only time the key is shown. */
+  private static void announceGeneratedAdminKey(String key) {
+    System.out.println("""
+
+        ====================================================================
+        Generated admin API key (shown only this once; store it now):
+
+            %s
+
+        Set ARYABHATTA_ADMIN_KEY to use a key of your own instead.
+        ====================================================================
+        """.formatted(key));
+    System.out.flush();
+  }
+
+  static String version() {
+    String v = Main.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
+  }
+}

@@ -1,0 +1,63 @@
+package io.aryabhatta.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Everything the server reads from its environment, checked once at startup.
+ *
+ * @param host listen address ({@code HOST})
+ * @param port listen port, 0 for any free port ({@code PORT})
+ * @param database external PostgreSQL; empty means the embedded one ({@code DB_CONNECTION_STRING})
+ * @param dataDir embedded database and generated keys ({@code ARYABHATTA_DATA_DIR})
+ * @param adminKey admin API key; empty means generated on first start ({@code ARYABHATTA_ADMIN_KEY})
+ * @param secretKey key encrypting stored secrets; empty means generated into the data folder
+ *     ({@code ARYABHATTA_SECRET_KEY})
+ * @param hfApiUrl chat-completions URL of the built-in provider {@code hf} ({@code HF_API_URL})
+ * @param hfToken API key of {@code hf} ({@code HUGGING_FACE_AUTH_TOKEN})
+ * @param lease how long a node's claim on a run lasts without a heartbeat ({@code ARYABHATTA_LEASE_SECONDS})
+ * @param httpToolAllowlist hosts and CIDRs HTTP tools may reach although private
+ *     ({@code ARYABHATTA_HTTP_TOOL_ALLOWLIST})
+ * @param maxBodyBytes largest accepted request body ({@code ARYABHATTA_MAX_BODY_BYTES})
+ * @param rateLimitPerMinute requests per minute allowed to one API key, 0 for no limit
+ *     ({@code ARYABHATTA_RATE_LIMIT_PER_MINUTE})
+ * @param dbPoolSize connections in the pool ({@code ARYABHATTA_DB_POOL_SIZE})
+ */
+public record Config(
+    String host,
+    int port,
+    Optional<DatabaseUrl> database,
+    Path dataDir,
+    Optional<String> adminKey,
+    Optional<String> secretKey,
+    String hfApiUrl,
+    Optional<String> hfToken,
+    Duration lease,
+    List<String> httpToolAllowlist,
+    long maxBodyBytes,
+    int rateLimitPerMinute,
+    int dbPoolSize) {
+
+  public Path embeddedDatabaseDir() {
+    return dataDir.resolve("postgres");
+  }
+
+  /** Secrets are masked so that a config can be logged. */
+  @Override
+  public String toString() {
+    return "Config[host=" + host + ", port=" + port
+        + ", database=" + database.map(DatabaseUrl::describe).orElse("embedded")
+        + ", dataDir=" + dataDir
+        + ", adminKey=" + adminKey.map(k -> "***").orElse("generated")
+        + ", secretKey=" + secretKey.map(k -> "***").orElse("generated")
+        + ", hfApiUrl=" + hfApiUrl
+        + ", hfToken=" + hfToken.map(k -> "***").orElse("unset")
+        + ", lease=" + lease
+        + ", httpToolAllowlist=" + httpToolAllowlist
+        + ", maxBodyBytes=" + maxBodyBytes
+        + ", rateLimitPerMinute=" + rateLimitPerMinute
+        + ", dbPoolSize=" + dbPoolSize + "]";
+  }
+}

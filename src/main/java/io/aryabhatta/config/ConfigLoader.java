@@ -1,0 +1,111 @@
+package io.aryabhatta.config;
+
+import io.github.cdimascio.dotenv.Dotenv;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** Reads {@link Config} from the environment, then from {@code .env} in the working directory. */
+public final class ConfigLoader {
+  public static final String DEFAULT_HF_API_URL = "https://router.huggingface.co/v1/chat/completions";
+
+  private final Map<String, String> values;
+
+  private ConfigLoader(Map<String, String> values) {
+    this.values = values;
+  }
+
+  /** The process environment wins over {@code .env}. */
+  public static Config fromEnvironment(Path workingDir) {
+    Map<String, String> merged = new HashMap<>(readDotenv(workingDir));
+    merged.putAll(System.getenv());
+    return fromMap(merged);
+  }
+
+  public static Config fromMap(Map<String, String> values) {
+    return new ConfigLoader(values).load();
+  }
+
+  private static Map<String, String> readDotenv(Path dir) {
+    if (!Files.isRegularFile(dir.resolve(".env"))) {
+      return Map.of();
+    }
+    Map<String, String> entries = new HashMap<>();
+    try {
+      Dotenv.configure().directory(dir.toString()).ignoreIfMissing().load().entries(Dotenv.Filter.DECLARED_IN_ENV_FILE)
+          .forEach(e -> entries.put(e.getKey(), e.getValue()));
+    } catch (RuntimeException e) {
+      throw new ConfigException(".env", "cannot be parsed (" + e.getMessage() + ")");
+    }
+    return entries;
+  }
+
+  private Config load() {
+    return new Config(
+        text("HOST").orElse("127.0.0.1"),
+        integer("PORT", 8000, 0, 65535),
+        text("DB_CONNECTION_STRING").map(v -> DatabaseUrl.parse("DB_CONNECTION_STRING", v)),
+        Path.of(text("ARYABHATTA_DATA_DIR").orElse("./data")).toAbsolutePath().normalize(),
+        text("ARYABHATTA_ADMIN_KEY").map(this::adminKey),
+        text("ARYABHATTA_SECRET_KEY"),
+        httpUrl("HF_API_URL", DEFAULT_HF_API_URL),
+        text("HUGGING_FACE_AUTH_TOKEN"),
+        Duration.ofSeconds(integer("ARYABHATTA_LEASE_SECONDS", 30, 2, 86_400)),
+        list("ARYABHATTA_HTTP_TOOL_ALLOWLIST"),
+        integer("ARYABHATTA_MAX_BODY_BYTES", 1024 * 1024, 1024, 256 * 1024 * 1024),
+        integer("ARYABHATTA_RATE_LIMIT_PER_MINUTE", 600, 0, 1_000_000),
+        integer("ARYABHATTA_DB_POOL_SIZE", 16, 2, 500));
+  }
+
+  private Optional<String> text(String name) {
+    String v = values.get(name);
+    return v == null || v.isBlank() ? Optional.empty() : Optional.of(v.strip());
+  }
+
+  private int integer(String name, int fallback, int min, int max) {
+    Optional<String> v = text(name);
+    if (v.isEmpty()) {
+      return fallback;
+    }
+    try {
+      int n = Integer.parseInt(v.get());
+      if (n < min || n > max) {
+        throw new ConfigException(name, "must be between " + min + " and " + max + ", got " + n);
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw new ConfigException(name, "must be a whole number, got '" + v.get() + "'");
+    }
+  }
+
+  private String httpUrl(String name, String fallback) {
+    String v = text(name).orElse(fallback);
+    try {
+      URI uri = URI.create(v);
+      if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
+        throw new ConfigException(name, "must be an http(s) URL, got '" + v + "'");
+      }
+      return v;
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(name, "must be an http(s) URL, got '" + v + "'");
+    }
+  }
+
+  private String adminKey(String key) {
+    if (key.length() < 16) {
+      throw new ConfigException("ARYABHATTA_ADMIN_KEY", "must be at least 16 characters long");
+    }
+    return key;
+  }
+
+  private List<String> list(String name) {
+    return text(name).map(v -> Arrays.stream(v.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList())
+        .orElse(List.of());
+  }
+}

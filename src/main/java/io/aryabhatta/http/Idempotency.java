@@ -1,0 +1,114 @@
+package io.aryabhatta.http;
+
+import io.aryabhatta.workspaces.Caller;
+import io.javalin.http.Context;
+import io.javalin.http.Handler;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Optional;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * {@code Idempotency-Key} on creating POSTs (SPEC §3): the same key with the same body returns the
+ * first response and creates nothing new; with a different body it is a 422. The key is reserved
+ * before the handler runs, so two concurrent requests with one key cannot both create.
+ */
+public final class Idempotency {
+  public static final String HEADER = "Idempotency-Key";
+
+  private final Jdbi jdbi;
+  private final JsonBody body;
+
+  public Idempotency(Jdbi jdbi, JsonBody body) {
+    this.jdbi = jdbi;
+    this.body = body;
+  }
+
+  private record Stored(String requestHash, Integer status, String responseBody) {}
+
+  public Handler wrap(Handler handler) {
+    return ctx -> {
+      String key = ctx.header(HEADER);
+      if (key == null || key.isBlank()) {
+        handler.handle(ctx);
+        return;
+      }
+      if (key.length() > 255) {
+        throw new ApiException.ValidationFailed(HEADER, "must be at most 255 characters");
+      }
+      Caller caller = Auth.caller(ctx);
+      String scope = ctx.method().name() + " " + ctx.path();
+      String hash = sha256(body.bytes(ctx));
+      if (!reserve(caller.workspaceId(), scope, key, hash)) {
+        replay(ctx, find(caller.workspaceId(), scope, key).orElseThrow(), hash);
+        return;
+      }
+      boolean stored = false;
+      try {
+        handler.handle(ctx);
+        if (ctx.status().getCode() < 300) {
+          store(caller.workspaceId(), scope, key, ctx.status().getCode(), ctx.result());
+          stored = true;
+        }
+      } finally {
+        if (!stored) {
+          release(caller.workspaceId(), scope, key);
+        }
+      }
+    };
+  }
+
+  private void replay(Context ctx, Stored stored, String hash) {
+    if (!stored.requestHash().equals(hash)) {
+      throw new ApiException.Unprocessable("idempotency-key-reused",
+          "this Idempotency-Key was already used with a different request body");
+    }
+    if (stored.status() == null) {
+      throw new ApiException.Conflict("a request with this Idempotency-Key is still in progress");
+    }
+    ctx.header("Idempotent-Replayed", "true");
+    ctx.status(stored.status()).contentType("application/json").result(stored.responseBody());
+  }
+
+  private boolean reserve(String workspace, String scope, String key, String hash) {
+    return jdbi.withHandle(h -> h.createUpdate("""
+            INSERT INTO idempotency_keys (workspace_id, scope, key, request_hash)
+            VALUES (:w, :s, :k, :h) ON CONFLICT DO NOTHING""")
+        .bind("w", workspace).bind("s", scope).bind("k", key).bind("h", hash)
+        .execute()) == 1;
+  }
+
+  private Optional<Stored> find(String workspace, String scope, String key) {
+    return jdbi.withHandle(h -> h.createQuery("""
+            SELECT request_hash, status, response_body FROM idempotency_keys
+            WHERE workspace_id = :w AND scope = :s AND key = :k""")
+        .bind("w", workspace).bind("s", scope).bind("k", key)
+        .map((rs, c) -> new Stored(rs.getString(1), (Integer) rs.getObject(2), rs.getString(3)))
+        .findOne());
+  }
+
+  private void store(String workspace, String scope, String key, int status, String response) {
+    jdbi.useHandle(h -> h.createUpdate("""
+            UPDATE idempotency_keys SET status = :st, response_body = :b
+            WHERE workspace_id = :w AND scope = :s AND key = :k""")
+        .bind("st", status).bind("b", response)
+        .bind("w", workspace).bind("s", scope).bind("k", key)
+        .execute());
+  }
+
+  private void release(String workspace, String scope, String key) {
+    jdbi.useHandle(h -> h.createUpdate("""
+            DELETE FROM idempotency_keys WHERE workspace_id = :w AND scope = :s AND key = :k AND status IS NULL""")
+        .bind("w", workspace).bind("s", scope).bind("k", key)
+        .execute());
+  }
+
+  private static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,93 @@
+package io.aryabhatta.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.aryabhatta.json.Json;
+import io.javalin.config.RoutesConfig;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Maps every failure, in one place, to {@code application/problem+json}. */
+public final class Problems {
+  private static final Logger log = LoggerFactory.getLogger(Problems.class);
+  static final String WRITTEN = "problem-written";
+
+  private final ObjectMapper mapper;
+
+  public Problems(ObjectMapper mapper) {
+    this.mapper = mapper;
+  }
+
+  public void register(RoutesConfig routes) {
+    routes.exception(ApiException.class, (e, ctx) -> write(ctx, e));
+    routes.exception(HttpResponseException.class, (e, ctx) -> write(ctx, fromJavalin(e)));
+    routes.exception(Exception.class, (e, ctx) -> {
+      log.error("Unhandled error in {} {} (request {})", ctx.method(), ctx.path(), RequestIds.of(ctx), e);
+      writeInternalError(ctx);
+    });
+    routes.error(404, ctx -> {
+      if (ctx.attribute(WRITTEN) == null) {
+        write(ctx, new ApiException.NotFound("no route " + ctx.method() + " " + ctx.path()));
+      }
+    });
+    routes.error(405, ctx -> {
+      if (ctx.attribute(WRITTEN) == null) {
+        write(ctx, new ApiException.MethodNotAllowed(ctx.method() + " is not allowed on " + ctx.path()));
+      }
+    });
+  }
+
+  private static ApiException fromJavalin(HttpResponseException e) {
+    return switch (e.getStatus()) {
+      case 404 -> new ApiException.NotFound("no route for this path");
+      case 405 -> new ApiException.MethodNotAllowed("this method is not allowed on this path");
+      case 413 -> new ApiException.PayloadTooLarge(-1);
+      case 415 -> new ApiException.UnsupportedMediaType(e.getMessage());
+      default -> new ApiException.BadRequest(e.getMessage());
+    };
+  }
+
+  public void write(Context ctx, ApiException e) {
+    if (e.status() >= 500) {
+      log.error("{} {} -> {} {} (request {})", ctx.method(), ctx.path(), e.status(), e.detail(), RequestIds.of(ctx));
+    } else {
+      log.warn("{} {} -> {} {}", ctx.method(), ctx.path(), e.status(), e.detail());
+    }
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("type", "https://aryabhatta.dev/problems/" + e.type());
+    body.put("title", e.title());
+    body.put("status", e.status());
+    body.put("detail", e.detail());
+    body.put("instance", ctx.path());
+    body.put("request_id", RequestIds.of(ctx));
+    List<ApiException.FieldError> errors = e.errors();
+    if (!errors.isEmpty()) {
+      body.put("errors", errors);
+    }
+    if (e instanceof ApiException.RateLimited limited) {
+      ctx.header("Retry-After", Long.toString(limited.retryAfterSeconds()));
+    }
+    send(ctx, e.status(), body);
+  }
+
+  private void writeInternalError(Context ctx) {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("type", "https://aryabhatta.dev/problems/internal-error");
+    body.put("title", "Internal server error");
+    body.put("status", 500);
+    body.put("detail", "an unexpected error occurred; quote the request id when reporting it");
+    body.put("request_id", RequestIds.of(ctx));
+    send(ctx, 500, body);
+  }
+
+  private void send(Context ctx, int status, Map<String, Object> body) {
+    ctx.attribute(WRITTEN, true);
+    ctx.status(status);
+    ctx.contentType("application/problem+json");
+    ctx.result(Json.write(mapper, body));
+  }
+}

@@ -1,0 +1,45 @@
+package io.aryabhatta.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.javalin.Javalin;
+import io.javalin.config.RoutesConfig;
+import io.javalin.json.JavalinJackson;
+import java.util.List;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * The Javalin application: request ids, access log, authentication of {@code /api} and
+ * {@code /v1}, problem JSON, and the route groups it is given.
+ */
+public final class WebServer {
+  private static final Logger accessLog = LoggerFactory.getLogger("access");
+
+  private WebServer() {}
+
+  public static Javalin create(ObjectMapper mapper, long maxBodyBytes, Auth auth, Problems problems,
+      List<Consumer<RoutesConfig>> routeGroups) {
+    return Javalin.create(config -> {
+      config.concurrency.useVirtualThreads = true;
+      config.startup.showJavalinBanner = false;
+      config.startup.startupWatcherEnabled = false;
+      config.http.prefer405over404 = true;
+      config.http.maxRequestSize = maxBodyBytes;
+      config.jsonMapper(new JavalinJackson(mapper, true));
+      config.requestLogger.http((ctx, ms) -> accessLog.info("{} {} {} {}ms request_id={}",
+          ctx.method(), ctx.path(), ctx.status().getCode(), Math.round(ms), RequestIds.of(ctx)));
+      RoutesConfig routes = config.routes;
+      routes.before(ctx -> {
+        RequestIds.assign(ctx);
+        MDC.put("request_id", RequestIds.of(ctx));
+      });
+      routes.before("/api/*", auth::authenticate);
+      routes.before("/v1/*", auth::authenticate);
+      routes.after(ctx -> MDC.remove("request_id"));
+      problems.register(routes);
+      routeGroups.forEach(group -> group.accept(routes));
+    });
+  }
+}

@@ -1,0 +1,42 @@
+package io.aryabhatta.testing;
+
+import io.aryabhatta.db.EmbeddedDatabase;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One embedded PostgreSQL per test JVM (fsync off for speed); every test class gets a fresh
+ * database in it.
+ */
+public final class TestPostgres {
+  private static EmbeddedDatabase instance;
+  private static final AtomicInteger counter = new AtomicInteger();
+
+  private TestPostgres() {}
+
+  public static synchronized EmbeddedDatabase instance() {
+    if (instance == null) {
+      try {
+        Path dir = Files.createTempDirectory("aryabhatta-test-pg");
+        instance = EmbeddedDatabase.start(dir.resolve("postgres"), false);
+      } catch (java.io.IOException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+    return instance;
+  }
+
+  /** Creates an empty database and returns its JDBC URL (user postgres, no password). */
+  public static String freshDatabase() {
+    String name = "t" + ProcessHandle.current().pid() + "_" + counter.incrementAndGet();
+    try (var conn = instance().adminDataSource().getConnection();
+        var st = conn.createStatement()) {
+      st.execute("CREATE DATABASE " + name);
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+    return instance().jdbcUrl(name);
+  }
+}
