@@ -1,0 +1,19 @@
+package io.aryabhatta.tools;
+
+/**
+ * The result of one tool execution, as recorded in the journal and sent to the model.
+ *
+ * @param ok false for a tool error (non-2xx, timeout, blocked address, bad arguments…)
+ * @param result the text given to the model: the result, or the error message
+ * @param statusCode the HTTP status for HTTP tools, else null
+ * @param durationMs time spent executing
+ */
+public record ToolOutcome(boolean ok, String result, Integer statusCode, long durationMs) {
+  public static ToolOutcome success(String result, Integer statusCode, long durationMs) {
+    return new ToolOutcome(true, result, statusCode, durationMs);
+  }
+
+  public static ToolOutcome error(String message, Integer statusCode, long durationMs) {
+    return new ToolOutcome(false, message, statusCode, durationMs);
+  }
+}
