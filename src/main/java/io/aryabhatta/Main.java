@@ -1,6 +1,7 @@
 package io.aryabhatta;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.aryabhatta.agents.AgentService;
 import io.aryabhatta.audit.AuditLog;
 import io.aryabhatta.audit.AuditRoutes;
 import io.aryabhatta.config.Config;
@@ -18,11 +19,25 @@ import io.aryabhatta.http.RateLimiter;
 import io.aryabhatta.http.WebServer;
 import io.aryabhatta.ids.Ids;
 import io.aryabhatta.json.Json;
+import io.aryabhatta.model.ModelClient;
+import io.aryabhatta.providers.ProviderService;
+import io.aryabhatta.runtime.AgentLoop;
+import io.aryabhatta.runtime.EventNotifier;
+import io.aryabhatta.runtime.EventStream;
+import io.aryabhatta.runtime.Journal;
+import io.aryabhatta.runtime.RunRoutes;
+import io.aryabhatta.runtime.RunScheduler;
+import io.aryabhatta.runtime.RunService;
+import io.aryabhatta.runtime.RunStore;
+import io.aryabhatta.tools.ArgumentValidator;
+import io.aryabhatta.tools.ToolExecutor;
+import io.aryabhatta.tools.ToolService;
 import io.aryabhatta.workspaces.WorkspaceRoutes;
 import io.aryabhatta.workspaces.WorkspaceService;
 import io.javalin.Javalin;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
@@ -85,17 +100,36 @@ public final class Main {
       WorkspaceService workspaces = new WorkspaceService(jdbi, audit, ids);
       workspaces.ensureAdminKey(config.adminKey()).ifPresent(Main::announceGeneratedAdminKey);
 
+      // Definitions: agents, tools, secrets, providers.
+      AgentService agents = new AgentService();
+      ToolService tools = new ToolService();
+      ProviderService providers = new ProviderService();
+
+      // Execution: the model client, tools, and the agent loop with its journal and scheduler.
+      ModelClient models = new ModelClient();
+      ToolExecutor toolExecutor = new ToolExecutor();
+      RunStore runStore = new RunStore(jdbi, mapper);
+      EventNotifier notifier = new EventNotifier();
+      Journal journal = new Journal(mapper, runStore, notifier);
+      AgentLoop loop = new AgentLoop(jdbi, runStore, journal, agents, tools, providers, models, toolExecutor,
+          new ArgumentValidator(), mapper);
+      RunScheduler scheduler = new RunScheduler(jdbi, loop, "node-" + ids.next(), config.lease(),
+          config.maxConcurrentRuns(), Duration.ofMillis(500));
+      RunService runs = new RunService(jdbi, runStore, journal, agents, scheduler, audit, ids, mapper);
+
+      // HTTP.
       JsonBody body = new JsonBody(mapper, config.maxBodyBytes());
       Idempotency idempotency = new Idempotency(jdbi, body);
       Auth auth = new Auth(workspaces, new RateLimiter(config.rateLimitPerMinute(), clock));
-
       Javalin app = WebServer.create(mapper, config.maxBodyBytes(), auth, new Problems(mapper), List.of(
           new HealthRoutes(database, migrations)::register,
           new WorkspaceRoutes(workspaces, body, idempotency)::register,
-          new AuditRoutes(audit)::register));
+          new AuditRoutes(audit)::register,
+          new RunRoutes(runs, runStore, new EventStream(runStore, notifier, mapper), notifier, body, idempotency,
+              mapper)::register));
       app.start(config.host(), config.port());
-      log.info("Listening on http://{}:{}", config.host(), app.port());
-      return new RunningServer(app, database);
+      log.info("Listening on http://{}:{} as {}", config.host(), app.port(), scheduler.node());
+      return new RunningServer(app, scheduler, database);
     } catch (RuntimeException e) {
       database.close();
       throw e;

@@ -1,15 +1,19 @@
 package io.aryabhatta;
 
 import io.aryabhatta.db.Database;
+import io.aryabhatta.runtime.RunScheduler;
 import io.javalin.Javalin;
+import java.time.Duration;
 
 /** A started server: its HTTP port and what must be stopped, in order, when it shuts down. */
 public final class RunningServer implements AutoCloseable {
   private final Javalin app;
+  private final RunScheduler scheduler;
   private final Database database;
 
-  RunningServer(Javalin app, Database database) {
+  RunningServer(Javalin app, RunScheduler scheduler, Database database) {
     this.app = app;
+    this.scheduler = scheduler;
     this.database = database;
   }
 
@@ -21,8 +25,14 @@ public final class RunningServer implements AutoCloseable {
     return database;
   }
 
+  public RunScheduler scheduler() {
+    return scheduler;
+  }
+
+  /** Graceful: stop taking runs and let in-flight steps commit, then stop HTTP and the database. */
   @Override
   public void close() {
+    scheduler.shutdown(Duration.ofSeconds(10));
     app.stop();
     database.close();
   }

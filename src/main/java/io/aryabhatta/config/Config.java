@@ -24,6 +24,8 @@ import java.util.Optional;
  * @param rateLimitPerMinute requests per minute allowed to one API key, 0 for no limit
  *     ({@code ARYABHATTA_RATE_LIMIT_PER_MINUTE})
  * @param dbPoolSize connections in the pool ({@code ARYABHATTA_DB_POOL_SIZE})
+ * @param maxConcurrentRuns runs this process executes at once; more wait in the queue
+ *     ({@code ARYABHATTA_MAX_CONCURRENT_RUNS})
  */
 public record Config(
     String host,
@@ -38,7 +40,8 @@ public record Config(
     List<String> httpToolAllowlist,
     long maxBodyBytes,
     int rateLimitPerMinute,
-    int dbPoolSize) {
+    int dbPoolSize,
+    int maxConcurrentRuns) {
 
   public Path embeddedDatabaseDir() {
     return dataDir.resolve("postgres");
@@ -58,6 +61,7 @@ public record Config(
         + ", httpToolAllowlist=" + httpToolAllowlist
         + ", maxBodyBytes=" + maxBodyBytes
         + ", rateLimitPerMinute=" + rateLimitPerMinute
-        + ", dbPoolSize=" + dbPoolSize + "]";
+        + ", dbPoolSize=" + dbPoolSize
+        + ", maxConcurrentRuns=" + maxConcurrentRuns + "]";
   }
 }

@@ -60,7 +60,8 @@ public final class ConfigLoader {
         list("ARYABHATTA_HTTP_TOOL_ALLOWLIST"),
         integer("ARYABHATTA_MAX_BODY_BYTES", 1024 * 1024, 1024, 256 * 1024 * 1024),
         integer("ARYABHATTA_RATE_LIMIT_PER_MINUTE", 600, 0, 1_000_000),
-        integer("ARYABHATTA_DB_POOL_SIZE", 16, 2, 500));
+        integer("ARYABHATTA_DB_POOL_SIZE", 16, 2, 500),
+        integer("ARYABHATTA_MAX_CONCURRENT_RUNS", 256, 1, 100_000));
   }
 
   private Optional<String> text(String name) {

@@ -1,0 +1,301 @@
+package io.aryabhatta.runtime;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.aryabhatta.agents.AgentService;
+import io.aryabhatta.agents.AgentVersion;
+import io.aryabhatta.agents.ModelSettings;
+import io.aryabhatta.http.ApiException;
+import io.aryabhatta.model.ChatMessage;
+import io.aryabhatta.model.ChatRequest;
+import io.aryabhatta.model.ChatResult;
+import io.aryabhatta.model.ModelCallException;
+import io.aryabhatta.model.ModelClient;
+import io.aryabhatta.model.ModelEndpoint;
+import io.aryabhatta.model.ToolSpec;
+import io.aryabhatta.providers.ProviderService;
+import io.aryabhatta.runtime.RunStore.RunState;
+import io.aryabhatta.tools.ArgumentValidator;
+import io.aryabhatta.tools.ToolContext;
+import io.aryabhatta.tools.ToolDefinition;
+import io.aryabhatta.tools.ToolExecutor;
+import io.aryabhatta.tools.ToolOutcome;
+import io.aryabhatta.tools.ToolService;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jdbi.v3.core.Jdbi;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The agent loop. The model decides, the backend executes: each turn either answers pending tool
+ * calls or asks the model what to do next, and every decision and result is committed to the
+ * journal before the next one is made. All state is read back from the journal, so a run resumed
+ * by another process after a crash continues exactly where the journal says it stopped.
+ */
+public final class AgentLoop {
+  private static final Logger log = LoggerFactory.getLogger(AgentLoop.class);
+
+  private final Jdbi jdbi;
+  private final RunStore store;
+  private final Journal journal;
+  private final AgentService agents;
+  private final ToolService tools;
+  private final ProviderService providers;
+  private final ModelClient models;
+  private final ToolExecutor executor;
+  private final ArgumentValidator validator;
+  private final ObjectMapper mapper;
+
+  public AgentLoop(Jdbi jdbi, RunStore store, Journal journal, AgentService agents, ToolService tools,
+      ProviderService providers, ModelClient models, ToolExecutor executor, ArgumentValidator validator,
+      ObjectMapper mapper) {
+    this.jdbi = jdbi;
+    this.store = store;
+    this.journal = journal;
+    this.agents = agents;
+    this.tools = tools;
+    this.providers = providers;
+    this.models = models;
+    this.executor = executor;
+    this.validator = validator;
+    this.mapper = mapper;
+  }
+
+  /** What a run works with: its row, the pinned agent version and that version's tools by name. */
+  private record Context(RunState run, AgentVersion agent, Map<String, ToolDefinition> tools) {}
+
+  /** Drives the run held by {@code lease} until it ends, needs a person, or the lease is lost. */
+  void drive(Lease lease, Execution execution) {
+    jdbi.useTransaction(h -> journal.markRunning(h, lease));
+    Context context = load(lease);
+    if (context == null) {
+      return;
+    }
+    while (true) {
+      RunState run = jdbi.withHandle(h -> store.state(h, lease.runId()));
+      if (!run.status().equals("running")) {
+        return;
+      }
+      if (run.cancelRequested()) {
+        jdbi.useTransaction(h -> journal.cancelRun(h, lease));
+        return;
+      }
+      List<Step> steps = store.steps(lease.runId());
+      List<Step> open = steps.stream().filter(s -> s.isToolCall() && !s.finished()).toList();
+      if (!open.isEmpty()) {
+        if (!answerToolCalls(lease, context, open)) {
+          return;
+        }
+        continue;
+      }
+      long modelCalls = steps.stream().filter(s -> !s.isToolCall()).count();
+      if (modelCalls >= context.agent().maxSteps()) {
+        jdbi.useTransaction(h -> journal.failRun(h, lease, "max_steps_reached",
+            "the agent used all " + context.agent().maxSteps() + " steps (max_steps) without a final answer"));
+        return;
+      }
+      askModel(lease, context, execution);
+    }
+  }
+
+  private Context load(Lease lease) {
+    RunState run = jdbi.withHandle(h -> store.state(h, lease.runId()));
+    try {
+      AgentVersion agent = agents.version(run.workspaceId(), run.agentId(), run.agentVersion());
+      Map<String, ToolDefinition> byName = new LinkedHashMap<>();
+      tools.resolve(run.workspaceId(), agent.tools()).forEach(t -> byName.put(t.name(), t));
+      return new Context(run, agent, byName);
+    } catch (ApiException e) {
+      jdbi.useTransaction(h -> journal.failRun(h, lease, "configuration_error",
+          "the agent's definition cannot be used: " + e.detail()));
+      return null;
+    }
+  }
+
+  // ---- asking the model ----
+
+  private void askModel(Lease lease, Context context, Execution execution) {
+    ModelSettings settings = context.agent().model();
+    ModelEndpoint endpoint;
+    try {
+      endpoint = providers.endpoint(context.run().workspaceId(), settings.provider());
+    } catch (ApiException e) {
+      jdbi.useTransaction(h -> journal.failRun(h, lease, "provider_not_configured", e.detail()));
+      return;
+    }
+    List<ChatMessage> history = jdbi.withHandle(h -> store.history(h, context.run().conversationId()));
+    List<ChatMessage> messages = ContextWindow.fit(
+        ChatMessage.system(context.run().systemPrompt()), history, context.agent().contextWindow());
+    List<ToolSpec> specs = context.tools().values().stream()
+        .map(t -> new ToolSpec(t.name(), t.description(), t.parameters())).toList();
+    ChatRequest request = new ChatRequest(settings.name(), messages, specs, specs.isEmpty() ? null : "auto",
+        settings.temperature(), settings.topP(), settings.maxTokens(), settings.seed(), context.run().stream());
+
+    int index = jdbi.inTransaction(h -> journal.startModelCall(h, lease, mapper.valueToTree(request)));
+    DeltaSink deltas = new DeltaSink(jdbi, journal, lease);
+    long started = System.nanoTime();
+    ChatResult result;
+    try {
+      execution.modelCall(true);
+      result = models.complete(endpoint, request, deltas::accept);
+    } catch (ModelCallException e) {
+      execution.modelCall(false);
+      Thread.interrupted();
+      deltas.flush();
+      long ms = millisSince(started);
+      if (e instanceof ModelCallException.Cancelled) {
+        jdbi.useTransaction(h -> journal.cancelModelCall(h, lease, index, e.attempts(), ms));
+        return;
+      }
+      log.warn("Run {}: model call failed: {}", lease.runId(), e.getMessage());
+      jdbi.useTransaction(h -> journal.failModelCall(h, lease, index, "model_" + e.kind(), e.getMessage(),
+          e.attempts(), ms));
+      return;
+    } finally {
+      execution.modelCall(false);
+    }
+    Thread.interrupted();
+    deltas.flush();
+    long ms = millisSince(started);
+    ChatResult answer = result;
+    jdbi.useTransaction(h -> journal.completeModelCall(h, lease, context.run().conversationId(), index, answer,
+        answer.toolCalls(), ms));
+  }
+
+  // ---- answering the model's tool calls ----
+
+  /**
+   * Executes, in order, the tool calls that can run now. Returns false when the run must wait for
+   * a person (approval, client output, or an unknown outcome to settle).
+   */
+  private boolean answerToolCalls(Lease lease, Context context, List<Step> open) {
+    List<Step> awaitingApproval = new ArrayList<>();
+    List<Step> awaitingOutput = new ArrayList<>();
+    List<Step> unknownOutcome = new ArrayList<>();
+    for (Step step : open) {
+      if (cancelRequested(lease)) {
+        return true;
+      }
+      ToolDefinition tool = context.tools().get(step.name());
+      switch (step.status()) {
+        case "pending" -> {
+          String problem = checkCall(tool, step, context);
+          if (problem != null) {
+            reportToolError(lease, context, step, problem);
+          } else if (tool.kind().equals("client")) {
+            awaitingOutput.add(step);
+          } else if (needsApproval(context.agent(), tool)) {
+            awaitingApproval.add(step);
+          } else {
+            execute(lease, context, step, tool);
+          }
+        }
+        case "approved" -> execute(lease, context, step, tool);
+        case "awaiting_approval" -> awaitingApproval.add(step);
+        case "awaiting_output" -> awaitingOutput.add(step);
+        case "started" -> {
+          // The process that started this call died before recording its outcome.
+          if (tool != null && tool.idempotent()) {
+            execute(lease, context, step, tool);
+          } else {
+            unknownOutcome.add(step);
+          }
+        }
+        case "unknown_outcome" -> unknownOutcome.add(step);
+        default -> throw new IllegalStateException("unexpected tool step status " + step.status());
+      }
+    }
+    if (!unknownOutcome.isEmpty()) {
+      return pause(lease, "resolve_unknown_outcome", "unknown_outcome", unknownOutcome);
+    }
+    if (!awaitingApproval.isEmpty()) {
+      return pause(lease, "approve_tool_calls", "awaiting_approval", awaitingApproval);
+    }
+    if (!awaitingOutput.isEmpty()) {
+      return pause(lease, "submit_tool_outputs", "awaiting_output", awaitingOutput);
+    }
+    return true;
+  }
+
+  /** Why a call cannot run (reported to the model, which may correct itself), or null. */
+  private String checkCall(ToolDefinition tool, Step step, Context context) {
+    if (tool == null) {
+      return "unknown tool '" + step.name() + "'; available tools: " + String.join(", ", context.tools().keySet());
+    }
+    JsonNode arguments = parseArguments(step.arguments());
+    if (arguments == null) {
+      return "the arguments are not a JSON object: " + abbreviate(step.arguments());
+    }
+    List<String> errors = validator.validate(tool.parameters(), arguments);
+    return errors.isEmpty() ? null : "invalid arguments for '" + tool.name() + "': " + String.join("; ", errors);
+  }
+
+  private static boolean needsApproval(AgentVersion agent, ToolDefinition tool) {
+    return switch (agent.toolApproval()) {
+      case "always" -> true;
+      case "per_tool" -> tool.requiresApproval();
+      default -> false;
+    };
+  }
+
+  private void execute(Lease lease, Context context, Step step, ToolDefinition tool) {
+    jdbi.useTransaction(h -> journal.startTool(h, lease, step.index()));
+    ToolOutcome outcome;
+    if (tool.kind().equals("client")) {
+      outcome = ToolOutcome.error("client tools are executed by the API caller", null, 0);
+    } else {
+      outcome = executor.execute(tool, parseArguments(step.arguments()),
+          new ToolContext(context.run().workspaceId(), step.idempotencyKey()));
+    }
+    ObjectNode attempt = mapper.createObjectNode();
+    if (outcome.statusCode() == null) {
+      attempt.putNull("status_code");
+    } else {
+      attempt.put("status_code", outcome.statusCode());
+    }
+    attempt.put("error", outcome.ok() ? null : outcome.result());
+    attempt.put("duration_ms", outcome.durationMs());
+    jdbi.useTransaction(h -> journal.finishTool(h, lease, context.run().conversationId(), step, outcome,
+        List.of(attempt)));
+  }
+
+  private void reportToolError(Lease lease, Context context, Step step, String problem) {
+    jdbi.useTransaction(h -> journal.finishTool(h, lease, context.run().conversationId(), step,
+        ToolOutcome.error(problem, null, 0), List.of()));
+  }
+
+  private boolean pause(Lease lease, String actionType, String stepStatus, List<Step> calls) {
+    jdbi.useTransaction(h -> {
+      for (Step call : calls) {
+        journal.setToolStatus(h, lease, call.index(), stepStatus);
+      }
+      journal.requireAction(h, lease, actionType, calls);
+    });
+    return false;
+  }
+
+  private boolean cancelRequested(Lease lease) {
+    return jdbi.withHandle(h -> store.state(h, lease.runId())).cancelRequested();
+  }
+
+  private JsonNode parseArguments(String text) {
+    try {
+      JsonNode node = mapper.readTree(text == null || text.isBlank() ? "{}" : text);
+      return node != null && node.isObject() ? node : null;
+    } catch (Exception e) {
+      return null;
+    }
+  }
+
+  private static String abbreviate(String text) {
+    return text == null ? "null" : text.length() <= 200 ? text : text.substring(0, 200) + "…";
+  }
+
+  private static long millisSince(long nanos) {
+    return (System.nanoTime() - nanos) / 1_000_000;
+  }
+}

@@ -1,0 +1,48 @@
+package io.aryabhatta.runtime;
+
+import java.util.Map;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * Turns a model's token stream into {@code message.delta} events. The first delta is written at
+ * once (time to first token matters most); later ones are coalesced into one event per
+ * {@link #WINDOW_NANOS} to keep the number of commits per answer small.
+ */
+final class DeltaSink {
+  private static final long WINDOW_NANOS = 25_000_000;
+
+  private final Jdbi jdbi;
+  private final Journal journal;
+  private final Lease lease;
+  private final StringBuilder pending = new StringBuilder();
+  private long lastWrite = System.nanoTime() - WINDOW_NANOS;
+
+  DeltaSink(Jdbi jdbi, Journal journal, Lease lease) {
+    this.jdbi = jdbi;
+    this.journal = journal;
+    this.lease = lease;
+  }
+
+  synchronized void accept(String text) {
+    if (text == null || text.isEmpty()) {
+      return;
+    }
+    pending.append(text);
+    if (System.nanoTime() - lastWrite >= WINDOW_NANOS) {
+      flush();
+    }
+  }
+
+  synchronized void flush() {
+    if (pending.isEmpty()) {
+      return;
+    }
+    String text = pending.toString();
+    pending.setLength(0);
+    lastWrite = System.nanoTime();
+    jdbi.useTransaction(h -> {
+      journal.fence(h, lease);
+      journal.appendEvent(h, lease.runId(), "message.delta", Map.of("text", text));
+    });
+  }
+}

@@ -1,0 +1,322 @@
+package io.aryabhatta.runtime;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.aryabhatta.json.Json;
+import io.aryabhatta.model.Attempt;
+import io.aryabhatta.model.ChatResult;
+import io.aryabhatta.model.ToolCall;
+import io.aryabhatta.model.Usage;
+import io.aryabhatta.tools.ToolOutcome;
+import java.util.List;
+import java.util.Map;
+import org.jdbi.v3.core.Handle;
+
+/**
+ * Every write the engine makes about a run. Each public method is one transaction, so a reader
+ * sees exactly what commits together; the engine's writes first check the lease epoch (fencing),
+ * so a process that lost its lease writes nothing.
+ */
+public final class Journal {
+  private final ObjectMapper mapper;
+  private final RunStore store;
+  private final EventNotifier notifier;
+
+  public Journal(ObjectMapper mapper, RunStore store, EventNotifier notifier) {
+    this.mapper = mapper;
+    this.store = store;
+    this.notifier = notifier;
+  }
+
+  /** Locks the run's row if {@code lease} still holds it; otherwise the caller must stop. */
+  void fence(Handle h, Lease lease) {
+    boolean held = h.createQuery("""
+            SELECT true FROM runs WHERE id = :id AND lease_owner = :owner AND lease_epoch = :epoch FOR UPDATE""")
+        .bind("id", lease.runId()).bind("owner", lease.owner()).bind("epoch", lease.epoch())
+        .mapTo(Boolean.class).findOne().orElse(false);
+    if (!held) {
+      throw new LeaseLostException(lease.runId());
+    }
+  }
+
+  long appendEvent(Handle h, String runId, String type, Object data) {
+    long id = h.createQuery("UPDATE runs SET last_event_id = last_event_id + 1 WHERE id = :id RETURNING last_event_id")
+        .bind("id", runId).mapTo(Long.class).one();
+    h.createUpdate("INSERT INTO run_events (run_id, id, type, data) VALUES (:r, :id, :type, cast(:data AS jsonb))")
+        .bind("r", runId).bind("id", id).bind("type", type).bind("data", Json.write(mapper, data))
+        .execute();
+    notifier.afterCommit(h, runId);
+    return id;
+  }
+
+  int appendMessage(Handle h, String conversationId, String runId, String role, String content, List<ToolCall> calls,
+      String toolCallId, String name) {
+    String toolCalls = calls == null || calls.isEmpty() ? null : Json.write(mapper, calls);
+    return h.createQuery("""
+            INSERT INTO messages (conversation_id, seq, run_id, role, content, tool_calls, tool_call_id, name)
+            VALUES (:c, (SELECT coalesce(max(seq), 0) + 1 FROM messages WHERE conversation_id = :c), :r, :role,
+                    :content, cast(:calls AS jsonb), :tcid, :name)
+            RETURNING seq""")
+        .bind("c", conversationId).bind("r", runId).bind("role", role).bind("content", content)
+        .bind("calls", toolCalls).bind("tcid", toolCallId).bind("name", name)
+        .mapTo(Integer.class).one();
+  }
+
+  // ---- the engine's writes, fenced by the lease ----
+
+  void markRunning(Handle h, Lease lease) {
+    fence(h, lease);
+    int changed = h.createUpdate("""
+            UPDATE runs SET status = 'running', started_at = coalesce(started_at, now())
+            WHERE id = :id AND status = 'queued'""")
+        .bind("id", lease.runId()).execute();
+    if (changed == 1) {
+      appendEvent(h, lease.runId(), "run.running", Map.of());
+    }
+  }
+
+  int startModelCall(Handle h, Lease lease, JsonNode request) {
+    fence(h, lease);
+    int index = nextStepIndex(h, lease.runId());
+    h.createUpdate("""
+            INSERT INTO run_steps (run_id, idx, type, status, started_at, request)
+            VALUES (:r, :i, 'llm_call', 'started', now(), cast(:req AS jsonb))""")
+        .bind("r", lease.runId()).bind("i", index).bind("req", Json.write(mapper, request))
+        .execute();
+    h.createUpdate("UPDATE runs SET steps_count = steps_count + 1 WHERE id = :id").bind("id", lease.runId()).execute();
+    appendEvent(h, lease.runId(), "llm_call.started", Map.of("step", index));
+    return index;
+  }
+
+  /**
+   * Commits a model's answer together with the tool calls it asks for, before any tool runs. A
+   * final answer completes the run in the same transaction.
+   */
+  void completeModelCall(Handle h, Lease lease, String conversationId, int index, ChatResult result,
+      List<ToolCall> calls, long durationMs) {
+    fence(h, lease);
+    Usage usage = result.usage() == null ? Usage.ZERO : result.usage();
+    h.createUpdate("""
+            UPDATE run_steps SET status = 'completed', ended_at = now(), duration_ms = :d,
+                   request = cast(:req AS jsonb), response = cast(:resp AS jsonb),
+                   usage = cast(:usage AS jsonb), attempts = cast(:attempts AS jsonb)
+            WHERE run_id = :r AND idx = :i""")
+        .bind("d", durationMs)
+        .bind("req", Json.write(mapper, result.request()))
+        .bind("resp", Json.write(mapper, responseRecord(result)))
+        .bind("usage", result.usage() == null ? null : Json.write(mapper, result.usage()))
+        .bind("attempts", Json.write(mapper, result.attempts()))
+        .bind("r", lease.runId()).bind("i", index)
+        .execute();
+    h.createUpdate("""
+            UPDATE runs SET prompt_tokens = prompt_tokens + :p, completion_tokens = completion_tokens + :c,
+                   total_tokens = total_tokens + :t
+            WHERE id = :id""")
+        .bind("p", usage.promptTokens()).bind("c", usage.completionTokens()).bind("t", usage.totalTokens())
+        .bind("id", lease.runId()).execute();
+    appendMessage(h, conversationId, lease.runId(), "assistant", result.content(), calls, null, null);
+    appendEvent(h, lease.runId(), "llm_call.completed", Map.of("step", index, "usage", usage));
+    int next = index + 1;
+    for (ToolCall call : calls) {
+      h.createUpdate("""
+              INSERT INTO run_steps (run_id, idx, type, status, tool_call_id, name, arguments, idempotency_key)
+              VALUES (:r, :i, 'tool_call', 'pending', :id, :name, :args, :key)""")
+          .bind("r", lease.runId()).bind("i", next).bind("id", call.id()).bind("name", call.name())
+          .bind("args", call.arguments()).bind("key", idempotencyKey(lease.runId(), next))
+          .execute();
+      appendEvent(h, lease.runId(), "tool_call.created",
+          Map.of("step", next, "tool_call_id", call.id(), "name", call.name(), "arguments", argumentsForEvent(call)));
+      next++;
+    }
+    if (calls.isEmpty()) {
+      complete(h, lease.runId(), result.content());
+    }
+  }
+
+  private JsonNode responseRecord(ChatResult result) {
+    ObjectNode parsed = mapper.createObjectNode();
+    parsed.put("content", result.content());
+    parsed.put("reasoning", result.reasoning());
+    parsed.set("tool_calls", mapper.valueToTree(result.toolCalls()));
+    parsed.put("finish_reason", result.finishReason());
+    ObjectNode record = mapper.createObjectNode();
+    record.set("parsed", parsed);
+    record.set("raw", result.response());
+    return record;
+  }
+
+  private Object argumentsForEvent(ToolCall call) {
+    try {
+      return mapper.readTree(call.arguments());
+    } catch (Exception e) {
+      return call.arguments();
+    }
+  }
+
+  /** Derived from the run and the step, so a re-execution after a crash carries the same key. */
+  static String idempotencyKey(String runId, int stepIndex) {
+    return runId + "-" + stepIndex;
+  }
+
+  void failModelCall(Handle h, Lease lease, int index, String kind, String message, List<Attempt> attempts,
+      long durationMs) {
+    fence(h, lease);
+    h.createUpdate("""
+            UPDATE run_steps SET status = 'failed', ended_at = now(), duration_ms = :d, error = :e,
+                   attempts = cast(:a AS jsonb)
+            WHERE run_id = :r AND idx = :i""")
+        .bind("d", durationMs).bind("e", message).bind("a", Json.write(mapper, attempts))
+        .bind("r", lease.runId()).bind("i", index).execute();
+    fail(h, lease.runId(), kind, message);
+  }
+
+  void cancelModelCall(Handle h, Lease lease, int index, List<Attempt> attempts, long durationMs) {
+    fence(h, lease);
+    h.createUpdate("""
+            UPDATE run_steps SET status = 'cancelled', ended_at = now(), duration_ms = :d,
+                   error = 'cancelled during the model call', attempts = cast(:a AS jsonb)
+            WHERE run_id = :r AND idx = :i""")
+        .bind("d", durationMs).bind("a", Json.write(mapper, attempts))
+        .bind("r", lease.runId()).bind("i", index).execute();
+    cancel(h, lease.runId());
+  }
+
+  void setToolStatus(Handle h, Lease lease, int index, String status) {
+    fence(h, lease);
+    h.createUpdate("UPDATE run_steps SET status = :s WHERE run_id = :r AND idx = :i")
+        .bind("s", status).bind("r", lease.runId()).bind("i", index).execute();
+  }
+
+  /** Committed just before a tool executes: after a crash, this says the outcome is unknown. */
+  void startTool(Handle h, Lease lease, int index) {
+    fence(h, lease);
+    h.createUpdate("UPDATE run_steps SET status = 'started', started_at = now() WHERE run_id = :r AND idx = :i")
+        .bind("r", lease.runId()).bind("i", index).execute();
+  }
+
+  /** A tool's result and the tool message the model will read commit together. */
+  void finishTool(Handle h, Lease lease, String conversationId, Step step, ToolOutcome outcome,
+      List<JsonNode> attempts) {
+    fence(h, lease);
+    recordToolResult(h, lease.runId(), conversationId, step, outcome.ok() ? "completed" : "failed",
+        outcome.ok() ? outcome.result() : null, outcome.ok() ? null : outcome.result(),
+        outcome.durationMs(), attempts);
+  }
+
+  void recordToolResult(Handle h, String runId, String conversationId, Step step, String status, String result,
+      String error, Long durationMs, List<JsonNode> attempts) {
+    ArrayNode attemptArray = mapper.createArrayNode();
+    if (step.attempts() != null) {
+      step.attempts().forEach(attemptArray::add);
+    }
+    if (attempts != null) {
+      attempts.forEach(attemptArray::add);
+    }
+    h.createUpdate("""
+            UPDATE run_steps SET status = :s, result = :res, error = :err, ended_at = now(),
+                   started_at = coalesce(started_at, now()), duration_ms = :d, attempts = cast(:a AS jsonb)
+            WHERE run_id = :r AND idx = :i""")
+        .bind("s", status).bind("res", result).bind("err", error).bind("d", durationMs)
+        .bind("a", Json.write(mapper, attemptArray)).bind("r", runId).bind("i", step.index())
+        .execute();
+    String content = switch (status) {
+      case "completed" -> result;
+      case "rejected" -> "The user rejected this tool call"
+          + (error == null || error.isBlank() ? "." : ": " + error);
+      case "cancelled" -> "Not executed: the run was cancelled.";
+      default -> "Error: " + error;
+    };
+    appendMessage(h, conversationId, runId, "tool", content, null, step.toolCallId(), step.name());
+    ObjectNode data = mapper.createObjectNode();
+    data.put("step", step.index());
+    data.put("tool_call_id", step.toolCallId());
+    data.put("name", step.name());
+    data.put("status", status);
+    if (status.equals("completed")) {
+      data.put("result", result);
+    } else {
+      data.put("error", content);
+    }
+    appendEvent(h, runId, "tool_call.completed", data);
+  }
+
+  void requireAction(Handle h, Lease lease, String type, List<Step> calls) {
+    fence(h, lease);
+    requireAction(h, lease.runId(), type, calls);
+  }
+
+  void requireAction(Handle h, String runId, String type, List<Step> calls) {
+    ObjectNode action = mapper.createObjectNode();
+    action.put("type", type);
+    ArrayNode list = action.putArray("tool_calls");
+    for (Step call : calls) {
+      ObjectNode c = list.addObject();
+      c.put("id", call.toolCallId());
+      c.put("name", call.name());
+      c.putPOJO("arguments", argumentsForEvent(new ToolCall(call.toolCallId(), call.name(), call.arguments())));
+    }
+    h.createUpdate("""
+            UPDATE runs SET status = 'requires_action', required_action = cast(:a AS jsonb),
+                   lease_owner = NULL, lease_expires_at = NULL
+            WHERE id = :id""")
+        .bind("a", Json.write(mapper, action)).bind("id", runId).execute();
+    appendEvent(h, runId, "run.requires_action", Map.of("required_action", action));
+  }
+
+  void failRun(Handle h, Lease lease, String kind, String message) {
+    fence(h, lease);
+    fail(h, lease.runId(), kind, message);
+  }
+
+  void cancelRun(Handle h, Lease lease) {
+    fence(h, lease);
+    cancel(h, lease.runId());
+  }
+
+  // ---- terminal transitions, shared by the engine and the API ----
+
+  private void complete(Handle h, String runId, String output) {
+    Run run = endRun(h, runId, "completed", output, null);
+    appendEvent(h, runId, "run.completed", Map.of("output", output == null ? "" : output, "usage", run.usage()));
+  }
+
+  void fail(Handle h, String runId, String kind, String message) {
+    settleUnfinishedToolCalls(h, runId, "failed", "Not executed: the run failed.");
+    ObjectNode error = mapper.createObjectNode().put("code", kind).put("message", message);
+    endRun(h, runId, "failed", null, error);
+    appendEvent(h, runId, "run.failed", Map.of("error", error));
+  }
+
+  void cancel(Handle h, String runId) {
+    settleUnfinishedToolCalls(h, runId, "cancelled", null);
+    endRun(h, runId, "cancelled", null, null);
+    appendEvent(h, runId, "run.cancelled", Map.of());
+  }
+
+  /** No dangling tool calls: every unanswered call gets a recorded synthetic result. */
+  private void settleUnfinishedToolCalls(Handle h, String runId, String status, String error) {
+    Run run = store.run(h, runId);
+    for (Step step : store.steps(h, runId)) {
+      if (step.isToolCall() && !step.finished()) {
+        recordToolResult(h, runId, run.conversationId(), step, status, null, error, null, List.of());
+      }
+    }
+  }
+
+  private Run endRun(Handle h, String runId, String status, String output, JsonNode error) {
+    h.createUpdate("""
+            UPDATE runs SET status = :s, output = :o, error = cast(:e AS jsonb), required_action = NULL,
+                   ended_at = now(), lease_owner = NULL, lease_expires_at = NULL
+            WHERE id = :id""")
+        .bind("s", status).bind("o", output).bind("e", error == null ? null : Json.write(mapper, error))
+        .bind("id", runId).execute();
+    return store.run(h, runId);
+  }
+
+  private static int nextStepIndex(Handle h, String runId) {
+    return h.createQuery("SELECT coalesce(max(idx) + 1, 0) FROM run_steps WHERE run_id = :r")
+        .bind("r", runId).mapTo(Integer.class).one();
+  }
+}

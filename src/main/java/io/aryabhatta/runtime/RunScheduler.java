@@ -1,0 +1,188 @@
+package io.aryabhatta.runtime;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import org.jdbi.v3.core.Jdbi;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Decides which runs this process drives. A run is claimed with a lease ({@code FOR UPDATE SKIP
+ * LOCKED}, owner, epoch, expiry) renewed by a heartbeat; runs whose lease expired — their process
+ * died or stalled — are taken over by any process. At most {@code maxConcurrent} runs execute at
+ * once here; the rest wait in the queue, in the database.
+ */
+public final class RunScheduler implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(RunScheduler.class);
+
+  private final Jdbi jdbi;
+  private final AgentLoop loop;
+  private final String node;
+  private final Duration lease;
+  private final Semaphore slots;
+  private final int maxConcurrent;
+  private final ConcurrentHashMap<String, Execution> running = new ConcurrentHashMap<>();
+  private final ScheduledExecutorService timer;
+  private volatile boolean accepting = true;
+
+  public RunScheduler(Jdbi jdbi, AgentLoop loop, String node, Duration lease, int maxConcurrent,
+      Duration pollInterval) {
+    this.jdbi = jdbi;
+    this.loop = loop;
+    this.node = node;
+    this.lease = lease;
+    this.maxConcurrent = maxConcurrent;
+    this.slots = new Semaphore(maxConcurrent);
+    this.timer = Executors.newScheduledThreadPool(2, Thread.ofPlatform().daemon().name("scheduler-", 0).factory());
+    long heartbeat = Math.max(200, lease.toMillis() / 3);
+    timer.scheduleWithFixedDelay(this::pollSafely, 0, pollInterval.toMillis(), TimeUnit.MILLISECONDS);
+    timer.scheduleWithFixedDelay(this::heartbeatSafely, heartbeat, heartbeat, TimeUnit.MILLISECONDS);
+  }
+
+  public String node() {
+    return node;
+  }
+
+  /** Starts a run here now if a slot is free; otherwise the poller (of any node) will. */
+  public void submit(String runId) {
+    if (!accepting || !slots.tryAcquire()) {
+      return;
+    }
+    List<Lease> claimed = claim(runId, 1);
+    if (claimed.isEmpty()) {
+      slots.release();
+      return;
+    }
+    start(claimed.get(0));
+  }
+
+  /** Interrupts the run's model call if this process is waiting on one. */
+  public void interrupt(String runId) {
+    Execution execution = running.get(runId);
+    if (execution != null) {
+      execution.interruptModelCall();
+    }
+  }
+
+  private void pollSafely() {
+    try {
+      int free = slots.availablePermits();
+      if (!accepting || free == 0) {
+        return;
+      }
+      int want = Math.min(free, 64);
+      if (!slots.tryAcquire(want)) {
+        return;
+      }
+      List<Lease> claimed = claim(null, want);
+      slots.release(want - claimed.size());
+      claimed.forEach(this::start);
+    } catch (RuntimeException e) {
+      log.warn("Claiming runs failed: {}", e.getMessage());
+    }
+  }
+
+  /** Claims one given run, or up to {@code limit} claimable runs in creation order. */
+  private List<Lease> claim(String runId, int limit) {
+    return jdbi.inTransaction(h -> h.createQuery("""
+            WITH claimable AS MATERIALIZED (
+                SELECT id FROM runs
+                WHERE status IN ('queued', 'running')
+                  AND (lease_expires_at IS NULL OR lease_expires_at < now())
+                  AND (cast(:run AS text) IS NULL OR id = :run)
+                ORDER BY created_at
+                LIMIT :limit
+                FOR UPDATE SKIP LOCKED)
+            UPDATE runs r
+            SET lease_owner = :node, lease_epoch = r.lease_epoch + 1,
+                lease_expires_at = now() + make_interval(secs => :seconds)
+            FROM claimable WHERE r.id = claimable.id
+            RETURNING r.id, r.lease_epoch""")
+        .bind("run", runId).bind("limit", limit).bind("node", node).bind("seconds", lease.toMillis() / 1000.0)
+        .map((rs, c) -> new Lease(rs.getString("id"), node, rs.getLong("lease_epoch")))
+        .list());
+  }
+
+  private void start(Lease claimed) {
+    Thread thread = Thread.ofVirtual().name("run-" + claimed.runId()).unstarted(() -> drive(claimed));
+    running.put(claimed.runId(), new Execution(thread));
+    thread.start();
+  }
+
+  private void drive(Lease claimed) {
+    try {
+      loop.drive(claimed, running.get(claimed.runId()));
+    } catch (LeaseLostException e) {
+      log.warn("Run {}: lease lost to another process; stopping here", claimed.runId());
+    } catch (RuntimeException e) {
+      // The lease is left to expire, so the run is retried later rather than in a tight loop.
+      log.error("Run {}: unexpected failure; it will be resumed when its lease expires", claimed.runId(), e);
+    } finally {
+      running.remove(claimed.runId());
+      slots.release();
+    }
+  }
+
+  private void heartbeatSafely() {
+    try {
+      Set<String> held = Set.copyOf(running.keySet());
+      if (held.isEmpty()) {
+        return;
+      }
+      jdbi.useHandle(h -> h.createUpdate("""
+              UPDATE runs SET lease_expires_at = now() + make_interval(secs => :seconds)
+              WHERE lease_owner = :node AND id = ANY(:ids)""")
+          .bind("seconds", lease.toMillis() / 1000.0).bind("node", node)
+          .bindArray("ids", String.class, held)
+          .execute());
+    } catch (RuntimeException e) {
+      log.warn("Lease heartbeat failed: {}", e.getMessage());
+    }
+  }
+
+  public int runningCount() {
+    return running.size();
+  }
+
+  /**
+   * Graceful shutdown: stop claiming, let in-flight steps finish for up to {@code grace}, then
+   * release the leases still held so another process resumes those runs at once.
+   */
+  public void shutdown(Duration grace) {
+    accepting = false;
+    timer.shutdownNow();
+    long deadline = System.nanoTime() + grace.toNanos();
+    try {
+      while (!running.isEmpty() && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    try {
+      int released = jdbi.withHandle(h -> h.createUpdate("""
+              UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = :node""")
+          .bind("node", node).execute());
+      if (released > 0) {
+        log.info("Released {} run lease(s)", released);
+      }
+    } catch (RuntimeException e) {
+      log.warn("Could not release leases: {}", e.getMessage());
+    }
+  }
+
+  @Override
+  public void close() {
+    shutdown(Duration.ofSeconds(10));
+  }
+
+  public int capacity() {
+    return maxConcurrent;
+  }
+}

@@ -1,0 +1,272 @@
+package io.aryabhatta.runtime;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.aryabhatta.agents.AgentService;
+import io.aryabhatta.agents.AgentVersion;
+import io.aryabhatta.audit.AuditLog;
+import io.aryabhatta.http.ApiException;
+import io.aryabhatta.http.ApiException.FieldError;
+import io.aryabhatta.ids.Ids;
+import io.aryabhatta.json.Json;
+import io.aryabhatta.workspaces.Caller;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+
+/** What API callers do with conversations and runs: start, cancel, approve, answer. */
+public final class RunService {
+  private final Jdbi jdbi;
+  private final RunStore store;
+  private final Journal journal;
+  private final AgentService agents;
+  private final RunScheduler scheduler;
+  private final AuditLog audit;
+  private final Ids ids;
+  private final ObjectMapper mapper;
+
+  public RunService(Jdbi jdbi, RunStore store, Journal journal, AgentService agents, RunScheduler scheduler,
+      AuditLog audit, Ids ids, ObjectMapper mapper) {
+    this.jdbi = jdbi;
+    this.store = store;
+    this.journal = journal;
+    this.agents = agents;
+    this.scheduler = scheduler;
+    this.audit = audit;
+    this.ids = ids;
+    this.mapper = mapper;
+  }
+
+  public record Decision(String toolCallId, Boolean approve, String reason) {}
+
+  public record ToolOutput(String toolCallId, JsonNode output) {}
+
+  public Conversation createConversation(Caller caller, String agentId, Map<String, String> variables,
+      JsonNode metadata) {
+    agents.version(caller.workspaceId(), agentId, null);
+    String id = jdbi.inTransaction(h -> insertConversation(h, caller, agentId, variables, metadata));
+    return conversation(caller, id);
+  }
+
+  public Conversation conversation(Caller caller, String id) {
+    return store.conversation(caller.workspaceId(), id)
+        .orElseThrow(() -> ApiException.NotFound.of("conversation", id));
+  }
+
+  /** Appends the user's message and queues a run of the conversation's agent, latest version. */
+  public Run startRun(Caller caller, String conversationId, String input, boolean stream) {
+    Conversation conversation = conversation(caller, conversationId);
+    AgentVersion agent = agents.version(caller.workspaceId(), conversation.agentId(), null);
+    String systemPrompt = fillPrompt(agent, variables(conversation.variables()));
+    String runId = jdbi.inTransaction(h -> insertRun(h, caller, conversationId, agent, systemPrompt, input, stream));
+    scheduler.submit(runId);
+    return run(caller, runId);
+  }
+
+  /** Creates a conversation and its first run together (quick testing of an agent). */
+  public Run startRunOfAgent(Caller caller, String agentId, String input, Map<String, String> variables,
+      JsonNode metadata, boolean stream) {
+    AgentVersion agent = agents.version(caller.workspaceId(), agentId, null);
+    String systemPrompt = fillPrompt(agent, variables);
+    String runId = jdbi.inTransaction(h -> {
+      String conversationId = insertConversation(h, caller, agentId, variables, metadata);
+      return insertRun(h, caller, conversationId, agent, systemPrompt, input, stream);
+    });
+    scheduler.submit(runId);
+    return run(caller, runId);
+  }
+
+  public Run run(Caller caller, String runId) {
+    return store.run(caller.workspaceId(), runId).orElseThrow(() -> ApiException.NotFound.of("run", runId));
+  }
+
+  private String fillPrompt(AgentVersion agent, Map<String, String> variables) {
+    Set<String> missing = PromptTemplate.missing(agent.systemPrompt(), variables);
+    if (!missing.isEmpty()) {
+      throw new ApiException.ValidationFailed(missing.stream()
+          .map(name -> new FieldError("variables." + name, "the agent's system prompt needs this variable"))
+          .toList());
+    }
+    return PromptTemplate.fill(agent.systemPrompt(), variables);
+  }
+
+  private String insertConversation(Handle h, Caller caller, String agentId, Map<String, String> variables,
+      JsonNode metadata) {
+    String id = ids.next();
+    h.createUpdate("""
+            INSERT INTO conversations (id, workspace_id, agent_id, variables, metadata)
+            VALUES (:id, :w, :a, cast(:v AS jsonb), cast(:m AS jsonb))""")
+        .bind("id", id).bind("w", caller.workspaceId()).bind("a", agentId)
+        .bind("v", Json.write(mapper, variables))
+        .bind("m", Json.write(mapper, metadata == null ? mapper.createObjectNode() : metadata))
+        .execute();
+    return id;
+  }
+
+  private String insertRun(Handle h, Caller caller, String conversationId, AgentVersion agent, String systemPrompt,
+      String input, boolean stream) {
+    String runId = ids.next();
+    boolean busy = h.createQuery("""
+            SELECT EXISTS (SELECT 1 FROM runs WHERE conversation_id = :c
+                           AND status IN ('queued', 'running', 'requires_action'))""")
+        .bind("c", conversationId).mapTo(Boolean.class).one();
+    if (busy) {
+      throw new ApiException.Conflict("the conversation already has an active run; wait for it or cancel it");
+    }
+    h.createUpdate("""
+            INSERT INTO runs (id, workspace_id, conversation_id, agent_id, agent_version, system_prompt, stream, status)
+            VALUES (:id, :w, :c, :a, :v, :p, :s, 'queued')""")
+        .bind("id", runId).bind("w", caller.workspaceId()).bind("c", conversationId)
+        .bind("a", agent.agentId()).bind("v", agent.version()).bind("p", systemPrompt).bind("s", stream)
+        .execute();
+    journal.appendMessage(h, conversationId, runId, "user", input, List.of(), null, null);
+    journal.appendEvent(h, runId, "run.created", Map.of("run_id", runId, "conversation_id", conversationId,
+        "agent_id", agent.agentId(), "agent_version", agent.version()));
+    audit.record(h, caller, "run.created", "run", runId,
+        Map.of("conversation_id", conversationId, "agent_id", agent.agentId(), "agent_version", agent.version()));
+    return runId;
+  }
+
+  /**
+   * Cancels a run. A run nobody is executing ends at once; a running one is flagged, its model
+   * call interrupted, and it ends at the next step boundary (an executing tool finishes first).
+   */
+  public Run cancel(Caller caller, String runId) {
+    run(caller, runId);
+    jdbi.useTransaction(h -> {
+      Map<String, Object> row = lockRun(h, runId);
+      String status = (String) row.get("status");
+      if (Run.ENDED.contains(status)) {
+        throw new ApiException.Conflict("the run has already ended (" + status + ")");
+      }
+      boolean executing = status.equals("running") && row.get("lease_owner") != null
+          && Boolean.TRUE.equals(row.get("lease_live"));
+      if (executing) {
+        h.createUpdate("UPDATE runs SET cancel_requested = true WHERE id = :id").bind("id", runId).execute();
+      } else {
+        journal.cancel(h, runId);
+      }
+      audit.record(h, caller, "run.cancel_requested", "run", runId, Map.of("status_before", status));
+    });
+    scheduler.interrupt(runId);
+    return run(caller, runId);
+  }
+
+  /** Records a person's decisions on the tool calls a run waits for, then lets it continue. */
+  public Run approve(Caller caller, String runId, List<Decision> decisions) {
+    run(caller, runId);
+    jdbi.useTransaction(h -> {
+      List<Step> waiting = waitingCalls(h, runId, Set.of("approve_tool_calls", "resolve_unknown_outcome"),
+          "approvals");
+      Map<String, Step> byId = byToolCallId(waiting);
+      checkCoverage(byId.keySet(), decisions.stream().map(Decision::toolCallId).toList(), "decisions");
+      String conversationId = store.run(h, runId).conversationId();
+      for (Decision d : decisions) {
+        Step step = byId.get(d.toolCallId());
+        if (Boolean.TRUE.equals(d.approve())) {
+          h.createUpdate("UPDATE run_steps SET status = 'approved', decision_reason = :r WHERE run_id = :id AND idx = :i")
+              .bind("r", d.reason()).bind("id", runId).bind("i", step.index()).execute();
+        } else {
+          journal.recordToolResult(h, runId, conversationId, step, "rejected", null, d.reason(), null, List.of());
+        }
+      }
+      resume(h, runId);
+      audit.record(h, caller, "run.approvals", "run", runId, Map.of("decisions", decisions));
+    });
+    scheduler.submit(runId);
+    return run(caller, runId);
+  }
+
+  /** Outputs of client tools, or the settled outcome of calls whose outcome was unknown. */
+  public Run submitToolOutputs(Caller caller, String runId, List<ToolOutput> outputs) {
+    run(caller, runId);
+    jdbi.useTransaction(h -> {
+      List<Step> waiting = waitingCalls(h, runId, Set.of("submit_tool_outputs", "resolve_unknown_outcome"),
+          "tool outputs");
+      Map<String, Step> byId = byToolCallId(waiting);
+      checkCoverage(byId.keySet(), outputs.stream().map(ToolOutput::toolCallId).toList(), "tool_outputs");
+      String conversationId = store.run(h, runId).conversationId();
+      for (ToolOutput o : outputs) {
+        String text = o.output() == null || o.output().isNull() ? ""
+            : o.output().isTextual() ? o.output().asText() : o.output().toString();
+        journal.recordToolResult(h, runId, conversationId, byId.get(o.toolCallId()), "completed", text, null, null,
+            List.of());
+      }
+      resume(h, runId);
+      audit.record(h, caller, "run.tool_outputs", "run", runId,
+          Map.of("tool_call_ids", outputs.stream().map(ToolOutput::toolCallId).toList()));
+    });
+    scheduler.submit(runId);
+    return run(caller, runId);
+  }
+
+  private List<Step> waitingCalls(Handle h, String runId, Set<String> actionTypes, String what) {
+    Map<String, Object> row = lockRun(h, runId);
+    JsonNode action = row.get("required_action") == null ? null : Json.read(mapper, (String) row.get("required_action"));
+    if (!"requires_action".equals(row.get("status")) || action == null
+        || !actionTypes.contains(action.path("type").asText())) {
+      throw new ApiException.Conflict("the run is not waiting for " + what + " (status " + row.get("status") + ")");
+    }
+    Set<String> ids = new HashSet<>();
+    action.path("tool_calls").forEach(c -> ids.add(c.path("id").asText()));
+    return store.steps(h, runId).stream()
+        .filter(s -> s.isToolCall() && !s.finished() && ids.contains(s.toolCallId()))
+        .toList();
+  }
+
+  private static Map<String, Step> byToolCallId(List<Step> steps) {
+    Map<String, Step> map = new LinkedHashMap<>();
+    steps.forEach(s -> map.put(s.toolCallId(), s));
+    return map;
+  }
+
+  private static void checkCoverage(Set<String> expected, List<String> given, String field) {
+    List<FieldError> errors = new ArrayList<>();
+    for (int i = 0; i < given.size(); i++) {
+      if (given.get(i) == null || !expected.contains(given.get(i))) {
+        errors.add(new FieldError(field + "[" + i + "].tool_call_id",
+            "is not one of the tool calls the run waits for: " + expected));
+      }
+    }
+    Set<String> missing = new HashSet<>(expected);
+    given.forEach(missing::remove);
+    if (!missing.isEmpty()) {
+      errors.add(new FieldError(field, "missing tool calls: " + missing));
+    }
+    if (new HashSet<>(given).size() != given.size()) {
+      errors.add(new FieldError(field, "a tool call is listed twice"));
+    }
+    if (!errors.isEmpty()) {
+      throw new ApiException.ValidationFailed(errors);
+    }
+  }
+
+  private void resume(Handle h, String runId) {
+    h.createUpdate("""
+            UPDATE runs SET status = 'queued', required_action = NULL, lease_owner = NULL, lease_expires_at = NULL
+            WHERE id = :id""")
+        .bind("id", runId).execute();
+  }
+
+  private static Map<String, Object> lockRun(Handle h, String runId) {
+    return h.createQuery("""
+            SELECT status, required_action::text AS required_action, lease_owner,
+                   (lease_expires_at > now()) AS lease_live
+            FROM runs WHERE id = :id FOR UPDATE""")
+        .bind("id", runId).mapToMap().one();
+  }
+
+  private Map<String, String> variables(JsonNode node) {
+    Map<String, String> vars = new LinkedHashMap<>();
+    if (node != null) {
+      node.fields().forEachRemaining(e -> vars.put(e.getKey(),
+          e.getValue().isTextual() ? e.getValue().asText() : e.getValue().toString()));
+    }
+    return vars;
+  }
+}

@@ -1,0 +1,29 @@
+package io.aryabhatta.runtime;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Instant;
+
+/**
+ * One journal row: a model call or a tool call.
+ *
+ * <p>Tool-call statuses: {@code pending} (asked for by the model, committed before anything runs),
+ * {@code awaiting_approval}, {@code approved}, {@code awaiting_output} (client tools),
+ * {@code started} (committed just before execution), then {@code completed}, {@code failed},
+ * {@code rejected} or {@code cancelled}; {@code unknown_outcome} when a process died during a
+ * non-idempotent execution.
+ */
+public record Step(String runId, int index, String type, String status, Instant startedAt, Instant endedAt,
+    Long durationMs, JsonNode request, JsonNode response, JsonNode usage, JsonNode attempts, String toolCallId,
+    String name, String arguments, String result, String error, String idempotencyKey, String decisionReason) {
+
+  public boolean isToolCall() {
+    return type.equals("tool_call");
+  }
+
+  public boolean finished() {
+    return switch (status) {
+      case "completed", "failed", "rejected", "cancelled" -> true;
+      default -> false;
+    };
+  }
+}

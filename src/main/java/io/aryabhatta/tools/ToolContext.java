@@ -1,0 +1,3 @@
+package io.aryabhatta.tools;
+
+public record ToolContext(String workspaceId, String idempotencyKey) {}
