@@ -1,0 +1,88 @@
+package io.aryabhatta.testing;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * A real HTTP endpoint for HTTP tools to call: it counts calls, remembers each request's path,
+ * body and Idempotency-Key, and answers with a fixed body after an optional delay.
+ */
+public final class ToolTarget implements AutoCloseable {
+  public record Call(String method, String path, String body, String idempotencyKey) {}
+
+  private final HttpServer server;
+  private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+  private final List<Call> calls = Collections.synchronizedList(new ArrayList<>());
+  private volatile int status = 200;
+  private volatile String body = "{\"ok\":true}";
+  private volatile Duration delay = Duration.ZERO;
+
+  private ToolTarget() {
+    try {
+      server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 128);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    server.setExecutor(executor);
+    server.createContext("/", this::handle);
+    server.start();
+  }
+
+  public static ToolTarget start() {
+    return new ToolTarget();
+  }
+
+  public ToolTarget answer(int status, String body) {
+    this.status = status;
+    this.body = body;
+    return this;
+  }
+
+  public ToolTarget delay(Duration delay) {
+    this.delay = delay;
+    return this;
+  }
+
+  public String url(String path) {
+    return "http://127.0.0.1:" + server.getAddress().getPort() + path;
+  }
+
+  public List<Call> calls() {
+    synchronized (calls) {
+      return List.copyOf(calls);
+    }
+  }
+
+  private void handle(HttpExchange exchange) throws IOException {
+    String requestBody = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+    calls.add(new Call(exchange.getRequestMethod(), exchange.getRequestURI().toString(), requestBody,
+        exchange.getRequestHeaders().getFirst("Idempotency-Key")));
+    try {
+      Thread.sleep(delay.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    exchange.getResponseHeaders().set("Content-Type", "application/json");
+    exchange.sendResponseHeaders(status, bytes.length);
+    exchange.getResponseBody().write(bytes);
+    exchange.close();
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+    executor.shutdownNow();
+  }
+}
