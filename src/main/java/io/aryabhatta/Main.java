@@ -18,12 +18,24 @@ import io.aryabhatta.http.RateLimiter;
 import io.aryabhatta.http.WebServer;
 import io.aryabhatta.ids.Ids;
 import io.aryabhatta.json.Json;
+import io.aryabhatta.agents.AgentRoutes;
+import io.aryabhatta.agents.AgentService;
+import io.aryabhatta.providers.OkHttpModelLister;
+import io.aryabhatta.providers.ProviderRoutes;
+import io.aryabhatta.providers.ProviderService;
+import io.aryabhatta.secrets.SecretCipher;
+import io.aryabhatta.secrets.SecretKeys;
+import io.aryabhatta.secrets.SecretRoutes;
+import io.aryabhatta.secrets.SecretService;
+import io.aryabhatta.tools.ToolRoutes;
+import io.aryabhatta.tools.ToolService;
 import io.aryabhatta.workspaces.WorkspaceRoutes;
 import io.aryabhatta.workspaces.WorkspaceService;
 import io.javalin.Javalin;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
+import okhttp3.OkHttpClient;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -73,6 +85,7 @@ public final class Main {
     Clock clock = Clock.systemUTC();
     Ids ids = new Ids(clock);
     ObjectMapper mapper = Json.mapper();
+    SecretCipher secretCipher = SecretKeys.cipher(config);
 
     Database database = Database.open(config);
     try {
@@ -89,9 +102,20 @@ public final class Main {
       Idempotency idempotency = new Idempotency(jdbi, body);
       Auth auth = new Auth(workspaces, new RateLimiter(config.rateLimitPerMinute(), clock));
 
+      SecretService secrets = new SecretService(jdbi, audit, secretCipher);
+      secrets.verifyKey();
+      ToolService tools = new ToolService(jdbi, audit, ids, mapper, secrets);
+      ProviderService providers =
+          new ProviderService(jdbi, audit, ids, mapper, secrets, config.hfApiUrl(), config.hfToken());
+      AgentService agents = new AgentService(jdbi, audit, ids, mapper, tools, providers);
+
       Javalin app = WebServer.create(mapper, config.maxBodyBytes(), auth, new Problems(mapper), List.of(
           new HealthRoutes(database, migrations)::register,
           new WorkspaceRoutes(workspaces, body, idempotency)::register,
+          new SecretRoutes(secrets, body, idempotency)::register,
+          new ToolRoutes(tools, body, idempotency)::register,
+          new ProviderRoutes(providers, new OkHttpModelLister(new OkHttpClient(), mapper), body, idempotency)::register,
+          new AgentRoutes(agents, body, idempotency)::register,
           new AuditRoutes(audit)::register));
       app.start(config.host(), config.port());
       log.info("Listening on http://{}:{}", config.host(), app.port());
