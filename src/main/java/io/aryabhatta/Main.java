@@ -1,7 +1,6 @@
 package io.aryabhatta;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.aryabhatta.agents.AgentService;
 import io.aryabhatta.audit.AuditLog;
 import io.aryabhatta.audit.AuditRoutes;
 import io.aryabhatta.config.Config;
@@ -19,8 +18,16 @@ import io.aryabhatta.http.RateLimiter;
 import io.aryabhatta.http.WebServer;
 import io.aryabhatta.ids.Ids;
 import io.aryabhatta.json.Json;
-import io.aryabhatta.model.ModelClient;
+import io.aryabhatta.agents.AgentRoutes;
+import io.aryabhatta.agents.AgentService;
+import io.aryabhatta.providers.OkHttpModelLister;
+import io.aryabhatta.providers.ProviderRoutes;
 import io.aryabhatta.providers.ProviderService;
+import io.aryabhatta.secrets.SecretCipher;
+import io.aryabhatta.secrets.SecretKeys;
+import io.aryabhatta.secrets.SecretRoutes;
+import io.aryabhatta.secrets.SecretService;
+import io.aryabhatta.model.ModelClient;
 import io.aryabhatta.runtime.AgentLoop;
 import io.aryabhatta.runtime.EventNotifier;
 import io.aryabhatta.runtime.EventStream;
@@ -31,6 +38,7 @@ import io.aryabhatta.runtime.RunService;
 import io.aryabhatta.runtime.RunStore;
 import io.aryabhatta.tools.ArgumentValidator;
 import io.aryabhatta.tools.ToolExecutor;
+import io.aryabhatta.tools.ToolRoutes;
 import io.aryabhatta.tools.ToolService;
 import io.aryabhatta.workspaces.WorkspaceRoutes;
 import io.aryabhatta.workspaces.WorkspaceService;
@@ -39,6 +47,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import okhttp3.OkHttpClient;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -88,6 +97,7 @@ public final class Main {
     Clock clock = Clock.systemUTC();
     Ids ids = new Ids(clock);
     ObjectMapper mapper = Json.mapper();
+    SecretCipher secretCipher = SecretKeys.cipher(config);
 
     Database database = Database.open(config);
     try {
@@ -100,12 +110,16 @@ public final class Main {
       WorkspaceService workspaces = new WorkspaceService(jdbi, audit, ids);
       workspaces.ensureAdminKey(config.adminKey()).ifPresent(Main::announceGeneratedAdminKey);
 
-      // Definitions: agents, tools, secrets, providers.
-      AgentService agents = new AgentService();
-      ToolService tools = new ToolService();
-      ProviderService providers = new ProviderService();
+      // Definitions: secrets, tools, providers, agents.
+      SecretService secrets = new SecretService(jdbi, audit, secretCipher);
+      secrets.verifyKey();
+      ToolService tools = new ToolService(jdbi, audit, ids, mapper, secrets);
+      ProviderService providers =
+          new ProviderService(jdbi, audit, ids, mapper, secrets, config.hfApiUrl(), config.hfToken());
+      AgentService agents = new AgentService(jdbi, audit, ids, mapper, tools, providers);
 
       // Execution: the model client, tools, and the agent loop with its journal and scheduler.
+      OkHttpClient http = new OkHttpClient();
       ModelClient models = new ModelClient();
       ToolExecutor toolExecutor = new ToolExecutor();
       RunStore runStore = new RunStore(jdbi, mapper);
@@ -124,9 +138,13 @@ public final class Main {
       Javalin app = WebServer.create(mapper, config.maxBodyBytes(), auth, new Problems(mapper), List.of(
           new HealthRoutes(database, migrations)::register,
           new WorkspaceRoutes(workspaces, body, idempotency)::register,
-          new AuditRoutes(audit)::register,
+          new SecretRoutes(secrets, body, idempotency)::register,
+          new ToolRoutes(tools, body, idempotency)::register,
+          new ProviderRoutes(providers, new OkHttpModelLister(http, mapper), body, idempotency)::register,
+          new AgentRoutes(agents, body, idempotency)::register,
           new RunRoutes(runs, runStore, new EventStream(runStore, notifier, mapper), notifier, body, idempotency,
-              mapper)::register));
+              mapper)::register,
+          new AuditRoutes(audit)::register));
       app.start(config.host(), config.port());
       log.info("Listening on http://{}:{} as {}", config.host(), app.port(), scheduler.node());
       return new RunningServer(app, scheduler, database);

@@ -1,7 +1,347 @@
 package io.aryabhatta.agents;
 
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.aryabhatta.audit.AuditLog;
+import io.aryabhatta.db.Constraints;
+import io.aryabhatta.http.ApiException;
+import io.aryabhatta.http.ApiException.FieldError;
+import io.aryabhatta.ids.Ids;
+import io.aryabhatta.json.Json;
+import io.aryabhatta.json.JsonMergePatch;
+import io.aryabhatta.providers.ProviderService;
+import io.aryabhatta.tools.ToolService;
+import io.aryabhatta.workspaces.Caller;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.statement.StatementContext;
+
+/**
+ * Agents of a workspace (SPEC §5 Agents). Every change makes a new immutable version, stored as a
+ * full snapshot; deleting an agent hides it but keeps its versions readable for the runs that
+ * pinned them.
+ */
 public final class AgentService {
+  public static final Pattern NAME = Pattern.compile("^[a-z0-9][a-z0-9_-]{0,63}$");
+  static final List<String> TOOL_APPROVALS = List.of("never", "always", "per_tool");
+  static final int DEFAULT_MAX_STEPS = 10;
+  static final int MAX_STEPS = 100;
+  static final int DEFAULT_CONTEXT_WINDOW = 8000;
+  static final int MIN_CONTEXT_WINDOW = 512;
+  static final int MAX_CONTEXT_WINDOW = 2_000_000;
+  static final int MAX_TOOLS = 128;
+  static final int MAX_DESCRIPTION_LENGTH = 4096;
+  static final int MAX_SYSTEM_PROMPT_LENGTH = 200_000;
+  private static final TypeReference<List<String>> STRING_LIST = new TypeReference<>() {};
+  private static final String VERSION_COLUMNS = """
+      v.agent_id, v.workspace_id, v.name, v.version, v.description, v.system_prompt, v.model::text AS model,
+      v.tools::text AS tools, v.tool_approval, v.max_steps, v.context_window, v.created_at""";
+  private static final String LATEST = """
+       FROM agents a JOIN agent_versions v ON v.agent_id = a.id AND v.version = a.current_version
+      WHERE a.workspace_id = :w AND a.deleted_at IS NULL""";
+
+  private final Jdbi jdbi;
+  private final AuditLog audit;
+  private final Ids ids;
+  private final ObjectMapper mapper;
+  private final ToolService tools;
+  private final ProviderService providers;
+
+  public AgentService(Jdbi jdbi, AuditLog audit, Ids ids, ObjectMapper mapper, ToolService tools,
+      ProviderService providers) {
+    this.jdbi = jdbi;
+    this.audit = audit;
+    this.ids = ids;
+    this.mapper = mapper;
+    this.tools = tools;
+    this.providers = providers;
+  }
+
+  /** Creates an agent at version 1; 422 for invalid input, 409 when a live agent has the name. */
+  public AgentView create(Caller caller, AgentInput input) {
+    String id = ids.next();
+    AgentVersion first = validate(caller.workspaceId(), id, 1, input);
+    return uniqueName(first.name(), () -> jdbi.inTransaction(h -> {
+      ensureNameFree(h, caller.workspaceId(), first.name(), id);
+      h.createUpdate("INSERT INTO agents (id, workspace_id, name, current_version) VALUES (:id, :w, :name, 1)")
+          .bind("id", id).bind("w", caller.workspaceId()).bind("name", first.name())
+          .execute();
+      insertVersion(h, first);
+      audit.record(h, caller, "agent.created", "agent", id, Map.of("name", first.name(), "version", 1));
+      return latest(h, caller.workspaceId(), id).orElseThrow();
+    }));
+  }
+
+  /** One page of the workspace's live agents, oldest first. */
+  public List<AgentView> list(String workspaceId, String afterId, int limit) {
+    return jdbi.withHandle(h -> h.createQuery("SELECT a.id, a.created_at AS agent_created_at, "
+            + "a.updated_at AS agent_updated_at, " + VERSION_COLUMNS + LATEST + """
+               AND (cast(:after AS text) IS NULL OR a.id > :after)
+            ORDER BY a.id LIMIT :limit""")
+        .bind("w", workspaceId).bind("after", afterId).bind("limit", limit)
+        .map(this::agentView).list());
+  }
+
+  /** A live agent, at its latest version; deleted, unknown or another workspace's → 404. */
+  public AgentView view(String workspaceId, String id) {
+    return jdbi.withHandle(h -> latest(h, workspaceId, id)).orElseThrow(() -> ApiException.NotFound.of("agent", id));
+  }
+
+  /**
+   * Applies a JSON Merge Patch (RFC 7386) to the latest version and stores the result as the next
+   * version. A PATCH always makes a new version, even when nothing changed.
+   */
+  public AgentView update(Caller caller, String id, JsonNode patch) {
+    String workspaceId = caller.workspaceId();
+    AgentView current = view(workspaceId, id);
+    AgentVersion base = version(workspaceId, id, current.version());
+    AgentInput input = convert(JsonMergePatch.apply(mapper.valueToTree(AgentInput.of(base)), patch));
+    AgentVersion checked = validate(workspaceId, id, 0, input);
+    return uniqueName(checked.name(), () -> jdbi.inTransaction(h -> {
+      if (!checked.name().equals(current.name())) {
+        ensureNameFree(h, workspaceId, checked.name(), id);
+      }
+      Optional<Integer> next = h.createQuery("""
+              UPDATE agents SET name = :name, current_version = current_version + 1, updated_at = now()
+              WHERE id = :id AND workspace_id = :w AND deleted_at IS NULL
+              RETURNING current_version""")
+          .bind("name", checked.name()).bind("id", id).bind("w", workspaceId)
+          .mapTo(Integer.class).findOne();
+      int version = next.orElseThrow(() -> ApiException.NotFound.of("agent", id));
+      insertVersion(h, withVersion(checked, version));
+      audit.record(h, caller, "agent.updated", "agent", id, Map.of("name", checked.name(), "version", version));
+      return latest(h, workspaceId, id).orElseThrow();
+    }));
+  }
+
+  /** Soft-deletes an agent: it leaves lists and lookups, its name is free again, its versions stay. */
+  public void delete(Caller caller, String id) {
+    jdbi.useTransaction(h -> {
+      Optional<String> name = h.createQuery("""
+              UPDATE agents SET deleted_at = now() WHERE id = :id AND workspace_id = :w AND deleted_at IS NULL
+              RETURNING name""")
+          .bind("id", id).bind("w", caller.workspaceId())
+          .mapTo(String.class).findOne();
+      audit.record(h, caller, "agent.deleted", "agent", id,
+          Map.of("name", name.orElseThrow(() -> ApiException.NotFound.of("agent", id))));
+    });
+  }
+
+  /** One page of a live agent's versions, oldest first. */
+  public List<AgentVersionView> versions(String workspaceId, String id, Integer afterVersion, int limit) {
+    view(workspaceId, id);
+    return jdbi.withHandle(h -> h.createQuery("SELECT " + VERSION_COLUMNS + """
+             FROM agent_versions v
+            WHERE v.agent_id = :id AND v.workspace_id = :w AND (cast(:after AS int) IS NULL OR v.version > :after)
+            ORDER BY v.version LIMIT :limit""")
+        .bind("id", id).bind("w", workspaceId).bind("after", afterVersion).bind("limit", limit)
+        .map(this::agentVersion).map(AgentVersionView::of).list());
+  }
+
+  /** One version of a live agent, as the API shows it. */
+  public AgentVersionView versionView(String workspaceId, String id, int version) {
+    view(workspaceId, id);
+    return AgentVersionView.of(version(workspaceId, id, version));
+  }
+
+  /**
+   * One immutable version of an agent, for the runtime: {@code version} null means the latest.
+   * Versions of deleted agents stay readable, so runs that pinned them can still be read.
+   *
+   * @throws ApiException.NotFound for an unknown agent or version, or another workspace's agent
+   */
   public AgentVersion version(String workspaceId, String agentId, Integer version) {
-    throw new UnsupportedOperationException("stub");
+    return jdbi.withHandle(h -> h.createQuery("SELECT " + VERSION_COLUMNS + """
+             FROM agents a JOIN agent_versions v ON v.agent_id = a.id
+            WHERE a.id = :id AND a.workspace_id = :w AND v.version = coalesce(cast(:version AS int), a.current_version)""")
+        .bind("id", agentId).bind("w", workspaceId).bind("version", version)
+        .map(this::agentVersion).findOne())
+        .orElseThrow(() -> version == null
+            ? ApiException.NotFound.of("agent", agentId)
+            : new ApiException.NotFound("agent '" + agentId + "' has no version " + version));
+  }
+
+  /** The latest version of the live agent named {@code name} (for the OpenAI-compatible API). */
+  public Optional<AgentVersion> latestByName(String workspaceId, String name) {
+    return jdbi.withHandle(h -> h.createQuery("SELECT " + VERSION_COLUMNS + LATEST + " AND a.name = :name")
+        .bind("w", workspaceId).bind("name", name)
+        .map(this::agentVersion).findOne());
+  }
+
+  // --- validation -------------------------------------------------------------------------
+
+  private AgentVersion validate(String workspaceId, String id, int version, AgentInput input) {
+    List<FieldError> errors = new ArrayList<>();
+    if (input.name() == null || !NAME.matcher(input.name()).matches()) {
+      errors.add(new FieldError("name", "must match " + NAME.pattern()));
+    }
+    if (input.description() != null && input.description().length() > MAX_DESCRIPTION_LENGTH) {
+      errors.add(new FieldError("description", "must be at most " + MAX_DESCRIPTION_LENGTH + " characters"));
+    }
+    String systemPrompt = input.systemPrompt() == null ? "" : input.systemPrompt();
+    if (systemPrompt.length() > MAX_SYSTEM_PROMPT_LENGTH) {
+      errors.add(new FieldError("system_prompt", "must be at most " + MAX_SYSTEM_PROMPT_LENGTH + " characters"));
+    }
+    ModelSettings model = validateModel(workspaceId, input.model(), errors);
+    List<String> toolNames = input.tools() == null ? List.of() : input.tools();
+    validateTools(workspaceId, toolNames, errors);
+    String toolApproval = input.toolApproval() == null ? "never" : input.toolApproval();
+    if (!TOOL_APPROVALS.contains(toolApproval)) {
+      errors.add(new FieldError("tool_approval", "must be one of " + String.join(", ", TOOL_APPROVALS)));
+    }
+    int maxSteps = input.maxSteps() == null ? DEFAULT_MAX_STEPS : input.maxSteps();
+    if (maxSteps < 1 || maxSteps > MAX_STEPS) {
+      errors.add(new FieldError("max_steps", "must be between 1 and " + MAX_STEPS));
+    }
+    int contextWindow = input.contextWindow() == null ? DEFAULT_CONTEXT_WINDOW : input.contextWindow();
+    if (contextWindow < MIN_CONTEXT_WINDOW || contextWindow > MAX_CONTEXT_WINDOW) {
+      errors.add(new FieldError("context_window", "must be between " + MIN_CONTEXT_WINDOW + " and "
+          + MAX_CONTEXT_WINDOW + " tokens"));
+    }
+    if (!errors.isEmpty()) {
+      throw new ApiException.ValidationFailed(errors);
+    }
+    return new AgentVersion(id, workspaceId, input.name(), version, input.description(), systemPrompt, model,
+        toolNames, toolApproval, maxSteps, contextWindow, null);
+  }
+
+  private ModelSettings validateModel(String workspaceId, ModelSettings model, List<FieldError> errors) {
+    if (model == null) {
+      errors.add(new FieldError("model", "is required, e.g. {\"provider\": \"hf\", \"name\": \"<model id>\"}"));
+      return null;
+    }
+    String provider = model.provider() == null ? ProviderService.BUILTIN : model.provider();
+    if (!providers.exists(workspaceId, provider)) {
+      errors.add(new FieldError("model.provider", "unknown provider '" + provider + "'"));
+    }
+    if (model.name() == null || model.name().isBlank()) {
+      errors.add(new FieldError("model.name", "is required"));
+    } else if (model.name().length() > 256) {
+      errors.add(new FieldError("model.name", "must be at most 256 characters"));
+    }
+    if (model.temperature() != null && !(model.temperature() >= 0 && model.temperature() <= 2)) {
+      errors.add(new FieldError("model.temperature", "must be between 0 and 2"));
+    }
+    if (model.topP() != null && !(model.topP() >= 0 && model.topP() <= 1)) {
+      errors.add(new FieldError("model.top_p", "must be between 0 and 1"));
+    }
+    if (model.maxTokens() != null && (model.maxTokens() < 1 || model.maxTokens() > 1_000_000)) {
+      errors.add(new FieldError("model.max_tokens", "must be between 1 and 1000000"));
+    }
+    return new ModelSettings(provider, model.name(), model.temperature(), model.topP(), model.maxTokens(),
+        model.seed());
+  }
+
+  private void validateTools(String workspaceId, List<String> names, List<FieldError> errors) {
+    if (names.size() > MAX_TOOLS) {
+      errors.add(new FieldError("tools", "must list at most " + MAX_TOOLS + " tools"));
+      return;
+    }
+    Set<String> seen = new HashSet<>();
+    List<String> named = names.stream().filter(n -> n != null).toList();
+    Set<String> unknown = tools.unknownNames(workspaceId, named);
+    for (int i = 0; i < names.size(); i++) {
+      String name = names.get(i);
+      String field = "tools[" + i + "]";
+      if (name == null) {
+        errors.add(new FieldError(field, "must be a tool name"));
+      } else if (!seen.add(name)) {
+        errors.add(new FieldError(field, "'" + name + "' is listed twice"));
+      } else if (unknown.contains(name)) {
+        errors.add(new FieldError(field, "unknown tool '" + name + "'"));
+      }
+    }
+  }
+
+  private AgentInput convert(JsonNode merged) {
+    try {
+      return mapper.treeToValue(merged, AgentInput.class);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
+      throw new ApiException.ValidationFailed("body", "the patched agent is not valid");
+    }
+  }
+
+  // --- storage ----------------------------------------------------------------------------
+
+  private <T> T uniqueName(String name, Supplier<T> transaction) {
+    try {
+      return transaction.get();
+    } catch (RuntimeException e) {
+      if (Constraints.isUniqueViolation(e)) {
+        throw new ApiException.Conflict("an agent named '" + name + "' already exists");
+      }
+      throw e;
+    }
+  }
+
+  private static void ensureNameFree(Handle h, String workspaceId, String name, String id) {
+    boolean taken = h.createQuery("""
+            SELECT EXISTS (SELECT 1 FROM agents
+                           WHERE workspace_id = :w AND name = :name AND deleted_at IS NULL AND id <> :id)""")
+        .bind("w", workspaceId).bind("name", name).bind("id", id)
+        .mapTo(Boolean.class).one();
+    if (taken) {
+      throw new ApiException.Conflict("an agent named '" + name + "' already exists");
+    }
+  }
+
+  private void insertVersion(Handle h, AgentVersion v) {
+    h.createUpdate("""
+            INSERT INTO agent_versions (agent_id, version, workspace_id, name, description, system_prompt, model, tools,
+                                        tool_approval, max_steps, context_window)
+            VALUES (:agentId, :version, :workspaceId, :name, :description, :systemPrompt, cast(:model AS jsonb),
+                    cast(:tools AS jsonb), :toolApproval, :maxSteps, :contextWindow)""")
+        .bind("agentId", v.agentId()).bind("version", v.version()).bind("workspaceId", v.workspaceId())
+        .bind("name", v.name()).bind("description", v.description()).bind("systemPrompt", v.systemPrompt())
+        .bind("model", Json.write(mapper, v.model())).bind("tools", Json.write(mapper, v.tools()))
+        .bind("toolApproval", v.toolApproval()).bind("maxSteps", v.maxSteps())
+        .bind("contextWindow", v.contextWindow())
+        .execute();
+  }
+
+  private static AgentVersion withVersion(AgentVersion v, int version) {
+    return new AgentVersion(v.agentId(), v.workspaceId(), v.name(), version, v.description(), v.systemPrompt(),
+        v.model(), v.tools(), v.toolApproval(), v.maxSteps(), v.contextWindow(), v.createdAt());
+  }
+
+  private Optional<AgentView> latest(Handle h, String workspaceId, String id) {
+    return h.createQuery("SELECT a.id, a.created_at AS agent_created_at, a.updated_at AS agent_updated_at, "
+            + VERSION_COLUMNS + LATEST + " AND a.id = :id")
+        .bind("w", workspaceId).bind("id", id)
+        .map(this::agentView).findOne();
+  }
+
+  private AgentView agentView(ResultSet rs, StatementContext ctx) throws SQLException {
+    return AgentView.of(agentVersion(rs, ctx), instant(rs, "agent_created_at"), instant(rs, "agent_updated_at"));
+  }
+
+  private AgentVersion agentVersion(ResultSet rs, StatementContext ctx) throws SQLException {
+    try {
+      return new AgentVersion(rs.getString("agent_id"), rs.getString("workspace_id"), rs.getString("name"),
+          rs.getInt("version"), rs.getString("description"), rs.getString("system_prompt"),
+          mapper.readValue(rs.getString("model"), ModelSettings.class),
+          mapper.readValue(rs.getString("tools"), STRING_LIST), rs.getString("tool_approval"),
+          rs.getInt("max_steps"), rs.getInt("context_window"), instant(rs, "created_at"));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException("stored agent version " + rs.getString("agent_id") + " is not readable", e);
+    }
+  }
+
+  private static Instant instant(ResultSet rs, String column) throws SQLException {
+    OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
+    return t == null ? null : t.toInstant();
   }
 }

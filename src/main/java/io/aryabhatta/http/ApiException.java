@@ -141,6 +141,13 @@ public abstract sealed class ApiException extends RuntimeException {
     }
   }
 
+  /** An upstream service (a model provider, a tool's target) failed or could not be reached. */
+  public static final class BadGateway extends ApiException {
+    public BadGateway(String detail) {
+      super(502, "bad-gateway", "Bad gateway", detail);
+    }
+  }
+
   public static final class Unavailable extends ApiException {
     public Unavailable(String detail) {
       super(503, "unavailable", "Service unavailable", detail);

@@ -1,0 +1,14 @@
+package io.aryabhatta.providers;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.aryabhatta.model.ModelEndpoint;
+
+/**
+ * Fetches a provider's model list (its {@code GET /models} answer, as received). Implementations
+ * report failures as {@link io.aryabhatta.http.ApiException}s (e.g. {@code BadGateway}); any
+ * other exception is answered as an unreachable provider.
+ */
+@FunctionalInterface
+public interface ModelLister {
+  JsonNode list(ModelEndpoint endpoint);
+}
