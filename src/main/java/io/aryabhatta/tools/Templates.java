@@ -5,9 +5,12 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.aryabhatta.secrets.SecretResolver;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -119,6 +122,24 @@ final class Templates {
   /** Secret values put into the request, to be redacted from anything shown afterwards. */
   Set<String> injectedSecrets() {
     return Set.copyOf(injectedSecrets);
+  }
+
+  /**
+   * Replaces every injected secret value in {@code text} with {@code ***}, also in its URL-encoded
+   * and JSON-escaped forms, since a target may echo a secret back in any of them.
+   */
+  String redact(String text) {
+    List<String> longestFirst = injectedSecrets.stream()
+        .sorted(Comparator.comparingInt(String::length).reversed()).toList();
+    String redacted = text;
+    for (String secret : longestFirst) {
+      String jsonEscaped = JsonNodeFactory.instance.textNode(secret).toString();
+      for (String form : Set.of(secret, encodePathSegment(secret), URLEncoder.encode(secret, StandardCharsets.UTF_8),
+          jsonEscaped.substring(1, jsonEscaped.length() - 1))) {
+        redacted = redacted.replace(form, "***");
+      }
+    }
+    return redacted;
   }
 
   /** An argument as text: strings as they are, other values as JSON. */
