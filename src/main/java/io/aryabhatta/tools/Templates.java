@@ -126,16 +126,17 @@ final class Templates {
 
   /**
    * Replaces every injected secret value in {@code text} with {@code ***}, also in its URL-encoded
-   * and JSON-escaped forms, since a target may echo a secret back in any of them.
+   * and JSON-escaped forms (also with {@code \\/}), since a target may echo a secret back in any of them.
    */
   String redact(String text) {
     List<String> longestFirst = injectedSecrets.stream()
         .sorted(Comparator.comparingInt(String::length).reversed()).toList();
     String redacted = text;
     for (String secret : longestFirst) {
-      String jsonEscaped = JsonNodeFactory.instance.textNode(secret).toString();
-      for (String form : Set.of(secret, encodePathSegment(secret), URLEncoder.encode(secret, StandardCharsets.UTF_8),
-          jsonEscaped.substring(1, jsonEscaped.length() - 1))) {
+      String quoted = JsonNodeFactory.instance.textNode(secret).toString();
+      String jsonEscaped = quoted.substring(1, quoted.length() - 1);
+      for (String form : List.of(secret, encodePathSegment(secret), URLEncoder.encode(secret, StandardCharsets.UTF_8),
+          jsonEscaped, jsonEscaped.replace("/", "\\/"))) {
         redacted = redacted.replace(form, "***");
       }
     }
