@@ -55,6 +55,11 @@ final class FakeTarget implements AutoCloseable {
     return on("127.0.0.1", handler);
   }
 
+  /** A target on 127.0.0.1 answering every request the same way. */
+  static FakeTarget replying(int status, String contentType, String body) throws IOException {
+    return start((exchange, request) -> respond(exchange, status, contentType, body));
+  }
+
   static void respond(HttpExchange exchange, int status, String contentType, String body) throws IOException {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     if (contentType != null) {

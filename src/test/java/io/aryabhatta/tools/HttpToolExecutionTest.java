@@ -37,7 +37,7 @@ class HttpToolExecutionTest {
 
   @Test
   void url_placeholders_are_encoded_as_one_path_segment() throws IOException {
-    try (FakeTarget target = FakeTarget.start((exchange, request) -> FakeTarget.respond(exchange, 200, "text/plain", "ok"))) {
+    try (FakeTarget target = FakeTarget.replying(200, "text/plain", "ok")) {
       ToolOutcome outcome = run(tool("GET", target.url("/items/{id}"), Map.of(), Map.of(), null), "{\"id\": \"a b/c?d\"}");
       assertThat(outcome.ok()).isTrue();
       assertThat(outcome.result()).isEqualTo("ok");
@@ -49,7 +49,7 @@ class HttpToolExecutionTest {
 
   @Test
   void get_sends_arguments_the_url_does_not_use_as_query_parameters() throws IOException {
-    try (FakeTarget target = FakeTarget.start((exchange, request) -> FakeTarget.respond(exchange, 200, "text/plain", "ok"))) {
+    try (FakeTarget target = FakeTarget.replying(200, "text/plain", "ok")) {
       run(tool("GET", target.url("/search/{category}"), Map.of(), Map.of(), null),
           "{\"category\": \"books\", \"q\": \"war & peace\", \"limit\": 5, \"tags\": [\"a\", \"b\"]}");
       FakeTarget.Received received = target.only();
@@ -81,7 +81,7 @@ class HttpToolExecutionTest {
                    "note": "Order {order_id} for {name}", "lines": "{lines}"},
          "tags": ["{tag}", "fixed"], "literal": "{not_a_param}", "auth": "{{secret.API_TOKEN}}"}
         """);
-    try (FakeTarget target = FakeTarget.start((exchange, request) -> FakeTarget.respond(exchange, 200, "text/plain", "done"))) {
+    try (FakeTarget target = FakeTarget.replying(200, "text/plain", "done")) {
       run(tool("PUT", target.url("/orders/{order_id}"), Map.of(), Map.of(), body),
           "{\"order_id\": \"A-7\", \"quantity\": 3, \"gift\": true, \"name\": \"Ravi\", \"tag\": 12.5,"
               + " \"lines\": [{\"sku\": \"x\"}]}");
@@ -95,7 +95,7 @@ class HttpToolExecutionTest {
 
   @Test
   void headers_and_query_are_templated_with_arguments_and_secrets() throws IOException {
-    try (FakeTarget target = FakeTarget.start((exchange, request) -> FakeTarget.respond(exchange, 200, "text/plain", "ok"))) {
+    try (FakeTarget target = FakeTarget.replying(200, "text/plain", "ok")) {
       HttpToolSpec spec = new HttpToolSpec("GET", target.url("/v1/report"),
           Map.of("Authorization", "Bearer {{secret.API_TOKEN}}", "X-Customer", "customer-{customer}",
               "X-Optional", "{missing_optional}"),
@@ -137,7 +137,7 @@ class HttpToolExecutionTest {
 
   @Test
   void an_argument_cannot_pull_in_a_secret() throws IOException {
-    try (FakeTarget target = FakeTarget.start((exchange, request) -> FakeTarget.respond(exchange, 200, "text/plain", "ok"))) {
+    try (FakeTarget target = FakeTarget.replying(200, "text/plain", "ok")) {
       HttpToolSpec spec = new HttpToolSpec("GET", target.url("/"), Map.of("X-Note", "{note}"), Map.of(), null, 5_000);
       run(tool(spec), "{\"note\": \"{{secret.API_TOKEN}}\"}");
       assertThat(target.only().header("X-Note")).isEqualTo("{{secret.API_TOKEN}}");
@@ -147,7 +147,7 @@ class HttpToolExecutionTest {
 
   @Test
   void a_missing_secret_is_a_tool_error_naming_it_and_nothing_is_sent() throws IOException {
-    try (FakeTarget target = FakeTarget.start((exchange, request) -> FakeTarget.respond(exchange, 200, "text/plain", "ok"))) {
+    try (FakeTarget target = FakeTarget.replying(200, "text/plain", "ok")) {
       HttpToolSpec spec = new HttpToolSpec("GET", target.url("/"), Map.of("X-Key", "{{secret.SHOP_TOKEN}}"), Map.of(), null, 5_000);
       ToolOutcome outcome = run(tool(spec), "{}");
       assertThat(outcome.ok()).isFalse();
@@ -158,7 +158,7 @@ class HttpToolExecutionTest {
 
   @Test
   void a_missing_url_argument_is_a_tool_error() throws IOException {
-    try (FakeTarget target = FakeTarget.start((exchange, request) -> FakeTarget.respond(exchange, 200, "text/plain", "ok"))) {
+    try (FakeTarget target = FakeTarget.replying(200, "text/plain", "ok")) {
       ToolOutcome outcome = run(tool("GET", target.url("/items/{id}"), Map.of(), Map.of(), null), "{}");
       assertThat(outcome.ok()).isFalse();
       assertThat(outcome.result()).contains("argument 'id' is required by the URL");
@@ -175,6 +175,30 @@ class HttpToolExecutionTest {
       assertThat(outcome.statusCode()).isEqualTo(404);
       assertThat(outcome.result()).startsWith("HTTP 404 from 127.0.0.1: order 7 not found xxx");
       assertThat(outcome.result().length()).isLessThan(600);
+    }
+  }
+
+  @Test
+  void an_unreachable_target_is_a_tool_error() throws IOException {
+    String url;
+    try (FakeTarget closed = FakeTarget.replying(200, "text/plain", "ok")) {
+      url = closed.url("/gone");
+    }
+    ToolOutcome outcome = run(tool("DELETE", url, Map.of(), Map.of(), null), "{\"id\": \"7\"}");
+    assertThat(outcome.ok()).isFalse();
+    assertThat(outcome.result()).startsWith("cannot connect to 127.0.0.1:");
+  }
+
+  @Test
+  void delete_without_a_body_template_sends_arguments_as_query() throws IOException {
+    try (FakeTarget target = FakeTarget.replying(204, null, "")) {
+      ToolOutcome outcome = run(tool("delete", target.url("/orders/{order_id}"), Map.of(), Map.of(), null),
+          "{\"order_id\": \"A 1\", \"reason\": \"dup\"}");
+      assertThat(outcome.ok()).isTrue();
+      assertThat(outcome.result()).isEqualTo("(empty response body, HTTP 204)");
+      assertThat(target.only().method()).isEqualTo("DELETE");
+      assertThat(target.only().uri().getRawPath()).isEqualTo("/orders/A%201");
+      assertThat(target.only().uri().getRawQuery()).isEqualTo("reason=dup");
     }
   }
 
@@ -258,7 +282,7 @@ class HttpToolExecutionTest {
 
   @Test
   void a_redirect_to_another_origin_does_not_carry_the_tools_headers() throws IOException {
-    try (FakeTarget other = FakeTarget.start((exchange, request) -> FakeTarget.respond(exchange, 200, "text/plain", "other"));
+    try (FakeTarget other = FakeTarget.replying(200, "text/plain", "other");
         FakeTarget target = FakeTarget.start((exchange, request) -> FakeTarget.redirect(exchange, other.url("/landing")))) {
       HttpToolSpec spec = new HttpToolSpec("GET", target.url("/"), Map.of("Authorization", "Bearer {{secret.API_TOKEN}}"),
           Map.of(), null, 5_000);
@@ -282,7 +306,7 @@ class HttpToolExecutionTest {
 
   @Test
   void http_get_refuses_binary_content() throws IOException {
-    try (FakeTarget target = FakeTarget.start((exchange, request) -> FakeTarget.respond(exchange, 200, "image/png", "PNG"))) {
+    try (FakeTarget target = FakeTarget.replying(200, "image/png", "PNG")) {
       ToolOutcome outcome = httpGet(target.url("/logo.png"));
       assertThat(outcome.ok()).isFalse();
       assertThat(outcome.result()).contains("image/png").contains("text only");
