@@ -38,12 +38,15 @@ public final class ArgumentValidator {
       });
 
   /**
-   * Validates {@code arguments} (null counts as {@code {}}) against {@code schema}.
+   * Validates {@code arguments} (null counts as {@code {}}) against {@code schema} (null accepts anything).
    *
    * @return readable problems, each naming the JSON path of the offending value, e.g.
    *     {@code "$.order_id: required property 'order_id' not found"}; empty when valid
    */
   public List<String> validate(JsonNode schema, JsonNode arguments) {
+    if (schema == null || schema.isNull()) {
+      return List.of();
+    }
     JsonNode instance = arguments == null || arguments.isNull() ? JsonNodeFactory.instance.objectNode() : arguments;
     Schema compiledSchema;
     try {

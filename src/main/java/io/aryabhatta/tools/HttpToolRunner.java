@@ -9,6 +9,7 @@ import java.net.UnknownHostException;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -170,7 +171,7 @@ final class HttpToolRunner {
     }
     if (!sameOrigin(previous.url(), target)) {
       for (String name : previous.headers().names()) {
-        if (!CROSS_ORIGIN_HEADERS.contains(name.toLowerCase(java.util.Locale.ROOT))) {
+        if (!CROSS_ORIGIN_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
           next.removeHeader(name);
         }
       }
