@@ -36,9 +36,11 @@ import io.aryabhatta.runtime.RunRoutes;
 import io.aryabhatta.runtime.RunScheduler;
 import io.aryabhatta.runtime.RunService;
 import io.aryabhatta.runtime.RunStore;
+import io.aryabhatta.tools.AddressGuard;
 import io.aryabhatta.tools.ArgumentValidator;
 import io.aryabhatta.tools.ToolExecutor;
 import io.aryabhatta.tools.ToolRoutes;
+import io.aryabhatta.tools.ToolTestRoutes;
 import io.aryabhatta.tools.ToolService;
 import io.aryabhatta.workspaces.WorkspaceRoutes;
 import io.aryabhatta.workspaces.WorkspaceService;
@@ -98,6 +100,7 @@ public final class Main {
     Ids ids = new Ids(clock);
     ObjectMapper mapper = Json.mapper();
     SecretCipher secretCipher = SecretKeys.cipher(config);
+    AddressGuard addressGuard = addressGuard(config);
 
     Database database = Database.open(config);
     try {
@@ -121,12 +124,13 @@ public final class Main {
       // Execution: the model client, tools, and the agent loop with its journal and scheduler.
       OkHttpClient http = new OkHttpClient();
       ModelClient models = new ModelClient();
-      ToolExecutor toolExecutor = new ToolExecutor();
+      ToolExecutor toolExecutor = new ToolExecutor(http, mapper, secrets, addressGuard, clock);
+      ArgumentValidator argumentValidator = new ArgumentValidator();
       RunStore runStore = new RunStore(jdbi, mapper);
       EventNotifier notifier = new EventNotifier();
       Journal journal = new Journal(mapper, runStore, notifier);
       AgentLoop loop = new AgentLoop(jdbi, runStore, journal, agents, tools, providers, models, toolExecutor,
-          new ArgumentValidator(), mapper);
+          argumentValidator, mapper);
       RunScheduler scheduler = new RunScheduler(jdbi, loop, "node-" + ids.next(), config.lease(),
           config.maxConcurrentRuns(), Duration.ofMillis(500));
       RunService runs = new RunService(jdbi, runStore, journal, agents, scheduler, audit, ids, mapper);
@@ -140,6 +144,7 @@ public final class Main {
           new WorkspaceRoutes(workspaces, body, idempotency)::register,
           new SecretRoutes(secrets, body, idempotency)::register,
           new ToolRoutes(tools, body, idempotency)::register,
+          new ToolTestRoutes(tools, toolExecutor, argumentValidator, body)::register,
           new ProviderRoutes(providers, new OkHttpModelLister(http, mapper), body, idempotency)::register,
           new AgentRoutes(agents, body, idempotency)::register,
           new RunRoutes(runs, runStore, new EventStream(runStore, notifier, mapper), notifier, body, idempotency,
@@ -151,6 +156,15 @@ public final class Main {
     } catch (RuntimeException e) {
       database.close();
       throw e;
+    }
+  }
+
+  private static AddressGuard addressGuard(Config config) {
+    try {
+      return new AddressGuard(config.httpToolAllowlist());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("ARYABHATTA_HTTP_TOOL_ALLOWLIST",
+          e.getMessage().replaceFirst("^ARYABHATTA_HTTP_TOOL_ALLOWLIST: ", ""));
     }
   }
 

@@ -1,9 +1,203 @@
 package io.aryabhatta.tools;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.aryabhatta.secrets.SecretResolver;
+import io.aryabhatta.tools.HttpToolRequests.InvalidSpec;
+import io.aryabhatta.tools.HttpToolRunner.Failed;
+import io.aryabhatta.tools.HttpToolRunner.Fetched;
+import io.aryabhatta.tools.Templates.MissingValue;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+/**
+ * Runs {@code builtin} and {@code http} tools (SPEC §5 Tools). Arguments are expected to have been
+ * validated against the tool's schema already ({@link ArgumentValidator}).
+ *
+ * <p>Every tool-level failure — bad arguments, a blocked address, a timeout, a non-2xx answer, a
+ * missing secret — is returned as {@link ToolOutcome#error}, with a message the model can act on;
+ * no secret value appears in any outcome.
+ */
 public final class ToolExecutor {
+  public static final long DEFAULT_MAX_RESPONSE_BYTES = 1_048_576;
+  static final String USER_AGENT = "Aryabhatta-Tools/1";
+  private static final Duration DEFAULT_HTTP_TIMEOUT = Duration.ofSeconds(15);
+  private static final Duration MAX_HTTP_TIMEOUT = Duration.ofMinutes(5);
+  private static final int ERROR_SNIPPET_CHARS = 500;
+  private static final Logger log = LoggerFactory.getLogger(ToolExecutor.class);
+
+  private final SecretResolver secrets;
+  private final HttpToolRunner runner;
+  private final Calculator calculator = new Calculator();
+  private final CurrentTime currentTime;
+  private final HttpGetTool httpGet;
+
+  /** An executor capping responses at {@value #DEFAULT_MAX_RESPONSE_BYTES} bytes. */
+  public ToolExecutor(OkHttpClient http, ObjectMapper mapper, SecretResolver secrets, AddressGuard guard, Clock clock) {
+    this(http, mapper, secrets, guard, clock, DEFAULT_MAX_RESPONSE_BYTES);
+  }
+
+  /**
+   * @param http base client; its redirect, DNS, proxy and retry settings are replaced by safe ones
+   * @param maxResponseBytes responses longer than this are truncated, with a marker
+   */
+  public ToolExecutor(OkHttpClient http, ObjectMapper mapper, SecretResolver secrets, AddressGuard guard, Clock clock,
+      long maxResponseBytes) {
+    this.secrets = secrets;
+    this.runner = new HttpToolRunner(http, guard, maxResponseBytes);
+    this.currentTime = new CurrentTime(clock, mapper);
+    this.httpGet = new HttpGetTool(runner);
+  }
+
+  /**
+   * Executes {@code tool} once with {@code arguments}.
+   *
+   * <p>If the calling thread is interrupted, an HTTP call in flight is cancelled at once and an
+   * error outcome is returned with the thread's interrupt flag set again, so the caller can tell
+   * a cancellation from a tool error.
+   *
+   * @param arguments a JSON object (null counts as {@code {}})
+   * @throws IllegalArgumentException for {@code client} and {@code mcp} tools, which the agent loop
+   *     handles itself
+   */
   public ToolOutcome execute(ToolDefinition tool, JsonNode arguments, ToolContext context) {
-    throw new UnsupportedOperationException("stub");
+    if ("client".equals(tool.kind()) || "mcp".equals(tool.kind())) {
+      throw new IllegalArgumentException("ToolExecutor does not run " + tool.kind() + " tools (" + tool.name() + ")");
+    }
+    long started = System.nanoTime();
+    ToolOutcome outcome;
+    if (arguments != null && !arguments.isNull() && !arguments.isObject()) {
+      outcome = ToolOutcome.error("arguments must be a JSON object", null, 0);
+    } else {
+      JsonNode args = arguments == null || arguments.isNull() ? JsonNodeFactory.instance.objectNode() : arguments;
+      outcome = run(tool, args, context);
+    }
+    long durationMs = (System.nanoTime() - started) / 1_000_000;
+    return new ToolOutcome(outcome.ok(), outcome.result(), outcome.statusCode(), durationMs);
+  }
+
+  private ToolOutcome run(ToolDefinition tool, JsonNode arguments, ToolContext context) {
+    try {
+      return switch (tool.kind()) {
+        case "builtin" -> builtin(tool.name(), arguments, context);
+        case "http" -> http(tool, arguments, context);
+        default -> ToolOutcome.error("tool '" + tool.name() + "' has unknown kind '" + tool.kind() + "'", null, 0);
+      };
+    } catch (RuntimeException e) {
+      // A bug of ours must not take the run down; the model sees a tool error, the log the cause.
+      log.warn("Tool {} ({}) failed unexpectedly with {}", tool.name(), tool.kind(), e.getClass().getName());
+      return ToolOutcome.error("the tool failed unexpectedly (" + e.getClass().getSimpleName() + ")", null, 0);
+    }
+  }
+
+  private ToolOutcome builtin(String name, JsonNode arguments, ToolContext context) {
+    return switch (name) {
+      case "calculator" -> calculator(arguments);
+      case "current_time" -> currentTime(arguments);
+      case "http_get" -> httpGet(arguments, context);
+      default -> ToolOutcome.error("unknown built-in tool '" + name
+          + "' (built-ins: calculator, current_time, http_get)", null, 0);
+    };
+  }
+
+  private ToolOutcome calculator(JsonNode arguments) {
+    JsonNode expression = arguments.get("expression");
+    if (expression == null || !expression.isTextual()) {
+      return ToolOutcome.error("calculator needs {\"expression\": \"...\"}, e.g. \"(2 + 3) * 4\"", null, 0);
+    }
+    try {
+      return ToolOutcome.success(calculator.evaluate(expression.textValue()), null, 0);
+    } catch (Calculator.InvalidExpression e) {
+      return ToolOutcome.error("cannot evaluate: " + e.getMessage(), null, 0);
+    }
+  }
+
+  private ToolOutcome currentTime(JsonNode arguments) {
+    JsonNode zone = arguments.get("timezone");
+    if (zone != null && !zone.isNull() && !zone.isTextual()) {
+      return ToolOutcome.error("timezone must be a string such as \"Asia/Kolkata\"", null, 0);
+    }
+    try {
+      return ToolOutcome.success(currentTime.now(zone == null || zone.isNull() ? null : zone.textValue()), null, 0);
+    } catch (CurrentTime.UnknownZone e) {
+      return ToolOutcome.error(e.getMessage(), null, 0);
+    }
+  }
+
+  private ToolOutcome httpGet(JsonNode arguments, ToolContext context) {
+    JsonNode url = arguments.get("url");
+    if (url == null || !url.isTextual()) {
+      return ToolOutcome.error("http_get needs {\"url\": \"https://...\"}", null, 0);
+    }
+    try {
+      return outcome(httpGet.get(url.textValue(), context.idempotencyKey()), UnaryOperator.identity());
+    } catch (Failed e) {
+      return ToolOutcome.error(e.getMessage(), null, 0);
+    } catch (InterruptedException e) {
+      return cancelled();
+    }
+  }
+
+  private ToolOutcome http(ToolDefinition tool, JsonNode arguments, ToolContext context) {
+    HttpToolSpec spec = tool.http();
+    if (spec == null) {
+      return ToolOutcome.error("http tool '" + tool.name() + "' has no http settings", null, 0);
+    }
+    Templates templates = new Templates(arguments, parameterNames(tool.parameters()), secrets, context.workspaceId());
+    try {
+      Request request = HttpToolRequests.build(spec, arguments, templates, context.idempotencyKey());
+      Fetched fetched = runner.fetch(request, timeout(spec.timeoutMs()), type -> true);
+      return outcome(fetched, templates::redact);
+    } catch (MissingValue | InvalidSpec | Failed e) {
+      return ToolOutcome.error(templates.redact(e.getMessage()), null, 0);
+    } catch (InterruptedException e) {
+      return cancelled();
+    }
+  }
+
+  private ToolOutcome outcome(Fetched fetched, UnaryOperator<String> redact) {
+    if (fetched.successful()) {
+      String text = fetched.body();
+      if (fetched.truncated()) {
+        text += "\n[truncated: response exceeded " + runner.maxResponseBytes() + " bytes]";
+      } else if (text.isEmpty()) {
+        text = "(empty response body, HTTP " + fetched.status() + ")";
+      }
+      return ToolOutcome.success(redact.apply(text), fetched.status(), 0);
+    }
+    String body = fetched.body().strip();
+    String snippet = body.length() > ERROR_SNIPPET_CHARS ? body.substring(0, ERROR_SNIPPET_CHARS) + "…" : body;
+    String message = "HTTP " + fetched.status() + " from " + fetched.url().host()
+        + (snippet.isEmpty() ? " (empty body)" : ": " + snippet);
+    return ToolOutcome.error(redact.apply(message), fetched.status(), 0);
+  }
+
+  private static ToolOutcome cancelled() {
+    Thread.currentThread().interrupt();
+    return ToolOutcome.error("cancelled: the tool call was interrupted before it finished", null, 0);
+  }
+
+  private static Duration timeout(int timeoutMs) {
+    if (timeoutMs <= 0) {
+      return DEFAULT_HTTP_TIMEOUT;
+    }
+    Duration requested = Duration.ofMillis(timeoutMs);
+    return requested.compareTo(MAX_HTTP_TIMEOUT) > 0 ? MAX_HTTP_TIMEOUT : requested;
+  }
+
+  private static Set<String> parameterNames(JsonNode schema) {
+    Set<String> names = new HashSet<>();
+    if (schema != null) {
+      schema.path("properties").fieldNames().forEachRemaining(names::add);
+    }
+    return names;
   }
 }

@@ -1,0 +1,245 @@
+package io.aryabhatta.tools;
+
+import io.aryabhatta.tools.AddressGuard.BlockedAddressException;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.ConnectException;
+import java.net.Proxy;
+import java.net.UnknownHostException;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import javax.net.ssl.SSLException;
+import okhttp3.Call;
+import okhttp3.Callback;
+import okhttp3.Dispatcher;
+import okhttp3.HttpUrl;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.Response;
+import okio.Buffer;
+import okio.BufferedSource;
+
+/**
+ * Sends the requests of HTTP tools and {@code http_get} with the SSRF guard on every hop,
+ * redirects followed by hand (at most {@value #MAX_REDIRECTS}), one deadline for the whole call,
+ * a response size cap, and prompt cancellation when the calling thread is interrupted.
+ */
+final class HttpToolRunner {
+  static final int MAX_REDIRECTS = 5;
+  /** Enough of an error response to show its first few hundred characters. */
+  private static final long ERROR_BODY_BYTES = 4_096;
+  /** Headers that are safe to carry to another origin on a redirect; the tool's own may hold secrets. */
+  private static final Set<String> CROSS_ORIGIN_HEADERS = Set.of("idempotency-key", "user-agent", "accept");
+
+  private final OkHttpClient client;
+  private final AddressGuard guard;
+  private final long maxResponseBytes;
+
+  HttpToolRunner(OkHttpClient base, AddressGuard guard, long maxResponseBytes) {
+    // Async calls let an interrupted caller cancel the call; the dispatcher's own threads are
+    // virtual and its limits high, so tool calls never queue behind each other.
+    Dispatcher dispatcher = new Dispatcher(Executors.newVirtualThreadPerTaskExecutor());
+    dispatcher.setMaxRequests(4_096);
+    dispatcher.setMaxRequestsPerHost(1_024);
+    this.client = base.newBuilder()
+        .dns(guard)
+        // A proxy would resolve and connect on our behalf, out of the guard's sight.
+        .proxy(Proxy.NO_PROXY)
+        .followRedirects(false)
+        .followSslRedirects(false)
+        // A silent retry could repeat a side effect; retries are the agent loop's, explicit and journaled.
+        .retryOnConnectionFailure(false)
+        .dispatcher(dispatcher)
+        .build();
+    this.guard = guard;
+    this.maxResponseBytes = maxResponseBytes;
+  }
+
+  long maxResponseBytes() {
+    return maxResponseBytes;
+  }
+
+  /**
+   * Sends {@code request}, following redirects through the guard.
+   *
+   * @param acceptContent decides whether a successful response's content type may be read (the
+   *     type is null when the response has none)
+   * @return the final response, its body read up to the cap
+   * @throws Failed when the call cannot complete; the message is meant for the model
+   * @throws InterruptedException when the calling thread was interrupted (the call is cancelled)
+   */
+  Fetched fetch(Request request, Duration timeout, Predicate<MediaType> acceptContent)
+      throws Failed, InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    Request current = request;
+    for (int redirects = 0; ; redirects++) {
+      try {
+        guard.checkUrl(current.url());
+      } catch (BlockedAddressException e) {
+        throw new Failed(e.getMessage());
+      }
+      Hop hop = send(current, deadline, timeout, acceptContent);
+      if (hop.location() == null) {
+        return hop.fetched();
+      }
+      if (redirects == MAX_REDIRECTS) {
+        throw new Failed("too many redirects (more than " + MAX_REDIRECTS + ") starting at " + request.url().host());
+      }
+      current = redirect(current, hop.fetched().status(), hop.location());
+    }
+  }
+
+  private Hop send(Request request, long deadline, Duration timeout, Predicate<MediaType> acceptContent)
+      throws Failed, InterruptedException {
+    long remaining = deadline - System.nanoTime();
+    if (remaining <= 0) {
+      throw timedOut(request.url(), timeout);
+    }
+    Call call = client.newCall(request);
+    call.timeout().timeout(remaining, TimeUnit.NANOSECONDS);
+    CompletableFuture<Hop> result = new CompletableFuture<>();
+    call.enqueue(new Callback() {
+      @Override
+      public void onFailure(Call c, IOException e) {
+        result.completeExceptionally(e);
+      }
+
+      @Override
+      public void onResponse(Call c, Response response) {
+        try (response) {
+          result.complete(read(response, acceptContent));
+        } catch (Throwable t) {
+          result.completeExceptionally(t);
+        }
+      }
+    });
+    try {
+      return result.get();
+    } catch (InterruptedException e) {
+      call.cancel();
+      throw e;
+    } catch (ExecutionException e) {
+      throw describe(e.getCause(), request.url(), timeout);
+    }
+  }
+
+  private Hop read(Response response, Predicate<MediaType> acceptContent) throws IOException {
+    int status = response.code();
+    String location = response.header("Location");
+    HttpUrl url = response.request().url();
+    if (response.isRedirect() && location != null) {
+      HttpUrl target = url.resolve(location);
+      if (target == null) {
+        throw new NotFollowable("HTTP " + status + " from " + url.host() + " redirects to an unsupported location");
+      }
+      return new Hop(new Fetched(status, url, null, "", false), target);
+    }
+    MediaType contentType = response.body().contentType();
+    if (response.isSuccessful() && !acceptContent.test(contentType)) {
+      throw new NotFollowable(url.host() + " answered with content type " + contentType
+          + ", which this tool does not read (text only)");
+    }
+    long limit = response.isSuccessful() ? maxResponseBytes : ERROR_BODY_BYTES;
+    BufferedSource source = response.body().source();
+    Buffer buffer = new Buffer();
+    // Read at most limit + 1 bytes: enough to know the body is larger without holding all of it.
+    while (buffer.size() <= limit) {
+      if (source.read(buffer, Math.min(8_192, limit + 1 - buffer.size())) == -1) {
+        break;
+      }
+    }
+    boolean truncated = buffer.size() > limit;
+    Charset charset = contentType == null ? StandardCharsets.UTF_8 : contentType.charset(StandardCharsets.UTF_8);
+    String body = buffer.readString(Math.min(buffer.size(), limit), charset);
+    return new Hop(new Fetched(status, url, contentType, body, truncated), null);
+  }
+
+  private static Request redirect(Request previous, int status, HttpUrl target) {
+    Request.Builder next = previous.newBuilder().url(target);
+    boolean keepsMethod = status == 307 || status == 308 || previous.method().equals("HEAD");
+    if (!keepsMethod) {
+      next.method("GET", null).removeHeader("Content-Type").removeHeader("Content-Length");
+    }
+    if (!sameOrigin(previous.url(), target)) {
+      for (String name : previous.headers().names()) {
+        if (!CROSS_ORIGIN_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
+          next.removeHeader(name);
+        }
+      }
+    }
+    return next.build();
+  }
+
+  private static boolean sameOrigin(HttpUrl a, HttpUrl b) {
+    return a.scheme().equals(b.scheme()) && a.host().equals(b.host()) && a.port() == b.port();
+  }
+
+  private static Failed describe(Throwable cause, HttpUrl url, Duration timeout) {
+    Throwable blocked = findBlocked(cause);
+    if (blocked != null) {
+      return new Failed(blocked.getMessage());
+    }
+    String target = url.host() + ":" + url.port();
+    return switch (cause) {
+      case NotFollowable e -> new Failed(e.getMessage());
+      case InterruptedIOException e -> timedOut(url, timeout);
+      case UnknownHostException e -> new Failed("cannot resolve host " + url.host());
+      case ConnectException e -> new Failed("cannot connect to " + target + " (" + e.getMessage() + ")");
+      case SSLException e -> new Failed("TLS handshake with " + target + " failed: " + e.getMessage());
+      case IOException e -> new Failed("request to " + target + " failed: " + e.getMessage());
+      default -> new Failed("request to " + target + " failed: " + cause.getClass().getSimpleName());
+    };
+  }
+
+  /** OkHttp may wrap or attach the guard's refusal to another exception; find it anywhere. */
+  private static Throwable findBlocked(Throwable t) {
+    for (Throwable e = t; e != null; e = e.getCause()) {
+      if (e instanceof BlockedAddressException) {
+        return e;
+      }
+      for (Throwable suppressed : e.getSuppressed()) {
+        Throwable found = findBlocked(suppressed);
+        if (found != null) {
+          return found;
+        }
+      }
+    }
+    return null;
+  }
+
+  private static Failed timedOut(HttpUrl url, Duration timeout) {
+    return new Failed("timed out after " + timeout.toMillis() + " ms waiting for " + url.host());
+  }
+
+  /** A response as read: the body is at most the cap, {@code truncated} says whether more was sent. */
+  record Fetched(int status, HttpUrl url, MediaType contentType, String body, boolean truncated) {
+    boolean successful() {
+      return status >= 200 && status < 300;
+    }
+  }
+
+  private record Hop(Fetched fetched, HttpUrl location) {}
+
+  /** The call could not produce a usable response; the message is meant for the model. */
+  static final class Failed extends Exception {
+    Failed(String message) {
+      super(message);
+    }
+  }
+
+  /** A response this runner refuses to use (e.g. binary content for a text-only tool). */
+  private static final class NotFollowable extends IOException {
+    NotFollowable(String message) {
+      super(message);
+    }
+  }
+}
