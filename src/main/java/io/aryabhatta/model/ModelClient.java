@@ -97,6 +97,7 @@ public final class ModelClient {
       Progress progress = new Progress();
       try (Response response = call.execute()) {
         progress.responded = true;
+      progress.status = response.code();
         if (!response.isSuccessful()) {
           throw httpFailure(response);
         }
@@ -120,6 +121,7 @@ public final class ModelClient {
 
   /** What an attempt has got so far, to decide whether a failure may be retried. */
   private static final class Progress {
+    Integer status;
     boolean responded;
     boolean deliveredText;
   }
@@ -182,6 +184,7 @@ public final class ModelClient {
     Progress progress = new Progress();
     try (Response response = call.execute()) {
       progress.responded = true;
+      progress.status = response.code();
       if (!response.isSuccessful()) {
         throw httpFailure(response);
       }
@@ -197,6 +200,7 @@ public final class ModelClient {
     Progress progress = new Progress();
     try (Response response = call.execute()) {
       progress.responded = true;
+      progress.status = response.code();
       if (!response.isSuccessful()) {
         throw httpFailure(response);
       }
@@ -310,7 +314,7 @@ public final class ModelClient {
   }
 
   private static AttemptFailed ioFailure(Call call, IOException e, Progress progress, boolean streaming) {
-    Integer status = null;
+    Integer status = progress.status;
     if (Thread.interrupted() || isInterruption(e)) {
       call.cancel();
       return new AttemptFailed(cancelled().withCause(e), status);

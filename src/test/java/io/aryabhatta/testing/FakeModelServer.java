@@ -466,11 +466,18 @@ public final class FakeModelServer implements AutoCloseable {
     }
   }
 
-  private static void dropConnection(OutputStream out) {
-    try {
-      out.close(); // fewer bytes than the announced length: the server closes the connection
-    } catch (IOException expected) {
-      // "insufficient bytes written to stream"
+  /**
+   * Ends the response without its promised bytes. Closing the exchange alone would leave the
+   * connection open; an exception out of the handler makes the JDK server close it.
+   */
+  private static void dropConnection(OutputStream out) throws IOException {
+    out.flush();
+    throw new DroppedConnection();
+  }
+
+  private static final class DroppedConnection extends RuntimeException {
+    DroppedConnection() {
+      super("scripted connection drop", null, false, false);
     }
   }
 
