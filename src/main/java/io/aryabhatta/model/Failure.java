@@ -26,8 +26,13 @@ record Failure(FailureKind kind, Integer statusCode, String providerMessage, Str
     return new Failure(kind, statusCode, providerMessage, detail, retryable, retryAfter, cause);
   }
 
-  Failure notRetryable() {
-    return new Failure(kind, statusCode, providerMessage, detail, false, retryAfter, cause);
+  /**
+   * The same failure once text already reached the caller: a retry would deliver that text again,
+   * so what could have been retried becomes an interrupted stream.
+   */
+  Failure afterTextDelivered() {
+    FailureKind finalKind = retryable ? FailureKind.STREAM_INTERRUPTED : kind;
+    return new Failure(finalKind, statusCode, providerMessage, detail, false, null, cause);
   }
 
   /** Builds the exception the caller sees, with a message that never contains the API key. */

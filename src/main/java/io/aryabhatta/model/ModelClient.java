@@ -96,8 +96,7 @@ public final class ModelClient {
       Call call = client.newCall(httpRequest);
       Progress progress = new Progress();
       try (Response response = call.execute()) {
-        progress.responded = true;
-      progress.status = response.code();
+        progress.status = response.code();
         if (!response.isSuccessful()) {
           throw httpFailure(response);
         }
@@ -122,8 +121,11 @@ public final class ModelClient {
   /** What an attempt has got so far, to decide whether a failure may be retried. */
   private static final class Progress {
     Integer status;
-    boolean responded;
     boolean deliveredText;
+
+    boolean responded() {
+      return status != null;
+    }
   }
 
   @FunctionalInterface
@@ -183,7 +185,6 @@ public final class ModelClient {
     Call call = client.newCall(httpRequest);
     Progress progress = new Progress();
     try (Response response = call.execute()) {
-      progress.responded = true;
       progress.status = response.code();
       if (!response.isSuccessful()) {
         throw httpFailure(response);
@@ -199,7 +200,6 @@ public final class ModelClient {
     Call call = client.newCall(httpRequest);
     Progress progress = new Progress();
     try (Response response = call.execute()) {
-      progress.responded = true;
       progress.status = response.code();
       if (!response.isSuccessful()) {
         throw httpFailure(response);
@@ -259,13 +259,8 @@ public final class ModelClient {
     }
   }
 
-  /** A failure after the stream started: once text reached the caller, retrying would repeat it. */
   private static AttemptFailed errorInStream(Failure failure, int status, Progress progress) {
-    if (progress.deliveredText && failure.retryable()) {
-      failure = new Failure(FailureKind.STREAM_INTERRUPTED, failure.statusCode(), failure.providerMessage(),
-          failure.detail(), false, null, failure.cause());
-    }
-    return new AttemptFailed(progress.deliveredText ? failure.notRetryable() : failure, status);
+    return new AttemptFailed(progress.deliveredText ? failure.afterTextDelivered() : failure, status);
   }
 
   private Received fromWholeBody(JsonNode body, int status, Consumer<String> deltas) throws AttemptFailed {
@@ -323,8 +318,8 @@ public final class ModelClient {
     Failure failure;
     if (e instanceof SocketTimeoutException || isCallTimeout(e)) {
       failure = Failure.of(FailureKind.TIMEOUT, null, null,
-          (progress.responded ? "no data within the read timeout: " : "timed out: ") + reason, true);
-    } else if (!progress.responded) {
+          (progress.responded() ? "no data within the read timeout: " : "timed out: ") + reason, true);
+    } else if (!progress.responded()) {
       failure = Failure.of(FailureKind.PROVIDER_UNAVAILABLE, null, null, "connection failed: " + reason, true);
     } else if (streaming) {
       failure = Failure.of(FailureKind.STREAM_INTERRUPTED, null, null, "the connection was lost: " + reason, true);
@@ -333,7 +328,7 @@ public final class ModelClient {
           "the connection was lost while reading the response: " + reason, true);
     }
     if (progress.deliveredText) {
-      failure = new Failure(FailureKind.STREAM_INTERRUPTED, null, null, failure.detail(), false, null, null);
+      failure = failure.afterTextDelivered();
     }
     return new AttemptFailed(failure.withCause(e), status);
   }

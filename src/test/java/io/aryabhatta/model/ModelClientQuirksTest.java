@@ -170,6 +170,16 @@ class ModelClientQuirksTest {
   }
 
   @Test
+  void hermes_tool_call_without_its_closing_tag_is_still_a_tool_call() {
+    ChatResult result = replay(FakeModelServer.text("<tool_call>{\"name\": \"now\", \"arguments\": {}}"), false);
+
+    assertThat(result.toolCalls()).singleElement().satisfies(call -> {
+      assertThat(call.name()).isEqualTo("now");
+      assertThat(call.arguments()).isEqualTo("{}");
+    });
+  }
+
+  @Test
   void function_tag_written_as_text_becomes_a_real_tool_call() {
     ChatResult result = replay(FakeModelServer.text("<function=get_weather>{\"city\": \"Paris\"}</function>"), false);
 

@@ -128,6 +128,17 @@ class ModelClientRequestTest {
     assertThat(models.at("/data/0/providers")).hasSize(4);
   }
 
+  @Test
+  void list_models_at_a_wrong_base_url_is_a_typed_not_found() {
+    ModelEndpoint wrong = new ModelEndpoint("fake", fake.baseUrl() + "/nope", "k", Map.of(), 1, null, null);
+
+    ModelCallException error = org.assertj.core.api.Assertions.catchThrowableOfType(ModelCallException.class,
+        () -> client.listModels(wrong));
+
+    assertThat(error.kind()).isEqualTo("model_not_found");
+    assertThat(error.getMessage()).contains("HTTP 404").contains("no route GET /v1/nope/models");
+  }
+
   /** 0 and 0.0, 42 and 42L are the same JSON value. */
   private static final Comparator<JsonNode> NUMBERS_BY_VALUE = (a, b) -> {
     if (a.isNumber() && b.isNumber()) {
