@@ -225,6 +225,9 @@ public final class ModelClient {
         sawDone = true;
         break;
       }
+      if (event.data().isBlank()) {
+        continue;
+      }
       JsonNode chunk = parseChunk(event, response.code(), progress);
       chunks.add(chunk);
       if ("error".equals(event.name()) || hasError(chunk)) {
