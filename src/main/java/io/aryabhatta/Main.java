@@ -20,7 +20,6 @@ import io.aryabhatta.ids.Ids;
 import io.aryabhatta.json.Json;
 import io.aryabhatta.agents.AgentRoutes;
 import io.aryabhatta.agents.AgentService;
-import io.aryabhatta.providers.OkHttpModelLister;
 import io.aryabhatta.providers.ProviderRoutes;
 import io.aryabhatta.providers.ProviderService;
 import io.aryabhatta.secrets.SecretCipher;
@@ -123,7 +122,7 @@ public final class Main {
 
       // Execution: the model client, tools, and the agent loop with its journal and scheduler.
       OkHttpClient http = new OkHttpClient();
-      ModelClient models = new ModelClient();
+      ModelClient models = new ModelClient(http, mapper);
       ToolExecutor toolExecutor = new ToolExecutor(http, mapper, secrets, addressGuard, clock);
       ArgumentValidator argumentValidator = new ArgumentValidator();
       RunStore runStore = new RunStore(jdbi, mapper);
@@ -145,7 +144,7 @@ public final class Main {
           new SecretRoutes(secrets, body, idempotency)::register,
           new ToolRoutes(tools, body, idempotency)::register,
           new ToolTestRoutes(tools, toolExecutor, argumentValidator, body)::register,
-          new ProviderRoutes(providers, new OkHttpModelLister(http, mapper), body, idempotency)::register,
+          new ProviderRoutes(providers, models::listModels, body, idempotency)::register,
           new AgentRoutes(agents, body, idempotency)::register,
           new RunRoutes(runs, runStore, new EventStream(runStore, notifier, mapper), notifier, body, idempotency,
               mapper)::register,

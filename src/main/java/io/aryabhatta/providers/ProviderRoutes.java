@@ -7,6 +7,7 @@ import io.aryabhatta.http.Idempotency;
 import io.aryabhatta.http.JsonBody;
 import io.aryabhatta.http.Page;
 import io.aryabhatta.http.PageRequest;
+import io.aryabhatta.model.ModelCallException;
 import io.aryabhatta.model.ModelEndpoint;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
@@ -75,6 +76,8 @@ public final class ProviderRoutes {
       answer = models.list(endpoint);
     } catch (ApiException e) {
       throw e;
+    } catch (ModelCallException e) {
+      throw new ApiException.BadGateway(e.getMessage());
     } catch (RuntimeException e) {
       log.warn("Listing the models of {} failed: {}", endpoint, e.getClass().getSimpleName());
       throw new ApiException.BadGateway("provider '" + endpoint.provider() + "' could not be reached at "
