@@ -15,6 +15,12 @@ public record PageRequest(int limit, String after) {
   public static final int MAX_LIMIT = 200;
 
   public static PageRequest from(Context ctx) {
+    String cursor = ctx.queryParam("after");
+    return new PageRequest(limit(ctx), cursor == null || cursor.isEmpty() ? null : decode(cursor));
+  }
+
+  /** Only {@code ?limit=}, for lists whose {@code after} is a plain position (e.g. an event id). */
+  public static int limit(Context ctx) {
     String limitText = ctx.queryParam("limit");
     int limit = DEFAULT_LIMIT;
     if (limitText != null) {
@@ -27,8 +33,7 @@ public record PageRequest(int limit, String after) {
         throw new ApiException.ValidationFailed("limit", "must be an integer between 1 and " + MAX_LIMIT);
       }
     }
-    String cursor = ctx.queryParam("after");
-    return new PageRequest(limit, cursor == null || cursor.isEmpty() ? null : decode(cursor));
+    return limit;
   }
 
   /** Fetch one more row than asked to know whether another page follows. */

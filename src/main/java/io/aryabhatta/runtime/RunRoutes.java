@@ -141,11 +141,10 @@ public final class RunRoutes {
     Run run = runs.run(caller, ctx.pathParam("id"));
     long after = eventCursor(ctx);
     if ("json".equals(ctx.queryParam("format"))) {
-      PageRequest page = PageRequest.from(ctx);
-      List<RunEvent> rows = store.events(run.id(), after, PageRequest.MAX_LIMIT + 1).stream()
-          .limit(page.fetchSize()).toList();
-      boolean more = rows.size() > page.limit();
-      List<RunEvent> data = more ? rows.subList(0, page.limit()) : rows;
+      int limit = PageRequest.limit(ctx);
+      List<RunEvent> rows = store.events(run.id(), after, limit + 1);
+      boolean more = rows.size() > limit;
+      List<RunEvent> data = more ? rows.subList(0, limit) : rows;
       ctx.json(new Page<>(data, more ? Long.toString(data.get(data.size() - 1).id()) : null));
       return;
     }

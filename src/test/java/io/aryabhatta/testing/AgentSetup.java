@@ -43,8 +43,10 @@ public final class AgentSetup {
   }
 
   public String clientTool(String name) {
-    return expectCreated(api.post("/api/tools", Map.of("name", name, "kind", "client", "description", "asks the app",
-        "parameters", Map.of("type", "object", "properties", Map.of("question", Map.of("type", "string")))))))
+    Map<String, Object> parameters =
+        Map.of("type", "object", "properties", Map.of("question", Map.of("type", "string")));
+    return expectCreated(api.post("/api/tools",
+        Map.of("name", name, "kind", "client", "description", "asks the app", "parameters", parameters)))
         .get("id").asText();
   }
 
