@@ -21,6 +21,7 @@ import io.aryabhatta.json.Json;
 import io.aryabhatta.workspaces.WorkspaceRoutes;
 import io.aryabhatta.workspaces.WorkspaceService;
 import io.javalin.Javalin;
+import io.javalin.util.JavalinBindException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
@@ -93,12 +94,21 @@ public final class Main {
           new HealthRoutes(database, migrations)::register,
           new WorkspaceRoutes(workspaces, body, idempotency)::register,
           new AuditRoutes(audit)::register));
-      app.start(config.host(), config.port());
+      listen(app, config);
       log.info("Listening on http://{}:{}", config.host(), app.port());
       return new RunningServer(app, database);
     } catch (RuntimeException e) {
       database.close();
       throw e;
+    }
+  }
+
+  private static void listen(Javalin app, Config config) {
+    try {
+      app.start(config.host(), config.port());
+    } catch (JavalinBindException e) {
+      throw new ConfigException("PORT", "cannot listen on " + config.host() + ":" + config.port()
+          + " (the port is in use, or HOST is not an address of this machine)");
     }
   }
 
