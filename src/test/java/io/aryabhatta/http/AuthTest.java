@@ -1,6 +1,6 @@
 package io.aryabhatta.http;
 
-import static io.aryabhatta.http.ProblemJsonTest.assertProblem;
+import static io.aryabhatta.testing.ProblemAssert.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;

@@ -1,5 +1,7 @@
 package io.aryabhatta.http;
 
+import static io.aryabhatta.testing.ProblemAssert.assertProblem;
+import static io.aryabhatta.testing.ProblemAssert.fields;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -36,29 +38,6 @@ class ProblemJsonTest {
   @AfterAll
   static void stop() {
     server.close();
-  }
-
-  /** Asserts the problem shape and returns its body. */
-  static JsonNode assertProblem(Http.Response r, int status) {
-    assertThat(r.status()).as(r.toString()).isEqualTo(status);
-    assertThat(r.header("Content-Type")).startsWith("application/problem+json");
-    JsonNode body = r.json();
-    assertThat(body.get("type").asText()).isNotBlank();
-    assertThat(body.get("title").asText()).isNotBlank();
-    assertThat(body.get("status").asInt()).isEqualTo(status);
-    assertThat(body.get("detail").asText()).isNotBlank();
-    assertThat(r.header("X-Request-Id")).isNotBlank();
-    assertThat(body.get("request_id").asText()).isEqualTo(r.header("X-Request-Id"));
-    return body;
-  }
-
-  static List<String> fields(JsonNode problem) {
-    List<String> fields = new ArrayList<>();
-    problem.get("errors").forEach(e -> {
-      assertThat(e.get("message").asText()).isNotBlank();
-      fields.add(e.get("field").asText());
-    });
-    return fields;
   }
 
   @Test
