@@ -131,6 +131,19 @@ class ServerProcessTest {
 
   @Test
   @Order(7)
+  void second_server_on_the_same_data_folder_refuses_and_leaves_the_first_running() throws Exception {
+    assertThat(server.isAlive()).isTrue();
+    ProcessHandle running = postmaster(dataDir).orElseThrow();
+    Run second = run(root, Map.of("PORT", Integer.toString(freePort()), "ARYABHATTA_DATA_DIR", dataDir.toString(),
+        "ARYABHATTA_ADMIN_KEY", ADMIN_KEY), "serve");
+    assertThat(second.exitCode()).isNotZero();
+    assertThat(second.stderrLines()).singleElement().asString().contains("in use");
+    assertThat(running.isAlive()).isTrue();
+    assertThat(client().get("/ready").status()).isEqualTo(200);
+  }
+
+  @Test
+  @Order(8)
   void port_in_use_exits_with_one_line_naming_PORT() throws Exception {
     if (server != null) {
       stop(server);
