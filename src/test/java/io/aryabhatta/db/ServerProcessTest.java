@@ -42,6 +42,7 @@ class ServerProcessTest {
   private static int port;
   private static int runs;
   private static String survivorId;
+  private static Path lastOutput;
 
   @BeforeAll
   static void folders() throws IOException {
@@ -100,6 +101,9 @@ class ServerProcessTest {
   @Order(5)
   void restart_keeps_data() throws Exception {
     server = startServer();
+    assertThat(read(lastOutput)).contains("Database: embedded PostgreSQL on 127.0.0.1");
+    assertThat(embeddedSetting("fsync")).isEqualTo("on");
+    assertThat(embeddedSetting("synchronous_commit")).isEqualTo("on");
     var created = client().post("/api/workspaces", Map.of("name", "survivor"));
     assertThat(created.status()).isEqualTo(201);
     survivorId = created.json().get("id").asText();
@@ -201,6 +205,7 @@ class ServerProcessTest {
     env.put("ARYABHATTA_DATA_DIR", dataDir.toString());
     env.put("ARYABHATTA_ADMIN_KEY", ADMIN_KEY);
     ProcessBuilder pb = java(root, env, "serve");
+    lastOutput = pb.redirectOutput().file().toPath();
     long started = System.nanoTime();
     Process process = pb.start();
     Http anonymous = new Http("http://127.0.0.1:" + port, null);
@@ -234,6 +239,17 @@ class ServerProcessTest {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+  }
+
+  /** A setting of the running embedded PostgreSQL, whose port is line 4 of postmaster.pid. */
+  private static String embeddedSetting(String name) throws Exception {
+    List<String> pidFile = Files.readAllLines(dataDir.resolve("postgres").resolve("postmaster.pid"));
+    String url = "jdbc:postgresql://127.0.0.1:" + pidFile.get(3).strip() + "/aryabhatta?user=postgres";
+    try (var connection = java.sql.DriverManager.getConnection(url);
+        var rs = connection.createStatement().executeQuery("SHOW " + name)) {
+      rs.next();
+      return rs.getString(1);
     }
   }
 
