@@ -10,6 +10,8 @@ import io.aryabhatta.testing.TestServer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -87,6 +89,22 @@ class WorkspacesApiTest {
     assertThat(count("SELECT count(*) FROM api_keys WHERE workspace_id = '" + workspace + "'")).isEqualTo(1);
     assertThat(jdbi.withHandle(h -> h.createQuery("SELECT * FROM idempotency_keys").mapToMap().list()).toString())
         .doesNotContain(key);
+  }
+
+  @Test
+  void concurrent_creates_of_one_name_make_one_workspace_and_409s() throws Exception {
+    try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
+      List<Future<Http.Response>> responses = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        responses.add(threads.submit(() -> server.admin.post("/api/workspaces", Map.of("name", "race"))));
+      }
+      List<Integer> statuses = new ArrayList<>();
+      for (Future<Http.Response> r : responses) {
+        statuses.add(r.get().status());
+      }
+      assertThat(statuses).containsOnly(201, 409).containsOnlyOnce(201);
+    }
+    assertThat(count("SELECT count(*) FROM workspaces WHERE name = 'race'")).isEqualTo(1);
   }
 
   @Test
