@@ -43,6 +43,10 @@ find_jdk() {
 
 export JAVA_HOME=$(find_jdk)
 export PATH="$JAVA_HOME/bin:$PATH"
+# Maven 3.8's bundled Guava makes JDK 24+ print sun.misc.Unsafe warnings on every build: noise.
+if [ "$(java_major "$JAVA_HOME")" -ge 24 ]; then
+  export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
+fi
 command -v mvn >/dev/null 2>&1 || { echo "aryabhatta: Maven (mvn) is not installed; apt-get install maven" >&2; exit 1; }
 
 jar_is_stale() {

@@ -44,6 +44,7 @@ import io.aryabhatta.tools.ToolService;
 import io.aryabhatta.workspaces.WorkspaceRoutes;
 import io.aryabhatta.workspaces.WorkspaceService;
 import io.javalin.Javalin;
+import io.javalin.util.JavalinBindException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -149,7 +150,12 @@ public final class Main {
           new RunRoutes(runs, runStore, new EventStream(runStore, notifier, mapper), notifier, body, idempotency,
               mapper)::register,
           new AuditRoutes(audit)::register));
-      app.start(config.host(), config.port());
+      try {
+        listen(app, config);
+      } catch (RuntimeException e) {
+        scheduler.shutdown(Duration.ZERO);
+        throw e;
+      }
       log.info("Listening on http://{}:{} as {}", config.host(), app.port(), scheduler.node());
       return new RunningServer(app, scheduler, database);
     } catch (RuntimeException e) {
@@ -164,6 +170,15 @@ public final class Main {
     } catch (IllegalArgumentException e) {
       throw new ConfigException("ARYABHATTA_HTTP_TOOL_ALLOWLIST",
           e.getMessage().replaceFirst("^ARYABHATTA_HTTP_TOOL_ALLOWLIST: ", ""));
+    }
+  }
+
+  private static void listen(Javalin app, Config config) {
+    try {
+      app.start(config.host(), config.port());
+    } catch (JavalinBindException e) {
+      throw new ConfigException("PORT", "cannot listen on " + config.host() + ":" + config.port()
+          + " (the port is in use, or HOST is not an address of this machine)");
     }
   }
 

@@ -23,8 +23,12 @@ public final class ConfigLoader {
 
   /** The process environment wins over {@code .env}. */
   public static Config fromEnvironment(Path workingDir) {
+    return fromEnvironment(System.getenv(), workingDir);
+  }
+
+  static Config fromEnvironment(Map<String, String> environment, Path workingDir) {
     Map<String, String> merged = new HashMap<>(readDotenv(workingDir));
-    merged.putAll(System.getenv());
+    merged.putAll(environment);
     return fromMap(merged);
   }
 

@@ -45,7 +45,10 @@ public record DatabaseUrl(String jdbcUrl, String user, String password) {
     if (!hostport.matches("(\\[[0-9a-fA-F:.]+]|[A-Za-z0-9._-]+)(:\\d{1,5})?")) {
       throw new ConfigException(variable, "the host part '" + hostport + "' is not a host name or host:port");
     }
-    String db = m.group("db") == null || m.group("db").isEmpty() ? "postgres" : decode(variable, m.group("db"));
+    // As in libpq, a missing database name means the user's name.
+    String db = m.group("db") == null || m.group("db").isEmpty()
+        ? (user == null ? "postgres" : user)
+        : decode(variable, m.group("db"));
     StringBuilder jdbc = new StringBuilder("jdbc:postgresql://").append(hostport).append('/').append(encodePath(db));
     String query = m.group("query");
     if (query != null && !query.isEmpty()) {

@@ -2,9 +2,13 @@ package io.aryabhatta.db;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -19,6 +23,7 @@ import org.slf4j.LoggerFactory;
 public final class EmbeddedDatabase implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EmbeddedDatabase.class);
   public static final String DATABASE = "aryabhatta";
+  private static final String LOCK_FILE = "epg-lock";
 
   private final EmbeddedPostgres postgres;
 
@@ -48,6 +53,8 @@ public final class EmbeddedDatabase implements AutoCloseable {
       EmbeddedDatabase db = new EmbeddedDatabase(builder.start());
       db.createApplicationDatabase();
       return db;
+    } catch (DatabaseUnavailableException e) {
+      throw e;
     } catch (IOException | RuntimeException e) {
       throw new DatabaseUnavailableException(explain(e), e);
     }
@@ -55,11 +62,12 @@ public final class EmbeddedDatabase implements AutoCloseable {
 
   private static String explain(Exception e) {
     String text = String.valueOf(e.getMessage()) + (e.getCause() == null ? "" : " " + e.getCause().getMessage());
-    if (text.contains("root")) {
+    // Matched on PostgreSQL's own wording, not on "root" alone, which any path under /root contains.
+    if (text.contains("as root") || text.contains("\"root\" execution")) {
       return "the embedded PostgreSQL refuses to run as root and user namespaces (unshare -U) are not available here;"
           + " run Aryabhatta as a non-root user or set DB_CONNECTION_STRING to an external PostgreSQL";
     }
-    if (text.contains("lock")) {
+    if (text.contains("could not lock")) {
       return "the embedded database folder is in use by another Aryabhatta process; stop it or set ARYABHATTA_DATA_DIR";
     }
     return "the embedded PostgreSQL could not start: " + e.getMessage();
@@ -81,12 +89,34 @@ public final class EmbeddedDatabase implements AutoCloseable {
     if (postmaster.isEmpty()) {
       return; // stale file: PostgreSQL removes it itself on start
     }
+    if (heldByARunningProcess(dataDir.resolve(LOCK_FILE))) {
+      throw new DatabaseUnavailableException(
+          "the embedded database folder is in use by another Aryabhatta process; stop it or set ARYABHATTA_DATA_DIR",
+          null);
+    }
     long pid = postmaster.get().pid();
     log.warn("Stopping the embedded PostgreSQL (pid {}) left running on {} by a previous process", pid, dataDir);
     signal(pid, "INT");
     if (!waitForExit(postmaster.get(), Duration.ofSeconds(30))) {
       signal(pid, "QUIT");
       waitForExit(postmaster.get(), Duration.ofSeconds(10));
+    }
+  }
+
+  /**
+   * The embedded PostgreSQL library holds a lock on this file while its owner runs; the operating
+   * system releases it when the owner dies, even by SIGKILL. A held lock means the postmaster is
+   * not left over but in use, and must not be stopped.
+   */
+  private static boolean heldByARunningProcess(Path lockFile) throws IOException {
+    if (!Files.exists(lockFile)) {
+      return false;
+    }
+    try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.WRITE);
+        FileLock lock = channel.tryLock()) {
+      return lock == null;
+    } catch (OverlappingFileLockException e) {
+      return true;
     }
   }
 

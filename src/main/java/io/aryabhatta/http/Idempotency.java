@@ -1,5 +1,9 @@
 package io.aryabhatta.http;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.aryabhatta.workspaces.Caller;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
@@ -16,6 +20,7 @@ import org.jdbi.v3.core.Jdbi;
  */
 public final class Idempotency {
   public static final String HEADER = "Idempotency-Key";
+  private static final ObjectMapper TREE = new ObjectMapper();
 
   private final Jdbi jdbi;
   private final JsonBody body;
@@ -28,6 +33,15 @@ public final class Idempotency {
   private record Stored(String requestHash, Integer status, String responseBody) {}
 
   public Handler wrap(Handler handler) {
+    return wrap(handler, null);
+  }
+
+  /**
+   * Like {@link #wrap(Handler)} for a response that carries a secret shown only once (a new API
+   * key): the stored copy has {@code secretField} set to null, so the secret is never stored in
+   * clear and a replay confirms the creation without repeating it.
+   */
+  public Handler wrap(Handler handler, String secretField) {
     return ctx -> {
       String key = ctx.header(HEADER);
       if (key == null || key.isBlank()) {
@@ -48,7 +62,7 @@ public final class Idempotency {
       try {
         handler.handle(ctx);
         if (ctx.status().getCode() < 300) {
-          store(caller.workspaceId(), scope, key, ctx.status().getCode(), ctx.result());
+          store(caller.workspaceId(), scope, key, ctx.status().getCode(), withoutSecret(ctx.result(), secretField));
           stored = true;
         }
       } finally {
@@ -102,6 +116,21 @@ public final class Idempotency {
             DELETE FROM idempotency_keys WHERE workspace_id = :w AND scope = :s AND key = :k AND status IS NULL""")
         .bind("w", workspace).bind("s", scope).bind("k", key)
         .execute());
+  }
+
+  private static String withoutSecret(String response, String secretField) {
+    if (secretField == null || response == null) {
+      return response;
+    }
+    try {
+      JsonNode tree = TREE.readTree(response);
+      if (tree instanceof ObjectNode object && object.has(secretField)) {
+        object.putNull(secretField);
+      }
+      return TREE.writeValueAsString(tree);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("a created resource's response is not JSON", e);
+    }
   }
 
   private static String sha256(byte[] bytes) {

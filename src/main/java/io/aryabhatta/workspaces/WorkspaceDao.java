@@ -10,14 +10,12 @@ import org.jdbi.v3.sqlobject.statement.SqlUpdate;
 @RegisterConstructorMapper(Workspace.class)
 @RegisterConstructorMapper(ApiKey.class)
 public interface WorkspaceDao {
-  @SqlUpdate("INSERT INTO workspaces (id, name) VALUES (:id, :name)")
-  void insert(@Bind("id") String id, @Bind("name") String name);
+  /** Returns 0 when the name is taken, also by a concurrent insert. */
+  @SqlUpdate("INSERT INTO workspaces (id, name) VALUES (:id, :name) ON CONFLICT (name) DO NOTHING")
+  int insert(@Bind("id") String id, @Bind("name") String name);
 
   @SqlQuery("SELECT * FROM workspaces WHERE id = :id")
   Optional<Workspace> find(@Bind("id") String id);
-
-  @SqlQuery("SELECT EXISTS (SELECT 1 FROM workspaces WHERE name = :name)")
-  boolean nameTaken(@Bind("name") String name);
 
   @SqlQuery("SELECT * FROM workspaces WHERE (:after IS NULL OR id > :after) ORDER BY id LIMIT :limit")
   List<Workspace> list(@Bind("after") String after, @Bind("limit") int limit);

@@ -27,7 +27,7 @@ public final class WorkspaceRoutes {
     routes.post("/api/workspaces", idempotency.wrap(this::create));
     routes.get("/api/workspaces", this::list);
     routes.get("/api/workspaces/{id}", this::get);
-    routes.post("/api/workspaces/{id}/keys", idempotency.wrap(this::createKey));
+    routes.post("/api/workspaces/{id}/keys", idempotency.wrap(this::createKey, "key"));
     routes.get("/api/workspaces/{id}/keys", this::listKeys);
     routes.delete("/api/keys/{id}", this::revokeKey);
   }

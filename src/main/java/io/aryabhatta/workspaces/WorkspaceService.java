@@ -68,11 +68,10 @@ public final class WorkspaceService {
     }
     return jdbi.inTransaction(h -> {
       WorkspaceDao dao = h.attach(WorkspaceDao.class);
-      if (dao.nameTaken(name)) {
+      String id = ids.next();
+      if (dao.insert(id, name) == 0) {
         throw new ApiException.Conflict("a workspace named '" + name + "' already exists");
       }
-      String id = ids.next();
-      dao.insert(id, name);
       audit.record(h, caller, "workspace.created", "workspace", id, Map.of("name", name));
       audit.record(h, id, caller.keyPrefix(), "workspace.created", "workspace", id, Map.of("name", name));
       return dao.find(id).orElseThrow();

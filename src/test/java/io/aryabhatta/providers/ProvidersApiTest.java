@@ -109,12 +109,12 @@ class ProvidersApiTest {
     server.admin.post("/api/providers", Map.of("name", "gone", "base_url", "http://127.0.0.1:" + closedPort + "/v1"));
     var r = server.admin.get("/api/providers/gone/models");
     assertThat(r.status()).isEqualTo(502);
-    assertThat(r.json().get("detail").asText()).contains("unreachable");
+    assertThat(r.json().get("detail").asText()).contains("gone").contains("unavailable").contains("connect");
 
     server.admin.post("/api/providers", Map.of("name", "denied", "base_url", fakeBaseUrl("/denied")));
     var denied = server.admin.get("/api/providers/denied/models");
     assertThat(denied.status()).isEqualTo(502);
-    assertThat(denied.json().get("detail").asText()).contains("rejected the API key");
+    assertThat(denied.json().get("detail").asText()).contains("refused the API key");
   }
 
   @Test
