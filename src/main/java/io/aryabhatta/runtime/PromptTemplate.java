@@ -1,26 +1,22 @@
 package io.aryabhatta.runtime;
 
+import io.aryabhatta.agents.PromptVariables;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
-/** Fills {@code {{var}}} placeholders of a system prompt from a conversation's variables. */
+/**
+ * Fills the {@code {{var}}} placeholders of a system prompt (as {@link PromptVariables} defines
+ * them) from a conversation's variables.
+ */
 public final class PromptTemplate {
-  private static final Pattern PLACEHOLDER = Pattern.compile("\\{\\{\\s*([A-Za-z_][A-Za-z0-9_.-]*)\\s*}}");
-
   private PromptTemplate() {}
 
-  /** The placeholders a prompt needs that {@code variables} does not provide, in order. */
+  /** The placeholders a prompt needs that {@code variables} does not provide. */
   public static Set<String> missing(String prompt, Map<String, String> variables) {
-    Set<String> missing = new LinkedHashSet<>();
-    Matcher m = PLACEHOLDER.matcher(prompt == null ? "" : prompt);
-    while (m.find()) {
-      if (!m.group(1).startsWith("secret.") && !variables.containsKey(m.group(1))) {
-        missing.add(m.group(1));
-      }
-    }
+    Set<String> missing = new LinkedHashSet<>(PromptVariables.names(prompt));
+    missing.removeAll(variables.keySet());
     return missing;
   }
 
@@ -29,7 +25,7 @@ public final class PromptTemplate {
     if (prompt == null) {
       return "";
     }
-    Matcher m = PLACEHOLDER.matcher(prompt);
+    Matcher m = PromptVariables.PLACEHOLDER.matcher(prompt);
     StringBuilder out = new StringBuilder();
     while (m.find()) {
       String value = variables.get(m.group(1));
