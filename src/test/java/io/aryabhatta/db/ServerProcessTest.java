@@ -93,7 +93,7 @@ class ServerProcessTest {
   void migrate_subcommand_migrates_and_exits_0() throws Exception {
     Run run = run(root, Map.of("ARYABHATTA_DATA_DIR", dataDir.toString()), "migrate");
     assertThat(run.exitCode()).as(run.stdout() + run.stderr()).isZero();
-    assertThat(run.stdout()).contains("Applied 1 migration");
+    assertThat(run.stdout()).containsPattern("Applied [1-9][0-9]* migration\\(s\\); the database is up to date");
     assertThat(postmaster(dataDir)).as("the embedded PostgreSQL is stopped on exit").isEmpty();
   }
 

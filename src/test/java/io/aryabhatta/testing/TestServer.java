@@ -14,6 +14,7 @@ import java.util.Map;
  */
 public final class TestServer implements AutoCloseable {
   public static final String ADMIN_KEY = "test-admin-key-0123456789";
+  public static final String SECRET_KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 
   private final RunningServer server;
   public final Http admin;
@@ -42,7 +43,9 @@ public final class TestServer implements AutoCloseable {
           "HOST", "127.0.0.1",
           "ARYABHATTA_ADMIN_KEY", ADMIN_KEY,
           "ARYABHATTA_DATA_DIR", data.toString(),
-          "ARYABHATTA_RATE_LIMIT_PER_MINUTE", "0");
+          "ARYABHATTA_RATE_LIMIT_PER_MINUTE", "0",
+          // One key for every test server, so a server restarted on the same database can read its secrets.
+          "ARYABHATTA_SECRET_KEY", SECRET_KEY);
     } catch (java.io.IOException e) {
       throw new IllegalStateException(e);
     }
