@@ -26,6 +26,8 @@ import io.aryabhatta.secrets.SecretCipher;
 import io.aryabhatta.secrets.SecretKeys;
 import io.aryabhatta.secrets.SecretRoutes;
 import io.aryabhatta.secrets.SecretService;
+import io.aryabhatta.metrics.Metrics;
+import io.aryabhatta.metrics.MetricsRoutes;
 import io.aryabhatta.model.ModelClient;
 import io.aryabhatta.runtime.AgentLoop;
 import io.aryabhatta.runtime.EventNotifier;
@@ -41,6 +43,8 @@ import io.aryabhatta.tools.ToolExecutor;
 import io.aryabhatta.tools.ToolRoutes;
 import io.aryabhatta.tools.ToolTestRoutes;
 import io.aryabhatta.tools.ToolService;
+import io.aryabhatta.usage.UsageReport;
+import io.aryabhatta.usage.UsageRoutes;
 import io.aryabhatta.workspaces.WorkspaceRoutes;
 import io.aryabhatta.workspaces.WorkspaceService;
 import io.javalin.Javalin;
@@ -139,8 +143,11 @@ public final class Main {
       JsonBody body = new JsonBody(mapper, config.maxBodyBytes());
       Idempotency idempotency = new Idempotency(jdbi, body);
       Auth auth = new Auth(workspaces, new RateLimiter(config.rateLimitPerMinute(), clock));
-      Javalin app = WebServer.create(mapper, config.maxBodyBytes(), auth, new Problems(mapper), List.of(
+      Metrics metrics = new Metrics();
+      database.pool().setMetricRegistry(metrics.registry());
+      Javalin app = WebServer.create(mapper, config.maxBodyBytes(), auth, new Problems(mapper), metrics, List.of(
           new HealthRoutes(database, migrations)::register,
+          new MetricsRoutes(metrics, jdbi, scheduler)::register,
           new WorkspaceRoutes(workspaces, body, idempotency)::register,
           new SecretRoutes(secrets, body, idempotency)::register,
           new ToolRoutes(tools, body, idempotency)::register,
@@ -149,6 +156,7 @@ public final class Main {
           new AgentRoutes(agents, body, idempotency)::register,
           new RunRoutes(runs, runStore, new EventStream(runStore, notifier, mapper), notifier, body, idempotency,
               mapper)::register,
+          new UsageRoutes(new UsageReport(jdbi, config.modelPrices()))::register,
           new AuditRoutes(audit)::register));
       try {
         listen(app, config);

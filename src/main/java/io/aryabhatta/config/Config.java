@@ -3,6 +3,7 @@ package io.aryabhatta.config;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -26,6 +27,8 @@ import java.util.Optional;
  * @param dbPoolSize connections in the pool ({@code ARYABHATTA_DB_POOL_SIZE})
  * @param maxConcurrentRuns runs this process executes at once; more wait in the queue
  *     ({@code ARYABHATTA_MAX_CONCURRENT_RUNS})
+ * @param modelPrices price per million tokens by model name, for cost in usage reports
+ *     ({@code ARYABHATTA_MODEL_PRICES})
  */
 public record Config(
     String host,
@@ -41,7 +44,11 @@ public record Config(
     long maxBodyBytes,
     int rateLimitPerMinute,
     int dbPoolSize,
-    int maxConcurrentRuns) {
+    int maxConcurrentRuns,
+    Map<String, ModelPrice> modelPrices) {
+
+  /** US dollars (or any one currency) per million prompt and completion tokens. */
+  public record ModelPrice(double promptPerMillion, double completionPerMillion) {}
 
   public Path embeddedDatabaseDir() {
     return dataDir.resolve("postgres");
@@ -62,6 +69,7 @@ public record Config(
         + ", maxBodyBytes=" + maxBodyBytes
         + ", rateLimitPerMinute=" + rateLimitPerMinute
         + ", dbPoolSize=" + dbPoolSize
-        + ", maxConcurrentRuns=" + maxConcurrentRuns + "]";
+        + ", maxConcurrentRuns=" + maxConcurrentRuns
+        + ", modelPrices=" + modelPrices.keySet() + "]";
   }
 }

@@ -65,7 +65,8 @@ public final class ConfigLoader {
         integer("ARYABHATTA_MAX_BODY_BYTES", 1024 * 1024, 1024, 256 * 1024 * 1024),
         integer("ARYABHATTA_RATE_LIMIT_PER_MINUTE", 600, 0, 1_000_000),
         integer("ARYABHATTA_DB_POOL_SIZE", 16, 2, 500),
-        integer("ARYABHATTA_MAX_CONCURRENT_RUNS", 256, 1, 100_000));
+        integer("ARYABHATTA_MAX_CONCURRENT_RUNS", 256, 1, 100_000),
+        prices("ARYABHATTA_MODEL_PRICES"));
   }
 
   private Optional<String> text(String name) {
@@ -107,6 +108,33 @@ public final class ConfigLoader {
       throw new ConfigException("ARYABHATTA_ADMIN_KEY", "must be at least 16 characters long");
     }
     return key;
+  }
+
+  /** {@code {"model": {"prompt_per_million": 2.5, "completion_per_million": 10}}} */
+  private Map<String, Config.ModelPrice> prices(String name) {
+    Optional<String> v = text(name);
+    if (v.isEmpty()) {
+      return Map.of();
+    }
+    String example = "expected JSON like {\"gpt-4o\": {\"prompt_per_million\": 2.5, \"completion_per_million\": 10}}";
+    try {
+      var tree = new com.fasterxml.jackson.databind.ObjectMapper().readTree(v.get());
+      if (tree == null || !tree.isObject()) {
+        throw new ConfigException(name, example);
+      }
+      Map<String, Config.ModelPrice> prices = new HashMap<>();
+      for (var entry : tree.properties()) {
+        var p = entry.getValue().path("prompt_per_million");
+        var c = entry.getValue().path("completion_per_million");
+        if (!p.isNumber() || !c.isNumber() || p.asDouble() < 0 || c.asDouble() < 0) {
+          throw new ConfigException(name, "price of '" + entry.getKey() + "': " + example);
+        }
+        prices.put(entry.getKey(), new Config.ModelPrice(p.asDouble(), c.asDouble()));
+      }
+      return Map.copyOf(prices);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new ConfigException(name, "is not JSON; " + example);
+    }
   }
 
   private List<String> list(String name) {

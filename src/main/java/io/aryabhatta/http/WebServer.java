@@ -3,7 +3,11 @@ package io.aryabhatta.http;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.Javalin;
 import io.javalin.config.RoutesConfig;
+import io.javalin.http.Context;
 import io.javalin.json.JavalinJackson;
+import io.javalin.router.Endpoint;
+import io.aryabhatta.metrics.Metrics;
+import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -19,8 +23,14 @@ public final class WebServer {
 
   private WebServer() {}
 
+  /** The matched route template (e.g. /api/runs/{id}), so metric labels stay bounded. */
+  private static String route(Context ctx) {
+    Endpoint endpoint = ctx.endpoints().matchedHttpEndpoint();
+    return endpoint == null ? "unmatched" : endpoint.path;
+  }
+
   public static Javalin create(ObjectMapper mapper, long maxBodyBytes, Auth auth, Problems problems,
-      List<Consumer<RoutesConfig>> routeGroups) {
+      Metrics metrics, List<Consumer<RoutesConfig>> routeGroups) {
     return Javalin.create(config -> {
       config.concurrency.useVirtualThreads = true;
       config.startup.showJavalinBanner = false;
@@ -28,8 +38,12 @@ public final class WebServer {
       config.http.prefer405over404 = true;
       config.http.maxRequestSize = maxBodyBytes;
       config.jsonMapper(new JavalinJackson(mapper, true));
-      config.requestLogger.http((ctx, ms) -> accessLog.info("{} {} {} {}ms request_id={}",
-          ctx.method(), ctx.path(), ctx.status().getCode(), Math.round(ms), RequestIds.of(ctx)));
+      config.requestLogger.http((ctx, ms) -> {
+        accessLog.info("{} {} {} {}ms request_id={}",
+            ctx.method(), ctx.path(), ctx.status().getCode(), Math.round(ms), RequestIds.of(ctx));
+        metrics.httpRequest(ctx.method().name(), route(ctx), ctx.status().getCode(),
+            Duration.ofNanos((long) (ms * 1_000_000)));
+      });
       RoutesConfig routes = config.routes;
       routes.before(ctx -> {
         RequestIds.assign(ctx);
