@@ -9,6 +9,8 @@ import io.aryabhatta.config.ConfigLoader;
 import io.aryabhatta.db.Database;
 import io.aryabhatta.db.DatabaseUnavailableException;
 import io.aryabhatta.db.Migrations;
+import io.aryabhatta.evaluations.EvaluationRoutes;
+import io.aryabhatta.evaluations.EvaluationService;
 import io.aryabhatta.http.Auth;
 import io.aryabhatta.http.HealthRoutes;
 import io.aryabhatta.http.Idempotency;
@@ -156,6 +158,8 @@ public final class Main {
           new AgentRoutes(agents, body, idempotency)::register,
           new RunRoutes(runs, runStore, new EventStream(runStore, notifier, mapper), notifier, body, idempotency,
               mapper)::register,
+          new EvaluationRoutes(new EvaluationService(jdbi, agents, runs, runStore, argumentValidator, tools.schemas(),
+              audit, ids, mapper), body, idempotency)::register,
           new UsageRoutes(new UsageReport(jdbi, config.modelPrices()))::register,
           new AuditRoutes(audit)::register));
       try {

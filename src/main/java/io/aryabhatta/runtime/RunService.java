@@ -71,7 +71,13 @@ public final class RunService {
   /** Creates a conversation and its first run together (quick testing of an agent). */
   public Run startRunOfAgent(Caller caller, String agentId, String input, Map<String, String> variables,
       JsonNode metadata, boolean stream) {
-    AgentVersion agent = agents.version(caller.workspaceId(), agentId, null);
+    return startRunOfAgent(caller, agentId, null, input, variables, metadata, stream);
+  }
+
+  /** The same, pinned to an agent version ({@code null}: the latest), e.g. to evaluate one version. */
+  public Run startRunOfAgent(Caller caller, String agentId, Integer version, String input,
+      Map<String, String> variables, JsonNode metadata, boolean stream) {
+    AgentVersion agent = agents.version(caller.workspaceId(), agentId, version);
     String systemPrompt = fillPrompt(agent, variables);
     String runId = jdbi.inTransaction(h -> {
       String conversationId = insertConversation(h, caller, agentId, variables, metadata);

@@ -22,8 +22,13 @@ public final class ParameterSchemas {
   private final SchemaRegistry registry = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12);
   private final Schema metaSchema = registry.getSchema(SchemaLocation.of(DIALECT));
 
-  /** What is wrong with {@code schema}, as messages for the user; empty when it is valid. */
+  /** What is wrong with a tool's parameters schema (an object schema); empty when it is valid. */
   public List<String> problems(JsonNode schema) {
+    return problems(schema, true);
+  }
+
+  /** What is wrong with {@code schema}, as messages for the user; empty when it is valid. */
+  public List<String> problems(JsonNode schema, boolean mustDescribeAnObject) {
     if (schema == null || !schema.isObject()) {
       return List.of("must be a JSON Schema object");
     }
@@ -50,7 +55,7 @@ public final class ParameterSchemas {
         problems.add("is not a valid JSON Schema: " + e.getMessage());
       }
     }
-    if (problems.isEmpty() && !"object".equals(schema.path("type").asText(null))) {
+    if (mustDescribeAnObject && problems.isEmpty() && !"object".equals(schema.path("type").asText(null))) {
       problems.add("must describe an object: set \"type\": \"object\" at the root");
     }
     return problems;

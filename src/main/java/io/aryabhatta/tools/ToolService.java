@@ -60,6 +60,11 @@ public final class ToolService {
   private final BuiltinTools builtins;
   private final ParameterSchemas schemas = new ParameterSchemas();
 
+  /** The JSON Schema checker, built once (it is costly to build). */
+  public ParameterSchemas schemas() {
+    return schemas;
+  }
+
   public ToolService(Jdbi jdbi, AuditLog audit, Ids ids, ObjectMapper mapper, SecretService secrets) {
     this.jdbi = jdbi;
     this.audit = audit;
