@@ -27,6 +27,8 @@ import io.aryabhatta.secrets.SecretKeys;
 import io.aryabhatta.secrets.SecretRoutes;
 import io.aryabhatta.secrets.SecretService;
 import io.aryabhatta.model.ModelClient;
+import io.aryabhatta.openai.ChatCompletions;
+import io.aryabhatta.openai.OpenAiRoutes;
 import io.aryabhatta.runtime.AgentLoop;
 import io.aryabhatta.runtime.EventNotifier;
 import io.aryabhatta.runtime.EventStream;
@@ -133,6 +135,7 @@ public final class Main {
       RunScheduler scheduler = new RunScheduler(jdbi, loop, "node-" + ids.next(), config.lease(),
           config.maxConcurrentRuns(), Duration.ofMillis(500));
       RunService runs = new RunService(jdbi, runStore, journal, agents, scheduler, audit, ids, mapper);
+      ChatCompletions chatCompletions = new ChatCompletions(agents, runs, notifier, mapper, Duration.ofMinutes(10));
 
       // HTTP.
       JsonBody body = new JsonBody(mapper, config.maxBodyBytes());
@@ -148,7 +151,8 @@ public final class Main {
           new AgentRoutes(agents, body, idempotency)::register,
           new RunRoutes(runs, runStore, new EventStream(runStore, notifier, mapper), notifier, body, idempotency,
               mapper)::register,
-          new AuditRoutes(audit)::register));
+          new AuditRoutes(audit)::register,
+          new OpenAiRoutes(chatCompletions, runStore, notifier, body, idempotency, mapper)::register));
       app.start(config.host(), config.port());
       log.info("Listening on http://{}:{} as {}", config.host(), app.port(), scheduler.node());
       return new RunningServer(app, scheduler, database);
