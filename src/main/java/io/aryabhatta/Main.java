@@ -10,6 +10,7 @@ import io.aryabhatta.db.Database;
 import io.aryabhatta.db.DatabaseUnavailableException;
 import io.aryabhatta.db.Migrations;
 import io.aryabhatta.http.Auth;
+import io.aryabhatta.http.DocsRoutes;
 import io.aryabhatta.http.HealthRoutes;
 import io.aryabhatta.http.Idempotency;
 import io.aryabhatta.http.JsonBody;
@@ -143,6 +144,7 @@ public final class Main {
       Auth auth = new Auth(workspaces, new RateLimiter(config.rateLimitPerMinute(), clock));
       Javalin app = WebServer.create(mapper, config.maxBodyBytes(), auth, new Problems(mapper), List.of(
           new HealthRoutes(database, migrations)::register,
+          new DocsRoutes()::register,
           new WorkspaceRoutes(workspaces, body, idempotency)::register,
           new SecretRoutes(secrets, body, idempotency)::register,
           new ToolRoutes(tools, body, idempotency)::register,
