@@ -12,6 +12,7 @@ import io.aryabhatta.db.Migrations;
 import io.aryabhatta.evaluations.EvaluationRoutes;
 import io.aryabhatta.evaluations.EvaluationService;
 import io.aryabhatta.http.Auth;
+import io.aryabhatta.http.DocsRoutes;
 import io.aryabhatta.http.HealthRoutes;
 import io.aryabhatta.http.Idempotency;
 import io.aryabhatta.http.JsonBody;
@@ -31,6 +32,8 @@ import io.aryabhatta.secrets.SecretService;
 import io.aryabhatta.metrics.Metrics;
 import io.aryabhatta.metrics.MetricsRoutes;
 import io.aryabhatta.model.ModelClient;
+import io.aryabhatta.openai.ChatCompletions;
+import io.aryabhatta.openai.OpenAiRoutes;
 import io.aryabhatta.runtime.AgentLoop;
 import io.aryabhatta.runtime.EventNotifier;
 import io.aryabhatta.runtime.EventStream;
@@ -140,6 +143,7 @@ public final class Main {
       RunScheduler scheduler = new RunScheduler(jdbi, loop, "node-" + ids.next(), config.lease(),
           config.maxConcurrentRuns(), Duration.ofMillis(500));
       RunService runs = new RunService(jdbi, runStore, journal, agents, scheduler, audit, ids, mapper);
+      ChatCompletions chatCompletions = new ChatCompletions(agents, runs, notifier, mapper, Duration.ofMinutes(10));
 
       // HTTP.
       JsonBody body = new JsonBody(mapper, config.maxBodyBytes());
@@ -150,6 +154,7 @@ public final class Main {
       Javalin app = WebServer.create(mapper, config.maxBodyBytes(), auth, new Problems(mapper), metrics, List.of(
           new HealthRoutes(database, migrations)::register,
           new MetricsRoutes(metrics, jdbi, scheduler)::register,
+          new DocsRoutes()::register,
           new WorkspaceRoutes(workspaces, body, idempotency)::register,
           new SecretRoutes(secrets, body, idempotency)::register,
           new ToolRoutes(tools, body, idempotency)::register,
@@ -161,7 +166,8 @@ public final class Main {
           new EvaluationRoutes(new EvaluationService(jdbi, agents, runs, runStore, argumentValidator, tools.schemas(),
               audit, ids, mapper), body, idempotency)::register,
           new UsageRoutes(new UsageReport(jdbi, config.modelPrices()))::register,
-          new AuditRoutes(audit)::register));
+          new AuditRoutes(audit)::register,
+          new OpenAiRoutes(chatCompletions, runStore, notifier, body, idempotency, mapper)::register));
       try {
         listen(app, config);
       } catch (RuntimeException e) {

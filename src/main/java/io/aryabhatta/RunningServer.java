@@ -4,6 +4,7 @@ import io.aryabhatta.db.Database;
 import io.aryabhatta.runtime.RunScheduler;
 import io.javalin.Javalin;
 import java.time.Duration;
+import java.util.List;
 
 /** A started server: its HTTP port and what must be stopped, in order, when it shuts down. */
 public final class RunningServer implements AutoCloseable {
@@ -19,6 +20,19 @@ public final class RunningServer implements AutoCloseable {
 
   public int port() {
     return app.port();
+  }
+
+  /**
+   * The HTTP routes the server answers, as {@code "GET /api/agents/{id}"}: what the OpenAPI document
+   * must describe.
+   */
+  public List<String> routes() {
+    return app.unsafe.internalRouter.allHttpHandlers().stream()
+        .map(parsed -> parsed.endpoint)
+        .filter(endpoint -> endpoint.method.isHttpMethod())
+        .map(endpoint -> endpoint.method.name() + " " + endpoint.path)
+        .sorted()
+        .toList();
   }
 
   public Database database() {

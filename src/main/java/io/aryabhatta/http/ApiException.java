@@ -74,6 +74,14 @@ public abstract sealed class ApiException extends RuntimeException {
     }
   }
 
+  /** The OpenAI-compatible API's {@code model} names no live agent of the caller's workspace. */
+  public static final class ModelNotFound extends ApiException {
+    public ModelNotFound(String model) {
+      super(404, "model-not-found", "Model not found",
+          "The model '" + model + "' does not exist: no agent of this workspace has that name");
+    }
+  }
+
   public static final class MethodNotAllowed extends ApiException {
     public MethodNotAllowed(String detail) {
       super(405, "method-not-allowed", "Method not allowed", detail);

@@ -11,7 +11,10 @@ import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Maps every failure, in one place, to {@code application/problem+json}. */
+/**
+ * Maps every failure, in one place, to {@code application/problem+json}; under {@code /v1} to
+ * OpenAI's error shape instead ({@link OpenAiErrors}).
+ */
 public final class Problems {
   private static final Logger log = LoggerFactory.getLogger(Problems.class);
   static final String WRITTEN = "problem-written";
@@ -57,6 +60,13 @@ public final class Problems {
     } else {
       log.warn("{} {} -> {} {}", ctx.method(), ctx.path(), e.status(), e.detail());
     }
+    if (e instanceof ApiException.RateLimited limited) {
+      ctx.header("Retry-After", Long.toString(limited.retryAfterSeconds()));
+    }
+    if (OpenAiErrors.applies(ctx.path())) {
+      sendOpenAi(ctx, OpenAiErrors.of(e));
+      return;
+    }
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("type", "https://aryabhatta.dev/problems/" + e.type());
     body.put("title", e.title());
@@ -68,13 +78,14 @@ public final class Problems {
     if (!errors.isEmpty()) {
       body.put("errors", errors);
     }
-    if (e instanceof ApiException.RateLimited limited) {
-      ctx.header("Retry-After", Long.toString(limited.retryAfterSeconds()));
-    }
     send(ctx, e.status(), body);
   }
 
   private void writeInternalError(Context ctx) {
+    if (OpenAiErrors.applies(ctx.path())) {
+      sendOpenAi(ctx, OpenAiErrors.internal(RequestIds.of(ctx)));
+      return;
+    }
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("type", "https://aryabhatta.dev/problems/internal-error");
     body.put("title", "Internal server error");
@@ -82,6 +93,13 @@ public final class Problems {
     body.put("detail", "an unexpected error occurred; quote the request id when reporting it");
     body.put("request_id", RequestIds.of(ctx));
     send(ctx, 500, body);
+  }
+
+  private void sendOpenAi(Context ctx, OpenAiErrors.Error error) {
+    ctx.attribute(WRITTEN, true);
+    ctx.status(error.status());
+    ctx.contentType("application/json");
+    ctx.result(Json.write(mapper, error.body()));
   }
 
   private void send(Context ctx, int status, Map<String, Object> body) {

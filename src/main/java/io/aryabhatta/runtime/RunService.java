@@ -9,6 +9,7 @@ import io.aryabhatta.http.ApiException;
 import io.aryabhatta.http.ApiException.FieldError;
 import io.aryabhatta.ids.Ids;
 import io.aryabhatta.json.Json;
+import io.aryabhatta.model.ChatMessage;
 import io.aryabhatta.workspaces.Caller;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -82,6 +83,29 @@ public final class RunService {
     String runId = jdbi.inTransaction(h -> {
       String conversationId = insertConversation(h, caller, agentId, variables, metadata);
       return insertRun(h, caller, conversationId, agent, systemPrompt, input, stream);
+    });
+    scheduler.submit(runId);
+    return run(caller, runId);
+  }
+
+  /**
+   * Starts a run on a new conversation seeded with turns the client kept itself (the
+   * OpenAI-compatible API sends the whole conversation each time): {@code earlier} (user, assistant
+   * and tool messages) is stored as sent, then {@code input} as the run's user message. A non-blank
+   * {@code extraSystemPrompt} follows the agent's own system prompt.
+   */
+  public Run startRunOnMessages(Caller caller, String agentId, List<ChatMessage> earlier, String extraSystemPrompt,
+      String input, JsonNode metadata) {
+    AgentVersion agent = agents.version(caller.workspaceId(), agentId, null);
+    String agentPrompt = fillPrompt(agent, Map.of());
+    String systemPrompt = extraSystemPrompt == null || extraSystemPrompt.isBlank() ? agentPrompt
+        : agentPrompt.isBlank() ? extraSystemPrompt : agentPrompt + "\n\n" + extraSystemPrompt;
+    String runId = jdbi.inTransaction(h -> {
+      String conversationId = insertConversation(h, caller, agentId, Map.of(), metadata);
+      for (ChatMessage m : earlier) {
+        journal.appendMessage(h, conversationId, null, m.role(), m.content(), m.toolCalls(), m.toolCallId(), m.name());
+      }
+      return insertRun(h, caller, conversationId, agent, systemPrompt, input, true);
     });
     scheduler.submit(runId);
     return run(caller, runId);

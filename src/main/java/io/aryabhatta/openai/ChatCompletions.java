@@ -1,0 +1,92 @@
+package io.aryabhatta.openai;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.aryabhatta.agents.AgentService;
+import io.aryabhatta.agents.AgentVersion;
+import io.aryabhatta.agents.AgentView;
+import io.aryabhatta.http.ApiException;
+import io.aryabhatta.runtime.EventNotifier;
+import io.aryabhatta.runtime.Run;
+import io.aryabhatta.runtime.RunService;
+import io.aryabhatta.workspaces.Caller;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The OpenAI-compatible API's work: agents listed as models, and a chat completion as a run of the
+ * named agent on the client's messages, with the agent's tools executed by the platform.
+ */
+public final class ChatCompletions {
+  private static final int PAGE = 200;
+
+  private final AgentService agents;
+  private final RunService runs;
+  private final EventNotifier notifier;
+  private final ObjectMapper mapper;
+  private final Duration maxWait;
+
+  /**
+   * @param maxWait how long a completion waits for its run; after that the client gets an error and
+   *     the run goes on
+   */
+  public ChatCompletions(AgentService agents, RunService runs, EventNotifier notifier, ObjectMapper mapper,
+      Duration maxWait) {
+    this.agents = agents;
+    this.runs = runs;
+    this.notifier = notifier;
+    this.mapper = mapper;
+    this.maxWait = maxWait;
+  }
+
+  Duration maxWait() {
+    return maxWait;
+  }
+
+  /** The workspace's live agents as models, oldest first. */
+  List<OpenAiObjects.Model> models(String workspaceId) {
+    List<OpenAiObjects.Model> models = new ArrayList<>();
+    String after = null;
+    while (true) {
+      List<AgentView> page = agents.list(workspaceId, after, PAGE);
+      page.forEach(a -> models.add(new OpenAiObjects.Model(a.name(), a.createdAt().getEpochSecond())));
+      if (page.size() < PAGE) {
+        return models;
+      }
+      after = page.get(page.size() - 1).id();
+    }
+  }
+
+  OpenAiObjects.Model model(String workspaceId, String name) {
+    AgentVersion agent = agent(workspaceId, name);
+    return new OpenAiObjects.Model(agent.name(), agent.createdAt().getEpochSecond());
+  }
+
+  /** Starts the run; an unknown agent name is a 404 {@code model_not_found}. */
+  Run start(Caller caller, CompletionRequest request) {
+    AgentVersion agent = agent(caller.workspaceId(), request.model());
+    return runs.startRunOnMessages(caller, agent.agentId(), request.earlier(), request.systemPrompt(),
+        request.input(), mapper.createObjectNode().put("source", "openai"));
+  }
+
+  /** Waits until the run ends or needs a person, at most {@link #maxWait}; returns it as it then stands. */
+  Run settle(Caller caller, Run run) throws InterruptedException {
+    long deadline = System.nanoTime() + maxWait.toNanos();
+    try (EventNotifier.Subscription subscription = notifier.subscribe(run.id())) {
+      Run current = runs.run(caller, run.id());
+      while (!current.settled() && System.nanoTime() < deadline) {
+        subscription.await(Math.min(1000, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
+        current = runs.run(caller, run.id());
+      }
+      return current;
+    }
+  }
+
+  static String completionId(Run run) {
+    return "chatcmpl-" + run.id();
+  }
+
+  private AgentVersion agent(String workspaceId, String name) {
+    return agents.latestByName(workspaceId, name).orElseThrow(() -> new ApiException.ModelNotFound(name));
+  }
+}

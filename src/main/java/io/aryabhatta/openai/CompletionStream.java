@@ -1,0 +1,165 @@
+package io.aryabhatta.openai;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.aryabhatta.http.OpenAiErrors;
+import io.aryabhatta.json.Json;
+import io.aryabhatta.runtime.EventNotifier;
+import io.aryabhatta.runtime.Run;
+import io.aryabhatta.runtime.RunEvent;
+import io.aryabhatta.runtime.RunStore;
+import io.javalin.http.Context;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Writes a run as OpenAI {@code chat.completion.chunk} Server-Sent Events: a role chunk, the run's
+ * {@code message.delta} events as content deltas as they commit, a finish chunk, the usage chunk
+ * when asked for, then {@code data: [DONE]}. A run that does not complete ends the stream with an
+ * error chunk ({@code data: {"error": …}}), which OpenAI SDKs raise as an APIError.
+ *
+ * <p>Written directly to the response rather than through Javalin's {@code sse()}, which answers
+ * only requests that send {@code Accept: text/event-stream}.
+ */
+final class CompletionStream {
+  private static final long KEEP_ALIVE_MILLIS = 15_000;
+  private static final long POLL_MILLIS = 1_000;
+  private static final int BATCH = 500;
+  /** Between the texts of two model calls of one run (before and after a tool call). */
+  private static final String TURN_SEPARATOR = "\n\n";
+
+  private final RunStore store;
+  private final EventNotifier notifier;
+  private final ObjectMapper mapper;
+
+  CompletionStream(RunStore store, EventNotifier notifier, ObjectMapper mapper) {
+    this.store = store;
+    this.notifier = notifier;
+    this.mapper = mapper;
+  }
+
+  /** What the stream has sent so far, to place separators and to catch a final answer sent without deltas. */
+  private static final class Progress {
+    long lastEvent;
+    boolean anyText;
+    boolean textInThisCall;
+    boolean separatorDue;
+  }
+
+  /**
+   * Streams {@code run} until it settles or {@code maxWait} passes. A client that goes away only
+   * stops the stream: the run goes on.
+   */
+  void write(Context ctx, String workspaceId, Run run, String model, boolean includeUsage, Duration maxWait)
+      throws IOException, InterruptedException {
+    ctx.res().setStatus(200);
+    ctx.res().setContentType("text/event-stream; charset=utf-8");
+    ctx.res().setHeader("Cache-Control", "no-cache");
+    ctx.res().setHeader("X-Accel-Buffering", "no");
+    OutputStream out = ctx.res().getOutputStream();
+    Chunks chunks = new Chunks(ChatCompletions.completionId(run), run.createdAt().getEpochSecond(), model);
+    send(out, chunks.delta(new OpenAiObjects.Delta("assistant", "")));
+    Progress progress = new Progress();
+    long deadline = System.nanoTime() + maxWait.toNanos();
+    long lastWrite = System.currentTimeMillis();
+    try (EventNotifier.Subscription subscription = notifier.subscribe(run.id())) {
+      while (System.nanoTime() < deadline) {
+        List<RunEvent> events = store.events(run.id(), progress.lastEvent, BATCH);
+        for (RunEvent event : events) {
+          progress.lastEvent = event.id();
+          if (handle(out, chunks, event, progress, includeUsage, workspaceId, run.id())) {
+            return;
+          }
+        }
+        if (!events.isEmpty()) {
+          lastWrite = System.currentTimeMillis();
+          if (events.size() == BATCH) {
+            continue;
+          }
+        } else if (System.currentTimeMillis() - lastWrite >= KEEP_ALIVE_MILLIS) {
+          write(out, ": keep-alive\n\n");
+          lastWrite = System.currentTimeMillis();
+        }
+        subscription.await(POLL_MILLIS);
+      }
+    }
+    Run current = store.run(workspaceId, run.id()).orElse(run);
+    sendError(out, RunOutcomes.errorOf(current, maxWait.toSeconds()));
+  }
+
+  /** Sends what {@code event} means to the client; true when the stream is over. */
+  private boolean handle(OutputStream out, Chunks chunks, RunEvent event, Progress progress, boolean includeUsage,
+      String workspaceId, String runId) throws IOException {
+    switch (event.type()) {
+      case "llm_call.started" -> {
+        progress.separatorDue = progress.anyText;
+        progress.textInThisCall = false;
+      }
+      case "message.delta" -> sendText(out, chunks, event.data().path("text").asText(""), progress);
+      case "run.completed" -> {
+        if (!progress.textInThisCall) {
+          sendText(out, chunks, event.data().path("output").asText(""), progress);
+        }
+        send(out, chunks.finish());
+        if (includeUsage) {
+          send(out, chunks.usage(event.data().get("usage")));
+        }
+        write(out, "data: [DONE]\n\n");
+        return true;
+      }
+      case "run.failed", "run.cancelled", "run.requires_action" -> {
+        Run settled = store.run(workspaceId, runId).orElseThrow();
+        sendError(out, RunOutcomes.errorOf(settled, 0));
+        return true;
+      }
+      default -> {
+        // Tool calls run on the server; OpenAI's chunk format has nothing to say about them.
+      }
+    }
+    return false;
+  }
+
+  private void sendText(OutputStream out, Chunks chunks, String text, Progress progress) throws IOException {
+    if (text.isEmpty()) {
+      return;
+    }
+    String content = progress.separatorDue ? TURN_SEPARATOR + text : text;
+    progress.separatorDue = false;
+    progress.anyText = true;
+    progress.textInThisCall = true;
+    send(out, chunks.delta(new OpenAiObjects.Delta(null, content)));
+  }
+
+  private void sendError(OutputStream out, OpenAiErrors.Error error) throws IOException {
+    write(out, "data: " + Json.write(mapper, error.body()) + "\n\n");
+  }
+
+  private void send(OutputStream out, OpenAiObjects.Chunk chunk) throws IOException {
+    write(out, "data: " + Json.write(mapper, chunk) + "\n\n");
+  }
+
+  private static void write(OutputStream out, String text) throws IOException {
+    out.write(text.getBytes(StandardCharsets.UTF_8));
+    out.flush();
+  }
+
+  /** The chunks of one completion: same id, creation time and model on each. */
+  private record Chunks(String id, long created, String model) {
+    OpenAiObjects.Chunk delta(OpenAiObjects.Delta delta) {
+      return new OpenAiObjects.Chunk(id, created, model, List.of(new OpenAiObjects.ChunkChoice(0, delta, null, null)),
+          null);
+    }
+
+    OpenAiObjects.Chunk finish() {
+      return new OpenAiObjects.Chunk(id, created, model,
+          List.of(new OpenAiObjects.ChunkChoice(0, new OpenAiObjects.Delta(null, null), null, "stop")), null);
+    }
+
+    OpenAiObjects.Chunk usage(JsonNode usage) {
+      return new OpenAiObjects.Chunk(id, created, model, List.of(), usage);
+    }
+  }
+}
