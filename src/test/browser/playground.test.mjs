@@ -15,6 +15,8 @@ const API_KEY = env('API_KEY');
 const TOOL_URL = env('TOOL_URL');
 const MODEL = env('MODEL');
 const ANSWER = env('ANSWER');
+const FOLLOW_UP = env('FOLLOW_UP');
+const CLIENT_TOOL_AGENT = env('CLIENT_TOOL_AGENT');
 const SCREENSHOTS = process.env.SCREENSHOTS || '';
 const TIMEOUT = 15_000;
 
@@ -151,8 +153,20 @@ step('a chat asks to approve the tool call, runs it, and streams the answer', as
   await waitForText(page, '.run-head .badge', 'completed');
   await waitForText(page, '.step.tool .duration', 's'); // "12 ms": the journal's duration is shown
   await waitForText(page, '.step.llm .tokens', 'tokens');
+  // Durations come from the run's journal, read once the run has ended.
+  await page.waitForFunction(() => document.querySelectorAll('.step.llm .duration').length === 2, null, { timeout: TIMEOUT });
   check(page.url().includes('#/conversations/'), 'the address now names the conversation');
   check(!(await page.locator('#send').isDisabled()), 'the composer is open again');
+});
+
+step('a follow-up message continues the same conversation', async (page) => {
+  const url = page.url();
+  await page.fill('#chat-input', 'Thanks!');
+  await page.click('#send');
+  await waitForText(page, '.msg.assistant', FOLLOW_UP);
+  await page.waitForFunction(() => document.querySelectorAll('.run-head .badge.completed').length === 2, null, { timeout: TIMEOUT });
+  check(page.url() === url, 'still the same conversation');
+  await page.waitForFunction(() => document.querySelectorAll('.step.llm .duration').length === 3, null, { timeout: TIMEOUT });
   await shot(page, 'chat', true);
 });
 
@@ -171,8 +185,22 @@ step('the conversation is listed and reopens with its steps', async (page) => {
   await waitForText(page, '.msg.user', 'Where is order 42?');
   await waitForText(page, '.step.tool .result', 'shipped');
   await waitForText(page, '.msg.assistant', ANSWER);
+  await waitForText(page, '.msg.assistant', FOLLOW_UP);
+  check(await page.locator('.run').count() === 2, 'both runs are shown');
   await waitForText(page, '#chat-variables', 'customer');
   check(await page.locator('#var-customer').isDisabled(), 'variables are fixed once the conversation exists');
+});
+
+step('a client tool\'s output is typed into the page and the run goes on', async (page) => {
+  await page.goto(`${BASE_URL}/#/chat/${encodeURIComponent(CLIENT_TOOL_AGENT)}`);
+  await page.fill('#chat-input', 'Pick a color for me');
+  await page.press('#chat-input', 'Enter');
+  await waitForText(page, '#required-action', 'ask_user');
+  await page.fill('#required-action textarea.output', 'Blue');
+  await page.click('#submit-outputs');
+  await waitForText(page, '.step.tool .result', 'Blue');
+  await waitForText(page, '.msg.assistant', 'Blue it is.');
+  await waitForText(page, '.run-head .badge', 'completed');
 });
 
 const browser = await chromium.launch({

@@ -213,7 +213,7 @@ export async function chat(ctx, { agentId, conversationId }) {
   const side = h('aside', { class: 'panel stack side' },
     agent ? h('div', { class: 'stack' },
       h('div', { class: 'row spread' }, h('h2', {}, h('code', { text: agent.name })), h('span', { class: 'badge', text: `v${agent.version}` })),
-      h('dl', { class: 'kv' },
+      h('dl', { class: 'kv agent-facts' },
         h('dt', {}, 'Model'), h('dd', {}, h('code', { text: `${agent.model.provider} / ${agent.model.name}` })),
         h('dt', {}, 'Tools'), h('dd', { text: agent.tools.join(', ') || 'none' }),
         h('dt', {}, 'Approval'), h('dd', { text: agent.tool_approval }),

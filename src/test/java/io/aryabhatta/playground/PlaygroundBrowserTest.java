@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -29,6 +30,7 @@ class PlaygroundBrowserTest {
   static final Path CHROMIUM = Path.of("/usr/bin/chromium");
   static final Path SCRIPT_DIR = Path.of("src/test/browser");
   static final String ANSWER = "Order 42 has shipped and arrives on Friday.";
+  static final String FOLLOW_UP = "You're welcome, Ada.";
 
   @Test
   void a_user_builds_an_agent_with_a_tool_chats_and_approves_the_call() throws Exception {
@@ -41,22 +43,29 @@ class PlaygroundBrowserTest {
     try (FakeModelServer fake = FakeModelServer.start();
         ToolTarget target = ToolTarget.start();
         TestServer server = TestServer.start(Map.of("ARYABHATTA_HTTP_TOOL_ALLOWLIST", "127.0.0.1"))) {
-      new AgentSetup(server.admin, fake); // the provider "fake", pointing at the scripted model
+      AgentSetup setup = new AgentSetup(server.admin, fake); // the provider "fake", pointing at the scripted model
+      setup.clientTool("ask_user");
+      String clientToolAgent = setup.agent(List.of("ask_user"), Map.of());
       target.answer(200, "{\"order_id\":\"42\",\"status\":\"shipped\",\"eta\":\"Friday\"}");
       fake.enqueue(toolCall("lookup_order", "{\"order_id\":\"42\"}"),
-          text(ANSWER).withChunkDelay(Duration.ofMillis(60)));
+          text(ANSWER).withChunkDelay(Duration.ofMillis(60)), text(FOLLOW_UP),
+          toolCall("ask_user", "{\"question\":\"Which color?\"}"), text("Blue it is."));
 
       Path screenshots = Path.of("target/playground-screenshots");
       Files.createDirectories(screenshots);
+      Path log = Path.of("target/playground-browser.log");
       ProcessBuilder builder = new ProcessBuilder(node.get().toString(), "playground.test.mjs")
           .directory(SCRIPT_DIR.toFile())
-          .redirectErrorStream(true);
+          .redirectErrorStream(true)
+          .redirectOutput(log.toFile()); // a file, so a chatty browser never blocks on a full pipe
       builder.environment().putAll(Map.of(
           "BASE_URL", server.baseUrl(),
           "API_KEY", TestServer.ADMIN_KEY,
           "TOOL_URL", target.url("/orders/{order_id}"),
           "MODEL", FakeModelServer.MODEL,
           "ANSWER", ANSWER,
+          "FOLLOW_UP", FOLLOW_UP,
+          "CLIENT_TOOL_AGENT", clientToolAgent,
           "CHROMIUM", CHROMIUM.toString(),
           "SCREENSHOTS", screenshots.toAbsolutePath().toString()));
       Process process = builder.start();
@@ -64,7 +73,7 @@ class PlaygroundBrowserTest {
       if (!finished) {
         process.destroyForcibly();
       }
-      String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      String output = Files.readString(log, StandardCharsets.UTF_8);
       System.out.println(output);
 
       assertThat(finished).as("the browser script finished in time:\n" + output).isTrue();
@@ -72,8 +81,12 @@ class PlaygroundBrowserTest {
       assertThat(output).contains("playground: all checks passed");
       // The test button and the approved call in the chat each reached the tool's endpoint once.
       assertThat(target.calls()).extracting(ToolTarget.Call::path).containsExactly("/orders/42", "/orders/42");
-      assertThat(fake.requests()).hasSize(2);
-      assertThat(server.admin.get("/api/conversations").json().get("data")).hasSize(1);
+      assertThat(fake.requests()).hasSize(5);
+      // The follow-up went to the same conversation: the model saw the whole exchange.
+      assertThat(fake.requests().get(2).body().path("messages").toString()).contains("Where is order 42?", "Thanks!");
+      // The client tool's output typed into the page reached the model.
+      assertThat(fake.lastRequest().body().path("messages").toString()).contains("Blue");
+      assertThat(server.admin.get("/api/conversations").json().get("data")).hasSize(2);
     }
   }
 
