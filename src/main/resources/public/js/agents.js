@@ -134,7 +134,7 @@ export async function agentEditor({ api, main, go }, id) {
             ? await api.patch(`/api/agents/${encodeURIComponent(agent.id)}`, body())
             : await api.post('/api/agents', body());
           if (agent) {
-            go(`#/agents/${encodeURIComponent(saved.id)}`);
+            // Same address, new version: render the editor again.
             window.dispatchEvent(new HashChangeEvent('hashchange'));
           } else {
             go(`#/agents/${encodeURIComponent(saved.id)}`);
