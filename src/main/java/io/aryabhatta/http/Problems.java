@@ -27,7 +27,7 @@ public final class Problems {
 
   public void register(RoutesConfig routes) {
     routes.exception(ApiException.class, (e, ctx) -> write(ctx, e));
-    routes.exception(HttpResponseException.class, (e, ctx) -> write(ctx, fromJavalin(e)));
+    routes.exception(HttpResponseException.class, (e, ctx) -> write(ctx, fromJavalin(e, ctx)));
     routes.exception(Exception.class, (e, ctx) -> {
       log.error("Unhandled error in {} {} (request {})", ctx.method(), ctx.path(), RequestIds.of(ctx), e);
       writeInternalError(ctx);
@@ -44,9 +44,10 @@ public final class Problems {
     });
   }
 
-  private static ApiException fromJavalin(HttpResponseException e) {
+  private static ApiException fromJavalin(HttpResponseException e, Context ctx) {
     return switch (e.getStatus()) {
-      case 404 -> new ApiException.NotFound("no route for this path");
+      // With static files served at "/", an unmatched path arrives here rather than at error(404).
+      case 404 -> new ApiException.NotFound("no route " + ctx.method() + " " + ctx.path());
       case 405 -> new ApiException.MethodNotAllowed("this method is not allowed on this path");
       case 413 -> new ApiException.PayloadTooLarge(-1);
       case 415 -> new ApiException.UnsupportedMediaType(e.getMessage());

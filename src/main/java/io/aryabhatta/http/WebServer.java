@@ -4,11 +4,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.Javalin;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
+import io.javalin.http.staticfiles.Location;
 import io.javalin.json.JavalinJackson;
 import io.javalin.router.Endpoint;
 import io.aryabhatta.metrics.Metrics;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,10 +18,21 @@ import org.slf4j.MDC;
 
 /**
  * The Javalin application: request ids, access log, authentication of {@code /api} and
- * {@code /v1}, problem JSON, and the route groups it is given.
+ * {@code /v1}, problem JSON, the playground page at {@code /}, and the route groups it is given.
  */
 public final class WebServer {
   private static final Logger accessLog = LoggerFactory.getLogger("access");
+
+  /**
+   * The playground keeps an API key in the browser, so its page may load nothing from elsewhere
+   * and may not be framed.
+   */
+  private static final Map<String, String> PLAYGROUND_HEADERS = Map.of(
+      "Content-Security-Policy", "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+          + "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+      "X-Content-Type-Options", "nosniff",
+      "Referrer-Policy", "no-referrer",
+      "Cache-Control", "no-cache");
 
   private WebServer() {}
 
@@ -38,6 +51,14 @@ public final class WebServer {
       config.http.prefer405over404 = true;
       config.http.maxRequestSize = maxBodyBytes;
       config.jsonMapper(new JavalinJackson(mapper, true));
+      config.staticFiles.add(files -> {
+        files.hostedPath = "/";
+        files.directory = "/public";
+        files.location = Location.CLASSPATH;
+        files.headers = PLAYGROUND_HEADERS;
+        // API paths never fall through to files, whatever the classpath holds.
+        files.skipFileFunction = request -> isApiPath(request.getRequestURI());
+      });
       config.requestLogger.http((ctx, ms) -> {
         accessLog.info("{} {} {} {}ms request_id={}",
             ctx.method(), ctx.path(), ctx.status().getCode(), Math.round(ms), RequestIds.of(ctx));
@@ -55,5 +76,9 @@ public final class WebServer {
       problems.register(routes);
       routeGroups.forEach(group -> group.accept(routes));
     });
+  }
+
+  private static boolean isApiPath(String path) {
+    return path.startsWith("/api/") || path.equals("/api") || path.startsWith("/v1/") || path.equals("/v1");
   }
 }

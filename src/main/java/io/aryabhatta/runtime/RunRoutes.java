@@ -52,6 +52,7 @@ public final class RunRoutes {
 
   public void register(RoutesConfig routes) {
     routes.post("/api/conversations", idempotency.wrap(this::createConversation));
+    routes.get("/api/conversations", this::conversations);
     routes.get("/api/conversations/{id}", ctx -> ctx.json(runs.conversation(Auth.caller(ctx), ctx.pathParam("id"))));
     routes.get("/api/conversations/{id}/messages", this::messages);
     routes.get("/api/conversations/{id}/runs", this::runsOfConversation);
@@ -112,6 +113,15 @@ public final class RunRoutes {
       }
       return current;
     }
+  }
+
+  /** Newest first; {@code ?agent_id=} narrows to one agent's conversations. */
+  private void conversations(Context ctx) {
+    Caller caller = Auth.caller(ctx);
+    PageRequest page = PageRequest.from(ctx);
+    String agentId = ctx.queryParam("agent_id");
+    ctx.json(page.page(store.conversations(caller.workspaceId(), agentId == null || agentId.isBlank() ? null : agentId,
+        page.after(), page.fetchSize()), Conversation::id));
   }
 
   private void messages(Context ctx) {

@@ -86,6 +86,24 @@ public final class RunStore {
         .findOne());
   }
 
+  /**
+   * The workspace's conversations, newest first (ids are time-ordered), optionally of one agent;
+   * {@code before} is the id of the last conversation of the previous page.
+   */
+  public List<Conversation> conversations(String workspaceId, String agentId, String before, int limit) {
+    return jdbi.withHandle(h -> h.createQuery("""
+            SELECT id, agent_id, variables::text AS variables, metadata::text AS metadata, created_at
+            FROM conversations
+            WHERE workspace_id = :w
+              AND (cast(:agent AS text) IS NULL OR agent_id = :agent)
+              AND (cast(:before AS text) IS NULL OR id < :before)
+            ORDER BY id DESC LIMIT :limit""")
+        .bind("w", workspaceId).bind("agent", agentId).bind("before", before).bind("limit", limit)
+        .map((rs, c) -> new Conversation(rs.getString("id"), rs.getString("agent_id"), json(rs.getString("variables")),
+            json(rs.getString("metadata")), instant(rs, "created_at")))
+        .list());
+  }
+
   public List<Message> messages(String conversationId, int afterSeq, int limit) {
     return jdbi.withHandle(h -> messages(h, conversationId, afterSeq, limit));
   }
