@@ -31,8 +31,8 @@ import okhttp3.HttpUrl;
  * costs nothing, and nothing is held open between tool calls.
  *
  * <p>Every connection is bounded: connect, handshake and each request time out after the
- * endpoint's timeout; redirects are not followed; the server's address must pass the same
- * {@link AddressGuard} as HTTP tools.
+ * endpoint's timeout; redirects are not followed and no proxy is used; the server's address must
+ * pass the same {@link AddressGuard} as HTTP tools.
  */
 public final class McpConnector {
   private static final Implementation CLIENT_INFO = new Implementation("aryabhatta", "1");
@@ -113,6 +113,7 @@ public final class McpConnector {
         .clientBuilder(HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
             .followRedirects(HttpClient.Redirect.NEVER)
+            .proxy(HttpClient.Builder.NO_PROXY)
             .connectTimeout(connectTimeout))
         .requestBuilder(HttpRequest.newBuilder().timeout(endpoint.timeout()))
         .httpRequestCustomizer((request, method, target, body, context) ->
@@ -123,7 +124,8 @@ public final class McpConnector {
 
   /**
    * The JDK HTTP client the SDK uses has no DNS hook, so the host is resolved and checked here
-   * first; the JDK's address cache then makes the connection use the answer just checked.
+   * first; the connection then normally uses the JDK's cached answer (30 s by default), the one
+   * just checked. Unlike HTTP tools, a DNS answer that changes within that moment is not caught.
    */
   private void checkAddress(McpEndpoint endpoint) throws McpFailure {
     HttpUrl url = HttpUrl.parse(endpoint.url());
