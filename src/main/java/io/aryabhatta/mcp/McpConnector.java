@@ -75,13 +75,14 @@ public final class McpConnector {
 
   private <T> T withSession(McpEndpoint endpoint, Function<McpSyncClient, T> work) throws McpFailure {
     checkAddress(endpoint);
-    McpSyncClient client = McpClient.sync(transport(endpoint))
-        .clientInfo(CLIENT_INFO)
-        .requestTimeout(endpoint.timeout())
-        .initializationTimeout(endpoint.timeout())
-        .build();
+    McpSyncClient client = null;
     boolean answered = false;
     try {
+      client = McpClient.sync(transport(endpoint))
+          .clientInfo(CLIENT_INFO)
+          .requestTimeout(endpoint.timeout())
+          .initializationTimeout(endpoint.timeout())
+          .build();
       client.initialize();
       T result = work.apply(client);
       answered = true;
@@ -91,9 +92,9 @@ public final class McpConnector {
     } finally {
       // A server that answered gets a proper session end; one that did not is simply dropped,
       // so a dead or hanging server cannot hold the caller any longer.
-      if (answered) {
+      if (client != null && answered) {
         client.closeGracefully();
-      } else {
+      } else if (client != null) {
         client.close();
       }
     }

@@ -112,7 +112,7 @@ public final class McpServerService {
       throw nameTaken(server.name());
     }
     Plan plan = plan(server.name(), listRemote(workspaceId, server.name(), server.url(), server.headers(),
-        server.timeoutMs(), "url"));
+        server.timeoutMs()));
     String id = ids.next();
     try {
       return jdbi.inTransaction(h -> {
@@ -162,7 +162,7 @@ public final class McpServerService {
     String workspaceId = caller.workspaceId();
     Server current = jdbi.withHandle(h -> find(h, workspaceId, "id", id, false)).orElseThrow(() -> notFound(id));
     Plan plan = plan(current.name(), listRemote(workspaceId, current.name(), current.url(), current.headers(),
-        current.timeoutMs(), "url"));
+        current.timeoutMs()));
     return jdbi.inTransaction(h -> {
       Server server = find(h, workspaceId, "id", id, true).orElseThrow(() -> notFound(id));
       Map<String, Linked> linked = new LinkedHashMap<>();
@@ -242,13 +242,9 @@ public final class McpServerService {
       return Optional.empty();
     }
     Server server = found.get().getKey();
-    Map<String, String> headers = new LinkedHashMap<>();
     Set<String> injected = new LinkedHashSet<>();
-    for (Map.Entry<String, String> header : server.headers().entrySet()) {
-      headers.put(header.getKey(), fill(workspaceId, header.getValue(), injected));
-    }
-    McpEndpoint endpoint = new McpEndpoint(server.name(), server.url(), headers,
-        Duration.ofMillis(server.timeoutMs()));
+    McpEndpoint endpoint = endpoint(workspaceId, server.name(), server.url(), server.headers(), server.timeoutMs(),
+        injected);
     return Optional.of(new CallTarget(endpoint, found.get().getValue(), SecretRedaction.of(injected)));
   }
 
@@ -263,26 +259,33 @@ public final class McpServerService {
   // --- talking to the server ------------------------------------------------------------------
 
   private List<Tool> listRemote(String workspaceId, String name, String url, Map<String, String> templates,
-      int timeoutMs, String urlField) {
-    Map<String, String> headers = new LinkedHashMap<>();
+      int timeoutMs) {
     Set<String> injected = new LinkedHashSet<>();
+    McpEndpoint endpoint;
     try {
-      for (Map.Entry<String, String> header : templates.entrySet()) {
-        headers.put(header.getKey(), fill(workspaceId, header.getValue(), injected));
-      }
+      endpoint = endpoint(workspaceId, name, url, templates, timeoutMs, injected);
     } catch (MissingSecret e) {
       throw new ApiException.Unprocessable("secret-missing", "MCP server '" + name + "': " + e.getMessage());
     }
-    SecretRedaction redaction = SecretRedaction.of(injected);
     try {
-      return connector.listTools(new McpEndpoint(name, url, headers, Duration.ofMillis(timeoutMs)));
+      return connector.listTools(endpoint);
     } catch (McpFailure e) {
-      String message = redaction.apply(e.getMessage());
+      String message = SecretRedaction.of(injected).apply(e.getMessage());
       if (e.kind() == McpFailure.Kind.BLOCKED) {
-        throw new ApiException.ValidationFailed(urlField, message);
+        throw new ApiException.ValidationFailed("url", message);
       }
       throw new ApiException.BadGateway("could not list the tools of MCP server '" + name + "': " + message);
     }
+  }
+
+  /** A server's endpoint with its header secrets filled in; the secret values used go to {@code injected}. */
+  private McpEndpoint endpoint(String workspaceId, String name, String url, Map<String, String> templates,
+      int timeoutMs, Set<String> injected) throws MissingSecret {
+    Map<String, String> headers = new LinkedHashMap<>();
+    for (Map.Entry<String, String> header : templates.entrySet()) {
+      headers.put(header.getKey(), fill(workspaceId, header.getValue(), injected));
+    }
+    return new McpEndpoint(name, url, headers, Duration.ofMillis(timeoutMs));
   }
 
   private String fill(String workspaceId, String template, Set<String> injected) throws MissingSecret {

@@ -61,7 +61,7 @@ final class ToolResultText {
       if (embedded.resource() instanceof BlobResourceContents blob) {
         return "[resource " + blob.uri() + ": " + blob.mimeType() + ", " + base64Size(blob.blob()) + " not shown]";
       }
-      return "[resource " + embedded.resource().uri() + "]";
+      return embedded.resource() == null ? "[empty resource]" : "[resource " + embedded.resource().uri() + "]";
     }
     if (content instanceof ResourceLink link) {
       return "[resource link: " + link.uri() + (link.name() == null ? "" : " (" + link.name() + ")") + "]";
