@@ -21,6 +21,10 @@ import io.aryabhatta.http.RateLimiter;
 import io.aryabhatta.http.WebServer;
 import io.aryabhatta.ids.Ids;
 import io.aryabhatta.json.Json;
+import io.aryabhatta.mcp.McpConnector;
+import io.aryabhatta.mcp.McpServerRoutes;
+import io.aryabhatta.mcp.McpServerService;
+import io.aryabhatta.mcp.McpToolRunner;
 import io.aryabhatta.agents.AgentRoutes;
 import io.aryabhatta.agents.AgentService;
 import io.aryabhatta.providers.ProviderRoutes;
@@ -126,6 +130,8 @@ public final class Main {
       SecretService secrets = new SecretService(jdbi, audit, secretCipher);
       secrets.verifyKey();
       ToolService tools = new ToolService(jdbi, audit, ids, mapper, secrets);
+      McpConnector mcpConnector = new McpConnector(addressGuard);
+      McpServerService mcpServers = new McpServerService(jdbi, audit, ids, mapper, secrets, mcpConnector);
       ProviderService providers =
           new ProviderService(jdbi, audit, ids, mapper, secrets, config.hfApiUrl(), config.hfToken());
       AgentService agents = new AgentService(jdbi, audit, ids, mapper, tools, providers);
@@ -133,7 +139,8 @@ public final class Main {
       // Execution: the model client, tools, and the agent loop with its journal and scheduler.
       OkHttpClient http = new OkHttpClient();
       ModelClient models = new ModelClient(http, mapper);
-      ToolExecutor toolExecutor = new ToolExecutor(http, mapper, secrets, addressGuard, clock);
+      ToolExecutor toolExecutor = new ToolExecutor(http, mapper, secrets, addressGuard, clock,
+          ToolExecutor.DEFAULT_MAX_RESPONSE_BYTES, new McpToolRunner(mcpServers, mcpConnector, mapper));
       ArgumentValidator argumentValidator = new ArgumentValidator();
       RunStore runStore = new RunStore(jdbi, mapper);
       EventNotifier notifier = new EventNotifier();
@@ -159,6 +166,7 @@ public final class Main {
           new SecretRoutes(secrets, body, idempotency)::register,
           new ToolRoutes(tools, body, idempotency)::register,
           new ToolTestRoutes(tools, toolExecutor, argumentValidator, body)::register,
+          new McpServerRoutes(mcpServers, body, idempotency)::register,
           new ProviderRoutes(providers, models::listModels, body, idempotency)::register,
           new AgentRoutes(agents, body, idempotency)::register,
           new RunRoutes(runs, runStore, new EventStream(runStore, notifier, mapper), notifier, body, idempotency,

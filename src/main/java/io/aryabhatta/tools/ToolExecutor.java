@@ -19,7 +19,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs {@code builtin} and {@code http} tools (SPEC §5 Tools). Arguments are expected to have been
+ * Runs {@code builtin}, {@code http} and {@code mcp} tools (SPEC §5 Tools). Arguments are expected to have been
  * validated against the tool's schema already ({@link ArgumentValidator}).
  *
  * <p>Every tool-level failure — bad arguments, a blocked address, a timeout, a non-2xx answer, a
@@ -39,6 +39,7 @@ public final class ToolExecutor {
   private final Calculator calculator = new Calculator();
   private final CurrentTime currentTime;
   private final HttpGetTool httpGet;
+  private final McpToolCaller mcp;
 
   /** An executor capping responses at {@value #DEFAULT_MAX_RESPONSE_BYTES} bytes. */
   public ToolExecutor(OkHttpClient http, ObjectMapper mapper, SecretResolver secrets, AddressGuard guard, Clock clock) {
@@ -51,6 +52,17 @@ public final class ToolExecutor {
    */
   public ToolExecutor(OkHttpClient http, ObjectMapper mapper, SecretResolver secrets, AddressGuard guard, Clock clock,
       long maxResponseBytes) {
+    this(http, mapper, secrets, guard, clock, maxResponseBytes, McpToolCaller.NONE);
+  }
+
+  /**
+   * @param http base client; its redirect, DNS, proxy and retry settings are replaced by safe ones
+   * @param maxResponseBytes responses longer than this are truncated, with a marker
+   * @param mcp runs {@code mcp} tools
+   */
+  public ToolExecutor(OkHttpClient http, ObjectMapper mapper, SecretResolver secrets, AddressGuard guard, Clock clock,
+      long maxResponseBytes, McpToolCaller mcp) {
+    this.mcp = mcp;
     this.secrets = secrets;
     this.runner = new HttpToolRunner(http, guard, maxResponseBytes);
     this.currentTime = new CurrentTime(clock, mapper);
@@ -65,11 +77,10 @@ public final class ToolExecutor {
    * a cancellation from a tool error.
    *
    * @param arguments a JSON object (null counts as {@code {}})
-   * @throws IllegalArgumentException for {@code client} and {@code mcp} tools, which the agent loop
-   *     handles itself
+   * @throws IllegalArgumentException for {@code client} tools, which the agent loop handles itself
    */
   public ToolOutcome execute(ToolDefinition tool, JsonNode arguments, ToolContext context) {
-    if ("client".equals(tool.kind()) || "mcp".equals(tool.kind())) {
+    if ("client".equals(tool.kind())) {
       throw new IllegalArgumentException("ToolExecutor does not run " + tool.kind() + " tools (" + tool.name() + ")");
     }
     long started = System.nanoTime();
@@ -89,6 +100,7 @@ public final class ToolExecutor {
       return switch (tool.kind()) {
         case "builtin" -> builtin(tool.name(), arguments, context);
         case "http" -> http(tool, arguments, context);
+        case "mcp" -> mcp.call(tool, arguments, context);
         default -> ToolOutcome.error("tool '" + tool.name() + "' has unknown kind '" + tool.kind() + "'", null, 0);
       };
     } catch (RuntimeException e) {

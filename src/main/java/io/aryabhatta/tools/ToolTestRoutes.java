@@ -44,7 +44,7 @@ public final class ToolTestRoutes {
     if (!arguments.isObject()) {
       throw new ApiException.ValidationFailed("arguments", "must be an object");
     }
-    if (!tool.kind().equals("builtin") && !tool.kind().equals("http")) {
+    if (tool.kind().equals("client")) {
       throw new ApiException.Unprocessable("tool-not-executable",
           "'" + tool.kind() + "' tools are not executed by the server; nothing to test");
     }

@@ -137,12 +137,18 @@ class BuiltinToolsExecutionTest {
   }
 
   @Test
-  void client_and_mcp_tools_are_not_executed_here() {
-    for (String kind : List.of("client", "mcp")) {
-      ToolDefinition tool = new ToolDefinition("t1", "ws", "x", kind, "", json("{}"), null, false, false);
-      org.assertj.core.api.Assertions.assertThatThrownBy(() -> executor.execute(tool, json("{}"), context))
-          .isInstanceOf(IllegalArgumentException.class);
-    }
+  void client_tools_are_not_executed_here() {
+    ToolDefinition tool = new ToolDefinition("t1", "ws", "x", "client", "", json("{}"), null, false, false);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> executor.execute(tool, json("{}"), context))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void mcp_tools_are_a_tool_error_without_an_mcp_caller() {
+    ToolDefinition tool = new ToolDefinition("t1", "ws", "x", "mcp", "", json("{}"), null, false, false);
+    ToolOutcome outcome = executor.execute(tool, json("{}"), context);
+    assertThat(outcome.ok()).isFalse();
+    assertThat(outcome.result()).contains("MCP tools are not available");
   }
 
   private String calculate(String expression) {
