@@ -26,6 +26,9 @@ import java.util.Optional;
  * @param dbPoolSize connections in the pool ({@code ARYABHATTA_DB_POOL_SIZE})
  * @param maxConcurrentRuns runs this process executes at once; more wait in the queue
  *     ({@code ARYABHATTA_MAX_CONCURRENT_RUNS})
+ * @param toolMaxAttempts attempts of an {@code idempotent} tool call that fails transiently
+ *     (timeout, refused connection, 408, 429, 5xx), including the first; 1 = no retry
+ *     ({@code ARYABHATTA_TOOL_MAX_ATTEMPTS})
  */
 public record Config(
     String host,
@@ -41,7 +44,8 @@ public record Config(
     long maxBodyBytes,
     int rateLimitPerMinute,
     int dbPoolSize,
-    int maxConcurrentRuns) {
+    int maxConcurrentRuns,
+    int toolMaxAttempts) {
 
   public Path embeddedDatabaseDir() {
     return dataDir.resolve("postgres");
@@ -62,6 +66,7 @@ public record Config(
         + ", maxBodyBytes=" + maxBodyBytes
         + ", rateLimitPerMinute=" + rateLimitPerMinute
         + ", dbPoolSize=" + dbPoolSize
-        + ", maxConcurrentRuns=" + maxConcurrentRuns + "]";
+        + ", maxConcurrentRuns=" + maxConcurrentRuns
+        + ", toolMaxAttempts=" + toolMaxAttempts + "]";
   }
 }
