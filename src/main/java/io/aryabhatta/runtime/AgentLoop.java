@@ -108,6 +108,16 @@ public final class AgentLoop {
     }
   }
 
+  /** Ends a run the loop could not drive because of a bug of ours, if the lease still allows it. */
+  void failAfterUnexpectedError(Lease lease, RuntimeException error) {
+    try {
+      jdbi.useTransaction(h -> journal.failRun(h, lease, "internal_error",
+          "the run stopped on an unexpected error (" + error.getClass().getSimpleName() + "); see the server log"));
+    } catch (RuntimeException e) {
+      log.warn("Run {}: could not record the failure ({})", lease.runId(), e.getClass().getSimpleName());
+    }
+  }
+
   private Context load(Lease lease) {
     RunState run = jdbi.withHandle(h -> store.state(h, lease.runId()));
     try {

@@ -9,6 +9,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.JdbiException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -127,9 +128,15 @@ public final class RunScheduler implements AutoCloseable {
       loop.drive(claimed, execution);
     } catch (LeaseLostException e) {
       log.warn("Run {}: lease lost to another process; stopping here", claimed.runId());
+    } catch (JdbiException e) {
+      // The database is unreachable or failing: the lease is left to expire, so the run is
+      // resumed later (here or elsewhere) rather than retried in a tight loop.
+      log.warn("Run {}: database error ({}); it will be resumed when its lease expires", claimed.runId(),
+          e.getClass().getSimpleName());
     } catch (RuntimeException e) {
-      // The lease is left to expire, so the run is retried later rather than in a tight loop.
-      log.error("Run {}: unexpected failure; it will be resumed when its lease expires", claimed.runId(), e);
+      // A bug would hit again on every resumption (and could repeat model calls forever): fail the run.
+      log.error("Run {}: unexpected failure; failing the run", claimed.runId(), e);
+      loop.failAfterUnexpectedError(claimed, e);
     } finally {
       running.remove(claimed.runId(), execution);
       slots.release();
