@@ -48,7 +48,7 @@ class CrashLoopProcessTest {
     long seed = Long.getLong("crashLoopSeed", System.nanoTime());
     Random random = new Random(seed);
     try (FakeModelServer model = FakeModelServer.start();
-        ToolTarget payments = ToolTarget.start().delay(Duration.ofMillis(150));
+        ToolTarget payments = ToolTarget.start().delay(Duration.ofMillis(400));
         ToolTarget lookups = ToolTarget.start().delay(Duration.ofMillis(150));
         ServerProcess server = ServerProcess.start("crash-loop", TestPostgres.freshDatabase(), Map.of())) {
       Http api = server.admin();
