@@ -46,6 +46,7 @@ import io.aryabhatta.runtime.RunRoutes;
 import io.aryabhatta.runtime.RunScheduler;
 import io.aryabhatta.runtime.RunService;
 import io.aryabhatta.runtime.RunStore;
+import io.aryabhatta.runtime.ToolRetryPolicy;
 import io.aryabhatta.tools.AddressGuard;
 import io.aryabhatta.tools.ArgumentValidator;
 import io.aryabhatta.tools.ToolExecutor;
@@ -144,9 +145,9 @@ public final class Main {
       ArgumentValidator argumentValidator = new ArgumentValidator();
       RunStore runStore = new RunStore(jdbi, mapper);
       EventNotifier notifier = new EventNotifier();
-      Journal journal = new Journal(mapper, runStore, notifier);
+      Journal journal = new Journal(mapper, runStore, notifier, audit);
       AgentLoop loop = new AgentLoop(jdbi, runStore, journal, agents, tools, providers, models, toolExecutor,
-          argumentValidator, mapper);
+          argumentValidator, ToolRetryPolicy.of(config.toolMaxAttempts()), mapper);
       RunScheduler scheduler = new RunScheduler(jdbi, loop, "node-" + ids.next(), config.lease(),
           config.maxConcurrentRuns(), Duration.ofMillis(500));
       RunService runs = new RunService(jdbi, runStore, journal, agents, scheduler, audit, ids, mapper);

@@ -29,6 +29,9 @@ import java.util.Optional;
  *     ({@code ARYABHATTA_MAX_CONCURRENT_RUNS})
  * @param modelPrices price per million tokens by model name, for cost in usage reports
  *     ({@code ARYABHATTA_MODEL_PRICES})
+ * @param toolMaxAttempts attempts of an {@code idempotent} tool call that fails transiently
+ *     (timeout, refused connection, 408, 429, 5xx), including the first; 1 = no retry
+ *     ({@code ARYABHATTA_TOOL_MAX_ATTEMPTS})
  */
 public record Config(
     String host,
@@ -45,7 +48,8 @@ public record Config(
     int rateLimitPerMinute,
     int dbPoolSize,
     int maxConcurrentRuns,
-    Map<String, ModelPrice> modelPrices) {
+    Map<String, ModelPrice> modelPrices,
+    int toolMaxAttempts) {
 
   /** US dollars (or any one currency) per million prompt and completion tokens. */
   public record ModelPrice(double promptPerMillion, double completionPerMillion) {}
@@ -70,6 +74,7 @@ public record Config(
         + ", rateLimitPerMinute=" + rateLimitPerMinute
         + ", dbPoolSize=" + dbPoolSize
         + ", maxConcurrentRuns=" + maxConcurrentRuns
-        + ", modelPrices=" + modelPrices.keySet() + "]";
+        + ", modelPrices=" + modelPrices.keySet()
+        + ", toolMaxAttempts=" + toolMaxAttempts + "]";
   }
 }

@@ -66,7 +66,8 @@ public final class ConfigLoader {
         integer("ARYABHATTA_RATE_LIMIT_PER_MINUTE", 600, 0, 1_000_000),
         integer("ARYABHATTA_DB_POOL_SIZE", 16, 2, 500),
         integer("ARYABHATTA_MAX_CONCURRENT_RUNS", 256, 1, 100_000),
-        prices("ARYABHATTA_MODEL_PRICES"));
+        prices("ARYABHATTA_MODEL_PRICES"),
+        integer("ARYABHATTA_TOOL_MAX_ATTEMPTS", 3, 1, 10));
   }
 
   private Optional<String> text(String name) {

@@ -48,11 +48,12 @@ public final class AgentLoop {
   private final ModelClient models;
   private final ToolExecutor executor;
   private final ArgumentValidator validator;
+  private final ToolRetryPolicy toolRetry;
   private final ObjectMapper mapper;
 
   public AgentLoop(Jdbi jdbi, RunStore store, Journal journal, AgentService agents, ToolService tools,
       ProviderService providers, ModelClient models, ToolExecutor executor, ArgumentValidator validator,
-      ObjectMapper mapper) {
+      ToolRetryPolicy toolRetry, ObjectMapper mapper) {
     this.jdbi = jdbi;
     this.store = store;
     this.journal = journal;
@@ -62,20 +63,24 @@ public final class AgentLoop {
     this.models = models;
     this.executor = executor;
     this.validator = validator;
+    this.toolRetry = toolRetry;
     this.mapper = mapper;
   }
 
   /** What a run works with: its row, the pinned agent version and that version's tools by name. */
   private record Context(RunState run, AgentVersion agent, Map<String, ToolDefinition> tools) {}
 
-  /** Drives the run held by {@code lease} until it ends, needs a person, or the lease is lost. */
+  /**
+   * Drives the run held by {@code lease} until it ends, needs a person, the lease is lost, or this
+   * process shuts down (then it stops at the next step boundary and the run's lease is released).
+   */
   void drive(Lease lease, Execution execution) {
     jdbi.useTransaction(h -> journal.markRunning(h, lease));
     Context context = load(lease);
     if (context == null) {
       return;
     }
-    while (true) {
+    while (!execution.stopping()) {
       RunState run = jdbi.withHandle(h -> store.state(h, lease.runId()));
       if (!run.status().equals("running")) {
         return;
@@ -87,18 +92,29 @@ public final class AgentLoop {
       List<Step> steps = store.steps(lease.runId());
       List<Step> open = steps.stream().filter(s -> s.isToolCall() && !s.finished()).toList();
       if (!open.isEmpty()) {
-        if (!answerToolCalls(lease, context, open)) {
+        if (!answerToolCalls(lease, context, open, execution)) {
           return;
         }
         continue;
       }
-      long modelCalls = steps.stream().filter(s -> !s.isToolCall()).count();
+      // A model call left unanswered by a crash is made again (in the same step), not counted twice.
+      long modelCalls = steps.stream().filter(s -> !s.isToolCall() && s.finished()).count();
       if (modelCalls >= context.agent().maxSteps()) {
         jdbi.useTransaction(h -> journal.failRun(h, lease, "max_steps_reached",
             "the agent used all " + context.agent().maxSteps() + " steps (max_steps) without a final answer"));
         return;
       }
       askModel(lease, context, execution);
+    }
+  }
+
+  /** Ends a run the loop could not drive because of a bug of ours, if the lease still allows it. */
+  void failAfterUnexpectedError(Lease lease, RuntimeException error) {
+    try {
+      jdbi.useTransaction(h -> journal.failRun(h, lease, "internal_error",
+          "the run stopped on an unexpected error (" + error.getClass().getSimpleName() + "); see the server log"));
+    } catch (RuntimeException e) {
+      log.warn("Run {}: could not record the failure ({})", lease.runId(), e.getClass().getSimpleName());
     }
   }
 
@@ -172,12 +188,12 @@ public final class AgentLoop {
    * Executes, in order, the tool calls that can run now. Returns false when the run must wait for
    * a person (approval, client output, or an unknown outcome to settle).
    */
-  private boolean answerToolCalls(Lease lease, Context context, List<Step> open) {
+  private boolean answerToolCalls(Lease lease, Context context, List<Step> open, Execution execution) {
     List<Step> awaitingApproval = new ArrayList<>();
     List<Step> awaitingOutput = new ArrayList<>();
     List<Step> unknownOutcome = new ArrayList<>();
     for (Step step : open) {
-      if (cancelRequested(lease)) {
+      if (execution.stopping() || cancelRequested(lease)) {
         return true;
       }
       ToolDefinition tool = context.tools().get(step.name());
@@ -198,7 +214,9 @@ public final class AgentLoop {
         case "awaiting_approval" -> awaitingApproval.add(step);
         case "awaiting_output" -> awaitingOutput.add(step);
         case "started" -> {
-          // The process that started this call died before recording its outcome.
+          // The process that started this call died (or stalled and lost its lease) before
+          // recording its outcome. Executing it again is safe only for an idempotent tool, and
+          // then with the same idempotency key; otherwise a person decides.
           if (tool != null && tool.idempotent()) {
             execute(lease, context, step, tool);
           } else {
@@ -242,15 +260,50 @@ public final class AgentLoop {
     };
   }
 
+  /**
+   * Executes one tool call: {@code started} commits first, then the tool runs, then its result and
+   * the tool message commit together. An idempotent tool that fails transiently is tried again,
+   * with the same idempotency key, up to the retry policy's bound; each failed attempt is committed
+   * to the step before the next one starts.
+   */
   private void execute(Lease lease, Context context, Step step, ToolDefinition tool) {
     jdbi.useTransaction(h -> journal.startTool(h, lease, step.index()));
-    ToolOutcome outcome;
-    if (tool.kind().equals("client")) {
-      outcome = ToolOutcome.error("client tools are executed by the API caller", null, 0);
-    } else {
-      outcome = executor.execute(tool, parseArguments(step.arguments()),
-          new ToolContext(context.run().workspaceId(), step.idempotencyKey()));
+    ToolContext toolContext = new ToolContext(context.run().workspaceId(), step.idempotencyKey());
+    int attemptNumber = 1;
+    ToolOutcome outcome = runTool(tool, step, toolContext);
+    while (shouldRetry(tool, outcome, attemptNumber)) {
+      ToolOutcome failed = outcome;
+      boolean live = jdbi.inTransaction(h -> journal.recordToolAttemptBeforeRetry(h, lease, step.index(),
+          attemptRecord(failed)));
+      if (!live) {
+        throw new LeaseLostException(lease.runId());
+      }
+      attemptNumber++;
+      log.info("Run {}: retrying idempotent tool {} (attempt {} of {}) after: {}", lease.runId(), tool.name(),
+          attemptNumber, toolRetry.maxAttempts(), failed.result());
+      if (!sleep(toolRetry.backoffBefore(attemptNumber).toMillis()) || cancelRequested(lease)) {
+        break;
+      }
+      outcome = runTool(tool, step, toolContext);
     }
+    ToolOutcome last = outcome;
+    jdbi.useTransaction(h -> journal.finishTool(h, lease, context.run().conversationId(), step, last,
+        List.of(attemptRecord(last))));
+  }
+
+  private ToolOutcome runTool(ToolDefinition tool, Step step, ToolContext toolContext) {
+    if (tool.kind().equals("client")) {
+      return ToolOutcome.error("client tools are executed by the API caller", null, 0);
+    }
+    return executor.execute(tool, parseArguments(step.arguments()), toolContext);
+  }
+
+  private boolean shouldRetry(ToolDefinition tool, ToolOutcome outcome, int attemptsMade) {
+    return !outcome.ok() && outcome.transientFailure() && tool.idempotent()
+        && attemptsMade < toolRetry.maxAttempts() && !Thread.currentThread().isInterrupted();
+  }
+
+  private ObjectNode attemptRecord(ToolOutcome outcome) {
     ObjectNode attempt = mapper.createObjectNode();
     if (outcome.statusCode() == null) {
       attempt.putNull("status_code");
@@ -259,8 +312,18 @@ public final class AgentLoop {
     }
     attempt.put("error", outcome.ok() ? null : outcome.result());
     attempt.put("duration_ms", outcome.durationMs());
-    jdbi.useTransaction(h -> journal.finishTool(h, lease, context.run().conversationId(), step, outcome,
-        List.of(attempt)));
+    return attempt;
+  }
+
+  /** False when interrupted (the interrupt flag is kept for the caller). */
+  private static boolean sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
   private void reportToolError(Lease lease, Context context, Step step, String problem) {

@@ -1,12 +1,14 @@
 package io.aryabhatta.runtime;
 
 /**
- * One run being driven by this process: the thread doing it, and whether it is waiting on a model
- * call that a cancel may interrupt (an executing tool is always let finish).
+ * One run being driven by this process: the thread doing it, whether it is waiting on a model call
+ * that a cancel may interrupt (an executing tool is always let finish), and whether the process is
+ * shutting down (the loop then stops at the next step boundary).
  */
 final class Execution {
   private final Thread thread;
   private volatile boolean inModelCall;
+  private volatile boolean stopping;
 
   Execution(Thread thread) {
     this.thread = thread;
@@ -20,5 +22,14 @@ final class Execution {
     if (inModelCall) {
       thread.interrupt();
     }
+  }
+
+  /** Asks the loop to stop before its next step; the step in flight commits first. */
+  void stop() {
+    stopping = true;
+  }
+
+  boolean stopping() {
+    return stopping;
   }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.aryabhatta.audit.AuditLog;
 import io.aryabhatta.json.Json;
 import io.aryabhatta.model.Attempt;
 import io.aryabhatta.model.ChatResult;
@@ -17,17 +18,22 @@ import org.jdbi.v3.core.Handle;
 /**
  * Every write the engine makes about a run. Each public method is one transaction, so a reader
  * sees exactly what commits together; the engine's writes first check the lease epoch (fencing),
- * so a process that lost its lease writes nothing.
+ * so a process that lost its lease writes nothing. The engine's run state changes are audited
+ * with the actor {@value #ENGINE}.
  */
 public final class Journal {
+  static final String ENGINE = "engine";
+
   private final ObjectMapper mapper;
   private final RunStore store;
   private final EventNotifier notifier;
+  private final AuditLog audit;
 
-  public Journal(ObjectMapper mapper, RunStore store, EventNotifier notifier) {
+  public Journal(ObjectMapper mapper, RunStore store, EventNotifier notifier, AuditLog audit) {
     this.mapper = mapper;
     this.store = store;
     this.notifier = notifier;
+    this.audit = audit;
   }
 
   /** Locks the run's row if {@code lease} still holds it; otherwise the caller must stop. */
@@ -37,6 +43,21 @@ public final class Journal {
         .bind("id", lease.runId()).bind("owner", lease.owner()).bind("epoch", lease.epoch())
         .mapTo(Boolean.class).findOne().orElse(false);
     if (!held) {
+      throw new LeaseLostException(lease.runId());
+    }
+  }
+
+  /**
+   * Like {@link #fence}, and the lease must not have expired either: a side effect may only start
+   * while no other process can have taken the run over.
+   */
+  private void fenceLive(Handle h, Lease lease) {
+    boolean live = h.createQuery("""
+            SELECT true FROM runs WHERE id = :id AND lease_owner = :owner AND lease_epoch = :epoch
+              AND lease_expires_at > now() FOR UPDATE""")
+        .bind("id", lease.runId()).bind("owner", lease.owner()).bind("epoch", lease.epoch())
+        .mapTo(Boolean.class).findOne().orElse(false);
+    if (!live) {
       throw new LeaseLostException(lease.runId());
     }
   }
@@ -66,6 +87,7 @@ public final class Journal {
 
   // ---- the engine's writes, fenced by the lease ----
 
+  /** A queued run starts; a run left {@code running} by a process that died or stopped is resumed. */
   void markRunning(Handle h, Lease lease) {
     fence(h, lease);
     int changed = h.createUpdate("""
@@ -74,11 +96,32 @@ public final class Journal {
         .bind("id", lease.runId()).execute();
     if (changed == 1) {
       appendEvent(h, lease.runId(), "run.running", Map.of());
+      auditEngine(h, lease.runId(), "run.running", Map.of("node", lease.owner()));
+    } else {
+      auditEngine(h, lease.runId(), "run.resumed", Map.of("node", lease.owner(), "lease_epoch", lease.epoch()));
     }
   }
 
+  /**
+   * Opens the step of the next model call. A model call that was started but has no recorded
+   * response (its process died) is made again in the same step, so the journal holds each step
+   * once; the lost attempt is recorded, and a second {@code llm_call.started} event for the same
+   * step tells stream readers to drop the partial text they got.
+   */
   int startModelCall(Handle h, Lease lease, JsonNode request) {
     fence(h, lease);
+    Integer unanswered = h.createQuery("""
+            SELECT idx FROM run_steps WHERE run_id = :r AND type = 'llm_call' AND status = 'started'""")
+        .bind("r", lease.runId()).mapTo(Integer.class).findOne().orElse(null);
+    if (unanswered != null) {
+      h.createUpdate("""
+              UPDATE run_steps SET request = cast(:req AS jsonb), attempts = attempts || cast(:lost AS jsonb)
+              WHERE run_id = :r AND idx = :i""")
+          .bind("req", Json.write(mapper, request)).bind("lost", Json.write(mapper, List.of(lostAttempt())))
+          .bind("r", lease.runId()).bind("i", unanswered).execute();
+      appendEvent(h, lease.runId(), "llm_call.started", Map.of("step", unanswered, "resumed", true));
+      return unanswered;
+    }
     int index = nextStepIndex(h, lease.runId());
     h.createUpdate("""
             INSERT INTO run_steps (run_id, idx, type, status, started_at, request)
@@ -88,6 +131,15 @@ public final class Journal {
     h.createUpdate("UPDATE runs SET steps_count = steps_count + 1 WHERE id = :id").bind("id", lease.runId()).execute();
     appendEvent(h, lease.runId(), "llm_call.started", Map.of("step", index));
     return index;
+  }
+
+  /** The attempt a process was making when it died: no status, no duration, outcome unknown. */
+  private ObjectNode lostAttempt() {
+    ObjectNode attempt = mapper.createObjectNode();
+    attempt.putNull("status_code");
+    attempt.put("error", "interrupted: the process making this attempt stopped before recording its outcome");
+    attempt.putNull("duration_ms");
+    return attempt;
   }
 
   /**
@@ -101,7 +153,7 @@ public final class Journal {
     h.createUpdate("""
             UPDATE run_steps SET status = 'completed', ended_at = now(), duration_ms = :d,
                    request = cast(:req AS jsonb), response = cast(:resp AS jsonb),
-                   usage = cast(:usage AS jsonb), attempts = cast(:attempts AS jsonb)
+                   usage = cast(:usage AS jsonb), attempts = attempts || cast(:attempts AS jsonb)
             WHERE run_id = :r AND idx = :i""")
         .bind("d", durationMs)
         .bind("req", Json.write(mapper, result.request()))
@@ -132,6 +184,7 @@ public final class Journal {
     }
     if (calls.isEmpty()) {
       complete(h, lease.runId(), result.content());
+      auditEngine(h, lease.runId(), "run.completed", Map.of("node", lease.owner()));
     }
   }
 
@@ -165,35 +218,67 @@ public final class Journal {
     fence(h, lease);
     h.createUpdate("""
             UPDATE run_steps SET status = 'failed', ended_at = now(), duration_ms = :d, error = :e,
-                   attempts = cast(:a AS jsonb)
+                   attempts = attempts || cast(:a AS jsonb)
             WHERE run_id = :r AND idx = :i""")
         .bind("d", durationMs).bind("e", message).bind("a", Json.write(mapper, attempts))
         .bind("r", lease.runId()).bind("i", index).execute();
     fail(h, lease.runId(), kind, message);
+    auditEngine(h, lease.runId(), "run.failed", Map.of("node", lease.owner(), "code", kind));
   }
 
   void cancelModelCall(Handle h, Lease lease, int index, List<Attempt> attempts, long durationMs) {
     fence(h, lease);
     h.createUpdate("""
             UPDATE run_steps SET status = 'cancelled', ended_at = now(), duration_ms = :d,
-                   error = 'cancelled during the model call', attempts = cast(:a AS jsonb)
+                   error = 'cancelled during the model call', attempts = attempts || cast(:a AS jsonb)
             WHERE run_id = :r AND idx = :i""")
         .bind("d", durationMs).bind("a", Json.write(mapper, attempts))
         .bind("r", lease.runId()).bind("i", index).execute();
     cancel(h, lease.runId());
+    auditEngine(h, lease.runId(), "run.cancelled", Map.of("node", lease.owner()));
   }
 
+  /** Moves a waiting tool call to {@code status}; a call left {@code started} by a dead process gets its lost attempt. */
   void setToolStatus(Handle h, Lease lease, int index, String status) {
     fence(h, lease);
-    h.createUpdate("UPDATE run_steps SET status = :s WHERE run_id = :r AND idx = :i")
+    h.createUpdate("""
+            UPDATE run_steps SET
+                attempts = CASE WHEN status = 'started' THEN attempts || cast(:lost AS jsonb) ELSE attempts END,
+                status = :s
+            WHERE run_id = :r AND idx = :i""")
+        .bind("lost", Json.write(mapper, List.of(lostAttempt())))
         .bind("s", status).bind("r", lease.runId()).bind("i", index).execute();
   }
 
-  /** Committed just before a tool executes: after a crash, this says the outcome is unknown. */
+  /**
+   * Committed just before a tool executes (each attempt): after a crash, this says the outcome is
+   * unknown. Only under a live lease, so a process that stalled past its lease starts nothing.
+   * A call found {@code started} again is a re-execution after a crash: its lost attempt is
+   * recorded first.
+   */
   void startTool(Handle h, Lease lease, int index) {
-    fence(h, lease);
-    h.createUpdate("UPDATE run_steps SET status = 'started', started_at = now() WHERE run_id = :r AND idx = :i")
+    fenceLive(h, lease);
+    h.createUpdate("""
+            UPDATE run_steps SET
+                attempts = CASE WHEN status = 'started' THEN attempts || cast(:lost AS jsonb) ELSE attempts END,
+                status = 'started', started_at = coalesce(started_at, now())
+            WHERE run_id = :r AND idx = :i""")
+        .bind("lost", Json.write(mapper, List.of(lostAttempt())))
         .bind("r", lease.runId()).bind("i", index).execute();
+  }
+
+  /**
+   * Records a failed attempt that is about to be retried (the call stays {@code started}); the
+   * retry is another execution, so like the first it needs a live lease: returns whether the lease
+   * is still live (the attempt is recorded either way).
+   */
+  boolean recordToolAttemptBeforeRetry(Handle h, Lease lease, int index, JsonNode attempt) {
+    fence(h, lease);
+    h.createUpdate("""
+            UPDATE run_steps SET attempts = attempts || cast(:a AS jsonb) WHERE run_id = :r AND idx = :i""")
+        .bind("a", Json.write(mapper, List.of(attempt))).bind("r", lease.runId()).bind("i", index).execute();
+    return h.createQuery("SELECT lease_expires_at > now() FROM runs WHERE id = :id")
+        .bind("id", lease.runId()).mapTo(Boolean.class).one();
   }
 
   /** A tool's result and the tool message the model will read commit together. */
@@ -208,15 +293,14 @@ public final class Journal {
   void recordToolResult(Handle h, String runId, String conversationId, Step step, String status, String result,
       String error, Long durationMs, List<JsonNode> attempts) {
     ArrayNode attemptArray = mapper.createArrayNode();
-    if (step.attempts() != null) {
-      step.attempts().forEach(attemptArray::add);
-    }
     if (attempts != null) {
       attempts.forEach(attemptArray::add);
     }
+    // Appended in SQL: earlier attempts were committed one by one as they happened.
     h.createUpdate("""
             UPDATE run_steps SET status = :s, result = :res, error = :err, ended_at = now(),
-                   started_at = coalesce(started_at, now()), duration_ms = :d, attempts = cast(:a AS jsonb)
+                   started_at = coalesce(started_at, now()), duration_ms = :d,
+                   attempts = attempts || cast(:a AS jsonb)
             WHERE run_id = :r AND idx = :i""")
         .bind("s", status).bind("res", result).bind("err", error).bind("d", durationMs)
         .bind("a", Json.write(mapper, attemptArray)).bind("r", runId).bind("i", step.index())
@@ -245,6 +329,8 @@ public final class Journal {
   void requireAction(Handle h, Lease lease, String type, List<Step> calls) {
     fence(h, lease);
     requireAction(h, lease.runId(), type, calls);
+    auditEngine(h, lease.runId(), "run.requires_action", Map.of("node", lease.owner(), "type", type,
+        "tool_call_ids", calls.stream().map(Step::toolCallId).toList()));
   }
 
   void requireAction(Handle h, String runId, String type, List<Step> calls) {
@@ -268,11 +354,20 @@ public final class Journal {
   void failRun(Handle h, Lease lease, String kind, String message) {
     fence(h, lease);
     fail(h, lease.runId(), kind, message);
+    auditEngine(h, lease.runId(), "run.failed", Map.of("node", lease.owner(), "code", kind));
   }
 
   void cancelRun(Handle h, Lease lease) {
     fence(h, lease);
     cancel(h, lease.runId());
+    auditEngine(h, lease.runId(), "run.cancelled", Map.of("node", lease.owner()));
+  }
+
+  /** An audit row for a run state change the engine made, in the transaction making it. */
+  private void auditEngine(Handle h, String runId, String action, Map<String, ?> details) {
+    String workspaceId = h.createQuery("SELECT workspace_id FROM runs WHERE id = :id").bind("id", runId)
+        .mapTo(String.class).one();
+    audit.record(h, workspaceId, ENGINE, action, "run", runId, details);
   }
 
   // ---- terminal transitions, shared by the engine and the API ----

@@ -9,6 +9,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.JdbiException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -110,21 +111,34 @@ public final class RunScheduler implements AutoCloseable {
   }
 
   private void start(Lease claimed) {
-    Thread thread = Thread.ofVirtual().name("run-" + claimed.runId()).unstarted(() -> drive(claimed));
-    running.put(claimed.runId(), new Execution(thread));
+    Execution[] execution = new Execution[1];
+    Thread thread = Thread.ofVirtual().name("run-" + claimed.runId()).unstarted(() -> drive(claimed, execution[0]));
+    execution[0] = new Execution(thread);
+    // A run this process drove and lost (its heartbeat was late) can be claimed again here; the
+    // newer claim replaces the older, whose next write fails its fence.
+    running.put(claimed.runId(), execution[0]);
+    if (!accepting) {
+      execution[0].stop();
+    }
     thread.start();
   }
 
-  private void drive(Lease claimed) {
+  private void drive(Lease claimed, Execution execution) {
     try {
-      loop.drive(claimed, running.get(claimed.runId()));
+      loop.drive(claimed, execution);
     } catch (LeaseLostException e) {
       log.warn("Run {}: lease lost to another process; stopping here", claimed.runId());
+    } catch (JdbiException e) {
+      // The database is unreachable or failing: the lease is left to expire, so the run is
+      // resumed later (here or elsewhere) rather than retried in a tight loop.
+      log.warn("Run {}: database error ({}); it will be resumed when its lease expires", claimed.runId(),
+          e.getClass().getSimpleName());
     } catch (RuntimeException e) {
-      // The lease is left to expire, so the run is retried later rather than in a tight loop.
-      log.error("Run {}: unexpected failure; it will be resumed when its lease expires", claimed.runId(), e);
+      // A bug would hit again on every resumption (and could repeat model calls forever): fail the run.
+      log.error("Run {}: unexpected failure; failing the run", claimed.runId(), e);
+      loop.failAfterUnexpectedError(claimed, e);
     } finally {
-      running.remove(claimed.runId());
+      running.remove(claimed.runId(), execution);
       slots.release();
     }
   }
@@ -151,12 +165,13 @@ public final class RunScheduler implements AutoCloseable {
   }
 
   /**
-   * Graceful shutdown: stop claiming, let in-flight steps finish for up to {@code grace}, then
-   * release the leases still held so another process resumes those runs at once.
+   * Graceful shutdown: stop claiming, let in-flight steps commit (each run stops at its next step
+   * boundary) for up to {@code grace}, then release the leases still held so another process
+   * resumes those runs at once. Leases keep being renewed while the steps finish.
    */
   public void shutdown(Duration grace) {
     accepting = false;
-    timer.shutdownNow();
+    running.values().forEach(Execution::stop);
     long deadline = System.nanoTime() + grace.toNanos();
     try {
       while (!running.isEmpty() && System.nanoTime() < deadline) {
@@ -165,6 +180,7 @@ public final class RunScheduler implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    timer.shutdownNow();
     try {
       int released = jdbi.withHandle(h -> h.createUpdate("""
               UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = :node""")

@@ -193,7 +193,7 @@ final class HttpToolRunner {
       case NotFollowable e -> new Failed(e.getMessage());
       case InterruptedIOException e -> timedOut(url, timeout);
       case UnknownHostException e -> new Failed("cannot resolve host " + url.host());
-      case ConnectException e -> new Failed("cannot connect to " + target + " (" + e.getMessage() + ")");
+      case ConnectException e -> new Failed("cannot connect to " + target + " (" + e.getMessage() + ")", true);
       case SSLException e -> new Failed("TLS handshake with " + target + " failed: " + e.getMessage());
       case IOException e -> new Failed("request to " + target + " failed: " + e.getMessage());
       default -> new Failed("request to " + target + " failed: " + cause.getClass().getSimpleName());
@@ -217,7 +217,7 @@ final class HttpToolRunner {
   }
 
   private static Failed timedOut(HttpUrl url, Duration timeout) {
-    return new Failed("timed out after " + timeout.toMillis() + " ms waiting for " + url.host());
+    return new Failed("timed out after " + timeout.toMillis() + " ms waiting for " + url.host(), true);
   }
 
   /** A response as read: the body is at most the cap, {@code truncated} says whether more was sent. */
@@ -231,8 +231,20 @@ final class HttpToolRunner {
 
   /** The call could not produce a usable response; the message is meant for the model. */
   static final class Failed extends Exception {
+    private final boolean transientFailure;
+
     Failed(String message) {
+      this(message, false);
+    }
+
+    /** @param transientFailure a timeout or refused connection, which a retry may get past */
+    Failed(String message, boolean transientFailure) {
       super(message);
+      this.transientFailure = transientFailure;
+    }
+
+    boolean transientFailure() {
+      return transientFailure;
     }
   }
 

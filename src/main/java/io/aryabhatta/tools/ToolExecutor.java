@@ -92,7 +92,7 @@ public final class ToolExecutor {
       outcome = run(tool, args, context);
     }
     long durationMs = (System.nanoTime() - started) / 1_000_000;
-    return new ToolOutcome(outcome.ok(), outcome.result(), outcome.statusCode(), durationMs);
+    return outcome.withDuration(durationMs);
   }
 
   private ToolOutcome run(ToolDefinition tool, JsonNode arguments, ToolContext context) {
@@ -168,7 +168,10 @@ public final class ToolExecutor {
       Request request = HttpToolRequests.build(spec, arguments, templates, context.idempotencyKey());
       Fetched fetched = runner.fetch(request, timeout(spec.timeoutMs()), type -> true);
       return outcome(fetched, templates::redact);
-    } catch (MissingValue | InvalidSpec | Failed e) {
+    } catch (Failed e) {
+      String message = templates.redact(e.getMessage());
+      return e.transientFailure() ? ToolOutcome.transientError(message, null, 0) : ToolOutcome.error(message, null, 0);
+    } catch (MissingValue | InvalidSpec e) {
       return ToolOutcome.error(templates.redact(e.getMessage()), null, 0);
     } catch (InterruptedException e) {
       return cancelled();
@@ -189,7 +192,13 @@ public final class ToolExecutor {
     String snippet = body.length() > ERROR_SNIPPET_CHARS ? body.substring(0, ERROR_SNIPPET_CHARS) + "…" : body;
     String message = "HTTP " + fetched.status() + " from " + fetched.url().host()
         + (snippet.isEmpty() ? " (empty body)" : ": " + snippet);
-    return ToolOutcome.error(redact.apply(message), fetched.status(), 0);
+    return transientStatus(fetched.status())
+        ? ToolOutcome.transientError(redact.apply(message), fetched.status(), 0)
+        : ToolOutcome.error(redact.apply(message), fetched.status(), 0);
+  }
+
+  private static boolean transientStatus(int status) {
+    return status == 408 || status == 429 || status >= 500;
   }
 
   private static ToolOutcome cancelled() {

@@ -13,6 +13,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A real HTTP endpoint for HTTP tools to call: it counts calls, remembers each request's path,
@@ -27,6 +28,8 @@ public final class ToolTarget implements AutoCloseable {
   private volatile int status = 200;
   private volatile String body = "{\"ok\":true}";
   private volatile Duration delay = Duration.ZERO;
+  private final AtomicInteger failuresLeft = new AtomicInteger();
+  private volatile int failureStatus;
 
   private ToolTarget() {
     try {
@@ -49,6 +52,13 @@ public final class ToolTarget implements AutoCloseable {
     return this;
   }
 
+  /** The next {@code times} calls are answered with {@code status} (and no delay) instead. */
+  public ToolTarget failNext(int times, int status) {
+    this.failureStatus = status;
+    this.failuresLeft.set(times);
+    return this;
+  }
+
   public ToolTarget delay(Duration delay) {
     this.delay = delay;
     return this;
@@ -68,14 +78,15 @@ public final class ToolTarget implements AutoCloseable {
     String requestBody = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
     calls.add(new Call(exchange.getRequestMethod(), exchange.getRequestURI().toString(), requestBody,
         exchange.getRequestHeaders().getFirst("Idempotency-Key")));
+    boolean fail = failuresLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0;
     try {
-      Thread.sleep(delay.toMillis());
+      Thread.sleep(fail ? 0 : delay.toMillis());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    byte[] bytes = (fail ? "{\"error\":\"scripted failure\"}" : body).getBytes(StandardCharsets.UTF_8);
     exchange.getResponseHeaders().set("Content-Type", "application/json");
-    exchange.sendResponseHeaders(status, bytes.length);
+    exchange.sendResponseHeaders(fail ? failureStatus : status, bytes.length);
     exchange.getResponseBody().write(bytes);
     exchange.close();
   }
