@@ -137,6 +137,9 @@ public final class Main {
           new ProviderService(jdbi, audit, ids, mapper, secrets, config.hfApiUrl(), config.hfToken());
       AgentService agents = new AgentService(jdbi, audit, ids, mapper, tools, providers);
 
+      Metrics metrics = new Metrics();
+      database.pool().setMetricRegistry(metrics.registry());
+
       // Execution: the model client, tools, and the agent loop with its journal and scheduler.
       OkHttpClient http = new OkHttpClient();
       ModelClient models = new ModelClient(http, mapper);
@@ -147,7 +150,7 @@ public final class Main {
       EventNotifier notifier = new EventNotifier();
       Journal journal = new Journal(mapper, runStore, notifier, audit);
       AgentLoop loop = new AgentLoop(jdbi, runStore, journal, agents, tools, providers, models, toolExecutor,
-          argumentValidator, ToolRetryPolicy.of(config.toolMaxAttempts()), mapper);
+          argumentValidator, ToolRetryPolicy.of(config.toolMaxAttempts()), mapper, metrics);
       RunScheduler scheduler = new RunScheduler(jdbi, loop, "node-" + ids.next(), config.lease(),
           config.maxConcurrentRuns(), Duration.ofMillis(500));
       RunService runs = new RunService(jdbi, runStore, journal, agents, scheduler, audit, ids, mapper);
@@ -157,8 +160,6 @@ public final class Main {
       JsonBody body = new JsonBody(mapper, config.maxBodyBytes());
       Idempotency idempotency = new Idempotency(jdbi, body);
       Auth auth = new Auth(workspaces, new RateLimiter(config.rateLimitPerMinute(), clock));
-      Metrics metrics = new Metrics();
-      database.pool().setMetricRegistry(metrics.registry());
       Javalin app = WebServer.create(mapper, config.maxBodyBytes(), auth, new Problems(mapper), metrics, List.of(
           new HealthRoutes(database, migrations)::register,
           new MetricsRoutes(metrics, jdbi, scheduler)::register,

@@ -1,5 +1,7 @@
 package io.aryabhatta.metrics;
 
+import io.aryabhatta.model.Usage;
+import io.aryabhatta.runtime.RunObserver;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -14,7 +16,7 @@ import java.time.Duration;
  * The process's metrics, rendered in Prometheus text format at {@code /metrics}. Label values are
  * bounded: routes are path templates, never raw paths.
  */
-public final class Metrics {
+public final class Metrics implements RunObserver {
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
   public Metrics() {
@@ -40,28 +42,33 @@ public final class Metrics {
   }
 
   /** A model call's latency and tokens, by provider, model and outcome (ok or an error kind). */
-  public void modelCall(String provider, String model, String outcome, Duration duration, int promptTokens,
-      int completionTokens) {
+  @Override
+  public void modelCall(String provider, String model, String outcome, Duration duration, Usage usage) {
     Timer.builder("aryabhatta_model_call")
         .description("Model call latency, all attempts included")
         .tag("provider", provider).tag("model", model).tag("outcome", outcome)
         .register(registry).record(duration);
-    registry.counter("aryabhatta_model_tokens", "provider", provider, "model", model, "kind", "prompt")
-        .increment(promptTokens);
-    registry.counter("aryabhatta_model_tokens", "provider", provider, "model", model, "kind", "completion")
-        .increment(completionTokens);
+    step("llm_call", duration);
+    if (usage != null) {
+      registry.counter("aryabhatta_model_tokens", "provider", provider, "model", model, "kind", "prompt")
+          .increment(usage.promptTokens());
+      registry.counter("aryabhatta_model_tokens", "provider", provider, "model", model, "kind", "completion")
+          .increment(usage.completionTokens());
+    }
   }
 
-  /** A tool execution's duration by tool and outcome (ok or error). */
+  /** A tool execution's duration (retries included) by tool and outcome. */
+  @Override
   public void toolCall(String tool, boolean ok, Duration duration) {
     Timer.builder("aryabhatta_tool_call")
         .description("Tool execution time")
         .tag("tool", tool).tag("outcome", ok ? "ok" : "error")
         .register(registry).record(duration);
+    step("tool_call", duration);
   }
 
   /** A journal step's duration by type (llm_call or tool_call). */
-  public void step(String type, Duration duration) {
+  private void step(String type, Duration duration) {
     Timer.builder("aryabhatta_step").description("Journal step duration").tag("type", type)
         .register(registry).record(duration);
   }

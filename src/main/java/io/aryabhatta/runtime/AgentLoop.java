@@ -22,6 +22,7 @@ import io.aryabhatta.tools.ToolDefinition;
 import io.aryabhatta.tools.ToolExecutor;
 import io.aryabhatta.tools.ToolOutcome;
 import io.aryabhatta.tools.ToolService;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,10 +51,12 @@ public final class AgentLoop {
   private final ArgumentValidator validator;
   private final ToolRetryPolicy toolRetry;
   private final ObjectMapper mapper;
+  private final RunObserver observer;
 
   public AgentLoop(Jdbi jdbi, RunStore store, Journal journal, AgentService agents, ToolService tools,
       ProviderService providers, ModelClient models, ToolExecutor executor, ArgumentValidator validator,
-      ToolRetryPolicy toolRetry, ObjectMapper mapper) {
+      ToolRetryPolicy toolRetry, ObjectMapper mapper, RunObserver observer) {
+    this.observer = observer;
     this.jdbi = jdbi;
     this.store = store;
     this.journal = journal;
@@ -168,6 +171,7 @@ public final class AgentLoop {
         return;
       }
       log.warn("Run {}: model call failed: {}", lease.runId(), e.getMessage());
+      observer.modelCall(settings.provider(), settings.name(), e.kind(), Duration.ofMillis(ms), null);
       jdbi.useTransaction(h -> journal.failModelCall(h, lease, index, "model_" + e.kind(), e.getMessage(),
           e.attempts(), ms));
       return;
@@ -180,6 +184,7 @@ public final class AgentLoop {
     ChatResult answer = result;
     jdbi.useTransaction(h -> journal.completeModelCall(h, lease, context.run().conversationId(), index, answer,
         answer.toolCalls(), ms));
+    observer.modelCall(settings.provider(), settings.name(), "ok", Duration.ofMillis(ms), answer.usage());
   }
 
   // ---- answering the model's tool calls ----
@@ -268,6 +273,7 @@ public final class AgentLoop {
    */
   private void execute(Lease lease, Context context, Step step, ToolDefinition tool) {
     jdbi.useTransaction(h -> journal.startTool(h, lease, step.index()));
+    long started = System.nanoTime();
     ToolContext toolContext = new ToolContext(context.run().workspaceId(), step.idempotencyKey());
     int attemptNumber = 1;
     ToolOutcome outcome = runTool(tool, step, toolContext);
@@ -289,6 +295,7 @@ public final class AgentLoop {
     ToolOutcome last = outcome;
     jdbi.useTransaction(h -> journal.finishTool(h, lease, context.run().conversationId(), step, last,
         List.of(attemptRecord(last))));
+    observer.toolCall(tool.name(), last.ok(), Duration.ofNanos(System.nanoTime() - started));
   }
 
   private ToolOutcome runTool(ToolDefinition tool, Step step, ToolContext toolContext) {

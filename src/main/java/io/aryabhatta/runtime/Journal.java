@@ -14,6 +14,8 @@ import io.aryabhatta.tools.ToolOutcome;
 import java.util.List;
 import java.util.Map;
 import org.jdbi.v3.core.Handle;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Every write the engine makes about a run. Each public method is one transaction, so a reader
@@ -22,6 +24,7 @@ import org.jdbi.v3.core.Handle;
  * with the actor {@value #ENGINE}.
  */
 public final class Journal {
+  private static final Logger log = LoggerFactory.getLogger(Journal.class);
   static final String ENGINE = "engine";
 
   private final ObjectMapper mapper;
@@ -368,6 +371,7 @@ public final class Journal {
     String workspaceId = h.createQuery("SELECT workspace_id FROM runs WHERE id = :id").bind("id", runId)
         .mapTo(String.class).one();
     audit.record(h, workspaceId, ENGINE, action, "run", runId, details);
+    h.afterCommit(() -> log.info("Run {}: {} {}", runId, action, details));
   }
 
   // ---- terminal transitions, shared by the engine and the API ----

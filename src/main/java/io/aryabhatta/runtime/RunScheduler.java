@@ -12,6 +12,7 @@ import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.JdbiException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * Decides which runs this process drives. A run is claimed with a lease ({@code FOR UPDATE SKIP
@@ -124,6 +125,7 @@ public final class RunScheduler implements AutoCloseable {
   }
 
   private void drive(Lease claimed, Execution execution) {
+    MDC.put("run_id", claimed.runId());
     try {
       loop.drive(claimed, execution);
     } catch (LeaseLostException e) {
@@ -140,6 +142,7 @@ public final class RunScheduler implements AutoCloseable {
     } finally {
       running.remove(claimed.runId(), execution);
       slots.release();
+      MDC.remove("run_id");
     }
   }
 

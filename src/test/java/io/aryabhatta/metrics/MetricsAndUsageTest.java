@@ -73,6 +73,12 @@ class MetricsAndUsageTest {
     assertThat(samples).containsKey("aryabhatta_run_queue_depth");
     assertThat(samples).containsKey("aryabhatta_leases_held");
     assertThat(sum(samples, "hikaricp_connections_max")).isPositive();
+    assertThat(sum(samples, "aryabhatta_model_call_seconds_count", "provider=\"fake\"", "outcome=\"ok\""))
+        .isGreaterThanOrEqualTo(2);
+    assertThat(sum(samples, "aryabhatta_model_tokens_total", "kind=\"prompt\"")).isGreaterThanOrEqualTo(30);
+    assertThat(sum(samples, "aryabhatta_tool_call_seconds_count", "tool=\"calculator\"", "outcome=\"ok\""))
+        .isGreaterThanOrEqualTo(1);
+    assertThat(sum(samples, "aryabhatta_step_seconds_count", "type=\"tool_call\"")).isGreaterThanOrEqualTo(1);
     assertThat(sum(samples, "jvm_memory_used_bytes")).isPositive();
   }
 
