@@ -61,7 +61,8 @@ public final class Idempotency {
       boolean stored = false;
       try {
         handler.handle(ctx);
-        if (ctx.status().getCode() < 300) {
+        // A streamed answer has no body to replay; its key is released like a failed request's.
+        if (ctx.status().getCode() < 300 && ctx.result() != null) {
           store(caller.workspaceId(), scope, key, ctx.status().getCode(), withoutSecret(ctx.result(), secretField));
           stored = true;
         }
