@@ -65,13 +65,20 @@ public final class ToolService {
     return schemas;
   }
 
+  /** A service offering the shipped built-ins. */
   public ToolService(Jdbi jdbi, AuditLog audit, Ids ids, ObjectMapper mapper, SecretService secrets) {
+    this(jdbi, audit, ids, mapper, secrets, new BuiltinTools(mapper));
+  }
+
+  /** A service offering {@code builtins}: the shipped ones and any the embedding application added. */
+  public ToolService(Jdbi jdbi, AuditLog audit, Ids ids, ObjectMapper mapper, SecretService secrets,
+      BuiltinTools builtins) {
     this.jdbi = jdbi;
     this.audit = audit;
     this.ids = ids;
     this.mapper = mapper;
     this.secrets = secrets;
-    this.builtins = new BuiltinTools(mapper);
+    this.builtins = builtins;
   }
 
   private record Stored(ToolDefinition tool, Instant createdAt, Instant updatedAt) {
