@@ -81,13 +81,13 @@ public record Engine(
     Clock clock = Clock.systemUTC();
     Ids ids = new Ids(clock);
     ObjectMapper mapper = Json.mapper();
+    BuiltinTools builtins = new BuiltinTools(mapper, settings.inProcessTools());
     AuditLog audit = new AuditLog(jdbi, mapper);
     WorkspaceService workspaces = new WorkspaceService(jdbi, audit, ids);
 
     // Definitions: secrets, tools, providers, agents.
     SecretService secrets = new SecretService(jdbi, audit, settings.secretCipher());
     secrets.verifyKey();
-    BuiltinTools builtins = new BuiltinTools(mapper, settings.inProcessTools());
     ToolService tools = new ToolService(jdbi, audit, ids, mapper, secrets, builtins);
     McpConnector mcpConnector = new McpConnector(settings.addressGuard());
     McpServerService mcpServers = new McpServerService(jdbi, audit, ids, mapper, secrets, mcpConnector);
