@@ -6,16 +6,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import io.aryabhatta.agents.AgentInput;
 import io.aryabhatta.agents.ModelSettings;
 import io.aryabhatta.http.ApiException;
+import io.aryabhatta.json.Json;
 import io.aryabhatta.runtime.Message;
 import io.aryabhatta.runtime.Run;
 import io.aryabhatta.runtime.RunEvent;
 import io.aryabhatta.runtime.RunService.Decision;
+import io.aryabhatta.runtime.RunService.ToolOutput;
 import io.aryabhatta.runtime.Step;
 import io.aryabhatta.testing.FakeModelServer;
 import io.aryabhatta.testing.TestPostgres;
+import io.aryabhatta.tools.ToolInput;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -172,6 +176,41 @@ class EmbeddedEngineTest {
     assertThat(finished.status()).isEqualTo("completed");
     assertThat(lookups).hasSize(before);
     assertThat(fake.lastRequest().lastMessageContent()).contains("invalid arguments for 'lookup_order'");
+  }
+
+  @Test
+  void a_client_tool_is_answered_from_java_and_the_conversation_continues() throws Exception {
+    engine.createTool(new ToolInput("ask_customer", "client", "Ask the customer a question",
+        Json.mapper().readTree("{\"type\": \"object\", \"properties\": {\"question\": {\"type\": \"string\"}}}"),
+        null, null, null));
+    String agent = agent("asking", List.of("ask_customer"), null);
+    fake.enqueue(toolCall("ask_customer", "{\"question\": \"Which order?\"}"), text("Thanks, A-1004 it is."),
+        text("You are welcome."));
+
+    RunHandle run = engine.run(agent, "Help me with my order");
+    Run waiting = run.await(WAIT);
+    assertThat(waiting.status()).isEqualTo("requires_action");
+    assertThat(waiting.requiredAction().get("type").asText()).isEqualTo("submit_tool_outputs");
+    run.submitToolOutputs(List.of(new ToolOutput(toolCallId(waiting), TextNode.valueOf("A-1004"))));
+    assertThat(run.await(WAIT).output()).isEqualTo("Thanks, A-1004 it is.");
+
+    RunHandle next = engine.continueConversation(run.conversationId(), "Thank you");
+    assertThat(next.await(WAIT).output()).isEqualTo("You are welcome.");
+    assertThat(next.messages()).extracting(Message::content).contains("A-1004", "Thank you");
+  }
+
+  @Test
+  void a_run_waiting_for_approval_can_be_cancelled_and_its_tool_never_runs() throws Exception {
+    String agent = agent("careful", List.of("lookup_order"), "always");
+    fake.enqueue(toolCall("lookup_order", "{\"order_id\": \"A-1005\"}"));
+    int before = lookups.size();
+
+    RunHandle run = engine.run(agent, "Where is A-1005?");
+    assertThat(run.await(WAIT).status()).isEqualTo("requires_action");
+    run.cancel();
+
+    assertThat(run.await(WAIT).status()).isEqualTo("cancelled");
+    assertThat(lookups).hasSize(before);
   }
 
   @Test
