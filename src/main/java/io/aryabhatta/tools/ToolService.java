@@ -229,7 +229,8 @@ public final class ToolService {
       jdbi.withHandle(h -> h.createQuery("SELECT " + COLUMNS + " FROM tools WHERE workspace_id = :w AND name = ANY(:names)")
               .bind("w", workspaceId).bind("names", names.toArray(String[]::new))
               .map(this::stored).list())
-          .forEach(s -> found.put(s.tool().name(), s.tool()));
+          // A built-in wins over a workspace tool that had its name before an application added it.
+          .forEach(s -> found.putIfAbsent(s.tool().name(), s.tool()));
     }
     return found;
   }
