@@ -23,7 +23,12 @@ public final class Database implements AutoCloseable {
   private Database(EmbeddedDatabase embedded, HikariDataSource dataSource) {
     this.embedded = embedded;
     this.dataSource = dataSource;
-    this.jdbi = Jdbi.create(dataSource).installPlugin(new SqlObjectPlugin()).installPlugin(new PostgresPlugin());
+    this.jdbi = jdbi(dataSource);
+  }
+
+  /** JDBI on {@code dataSource}, with the plugins the services rely on. */
+  public static Jdbi jdbi(DataSource dataSource) {
+    return Jdbi.create(dataSource).installPlugin(new SqlObjectPlugin()).installPlugin(new PostgresPlugin());
   }
 
   public static Database open(Config config) {

@@ -14,11 +14,23 @@ public final class Migrations {
   private final Flyway flyway;
 
   public Migrations(DataSource dataSource) {
+    this(dataSource, location());
+  }
+
+  private Migrations(DataSource dataSource, String location) {
     this.flyway = Flyway.configure()
         .dataSource(dataSource)
-        .locations(location())
+        .locations(location)
         .failOnMissingLocations(true)
         .load();
+  }
+
+  /**
+   * Always the jar's copy: an application embedding the engine may run from a folder of its own
+   * that happens to have a {@code migrations/} folder and a {@code pom.xml}.
+   */
+  public static Migrations packaged(DataSource dataSource) {
+    return new Migrations(dataSource, "classpath:db/migration");
   }
 
   private static String location() {

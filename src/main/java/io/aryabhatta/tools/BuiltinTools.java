@@ -3,21 +3,65 @@ package io.aryabhatta.tools;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aryabhatta.json.Json;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
- * The tools shipped with the server. They are listed with each workspace's own tools under the
- * ids {@code builtin:<name>} and cannot be changed; their {@link ToolDefinition#id()} is null.
+ * The tools shipped with the server, and those an embedding application adds in code
+ * ({@link InProcessTool}). They are listed with each workspace's own tools under the ids
+ * {@code builtin:<name>} and cannot be changed; their {@link ToolDefinition#id()} is null.
  */
 public final class BuiltinTools {
   public static final String KIND = "builtin";
   public static final String ID_PREFIX = "builtin:";
 
   private final List<ToolDefinition> all;
+  private final Map<String, InProcessTool> inProcess = new LinkedHashMap<>();
 
+  /** Only the shipped built-ins. */
   public BuiltinTools(ObjectMapper mapper) {
-    this.all = List.of(
+    this(mapper, List.of());
+  }
+
+  /**
+   * The shipped built-ins plus {@code inProcess}, available to every workspace.
+   *
+   * @throws IllegalArgumentException when a tool's name is invalid or taken, or its parameters are
+   *     not a JSON Schema of an object
+   */
+  public BuiltinTools(ObjectMapper mapper, List<InProcessTool> inProcess) {
+    List<ToolDefinition> tools = new ArrayList<>(shipped(mapper));
+    ParameterSchemas schemas = inProcess.isEmpty() ? null : new ParameterSchemas();
+    for (InProcessTool tool : inProcess) {
+      check(tool, tools, schemas);
+      tools.add(new ToolDefinition(null, null, tool.name(), KIND, tool.description() == null ? "" : tool.description(),
+          tool.parameters(), null, tool.idempotent(), tool.requiresApproval()));
+      this.inProcess.put(tool.name(), tool);
+    }
+    this.all = List.copyOf(tools);
+  }
+
+  private static void check(InProcessTool tool, List<ToolDefinition> taken, ParameterSchemas schemas) {
+    if (tool.name() == null || !ToolService.NAME.matcher(tool.name()).matches()) {
+      throw new IllegalArgumentException("tool name '" + tool.name() + "' must match " + ToolService.NAME.pattern());
+    }
+    if (taken.stream().anyMatch(t -> t.name().equals(tool.name()))) {
+      throw new IllegalArgumentException("a built-in tool named '" + tool.name() + "' already exists");
+    }
+    List<String> problems = schemas.problems(tool.parameters());
+    if (!problems.isEmpty()) {
+      throw new IllegalArgumentException("parameters of tool '" + tool.name() + "' " + String.join("; ", problems));
+    }
+    if (tool.handler() == null) {
+      throw new IllegalArgumentException("tool '" + tool.name() + "' has no function");
+    }
+  }
+
+  private static List<ToolDefinition> shipped(ObjectMapper mapper) {
+    return List.of(
         builtin("calculator", "Evaluate an arithmetic expression exactly (decimal arithmetic): + - * / % ^, "
             + "parentheses, unary minus. Example: (12.5 + 7) * 3", mapper, """
             {"type": "object",
@@ -37,6 +81,11 @@ public final class BuiltinTools {
   private static ToolDefinition builtin(String name, String description, ObjectMapper mapper, String schema) {
     JsonNode parameters = Json.read(mapper, schema);
     return new ToolDefinition(null, null, name, KIND, description, parameters, null, true, false);
+  }
+
+  /** The application's function behind an in-process built-in, if {@code name} is one. */
+  public Optional<InProcessTool> inProcess(String name) {
+    return Optional.ofNullable(inProcess.get(name));
   }
 
   public List<ToolDefinition> all() {

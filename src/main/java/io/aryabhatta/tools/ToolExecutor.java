@@ -19,8 +19,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs {@code builtin}, {@code http} and {@code mcp} tools (SPEC §5 Tools). Arguments are expected to have been
- * validated against the tool's schema already ({@link ArgumentValidator}).
+ * Runs {@code builtin} (shipped or {@linkplain InProcessTool in-process}), {@code http} and {@code mcp}
+ * tools (SPEC §5 Tools). Arguments are expected to have been validated against the tool's schema
+ * already ({@link ArgumentValidator}).
  *
  * <p>Every tool-level failure — bad arguments, a blocked address, a timeout, a non-2xx answer, a
  * missing secret — is returned as {@link ToolOutcome#error}, with a message the model can act on;
@@ -40,6 +41,7 @@ public final class ToolExecutor {
   private final CurrentTime currentTime;
   private final HttpGetTool httpGet;
   private final McpToolCaller mcp;
+  private final BuiltinTools builtins;
 
   /** An executor capping responses at {@value #DEFAULT_MAX_RESPONSE_BYTES} bytes. */
   public ToolExecutor(OkHttpClient http, ObjectMapper mapper, SecretResolver secrets, AddressGuard guard, Clock clock) {
@@ -62,7 +64,20 @@ public final class ToolExecutor {
    */
   public ToolExecutor(OkHttpClient http, ObjectMapper mapper, SecretResolver secrets, AddressGuard guard, Clock clock,
       long maxResponseBytes, McpToolCaller mcp) {
+    this(http, mapper, secrets, guard, clock, maxResponseBytes, mcp, new BuiltinTools(mapper));
+  }
+
+  /**
+   * @param http base client; its redirect, DNS, proxy and retry settings are replaced by safe ones
+   * @param maxResponseBytes responses longer than this are truncated, with a marker
+   * @param mcp runs {@code mcp} tools
+   * @param builtins where the functions of in-process built-ins are found (the same registry the
+   *     {@link ToolService} resolves tools from)
+   */
+  public ToolExecutor(OkHttpClient http, ObjectMapper mapper, SecretResolver secrets, AddressGuard guard, Clock clock,
+      long maxResponseBytes, McpToolCaller mcp, BuiltinTools builtins) {
     this.mcp = mcp;
+    this.builtins = builtins;
     this.secrets = secrets;
     this.runner = new HttpToolRunner(http, guard, maxResponseBytes);
     this.currentTime = new CurrentTime(clock, mapper);
@@ -115,8 +130,10 @@ public final class ToolExecutor {
       case "calculator" -> calculator(arguments);
       case "current_time" -> currentTime(arguments);
       case "http_get" -> httpGet(arguments, context);
-      default -> ToolOutcome.error("unknown built-in tool '" + name
-          + "' (built-ins: calculator, current_time, http_get)", null, 0);
+      default -> builtins.inProcess(name)
+          .map(tool -> tool.handler().call(arguments, context))
+          .orElseGet(() -> ToolOutcome.error("unknown built-in tool '" + name + "' (built-ins: "
+              + String.join(", ", builtins.all().stream().map(ToolDefinition::name).toList()) + ")", null, 0));
     };
   }
 

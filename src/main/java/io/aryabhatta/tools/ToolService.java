@@ -65,13 +65,20 @@ public final class ToolService {
     return schemas;
   }
 
+  /** A service offering the shipped built-ins. */
   public ToolService(Jdbi jdbi, AuditLog audit, Ids ids, ObjectMapper mapper, SecretService secrets) {
+    this(jdbi, audit, ids, mapper, secrets, new BuiltinTools(mapper));
+  }
+
+  /** A service offering {@code builtins}: the shipped ones and any the embedding application added. */
+  public ToolService(Jdbi jdbi, AuditLog audit, Ids ids, ObjectMapper mapper, SecretService secrets,
+      BuiltinTools builtins) {
     this.jdbi = jdbi;
     this.audit = audit;
     this.ids = ids;
     this.mapper = mapper;
     this.secrets = secrets;
-    this.builtins = new BuiltinTools(mapper);
+    this.builtins = builtins;
   }
 
   private record Stored(ToolDefinition tool, Instant createdAt, Instant updatedAt) {
@@ -222,7 +229,8 @@ public final class ToolService {
       jdbi.withHandle(h -> h.createQuery("SELECT " + COLUMNS + " FROM tools WHERE workspace_id = :w AND name = ANY(:names)")
               .bind("w", workspaceId).bind("names", names.toArray(String[]::new))
               .map(this::stored).list())
-          .forEach(s -> found.put(s.tool().name(), s.tool()));
+          // A built-in wins over a workspace tool that had its name before an application added it.
+          .forEach(s -> found.putIfAbsent(s.tool().name(), s.tool()));
     }
     return found;
   }

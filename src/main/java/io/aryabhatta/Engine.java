@@ -1,0 +1,129 @@
+package io.aryabhatta;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.aryabhatta.agents.AgentService;
+import io.aryabhatta.audit.AuditLog;
+import io.aryabhatta.ids.Ids;
+import io.aryabhatta.json.Json;
+import io.aryabhatta.mcp.McpConnector;
+import io.aryabhatta.mcp.McpServerService;
+import io.aryabhatta.mcp.McpToolRunner;
+import io.aryabhatta.model.ModelClient;
+import io.aryabhatta.providers.ProviderService;
+import io.aryabhatta.runtime.AgentLoop;
+import io.aryabhatta.runtime.EventNotifier;
+import io.aryabhatta.runtime.Journal;
+import io.aryabhatta.runtime.RunObserver;
+import io.aryabhatta.runtime.RunScheduler;
+import io.aryabhatta.runtime.RunService;
+import io.aryabhatta.runtime.RunStore;
+import io.aryabhatta.runtime.ToolRetryPolicy;
+import io.aryabhatta.secrets.SecretCipher;
+import io.aryabhatta.secrets.SecretService;
+import io.aryabhatta.tools.AddressGuard;
+import io.aryabhatta.tools.ArgumentValidator;
+import io.aryabhatta.tools.BuiltinTools;
+import io.aryabhatta.tools.InProcessTool;
+import io.aryabhatta.tools.ToolExecutor;
+import io.aryabhatta.tools.ToolService;
+import io.aryabhatta.workspaces.WorkspaceService;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import okhttp3.OkHttpClient;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * The engine without HTTP: the services that define agents and tools, and the agent loop that
+ * runs them, on one migrated database. {@link Main} serves it over HTTP; an application embeds it
+ * through {@code io.aryabhatta.embed.Aryabhatta}. Reading {@link #start} shows how it is wired.
+ */
+public record Engine(
+    Clock clock,
+    Ids ids,
+    ObjectMapper mapper,
+    Jdbi jdbi,
+    AuditLog audit,
+    WorkspaceService workspaces,
+    SecretService secrets,
+    ToolService tools,
+    McpServerService mcpServers,
+    ProviderService providers,
+    AgentService agents,
+    ModelClient models,
+    ToolExecutor toolExecutor,
+    ArgumentValidator argumentValidator,
+    RunStore runStore,
+    EventNotifier notifier,
+    RunScheduler scheduler,
+    RunService runs) {
+
+  /**
+   * What the engine is built from, besides the database.
+   *
+   * @param secretCipher encrypts stored secrets
+   * @param addressGuard which private addresses HTTP and MCP tools may reach
+   * @param hfApiUrl chat-completions URL of the built-in provider {@code hf}
+   * @param hfToken API key of {@code hf}
+   * @param lease how long this process's claim on a run lasts without a heartbeat
+   * @param maxConcurrentRuns runs this process executes at once
+   * @param inProcessTools built-in tools the embedding application implements in code
+   * @param toolMaxAttempts attempts of an idempotent tool call that fails transiently
+   * @param observer told about every model call and tool execution (metrics)
+   */
+  public record Settings(SecretCipher secretCipher, AddressGuard addressGuard, String hfApiUrl,
+      Optional<String> hfToken, Duration lease, int maxConcurrentRuns, List<InProcessTool> inProcessTools,
+      int toolMaxAttempts, RunObserver observer) {}
+
+  /**
+   * Wires the services on {@code jdbi}, whose database must already be migrated, and starts the
+   * scheduler: from here on this process claims and drives queued runs.
+   *
+   * @throws IllegalArgumentException when an in-process tool is invalid
+   */
+  public static Engine start(Jdbi jdbi, Settings settings) {
+    Clock clock = Clock.systemUTC();
+    Ids ids = new Ids(clock);
+    ObjectMapper mapper = Json.mapper();
+    BuiltinTools builtins = new BuiltinTools(mapper, settings.inProcessTools());
+    AuditLog audit = new AuditLog(jdbi, mapper);
+    WorkspaceService workspaces = new WorkspaceService(jdbi, audit, ids);
+
+    // Definitions: secrets, tools, providers, agents.
+    SecretService secrets = new SecretService(jdbi, audit, settings.secretCipher());
+    secrets.verifyKey();
+    ToolService tools = new ToolService(jdbi, audit, ids, mapper, secrets, builtins);
+    McpConnector mcpConnector = new McpConnector(settings.addressGuard());
+    McpServerService mcpServers = new McpServerService(jdbi, audit, ids, mapper, secrets, mcpConnector);
+    ProviderService providers =
+        new ProviderService(jdbi, audit, ids, mapper, secrets, settings.hfApiUrl(), settings.hfToken());
+    AgentService agents = new AgentService(jdbi, audit, ids, mapper, tools, providers);
+
+    // Execution: the model client, tools, and the agent loop with its journal and scheduler.
+    OkHttpClient http = new OkHttpClient();
+    ModelClient models = new ModelClient(http, mapper);
+    ToolExecutor toolExecutor = new ToolExecutor(http, mapper, secrets, settings.addressGuard(), clock,
+        ToolExecutor.DEFAULT_MAX_RESPONSE_BYTES, new McpToolRunner(mcpServers, mcpConnector, mapper), builtins);
+    ArgumentValidator argumentValidator = new ArgumentValidator();
+    RunStore runStore = new RunStore(jdbi, mapper);
+    EventNotifier notifier = new EventNotifier();
+    Journal journal = new Journal(mapper, runStore, notifier, audit);
+    AgentLoop loop = new AgentLoop(jdbi, runStore, journal, agents, tools, providers, models, toolExecutor,
+        argumentValidator, ToolRetryPolicy.of(settings.toolMaxAttempts()), mapper, settings.observer());
+    RunScheduler scheduler = new RunScheduler(jdbi, loop, "node-" + ids.next(), settings.lease(),
+        settings.maxConcurrentRuns(), Duration.ofMillis(500));
+    RunService runs = new RunService(jdbi, runStore, journal, agents, scheduler, audit, ids, mapper);
+
+    return new Engine(clock, ids, mapper, jdbi, audit, workspaces, secrets, tools, mcpServers, providers, agents,
+        models, toolExecutor, argumentValidator, runStore, notifier, scheduler, runs);
+  }
+
+  /**
+   * Stops claiming runs, lets in-flight steps finish for up to {@code grace}, then releases the
+   * leases still held so that another process resumes those runs at once.
+   */
+  public void shutdown(Duration grace) {
+    scheduler.shutdown(grace);
+  }
+}
