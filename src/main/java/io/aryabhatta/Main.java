@@ -42,6 +42,9 @@ import io.aryabhatta.runtime.AgentLoop;
 import io.aryabhatta.runtime.EventNotifier;
 import io.aryabhatta.runtime.EventStream;
 import io.aryabhatta.runtime.Journal;
+import io.aryabhatta.runtime.ReplayRoutes;
+import io.aryabhatta.runtime.RunFork;
+import io.aryabhatta.runtime.RunReplay;
 import io.aryabhatta.runtime.RunRoutes;
 import io.aryabhatta.runtime.RunScheduler;
 import io.aryabhatta.runtime.RunService;
@@ -173,6 +176,8 @@ public final class Main {
           new AgentRoutes(agents, body, idempotency)::register,
           new RunRoutes(runs, runStore, new EventStream(runStore, notifier, mapper), notifier, body, idempotency,
               mapper)::register,
+          new ReplayRoutes(new RunReplay(jdbi, runStore, agents, tools, argumentValidator, audit, mapper),
+              new RunFork(jdbi, runStore, journal, agents, scheduler, audit, ids, mapper), body, idempotency)::register,
           new EvaluationRoutes(new EvaluationService(jdbi, agents, runs, runStore, argumentValidator, tools.schemas(),
               audit, ids, mapper), body, idempotency)::register,
           new UsageRoutes(new UsageReport(jdbi, config.modelPrices()))::register,
