@@ -32,8 +32,8 @@ public final class ReplayRoutes {
   }
 
   private void replay(Context ctx) {
-    ReplayRequest request = body.readOrDefault(ctx, ReplayRequest.class, new ReplayRequest(null));
-    String version = request.agentVersion() == null ? "latest" : request.agentVersion();
+    ReplayRequest request = body.readOrDefault(ctx, ReplayRequest.class, null);
+    String version = request == null || request.agentVersion() == null ? "latest" : request.agentVersion();
     if (!version.equals("latest") && !version.equals("pinned")) {
       throw new ApiException.ValidationFailed("agent_version", "must be \"pinned\" (the run's version) or"
           + " \"latest\" (today's version of the agent)");
@@ -42,7 +42,10 @@ public final class ReplayRoutes {
   }
 
   private void fork(Context ctx) {
-    ForkRequest request = body.read(ctx, ForkRequest.class);
+    ForkRequest request = body.readOrDefault(ctx, ForkRequest.class, null);
+    if (request == null) {
+      request = new ForkRequest(null, null);
+    }
     ctx.status(201).json(forks.fork(Auth.caller(ctx), ctx.pathParam("id"), request.fromStep(),
         request.agentOverrides()));
   }
