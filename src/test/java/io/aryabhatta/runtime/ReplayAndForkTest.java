@@ -186,6 +186,9 @@ class ReplayAndForkTest {
         .json().get("data");
     assertThat(forkMessages).extracting(m -> m.get("role").asText())
         .containsExactly("user", "assistant", "tool", "assistant");
+    JsonNode usage = api.get("/api/usage?group_by=run&conversation_id=" + fork.get("conversation_id").asText())
+        .json().get("data");
+    assertThat(usage.at("/0/model_calls").asInt()).as("copied model calls were paid for by the original").isEqualTo(1);
 
     // The original run, its conversation and the agent are untouched.
     JsonNode after = api.get("/api/runs/" + originalId).json();
