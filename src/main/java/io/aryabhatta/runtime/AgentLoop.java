@@ -13,7 +13,6 @@ import io.aryabhatta.model.ChatResult;
 import io.aryabhatta.model.ModelCallException;
 import io.aryabhatta.model.ModelClient;
 import io.aryabhatta.model.ModelEndpoint;
-import io.aryabhatta.model.ToolSpec;
 import io.aryabhatta.providers.ProviderService;
 import io.aryabhatta.runtime.RunStore.RunState;
 import io.aryabhatta.tools.ArgumentValidator;
@@ -48,7 +47,6 @@ public final class AgentLoop {
   private final ProviderService providers;
   private final ModelClient models;
   private final ToolExecutor executor;
-  private final ArgumentValidator validator;
   private final ToolRetryPolicy toolRetry;
   private final ObjectMapper mapper;
   private final RunObserver observer;
@@ -66,7 +64,6 @@ public final class AgentLoop {
     this.providers = providers;
     this.models = models;
     this.executor = executor;
-    this.validator = validator;
     this.toolRetry = toolRetry;
     this.mapper = mapper;
     this.rules = new ToolCallRules(validator, mapper);
