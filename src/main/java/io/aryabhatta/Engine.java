@@ -56,6 +56,7 @@ public record Engine(
     ArgumentValidator argumentValidator,
     RunStore runStore,
     EventNotifier notifier,
+    Journal journal,
     RunScheduler scheduler,
     RunService runs) {
 
@@ -116,7 +117,7 @@ public record Engine(
     RunService runs = new RunService(jdbi, runStore, journal, agents, scheduler, audit, ids, mapper);
 
     return new Engine(clock, ids, mapper, jdbi, audit, workspaces, secrets, tools, mcpServers, providers, agents,
-        models, toolExecutor, argumentValidator, runStore, notifier, scheduler, runs);
+        models, toolExecutor, argumentValidator, runStore, notifier, journal, scheduler, runs);
   }
 
   /**

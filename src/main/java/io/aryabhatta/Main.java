@@ -29,6 +29,9 @@ import io.aryabhatta.metrics.MetricsRoutes;
 import io.aryabhatta.openai.ChatCompletions;
 import io.aryabhatta.openai.OpenAiRoutes;
 import io.aryabhatta.runtime.EventStream;
+import io.aryabhatta.runtime.ReplayRoutes;
+import io.aryabhatta.runtime.RunFork;
+import io.aryabhatta.runtime.RunReplay;
 import io.aryabhatta.runtime.RunRoutes;
 import io.aryabhatta.tools.AddressGuard;
 import io.aryabhatta.tools.ToolRoutes;
@@ -143,6 +146,12 @@ public final class Main {
         new AgentRoutes(engine.agents(), body, idempotency)::register,
         new RunRoutes(engine.runs(), engine.runStore(), new EventStream(engine.runStore(), engine.notifier(), mapper),
             engine.notifier(), body, idempotency, mapper)::register,
+        new ReplayRoutes(
+            new RunReplay(jdbi, engine.runStore(), engine.agents(), engine.tools(), engine.argumentValidator(),
+                engine.audit(), mapper),
+            new RunFork(jdbi, engine.runStore(), engine.journal(), engine.agents(), engine.scheduler(), engine.audit(),
+                engine.ids(), mapper),
+            body, idempotency)::register,
         new EvaluationRoutes(evaluations, body, idempotency)::register,
         new UsageRoutes(new UsageReport(jdbi, config.modelPrices()))::register,
         new AuditRoutes(engine.audit())::register,

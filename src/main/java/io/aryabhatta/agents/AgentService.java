@@ -174,6 +174,21 @@ public final class AgentService {
             : new ApiException.NotFound("agent '" + agentId + "' has no version " + version));
   }
 
+  /**
+   * {@code base} with {@code overrides} merged in (a JSON Merge Patch, validated like a PATCH) but
+   * stored nowhere: the effective configuration of a run started with overrides (a fork). The
+   * result keeps the base's agent id and version number.
+   *
+   * @throws ApiException.ValidationFailed when the merged configuration is not valid
+   */
+  public AgentVersion withOverrides(AgentVersion base, JsonNode overrides) {
+    AgentInput input = convert(JsonMergePatch.apply(mapper.valueToTree(AgentInput.of(base)), overrides));
+    AgentVersion checked = validate(base.workspaceId(), base.agentId(), base.version(), input);
+    return new AgentVersion(checked.agentId(), checked.workspaceId(), checked.name(), checked.version(),
+        checked.description(), checked.systemPrompt(), checked.model(), checked.tools(), checked.toolApproval(),
+        checked.maxSteps(), checked.contextWindow(), base.createdAt());
+  }
+
   /** The latest version of the live agent named {@code name} (for the OpenAI-compatible API). */
   public Optional<AgentVersion> latestByName(String workspaceId, String name) {
     return jdbi.withHandle(h -> h.createQuery("SELECT " + VERSION_COLUMNS + LATEST + " AND a.name = :name")

@@ -13,7 +13,6 @@ import io.aryabhatta.model.ChatResult;
 import io.aryabhatta.model.ModelCallException;
 import io.aryabhatta.model.ModelClient;
 import io.aryabhatta.model.ModelEndpoint;
-import io.aryabhatta.model.ToolSpec;
 import io.aryabhatta.providers.ProviderService;
 import io.aryabhatta.runtime.RunStore.RunState;
 import io.aryabhatta.tools.ArgumentValidator;
@@ -48,10 +47,10 @@ public final class AgentLoop {
   private final ProviderService providers;
   private final ModelClient models;
   private final ToolExecutor executor;
-  private final ArgumentValidator validator;
   private final ToolRetryPolicy toolRetry;
   private final ObjectMapper mapper;
   private final RunObserver observer;
+  private final ToolCallRules rules;
 
   public AgentLoop(Jdbi jdbi, RunStore store, Journal journal, AgentService agents, ToolService tools,
       ProviderService providers, ModelClient models, ToolExecutor executor, ArgumentValidator validator,
@@ -65,12 +64,15 @@ public final class AgentLoop {
     this.providers = providers;
     this.models = models;
     this.executor = executor;
-    this.validator = validator;
     this.toolRetry = toolRetry;
     this.mapper = mapper;
+    this.rules = new ToolCallRules(validator, mapper);
   }
 
-  /** What a run works with: its row, the pinned agent version and that version's tools by name. */
+  /**
+   * What a run works with: its row, the pinned agent version (with the run's overrides, if it was
+   * forked with some) and that version's tools by name.
+   */
   private record Context(RunState run, AgentVersion agent, Map<String, ToolDefinition> tools) {}
 
   /**
@@ -124,7 +126,9 @@ public final class AgentLoop {
   private Context load(Lease lease) {
     RunState run = jdbi.withHandle(h -> store.state(h, lease.runId()));
     try {
-      AgentVersion agent = agents.version(run.workspaceId(), run.agentId(), run.agentVersion());
+      AgentVersion pinned = agents.version(run.workspaceId(), run.agentId(), run.agentVersion());
+      JsonNode overrides = jdbi.withHandle(h -> store.agentOverrides(h, run.id()));
+      AgentVersion agent = overrides == null ? pinned : agents.withOverrides(pinned, overrides);
       Map<String, ToolDefinition> byName = new LinkedHashMap<>();
       tools.resolve(run.workspaceId(), agent.tools()).forEach(t -> byName.put(t.name(), t));
       return new Context(run, agent, byName);
@@ -147,12 +151,8 @@ public final class AgentLoop {
       return;
     }
     List<ChatMessage> history = jdbi.withHandle(h -> store.history(h, context.run().conversationId()));
-    List<ChatMessage> messages = ContextWindow.fit(
-        ChatMessage.system(context.run().systemPrompt()), history, context.agent().contextWindow());
-    List<ToolSpec> specs = context.tools().values().stream()
-        .map(t -> new ToolSpec(t.name(), t.description(), t.parameters())).toList();
-    ChatRequest request = new ChatRequest(settings.name(), messages, specs, specs.isEmpty() ? null : "auto",
-        settings.temperature(), settings.topP(), settings.maxTokens(), settings.seed(), context.run().stream());
+    ChatRequest request = ModelRequests.build(context.run().systemPrompt(), history, context.agent(),
+        context.tools().values(), context.run().stream());
 
     int index = jdbi.inTransaction(h -> journal.startModelCall(h, lease, mapper.valueToTree(request)));
     DeltaSink deltas = new DeltaSink(jdbi, journal, lease);
@@ -246,23 +246,11 @@ public final class AgentLoop {
 
   /** Why a call cannot run (reported to the model, which may correct itself), or null. */
   private String checkCall(ToolDefinition tool, Step step, Context context) {
-    if (tool == null) {
-      return "unknown tool '" + step.name() + "'; available tools: " + String.join(", ", context.tools().keySet());
-    }
-    JsonNode arguments = parseArguments(step.arguments());
-    if (arguments == null) {
-      return "the arguments are not a JSON object: " + abbreviate(step.arguments());
-    }
-    List<String> errors = validator.validate(tool.parameters(), arguments);
-    return errors.isEmpty() ? null : "invalid arguments for '" + tool.name() + "': " + String.join("; ", errors);
+    return rules.problem(tool, step.name(), step.arguments(), context.tools().keySet());
   }
 
   private static boolean needsApproval(AgentVersion agent, ToolDefinition tool) {
-    return switch (agent.toolApproval()) {
-      case "always" -> true;
-      case "per_tool" -> tool.requiresApproval();
-      default -> false;
-    };
+    return ToolCallRules.needsApproval(agent, tool);
   }
 
   /**
@@ -359,10 +347,6 @@ public final class AgentLoop {
     } catch (Exception e) {
       return null;
     }
-  }
-
-  private static String abbreviate(String text) {
-    return text == null ? "null" : text.length() <= 200 ? text : text.substring(0, 200) + "…";
   }
 
   private static long millisSince(long nanos) {

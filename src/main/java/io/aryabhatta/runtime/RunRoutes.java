@@ -225,6 +225,7 @@ public final class RunRoutes {
       v.put("error", s.error());
     }
     v.put("attempts", s.attempts());
+    v.put("copied_from_run_id", s.copiedFromRunId());
     return v;
   }
 

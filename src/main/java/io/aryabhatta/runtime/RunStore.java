@@ -121,8 +121,13 @@ public final class RunStore {
 
   /** The conversation in the model's wire shape (without the system prompt). */
   public List<ChatMessage> history(Handle h, String conversationId) {
+    return asChat(messages(h, conversationId, 0, Integer.MAX_VALUE));
+  }
+
+  /** Stored messages in the model's wire shape. */
+  List<ChatMessage> asChat(List<Message> messages) {
     List<ChatMessage> history = new ArrayList<>();
-    for (Message m : messages(h, conversationId, 0, Integer.MAX_VALUE)) {
+    for (Message m : messages) {
       history.add(switch (m.role()) {
         case "user" -> ChatMessage.user(m.content());
         case "assistant" -> ChatMessage.assistant(m.content(), toolCalls(m.toolCalls()));
@@ -130,6 +135,12 @@ public final class RunStore {
       });
     }
     return history;
+  }
+
+  /** The overrides of the agent's configuration a run was started with (a fork), or null. */
+  JsonNode agentOverrides(Handle h, String runId) {
+    return json(h.createQuery("SELECT agent_overrides::text FROM runs WHERE id = :id").bind("id", runId)
+        .mapTo(String.class).one());
   }
 
   private List<ToolCall> toolCalls(JsonNode calls) {
@@ -178,7 +189,8 @@ public final class RunStore {
         rs.getString("result"),
         rs.getString("error"),
         rs.getString("idempotency_key"),
-        rs.getString("decision_reason"));
+        rs.getString("decision_reason"),
+        rs.getString("copied_from_run_id"));
   }
 
   JsonNode json(String text) {

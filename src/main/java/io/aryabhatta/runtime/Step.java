@@ -11,10 +11,13 @@ import java.time.Instant;
  * {@code started} (committed just before execution), then {@code completed}, {@code failed},
  * {@code rejected} or {@code cancelled}; {@code unknown_outcome} when a process died during a
  * non-idempotent execution.
+ *
+ * @param copiedFromRunId set on a forked run's steps copied from the run it was forked from
  */
 public record Step(String runId, int index, String type, String status, Instant startedAt, Instant endedAt,
     Long durationMs, JsonNode request, JsonNode response, JsonNode usage, JsonNode attempts, String toolCallId,
-    String name, String arguments, String result, String error, String idempotencyKey, String decisionReason) {
+    String name, String arguments, String result, String error, String idempotencyKey, String decisionReason,
+    String copiedFromRunId) {
 
   public boolean isToolCall() {
     return type.equals("tool_call");

@@ -50,6 +50,7 @@ public final class UsageReport {
                    coalesce(sum((s.usage->>'total_tokens')::bigint), 0) AS total
             FROM run_steps s JOIN runs r ON r.id = s.run_id
             WHERE r.workspace_id = :w AND s.type = 'llm_call' AND s.status = 'completed'
+              AND s.copied_from_run_id IS NULL
               AND (cast(:agent AS text) IS NULL OR r.agent_id = :agent)
               AND (cast(:conversation AS text) IS NULL OR r.conversation_id = :conversation)
               AND (cast(:since AS timestamptz) IS NULL OR s.started_at >= :since)
