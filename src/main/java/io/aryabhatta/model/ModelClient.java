@@ -165,6 +165,16 @@ public final class ModelClient {
           throw failure.toException(endpoint, model, attempts);
         }
         waitBeforeRetry(attempts.size(), failure.retryAfter(), endpoint, model, attempts);
+      } catch (RuntimeException e) {
+        throw e;
+      } catch (Exception e) {
+        // OkHttp (Kotlin) can throw InterruptedException without declaring it, e.g. while it waits
+        // for a TCP connect; an interrupt always means the caller cancelled the call.
+        if (e instanceof InterruptedException) {
+          attempts.add(new Attempt(null, "cancelled", millisSince(started)));
+          throw cancelled().toException(endpoint, model, attempts);
+        }
+        throw new IllegalStateException(e);
       }
     }
   }

@@ -139,6 +139,11 @@ public final class RunScheduler implements AutoCloseable {
       // A bug would hit again on every resumption (and could repeat model calls forever): fail the run.
       log.error("Run {}: unexpected failure; failing the run", claimed.runId(), e);
       loop.failAfterUnexpectedError(claimed, e);
+    } catch (Exception e) {
+      // A checked exception a library threw without declaring it (Kotlin code does): same as a bug.
+      Thread.interrupted();
+      log.error("Run {}: unexpected failure; failing the run", claimed.runId(), e);
+      loop.failAfterUnexpectedError(claimed, new IllegalStateException(e));
     } finally {
       running.remove(claimed.runId(), execution);
       slots.release();

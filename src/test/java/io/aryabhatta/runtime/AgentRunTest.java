@@ -210,6 +210,27 @@ class AgentRunTest {
   }
 
   @Test
+  void cancel_during_a_model_call_interrupts_it() {
+    String agent = setup.agent(List.of(), Map.of());
+    fake.enqueue(text("too late").withDelay(Duration.ofSeconds(20)));
+    String runId = api.post("/api/agents/" + agent + "/runs", Map.of("input", "go")).json().get("id").asText();
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (!api.get("/api/runs/" + runId + "/events?format=json").text().contains("llm_call.started")
+        && System.nanoTime() < deadline) {
+      AgentSetup.sleep(20);
+    }
+    long cancelledAt = System.nanoTime();
+    api.post("/api/runs/" + runId + "/cancel", Map.of());
+
+    JsonNode run = setup.awaitSettled(runId);
+
+    assertThat(run.get("status").asText()).isEqualTo("cancelled");
+    assertThat(Duration.ofNanos(System.nanoTime() - cancelledAt)).isLessThan(Duration.ofSeconds(5));
+    JsonNode steps = api.get("/api/runs/" + runId + "/steps").json().get("data");
+    assertThat(steps.get(0).get("status").asText()).isEqualTo("cancelled");
+  }
+
+  @Test
   void max_steps_fails_the_run_with_a_clear_error() {
     String agent = setup.agent(List.of("calculator"), Map.of("max_steps", 2));
     fake.enqueue(toolCall("calculator", "{\"expression\":\"1+1\"}"), toolCall("calculator", "{\"expression\":\"2+2\"}"));
