@@ -158,15 +158,17 @@ public final class AgentService {
   }
 
   /**
-   * One immutable version of an agent, for the runtime: {@code version} null means the latest.
-   * Versions of deleted agents stay readable, so runs that pinned them can still be read.
+   * One immutable version of an agent, for the runtime: {@code version} null means the latest
+   * version of a live agent (a deleted agent starts nothing new). A given version of a deleted agent
+   * stays readable, so runs that pinned it can still be read and resumed.
    *
    * @throws ApiException.NotFound for an unknown agent or version, or another workspace's agent
    */
   public AgentVersion version(String workspaceId, String agentId, Integer version) {
     return jdbi.withHandle(h -> h.createQuery("SELECT " + VERSION_COLUMNS + """
              FROM agents a JOIN agent_versions v ON v.agent_id = a.id
-            WHERE a.id = :id AND a.workspace_id = :w AND v.version = coalesce(cast(:version AS int), a.current_version)""")
+            WHERE a.id = :id AND a.workspace_id = :w AND v.version = coalesce(cast(:version AS int), a.current_version)
+              AND (cast(:version AS int) IS NOT NULL OR a.deleted_at IS NULL)""")
         .bind("id", agentId).bind("w", workspaceId).bind("version", version)
         .map(this::agentVersion).findOne())
         .orElseThrow(() -> version == null

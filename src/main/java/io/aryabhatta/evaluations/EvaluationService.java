@@ -139,7 +139,8 @@ public final class EvaluationService {
   public void deleteCase(Caller caller, String id) {
     findCase(caller.workspaceId(), id);
     jdbi.useTransaction(h -> {
-      h.createUpdate("DELETE FROM evaluation_cases WHERE id = :id").bind("id", id).execute();
+      h.createUpdate("DELETE FROM evaluation_cases WHERE id = :id AND workspace_id = :w")
+          .bind("id", id).bind("w", caller.workspaceId()).execute();
       audit.record(h, caller, "evaluation_case.deleted", "evaluation_case", id, Map.of());
     });
   }
@@ -210,7 +211,11 @@ public final class EvaluationService {
       failures.add(run.status().equals("requires_action")
           ? "the run needed action (" + run.requiredAction().path("type").asText() + "); evaluations do not approve"
           : "the run did not end within " + CASE_TIMEOUT.toSeconds() + " s");
-      run = runs.cancel(caller, run.id());
+      try {
+        run = runs.cancel(caller, run.id());
+      } catch (ApiException.Conflict endedMeanwhile) {
+        run = runs.run(caller, run.id());
+      }
     } else if (!run.status().equals("completed")) {
       failures.add("the run " + run.status() + (run.error() == null ? "" : ": " + run.error().path("message").asText()));
     }

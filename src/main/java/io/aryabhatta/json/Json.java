@@ -1,6 +1,8 @@
 package io.aryabhatta.json;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.annotation.Nulls;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -33,6 +35,9 @@ public final class Json {
         .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
         .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
         .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
+    // A null inside a list ({"decisions": [null]}) is a client mistake: a 422, not a null element.
+    mapper.configOverride(java.util.List.class)
+        .setSetterInfo(JsonSetter.Value.forContentNulls(Nulls.FAIL));
     return mapper;
   }
 

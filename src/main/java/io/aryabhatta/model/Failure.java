@@ -37,8 +37,8 @@ record Failure(FailureKind kind, Integer statusCode, String providerMessage, Str
 
   /** Builds the exception the caller sees, with a message that never contains the API key. */
   ModelCallException toException(ModelEndpoint endpoint, String model, List<Attempt> attempts) {
-    String message = Secrets.redact(summary(endpoint.provider(), model, attempts.size()), endpoint.apiKey());
-    String providerWords = Secrets.redact(providerMessage, endpoint.apiKey());
+    String message = Secrets.redact(summary(endpoint.provider(), model, attempts.size()), endpoint);
+    String providerWords = Secrets.redact(providerMessage, endpoint);
     return ModelCallException.of(kind, new ModelCallException.Details(
         message, endpoint.provider(), statusCode, providerWords, attempts, cause));
   }

@@ -159,7 +159,7 @@ public final class ModelClient {
         return new Completed<>(success.value(), attempts);
       } catch (AttemptFailed failed) {
         Failure failure = failed.failure;
-        attempts.add(new Attempt(failed.httpStatus, Secrets.redact(failure.detail(), endpoint.apiKey()),
+        attempts.add(new Attempt(failed.httpStatus, Secrets.redact(failure.detail(), endpoint),
             millisSince(started)));
         if (!failure.retryable() || attempts.size() >= maxAttempts) {
           throw failure.toException(endpoint, model, attempts);

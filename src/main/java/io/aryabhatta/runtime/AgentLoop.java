@@ -155,7 +155,7 @@ public final class AgentLoop {
         context.tools().values(), context.run().stream());
 
     int index = jdbi.inTransaction(h -> journal.startModelCall(h, lease, mapper.valueToTree(request)));
-    DeltaSink deltas = new DeltaSink(jdbi, journal, lease);
+    DeltaSink deltas = new DeltaSink(jdbi, journal, lease, execution);
     long started = System.nanoTime();
     ChatResult result;
     try {

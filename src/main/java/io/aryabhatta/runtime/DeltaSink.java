@@ -17,7 +17,10 @@ final class DeltaSink {
   private final StringBuilder pending = new StringBuilder();
   private long lastWrite = System.nanoTime() - WINDOW_NANOS;
 
-  DeltaSink(Jdbi jdbi, Journal journal, Lease lease) {
+  private final Execution execution;
+
+  DeltaSink(Jdbi jdbi, Journal journal, Lease lease, Execution execution) {
+    this.execution = execution;
     this.jdbi = jdbi;
     this.journal = journal;
     this.lease = lease;
@@ -40,9 +43,16 @@ final class DeltaSink {
     String text = pending.toString();
     pending.setLength(0);
     lastWrite = System.nanoTime();
-    jdbi.useTransaction(h -> {
-      journal.fence(h, lease);
-      journal.appendEvent(h, lease.runId(), "message.delta", Map.of("text", text));
-    });
+    // Written on the model call's own thread: a cancel's interrupt must wait until the write is
+    // done, or it would close the database connection under it.
+    execution.beginWrite();
+    try {
+      jdbi.useTransaction(h -> {
+        journal.fence(h, lease);
+        journal.appendEvent(h, lease.runId(), "message.delta", Map.of("text", text));
+      });
+    } finally {
+      execution.endWrite();
+    }
   }
 }

@@ -8,6 +8,8 @@ package io.aryabhatta.runtime;
 final class Execution {
   private final Thread thread;
   private volatile boolean inModelCall;
+  private boolean writing;
+  private boolean interruptAfterWrite;
   private volatile boolean stopping;
 
   Execution(Thread thread) {
@@ -18,8 +20,26 @@ final class Execution {
     inModelCall = active;
   }
 
-  void interruptModelCall() {
-    if (inModelCall) {
+  synchronized void interruptModelCall() {
+    if (!inModelCall) {
+      return;
+    }
+    if (writing) {
+      interruptAfterWrite = true;
+    } else {
+      thread.interrupt();
+    }
+  }
+
+  /** The run's thread starts a database write that an interrupt must not cut. */
+  synchronized void beginWrite() {
+    writing = true;
+  }
+
+  synchronized void endWrite() {
+    writing = false;
+    if (interruptAfterWrite) {
+      interruptAfterWrite = false;
       thread.interrupt();
     }
   }

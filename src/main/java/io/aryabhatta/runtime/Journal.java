@@ -331,6 +331,14 @@ public final class Journal {
 
   void requireAction(Handle h, Lease lease, String type, List<Step> calls) {
     fence(h, lease);
+    boolean cancelRequested = h.createQuery("SELECT cancel_requested FROM runs WHERE id = :id")
+        .bind("id", lease.runId()).mapTo(Boolean.class).one();
+    if (cancelRequested) {
+      // A cancel that arrived while the loop decided to pause wins: nobody should be asked to act.
+      cancel(h, lease.runId());
+      auditEngine(h, lease.runId(), "run.cancelled", Map.of("node", lease.owner()));
+      return;
+    }
     requireAction(h, lease.runId(), type, calls);
     auditEngine(h, lease.runId(), "run.requires_action", Map.of("node", lease.owner(), "type", type,
         "tool_call_ids", calls.stream().map(Step::toolCallId).toList()));

@@ -56,7 +56,15 @@ public final class RunScheduler implements AutoCloseable {
     if (!accepting || !slots.tryAcquire()) {
       return;
     }
-    List<Lease> claimed = claim(runId, 1);
+    List<Lease> claimed;
+    try {
+      claimed = claim(runId, 1);
+    } catch (RuntimeException e) {
+      // The run is committed; the poller (of any node) claims it once the database answers.
+      slots.release();
+      log.warn("Run {}: could not be claimed now ({}); the poller will", runId, e.getMessage());
+      return;
+    }
     if (claimed.isEmpty()) {
       slots.release();
       return;
@@ -82,7 +90,13 @@ public final class RunScheduler implements AutoCloseable {
       if (!slots.tryAcquire(want)) {
         return;
       }
-      List<Lease> claimed = claim(null, want);
+      List<Lease> claimed;
+      try {
+        claimed = claim(null, want);
+      } catch (RuntimeException e) {
+        slots.release(want);
+        throw e;
+      }
       slots.release(want - claimed.size());
       claimed.forEach(this::start);
     } catch (RuntimeException e) {

@@ -141,6 +141,9 @@ public final class RunService {
   private String insertRun(Handle h, Caller caller, String conversationId, AgentVersion agent, String systemPrompt,
       String input, boolean stream) {
     String runId = ids.next();
+    // Serializes run creation per conversation, so two concurrent requests cannot both pass the check below.
+    h.createQuery("SELECT id FROM conversations WHERE id = :c FOR UPDATE").bind("c", conversationId)
+        .mapTo(String.class).one();
     boolean busy = h.createQuery("""
             SELECT EXISTS (SELECT 1 FROM runs WHERE conversation_id = :c
                            AND status IN ('queued', 'running', 'requires_action'))""")

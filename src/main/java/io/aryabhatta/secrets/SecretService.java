@@ -174,6 +174,14 @@ public final class SecretService implements SecretResolver {
             users.add("provider '" + p[0] + "'");
           }
         });
+    h.createQuery("SELECT name, headers::text AS headers FROM mcp_servers WHERE workspace_id = :w ORDER BY name")
+        .bind("w", workspaceId)
+        .map((rs, ctx) -> Map.entry(rs.getString("name"), rs.getString("headers")))
+        .forEach(server -> {
+          if (SecretReferences.in(server.getValue()).contains(name)) {
+            users.add("MCP server '" + server.getKey() + "'");
+          }
+        });
     return users;
   }
 

@@ -329,6 +329,38 @@ class AgentRunTest {
     assertThat(second.status()).isEqualTo(409);
   }
 
+  @Test
+  void concurrent_runs_on_one_conversation_get_one_201_and_409s_never_500() throws Exception {
+    setup.clientTool("client_y");
+    String agent = setup.agent(List.of("client_y"), Map.of());
+    String conversation = api.post("/api/conversations", Map.of("agent_id", agent)).json().get("id").asText();
+    fake.respondWith(request -> toolCall("client_y", "{}"));
+    List<Integer> statuses = java.util.Collections.synchronizedList(new ArrayList<>());
+    try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+      for (int i = 0; i < 12; i++) {
+        pool.submit(() -> statuses.add(api.post("/api/conversations/" + conversation + "/runs",
+            Map.of("input", "hi")).status()));
+      }
+    }
+    fake.respondWith(null);
+    assertThat(statuses).hasSize(12).containsOnly(201, 409);
+    assertThat(statuses).filteredOn(s -> s == 201).hasSize(1);
+    JsonNode runs = api.get("/api/conversations/" + conversation + "/runs").json().get("data");
+    String runId = runs.get(0).get("id").asText();
+    setup.awaitSettled(runId);
+    assertThat(api.post("/api/runs/" + runId + "/cancel", Map.of()).status()).isEqualTo(200);
+  }
+
+  @Test
+  void null_list_elements_are_422_and_a_deleted_agent_starts_nothing() {
+    var r = api.post("/api/runs/nope/approvals", "{\"decisions\": [null]}");
+    assertThat(r.status()).isEqualTo(422);
+    String agent = setup.agent(List.of(), Map.of());
+    assertThat(api.delete("/api/agents/" + agent).status()).isEqualTo(204);
+    assertThat(api.post("/api/agents/" + agent + "/runs", Map.of("input", "hi")).status()).isEqualTo(404);
+    assertThat(api.post("/api/conversations", Map.of("agent_id", agent)).status()).isEqualTo(404);
+  }
+
   private static JsonNode readJson(String text) {
     try {
       return Http.JSON.readTree(text);
