@@ -43,7 +43,7 @@ class CrashLoopProcessTest {
   private static final Set<String> ENDED = Set.of("completed", "failed", "cancelled");
 
   @Test
-  @Timeout(value = 150, unit = TimeUnit.SECONDS)
+  @Timeout(value = 420, unit = TimeUnit.SECONDS)
   void fifty_runs_survive_ten_kills_without_losing_or_repeating_anything() throws IOException {
     long seed = Long.getLong("crashLoopSeed", System.nanoTime());
     Random random = new Random(seed);

@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Timeout;
  * PostgreSQL (in this JVM, so it survives their deaths), with a 2-second lease; the model and the
  * HTTP tools are real servers in this JVM that count what they receive.
  */
-@Timeout(value = 90, unit = TimeUnit.SECONDS)
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
 class DurableRunsProcessTest {
   private static final Duration SETTLE = Duration.ofSeconds(30);
   private static final Duration HANG = Duration.ofSeconds(60);
