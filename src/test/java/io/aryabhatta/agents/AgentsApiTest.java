@@ -143,7 +143,8 @@ class AgentsApiTest {
 
     // The runtime still reads the deleted agent's versions.
     assertThat(service.version("default", id, 1).name()).isEqualTo("unique-bot");
-    assertThat(service.version("default", id, null).version()).isEqualTo(1);
+    // Its pinned versions stay readable for its runs, but a deleted agent has no "latest": it starts nothing new.
+    assertThatThrownBy(() -> service.version("default", id, null)).isInstanceOf(ApiException.NotFound.class);
     assertThat(service.latestByName("default", "unique-bot")).get()
         .extracting(AgentVersion::agentId).isEqualTo(again.json().get("id").asText());
   }
