@@ -184,7 +184,7 @@ public final class Main {
         throw e;
       }
       log.info("Listening on http://{}:{} as {}", config.host(), app.port(), scheduler.node());
-      return new RunningServer(app, scheduler, database);
+      return new RunningServer(app, scheduler, database, runs, notifier);
     } catch (RuntimeException e) {
       database.close();
       throw e;

@@ -1,6 +1,7 @@
 package io.aryabhatta.runtime;
 
 import java.util.Map;
+import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
 /**
@@ -37,12 +38,20 @@ final class DeltaSink {
     if (pending.isEmpty()) {
       return;
     }
+    jdbi.useTransaction(h -> {
+      journal.fence(h, lease);
+      flush(h);
+    });
+  }
+
+  /** Writes the pending text in the caller's transaction, which must be fenced by the lease. */
+  synchronized void flush(Handle h) {
+    if (pending.isEmpty()) {
+      return;
+    }
     String text = pending.toString();
     pending.setLength(0);
     lastWrite = System.nanoTime();
-    jdbi.useTransaction(h -> {
-      journal.fence(h, lease);
-      journal.appendEvent(h, lease.runId(), "message.delta", Map.of("text", text));
-    });
+    journal.appendEvent(h, lease.runId(), "message.delta", Map.of("text", text));
   }
 }
