@@ -28,19 +28,21 @@ public final class Bench {
   public static void main(String[] args) throws Exception {
     boolean quick = false;
     boolean sqlProfile = false;
+    boolean asyncCommit = false;
     List<String> only = List.of();
     Map<String, String> env = new HashMap<>();
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--quick" -> quick = true;
         case "--sql-profile" -> sqlProfile = true;
+        case "--unsafe-async-commit" -> asyncCommit = true;
         case "--only" -> only = List.of(args[++i].split(","));
         case "--env" -> {
           String[] kv = args[++i].split("=", 2);
           env.put(kv[0], kv[1]);
         }
         default -> {
-          System.err.println("usage: bench [--quick | --sql-profile] [--only NAME,...] [--env KEY=VALUE ...]");
+          System.err.println("usage: bench [--quick | --sql-profile] [--only NAME,...] [--env KEY=VALUE ...] [--unsafe-async-commit]");
           System.exit(2);
         }
       }
@@ -54,6 +56,15 @@ public final class Bench {
     long started = System.nanoTime();
     Report report = new Report();
     try (FakeModel model = FakeModel.start(); BenchServer server = BenchServer.start(model, env)) {
+      if (asyncCommit) {
+        // Profiling only: what the WAL flush of each commit costs. A crash could lose the last
+        // commits, so a started tool could run again: never a product setting.
+        server.jdbi().useHandle(h -> {
+          h.execute("ALTER SYSTEM SET synchronous_commit = off");
+          h.createQuery("SELECT pg_reload_conf()").mapToMap().list();
+        });
+        env.put("(profiling) synchronous_commit", "off");
+      }
       LoadRunner runner = new LoadRunner(server, model);
       report.line(machine(quick, env));
       warmUp(runner, quick);
@@ -84,6 +95,7 @@ public final class Bench {
       }
       report(report, http, stream, engine, inFlight);
     }
+    report.line(serverLogWarnings(Path.of("target/bench/server.log")));
     report.line(String.format(Locale.ROOT, "%nBenchmark wall time: %.0f s.", (System.nanoTime() - started) / 1e9));
     String text = report.render();
     System.out.println(text);
@@ -105,7 +117,7 @@ public final class Bench {
       list.add(new Scenario("engine-c10-0ms", Mode.ENGINE, 10, 0, 0, secs(1), secs(3)));
       return list;
     }
-    Duration window = secs(20);
+    Duration window = secs(15);
     for (long latency : new long[] {0, 1000}) {
       for (int clients : new int[] {10, 100, 1000}) {
         list.add(new Scenario("http-c" + clients + "-" + (latency == 0 ? "0ms" : "1s"), Mode.HTTP, clients, latency, 0,
@@ -124,8 +136,10 @@ public final class Bench {
   /** JIT compilation and connection pools warm up first; these runs are not reported. */
   private static void warmUp(LoadRunner runner, boolean quick) throws InterruptedException {
     System.err.println("[bench] warming up …");
-    runner.run(new Scenario("warmup-http", Mode.HTTP, 20, 0, 0, Duration.ZERO, secs(quick ? 3 : 10)));
-    runner.run(new Scenario("warmup-engine", Mode.ENGINE, 20, 0, 0, Duration.ZERO, secs(quick ? 1 : 5)));
+    // The JIT compiler alone takes a third of the CPU in the first seconds: warm up long enough.
+    runner.run(new Scenario("warmup-http", Mode.HTTP, 20, 0, 0, Duration.ZERO, secs(quick ? 3 : 20)));
+    runner.run(new Scenario("warmup-stream", Mode.HTTP_STREAM, 10, 0, 0, Duration.ZERO, secs(quick ? 1 : 5)));
+    runner.run(new Scenario("warmup-engine", Mode.ENGINE, 20, 0, 0, Duration.ZERO, secs(quick ? 1 : 8)));
   }
 
   private static void report(Report report, List<Result> http, List<Result> stream, List<Result> engine,
@@ -183,14 +197,35 @@ public final class Bench {
         ## Benchmark run %s%s
 
         - Machine: %d CPUs, %s, JDK %s (%s), heap max %d MiB, load average at start %s
-        - Server: embedded PostgreSQL, durable defaults (fsync, synchronous_commit, full_page_writes on);
-          rate limit off, ARYABHATTA_MAX_CONCURRENT_RUNS=2000%s
+        - Server: embedded PostgreSQL, durable defaults (fsync, synchronous_commit, full_page_writes on) unless said below;
+          all other settings default (ARYABHATTA_MAX_CONCURRENT_RUNS 256, ARYABHATTA_DB_POOL_SIZE 16) except the
+          per-key rate limit, which is off%s
         - Each run: 3 model calls (2 ask for a tool, 1 streams a 20-token answer) + 2 built-in tool calls = 5 steps
         """,
         DateTimeFormatter.ISO_OFFSET_DATE_TIME.format(ZonedDateTime.now().withNano(0)), quick ? " (quick)" : "",
         Runtime.getRuntime().availableProcessors(), memory, System.getProperty("java.version"),
         System.getProperty("java.vm.name"), Runtime.getRuntime().maxMemory() / (1024 * 1024), Probes.loadAverage(),
         env.isEmpty() ? "" : ", " + env);
+  }
+
+  /** Warnings and errors the server logged during the benchmark, grouped (the log itself stays in target/bench). */
+  private static String serverLogWarnings(Path log) {
+    try (var lines = Files.lines(log)) {
+      Map<String, Long> counts = new java.util.TreeMap<>();
+      lines.filter(l -> l.contains(" WARN ") || l.contains(" ERROR "))
+          .map(l -> l.replaceFirst("^\\S+ ", "").replaceAll("[0-9a-f]{8}-[0-9a-f-]{27}", "<id>").replaceAll("\\d+", "N"))
+          .map(l -> l.length() > 160 ? l.substring(0, 160) + "…" : l)
+          .forEach(l -> counts.merge(l, 1L, Long::sum));
+      if (counts.isEmpty()) {
+        return "\nServer log: no warnings or errors.";
+      }
+      StringBuilder out = new StringBuilder("\nServer log warnings and errors (count, message with numbers as N):\n\n");
+      counts.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(8)
+          .forEach(e -> out.append("- ").append(e.getValue()).append(" × `").append(e.getKey()).append("`\n"));
+      return out.toString();
+    } catch (IOException e) {
+      return "";
+    }
   }
 
   private static Duration secs(long seconds) {
