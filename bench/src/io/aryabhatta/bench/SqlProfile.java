@@ -22,17 +22,21 @@ final class SqlProfile {
     StringBuilder out = new StringBuilder();
     try (BenchServer server = BenchServer.restart(model, env, dataDir)) {
       server.jdbi().useHandle(h -> h.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements"));
+      // Compiled code, not the interpreter: warm up as the benchmark does.
+      new LoadRunner(server, model).run(new LoadRunner.Scenario("warmup-http", LoadRunner.Mode.HTTP, 20, 0, 0,
+          java.time.Duration.ZERO, java.time.Duration.ofSeconds(20)));
       model.configure(0, 0);
-      for (int i = 0; i < 5; i++) {
-        server.api.startAndWait(server.agentId, "sql-warmup-" + i);
-      }
       server.jdbi().useHandle(h -> h.createQuery("SELECT pg_stat_statements_reset()").mapToMap().list());
       Probes.DbCounters before = Probes.db(server.jdbi());
+      java.util.List<Timeline.ClientView> seen = new java.util.ArrayList<>();
       for (int i = 0; i < runs; i++) {
+        java.time.Instant sent = java.time.Instant.now();
         String body = server.api.startAndWait(server.agentId, "sql-" + i).body();
+        java.time.Instant answered = java.time.Instant.now();
         if (!Api.read(body).path("status").asText().equals("completed")) {
           throw new IllegalStateException("run did not complete: " + body);
         }
+        seen.add(new Timeline.ClientView(Api.read(body).path("id").asText(), sent, answered));
       }
       Thread.sleep(1500); // backends report their statistics at most once a second
       Probes.DbCounters delta = Probes.db(server.jdbi()).minus(before);
@@ -57,6 +61,7 @@ final class SqlProfile {
         out.append(String.format(Locale.ROOT, "| %.1f | %.3f | `%s` |%n", calls / runs, total / calls,
             query.length() > 140 ? query.substring(0, 140) + "…" : query));
       }
+      out.append(Timeline.of(server.jdbi(), seen));
     }
     return out.toString();
   }

@@ -199,10 +199,13 @@ public final class AgentLoop {
     List<Step> awaitingApproval = new ArrayList<>();
     List<Step> awaitingOutput = new ArrayList<>();
     List<Step> unknownOutcome = new ArrayList<>();
+    boolean first = true;
     for (Step step : open) {
-      if (execution.stopping() || cancelRequested(lease)) {
+      // Before the first call, the turn's snapshot has just said the run is not cancelled.
+      if (execution.stopping() || (!first && cancelRequested(lease))) {
         return true;
       }
+      first = false;
       ToolDefinition tool = context.tools().get(step.name());
       switch (step.status()) {
         case "pending" -> {
