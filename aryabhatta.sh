@@ -5,6 +5,7 @@
 #   ./aryabhatta.sh start [serve|migrate|version]   compile if needed and run the server
 #   ./aryabhatta.sh test                             run the whole test suite
 #   ./aryabhatta.sh build                            build target/aryabhatta.jar
+#   ./aryabhatta.sh bench [--quick]                  run the performance benchmark (BENCHMARKS.md)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -73,8 +74,17 @@ case "$command" in
   test)
     exec mvn -B verify "$@"
     ;;
+  bench)
+    # The benchmark lives outside the product: bench/src is compiled against the built jar.
+    if jar_is_stale; then mvn -q -B package -DskipTests; fi
+    rm -rf target/bench-classes && mkdir -p target/bench-classes target/bench
+    javac --release 21 -d target/bench-classes -cp target/aryabhatta.jar $(find bench/src -name '*.java')
+    # One JVM holds the server, the fake model and the clients, capped at 512 MiB of heap.
+    exec java -Xmx512m ${BENCH_JAVA_OPTS:-} -Dlogback.configurationFile=bench/logback.xml \
+      -cp target/bench-classes:target/aryabhatta.jar io.aryabhatta.bench.Bench "$@"
+    ;;
   *)
-    echo "usage: ./aryabhatta.sh start [serve|migrate|version] | test | build" >&2
+    echo "usage: ./aryabhatta.sh start [serve|migrate|version] | test | build | bench [--quick]" >&2
     exit 2
     ;;
 esac

@@ -109,7 +109,7 @@ public final class Main {
         engine.workspaces().ensureAdminKey(config.adminKey()).ifPresent(Main::announceGeneratedAdminKey);
         Javalin app = http(config, database, migrations, engine, metrics);
         log.info("Listening on http://{}:{} as {}", config.host(), app.port(), engine.scheduler().node());
-        return new RunningServer(app, engine.scheduler(), database);
+        return new RunningServer(app, engine.scheduler(), database, engine.runs(), engine.notifier());
       } catch (RuntimeException e) {
         engine.shutdown(Duration.ZERO);
         throw e;

@@ -1,7 +1,9 @@
 package io.aryabhatta;
 
 import io.aryabhatta.db.Database;
+import io.aryabhatta.runtime.EventNotifier;
 import io.aryabhatta.runtime.RunScheduler;
+import io.aryabhatta.runtime.RunService;
 import io.javalin.Javalin;
 import java.time.Duration;
 import java.util.List;
@@ -11,11 +13,15 @@ public final class RunningServer implements AutoCloseable {
   private final Javalin app;
   private final RunScheduler scheduler;
   private final Database database;
+  private final RunService runs;
+  private final EventNotifier notifier;
 
-  RunningServer(Javalin app, RunScheduler scheduler, Database database) {
+  RunningServer(Javalin app, RunScheduler scheduler, Database database, RunService runs, EventNotifier notifier) {
     this.app = app;
     this.scheduler = scheduler;
     this.database = database;
+    this.runs = runs;
+    this.notifier = notifier;
   }
 
   public int port() {
@@ -41,6 +47,16 @@ public final class RunningServer implements AutoCloseable {
 
   public RunScheduler scheduler() {
     return scheduler;
+  }
+
+  /** The run API without HTTP, for callers in this process (the benchmark's in-process scenario). */
+  public RunService runs() {
+    return runs;
+  }
+
+  /** Wakes in-process waiters when a run's events commit. */
+  public EventNotifier notifier() {
+    return notifier;
   }
 
   /** Graceful: stop taking runs and let in-flight steps commit, then stop HTTP and the database. */

@@ -12,6 +12,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.component.LifeCycle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -34,6 +38,8 @@ public final class WebServer {
       "Referrer-Policy", "no-referrer",
       "Cache-Control", "no-cache");
 
+  private static final int ACCEPT_QUEUE_SIZE = 4096;
+
   private WebServer() {}
 
   /** The matched route template (e.g. /api/runs/{id}), so metric labels stay bounded. */
@@ -46,6 +52,7 @@ public final class WebServer {
       Metrics metrics, List<Consumer<RoutesConfig>> routeGroups) {
     return Javalin.create(config -> {
       config.concurrency.useVirtualThreads = true;
+      config.jetty.modifyServer(WebServer::acceptBursts);
       config.startup.showJavalinBanner = false;
       config.startup.startupWatcherEnabled = false;
       config.http.prefer405over404 = true;
@@ -75,6 +82,25 @@ public final class WebServer {
       routes.after(ctx -> MDC.remove("request_id"));
       problems.register(routes);
       routeGroups.forEach(group -> group.accept(routes));
+    });
+  }
+
+  /**
+   * Jetty's default listen backlog is the JDK's 50: a burst of more simultaneous connections
+   * (hundreds of clients starting runs at once) overflowed it, and the kernel dropped the excess
+   * connections, which clients saw as requests answered with nothing. The kernel caps this at
+   * {@code net.core.somaxconn}. Set when the server starts, once Javalin has added its connector.
+   */
+  private static void acceptBursts(Server server) {
+    server.addEventListener(new LifeCycle.Listener() {
+      @Override
+      public void lifeCycleStarting(LifeCycle event) {
+        for (Connector connector : server.getConnectors()) {
+          if (connector instanceof ServerConnector serverConnector) {
+            serverConnector.setAcceptQueueSize(ACCEPT_QUEUE_SIZE);
+          }
+        }
+      }
     });
   }
 

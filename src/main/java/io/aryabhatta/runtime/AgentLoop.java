@@ -75,6 +75,9 @@ public final class AgentLoop {
    */
   private record Context(RunState run, AgentVersion agent, Map<String, ToolDefinition> tools) {}
 
+  /** The run's row and journal, read together at the top of each turn. */
+  private record Snapshot(RunState run, List<Step> steps) {}
+
   /**
    * Drives the run held by {@code lease} until it ends, needs a person, the lease is lost, or this
    * process shuts down (then it stops at the next step boundary and the run's lease is released).
@@ -86,7 +89,8 @@ public final class AgentLoop {
       return;
     }
     while (!execution.stopping()) {
-      RunState run = jdbi.withHandle(h -> store.state(h, lease.runId()));
+      Snapshot snapshot = jdbi.withHandle(h -> new Snapshot(store.state(h, lease.runId()), store.steps(h, lease.runId())));
+      RunState run = snapshot.run();
       if (!run.status().equals("running")) {
         return;
       }
@@ -94,7 +98,7 @@ public final class AgentLoop {
         jdbi.useTransaction(h -> journal.cancelRun(h, lease));
         return;
       }
-      List<Step> steps = store.steps(lease.runId());
+      List<Step> steps = snapshot.steps();
       List<Step> open = steps.stream().filter(s -> s.isToolCall() && !s.finished()).toList();
       if (!open.isEmpty()) {
         if (!answerToolCalls(lease, context, open, execution)) {
@@ -179,11 +183,14 @@ public final class AgentLoop {
       execution.modelCall(false);
     }
     Thread.interrupted();
-    deltas.flush();
     long ms = millisSince(started);
     ChatResult answer = result;
-    jdbi.useTransaction(h -> journal.completeModelCall(h, lease, context.run().conversationId(), index, answer,
-        answer.toolCalls(), ms));
+    // The last text deltas commit with the answer (one commit less); completeModelCall fences the
+    // transaction, so without the lease neither is written.
+    jdbi.useTransaction(h -> {
+      deltas.flush(h);
+      journal.completeModelCall(h, lease, context.run().conversationId(), index, answer, answer.toolCalls(), ms);
+    });
     observer.modelCall(settings.provider(), settings.name(), "ok", Duration.ofMillis(ms), answer.usage());
   }
 
@@ -197,10 +204,13 @@ public final class AgentLoop {
     List<Step> awaitingApproval = new ArrayList<>();
     List<Step> awaitingOutput = new ArrayList<>();
     List<Step> unknownOutcome = new ArrayList<>();
+    boolean first = true;
     for (Step step : open) {
-      if (execution.stopping() || cancelRequested(lease)) {
+      // Before the first call, the turn's snapshot has just said the run is not cancelled.
+      if (execution.stopping() || (!first && cancelRequested(lease))) {
         return true;
       }
+      first = false;
       ToolDefinition tool = context.tools().get(step.name());
       switch (step.status()) {
         case "pending" -> {

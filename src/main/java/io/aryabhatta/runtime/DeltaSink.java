@@ -1,6 +1,7 @@
 package io.aryabhatta.runtime;
 
 import java.util.Map;
+import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
 /**
@@ -14,10 +15,9 @@ final class DeltaSink {
   private final Jdbi jdbi;
   private final Journal journal;
   private final Lease lease;
+  private final Execution execution;
   private final StringBuilder pending = new StringBuilder();
   private long lastWrite = System.nanoTime() - WINDOW_NANOS;
-
-  private final Execution execution;
 
   DeltaSink(Jdbi jdbi, Journal journal, Lease lease, Execution execution) {
     this.execution = execution;
@@ -40,19 +40,27 @@ final class DeltaSink {
     if (pending.isEmpty()) {
       return;
     }
-    String text = pending.toString();
-    pending.setLength(0);
-    lastWrite = System.nanoTime();
     // Written on the model call's own thread: a cancel's interrupt must wait until the write is
     // done, or it would close the database connection under it.
     execution.beginWrite();
     try {
       jdbi.useTransaction(h -> {
         journal.fence(h, lease);
-        journal.appendEvent(h, lease.runId(), "message.delta", Map.of("text", text));
+        flush(h);
       });
     } finally {
       execution.endWrite();
     }
+  }
+
+  /** Writes the pending text in the caller's transaction, which must be fenced by the lease. */
+  synchronized void flush(Handle h) {
+    if (pending.isEmpty()) {
+      return;
+    }
+    String text = pending.toString();
+    pending.setLength(0);
+    lastWrite = System.nanoTime();
+    journal.appendEvent(h, lease.runId(), "message.delta", Map.of("text", text));
   }
 }

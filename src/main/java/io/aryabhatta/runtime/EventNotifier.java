@@ -13,15 +13,23 @@ import org.jdbi.v3.core.Handle;
 public final class EventNotifier {
   private final ConcurrentHashMap<String, Set<Subscription>> subscriptions = new ConcurrentHashMap<>();
 
-  /** Notifies once the transaction that wrote the event has committed. */
-  void afterCommit(Handle h, String runId) {
-    h.afterCommit(() -> notify(runId));
+  /**
+   * Notifies once the transaction that wrote the event has committed; {@code settles}: the event
+   * ends the run's stream ({@link RunEvent#FINAL}).
+   */
+  void afterCommit(Handle h, String runId, boolean settles) {
+    h.afterCommit(() -> notify(runId, settles));
   }
 
+  /** Something happened to the run; it may have settled. */
   public void notify(String runId) {
+    notify(runId, true);
+  }
+
+  private void notify(String runId, boolean settles) {
     Set<Subscription> subs = subscriptions.get(runId);
     if (subs != null) {
-      subs.forEach(s -> s.signal.release());
+      subs.forEach(s -> s.signal(settles));
     }
   }
 
@@ -35,9 +43,17 @@ public final class EventNotifier {
   public final class Subscription implements AutoCloseable {
     private final String runId;
     private final Semaphore signal = new Semaphore(0);
+    private volatile boolean mayHaveSettled;
 
     private Subscription(String runId) {
       this.runId = runId;
+    }
+
+    private void signal(boolean settles) {
+      if (settles) {
+        mayHaveSettled = true;
+      }
+      signal.release();
     }
 
     /** Waits until something new may be there, or the timeout passes. */
@@ -45,6 +61,22 @@ public final class EventNotifier {
       if (signal.tryAcquire(millis, TimeUnit.MILLISECONDS)) {
         signal.drainPermits();
       }
+    }
+
+    /**
+     * Waits until the run may have settled (an event that ends its stream committed here), or the
+     * timeout passes: a waiter for the outcome need not re-read the run on every step.
+     */
+    public void awaitSettling(long millis) throws InterruptedException {
+      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+      while (!mayHaveSettled) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0 || !signal.tryAcquire(left, TimeUnit.NANOSECONDS)) {
+          return;
+        }
+        signal.drainPermits();
+      }
+      mayHaveSettled = false;
     }
 
     @Override

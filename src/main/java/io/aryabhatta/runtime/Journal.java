@@ -65,13 +65,17 @@ public final class Journal {
     }
   }
 
+  /** Numbers the event from the run's counter and inserts it, in one round trip. */
   long appendEvent(Handle h, String runId, String type, Object data) {
-    long id = h.createQuery("UPDATE runs SET last_event_id = last_event_id + 1 WHERE id = :id RETURNING last_event_id")
-        .bind("id", runId).mapTo(Long.class).one();
-    h.createUpdate("INSERT INTO run_events (run_id, id, type, data) VALUES (:r, :id, :type, cast(:data AS jsonb))")
-        .bind("r", runId).bind("id", id).bind("type", type).bind("data", Json.write(mapper, data))
-        .execute();
-    notifier.afterCommit(h, runId);
+    long id = h.createQuery("""
+            WITH numbered AS (
+                UPDATE runs SET last_event_id = last_event_id + 1 WHERE id = :r RETURNING last_event_id)
+            INSERT INTO run_events (run_id, id, type, data)
+            SELECT :r, last_event_id, :type, cast(:data AS jsonb) FROM numbered
+            RETURNING id""")
+        .bind("r", runId).bind("type", type).bind("data", Json.write(mapper, data))
+        .mapTo(Long.class).one();
+    notifier.afterCommit(h, runId, RunEvent.FINAL.contains(type));
     return id;
   }
 

@@ -108,7 +108,8 @@ public final class RunRoutes {
     try (EventNotifier.Subscription subscription = notifier.subscribe(run.id())) {
       Run current = runs.run(caller, run.id());
       while (!current.settled() && System.nanoTime() < deadline) {
-        subscription.await(Math.min(1000, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
+        // Runs driven by another node are not signalled here: at least one read a second.
+        subscription.awaitSettling(Math.min(1000, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
         current = runs.run(caller, run.id());
       }
       return current;

@@ -1,0 +1,239 @@
+package io.aryabhatta.bench;
+
+import io.aryabhatta.bench.LoadRunner.Mode;
+import io.aryabhatta.bench.LoadRunner.Result;
+import io.aryabhatta.bench.LoadRunner.RunFigures;
+import io.aryabhatta.bench.LoadRunner.Scenario;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Aryabhatta's performance benchmark: {@code ./aryabhatta.sh bench [--quick] [--only NAME,…]
+ * [--env KEY=VALUE …]}. Every run of the benchmark agent is 3 model calls and 2 tool calls
+ * (5 journal steps). Results go to standard output and {@code target/bench/}.
+ */
+public final class Bench {
+  private Bench() {}
+
+  public static void main(String[] args) throws Exception {
+    boolean quick = false;
+    boolean sqlProfile = false;
+    boolean asyncCommit = false;
+    List<String> only = List.of();
+    Map<String, String> env = new HashMap<>();
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--quick" -> quick = true;
+        case "--sql-profile" -> sqlProfile = true;
+        case "--unsafe-async-commit" -> asyncCommit = true;
+        case "--only" -> only = List.of(args[++i].split(","));
+        case "--env" -> {
+          String[] kv = args[++i].split("=", 2);
+          env.put(kv[0], kv[1]);
+        }
+        default -> {
+          System.err.println("usage: bench [--quick | --sql-profile] [--only NAME,...] [--env KEY=VALUE ...] [--unsafe-async-commit]");
+          System.exit(2);
+        }
+      }
+    }
+    if (sqlProfile) {
+      try (FakeModel model = FakeModel.start()) {
+        System.out.println(SqlProfile.run(model, env, 50));
+      }
+      System.exit(0);
+    }
+    long started = System.nanoTime();
+    Report report = new Report();
+    try (FakeModel model = FakeModel.start(); BenchServer server = BenchServer.start(model, env)) {
+      if (asyncCommit) {
+        // Profiling only: what the WAL flush of each commit costs. A crash could lose the last
+        // commits, so a started tool could run again: never a product setting.
+        // The embedded server gets synchronous_commit on its command line, which ALTER SYSTEM cannot
+        // override; a database default can, for sessions opened after it: the pool reconnects.
+        server.jdbi().useHandle(h -> h.execute("ALTER DATABASE " + io.aryabhatta.db.EmbeddedDatabase.DATABASE
+            + " SET synchronous_commit = off"));
+        server.server.database().pool().getHikariPoolMXBean().softEvictConnections();
+        env.put("(profiling) synchronous_commit", "off");
+      }
+      LoadRunner runner = new LoadRunner(server, model);
+      report.line(machine(quick, env));
+      warmUp(runner, quick);
+      List<Result> http = new ArrayList<>();
+      List<Result> stream = new ArrayList<>();
+      List<Result> engine = new ArrayList<>();
+      for (Scenario s : scenarios(quick)) {
+        if (!only.isEmpty() && only.stream().noneMatch(s.name()::contains)) {
+          continue;
+        }
+        System.err.printf(Locale.ROOT, "[bench] %s (%d clients, model latency %d ms) …%n", s.name(), s.concurrency(),
+            s.latencyMillis());
+        Result r = runner.run(s);
+        System.err.printf(Locale.ROOT, "[bench]   %.1f runs/s, overhead/step p50 %s p99 %s, %d errors, load %s%n",
+            r.runsPerSecond(), Report.ms(Report.percentile(r.runs(), RunFigures::overheadPerStepMs, 50)),
+            Report.ms(Report.percentile(r.runs(), RunFigures::overheadPerStepMs, 99)), r.errors(), r.loadAfter());
+        (switch (s.mode()) {
+          case HTTP -> http;
+          case HTTP_STREAM -> stream;
+          case ENGINE -> engine;
+        }).add(r);
+      }
+      LoadRunner.InFlight inFlight = null;
+      if (only.isEmpty() || only.contains("inflight")) {
+        int runs = quick ? 200 : 1000;
+        System.err.printf(Locale.ROOT, "[bench] memory at %d runs in flight …%n", runs);
+        inFlight = runner.inFlight(runs, 1000);
+      }
+      report(report, http, stream, engine, inFlight);
+    }
+    report.line(serverLogWarnings(Path.of("target/bench/server.log")));
+    report.line(String.format(Locale.ROOT, "%nBenchmark wall time: %.0f s.", (System.nanoTime() - started) / 1e9));
+    String text = report.render();
+    System.out.println(text);
+    Path dir = Path.of("target/bench");
+    Files.createDirectories(dir);
+    Path file = dir.resolve("results-" + DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").format(ZonedDateTime.now())
+        + (quick ? "-quick" : "") + ".md");
+    Files.writeString(file, text);
+    System.err.println("[bench] results written to " + file);
+    System.exit(0);
+  }
+
+  private static List<Scenario> scenarios(boolean quick) {
+    List<Scenario> list = new ArrayList<>();
+    if (quick) {
+      list.add(new Scenario("http-c10-0ms", Mode.HTTP, 10, 0, 0, secs(1), secs(3)));
+      list.add(new Scenario("http-c100-1s", Mode.HTTP, 100, 1000, 0, secs(4), secs(6)));
+      list.add(new Scenario("stream-c10", Mode.HTTP_STREAM, 10, 100, 50, secs(1), secs(4)));
+      list.add(new Scenario("engine-c10-0ms", Mode.ENGINE, 10, 0, 0, secs(1), secs(3)));
+      return list;
+    }
+    Duration window = secs(15);
+    for (long latency : new long[] {0, 1000}) {
+      for (int clients : new int[] {10, 100, 1000}) {
+        list.add(new Scenario("http-c" + clients + "-" + (latency == 0 ? "0ms" : "1s"), Mode.HTTP, clients, latency, 0,
+            secs(latency == 0 ? 3 : 5), window));
+      }
+    }
+    list.add(new Scenario("stream-c10", Mode.HTTP_STREAM, 10, 100, 50, secs(2), secs(15)));
+    list.add(new Scenario("stream-c100", Mode.HTTP_STREAM, 100, 100, 50, secs(3), secs(15)));
+    list.add(new Scenario("engine-c10-0ms", Mode.ENGINE, 10, 0, 0, secs(3), window));
+    list.add(new Scenario("engine-c100-0ms", Mode.ENGINE, 100, 0, 0, secs(3), window));
+    list.add(new Scenario("engine-c100-1s", Mode.ENGINE, 100, 1000, 0, secs(5), window));
+    list.add(new Scenario("engine-c1000-1s", Mode.ENGINE, 1000, 1000, 0, secs(5), window));
+    return list;
+  }
+
+  /** JIT compilation and connection pools warm up first; these runs are not reported. */
+  private static void warmUp(LoadRunner runner, boolean quick) throws InterruptedException {
+    System.err.println("[bench] warming up …");
+    // The JIT compiler alone takes a third of the CPU in the first seconds: warm up long enough.
+    runner.run(new Scenario("warmup-http", Mode.HTTP, 20, 0, 0, Duration.ZERO, secs(quick ? 3 : 20)));
+    runner.run(new Scenario("warmup-stream", Mode.HTTP_STREAM, 10, 0, 0, Duration.ZERO, secs(quick ? 1 : 5)));
+    runner.run(new Scenario("warmup-engine", Mode.ENGINE, 20, 0, 0, Duration.ZERO, secs(quick ? 1 : 8)));
+  }
+
+  private static void report(Report report, List<Result> http, List<Result> stream, List<Result> engine,
+      LoadRunner.InFlight inFlight) {
+    if (!http.isEmpty()) {
+      report.heading("Throughput and overhead over HTTP (`POST /api/agents/{id}/runs?wait=true`)");
+      report.throughput(http);
+    }
+    if (!engine.isEmpty()) {
+      report.heading("The same in-process, without HTTP (`RunService` called directly)");
+      report.throughput(engine);
+    }
+    if (!stream.isEmpty()) {
+      report.heading("Time to first token added by the platform (`?stream=true`, model's first token → client's first `message.delta`)");
+      report.firstToken(stream);
+    }
+    if (inFlight != null) {
+      report.heading("Memory with runs in flight (model latency 1 s)");
+      report.inFlight(inFlight);
+    }
+    http.stream().filter(r -> r.scenario().name().equals("http-c100-1s")).findFirst().ifPresent(r -> {
+      double p50 = Report.percentile(r.runs(), RunFigures::overheadPerStepMs, 50);
+      double p99 = Report.percentile(r.runs(), RunFigures::overheadPerStepMs, 99);
+      report.target("overhead per step p50 ≤ 2 ms at 100 concurrent runs (1 s model latency, HTTP)", p50 <= 2,
+          Report.ms(p50));
+      report.target("overhead per step p99 ≤ 15 ms at 100 concurrent runs (1 s model latency, HTTP)", p99 <= 15,
+          Report.ms(p99));
+    });
+    http.stream().filter(r -> r.scenario().name().equals("http-c1000-1s")).findFirst().ifPresent(r ->
+        report.target("1,000 concurrent runs, 1 s model latency, no errors", r.errors() == 0,
+            r.errors() + " errors, " + r.runsInWindow() + " runs in the window"));
+    if (inFlight != null) {
+      boolean met = inFlight.errors() == 0 && inFlight.liveHeapBytes() <= 512L * 1024 * 1024
+          && inFlight.heapMaxBytes() <= 512L * 1024 * 1024;
+      report.target(inFlight.runs() + " runs in flight within 512 MiB of heap", met, String.format(Locale.ROOT,
+          "live heap %.0f MiB, used before GC %.0f MiB, under -Xmx %.0f MiB (client and fake model included), %d errors",
+          inFlight.liveHeapBytes() / 1048576.0, inFlight.heapUsedBytes() / 1048576.0,
+          inFlight.heapMaxBytes() / 1048576.0, inFlight.errors()));
+    }
+    stream.stream().filter(r -> r.scenario().name().equals("stream-c10")).findFirst().ifPresent(r -> {
+      double p50 = Report.percentile(r.runs().stream().map(RunFigures::addedFirstTokenMs).filter(x -> x != null)
+          .toList(), 50);
+      report.target("added time to first token p50 ≤ 5 ms (10 streaming clients)", p50 <= 5, Report.ms(p50));
+    });
+  }
+
+  private static String machine(boolean quick, Map<String, String> env) {
+    String memory = "?";
+    try {
+      memory = Files.readAllLines(Path.of("/proc/meminfo")).get(0).replaceAll("\\s+", " ");
+    } catch (IOException ignored) {
+      // not Linux
+    }
+    return String.format(Locale.ROOT, """
+        ## Benchmark run %s%s
+
+        - Machine: %d CPUs, %s, JDK %s (%s), heap max %d MiB, load average at start %s
+        - Server: embedded PostgreSQL, durable defaults (fsync, synchronous_commit, full_page_writes on) unless said below;
+          all other settings default (ARYABHATTA_MAX_CONCURRENT_RUNS 256, ARYABHATTA_DB_POOL_SIZE 16) except the
+          per-key rate limit, which is off%s
+        - Each run: 3 model calls (2 ask for a tool, 1 streams a 20-token answer) + 2 built-in tool calls = 5 steps
+        """,
+        DateTimeFormatter.ISO_OFFSET_DATE_TIME.format(ZonedDateTime.now().withNano(0)), quick ? " (quick)" : "",
+        Runtime.getRuntime().availableProcessors(), memory, System.getProperty("java.version"),
+        System.getProperty("java.vm.name"), Runtime.getRuntime().maxMemory() / (1024 * 1024), Probes.loadAverage(),
+        env.isEmpty() ? "" : ", " + env);
+  }
+
+  /** Warnings and errors the server logged during the benchmark, grouped (the log itself stays in target/bench). */
+  private static String serverLogWarnings(Path log) {
+    try (var lines = Files.lines(log)) {
+      Map<String, Long> counts = new java.util.TreeMap<>();
+      lines.filter(l -> l.contains(" WARN ") || l.contains(" ERROR "))
+          .map(l -> l.replaceFirst("^\\S+ ", "").replaceAll("[0-9a-f]{8}-[0-9a-f-]{27}", "<id>").replaceAll("\\d+", "N"))
+          .map(l -> l.length() > 160 ? l.substring(0, 160) + "…" : l)
+          .forEach(l -> counts.merge(l, 1L, Long::sum));
+      if (counts.isEmpty()) {
+        return "\nServer log: no warnings or errors.";
+      }
+      StringBuilder out = new StringBuilder("\nServer log warnings and errors (count, message with numbers as N):\n\n");
+      counts.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(8)
+          .forEach(e -> out.append("- ").append(e.getValue()).append(" × `").append(e.getKey()).append("`\n"));
+      return out.toString();
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  private static Duration secs(long seconds) {
+    return Duration.ofSeconds(seconds);
+  }
+
+  static String jvmArguments() {
+    return String.join(" ", ManagementFactory.getRuntimeMXBean().getInputArguments());
+  }
+}
