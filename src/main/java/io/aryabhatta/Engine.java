@@ -114,7 +114,7 @@ public record Engine(
         argumentValidator, ToolRetryPolicy.of(settings.toolMaxAttempts()), mapper, settings.observer());
     RunScheduler scheduler = new RunScheduler(jdbi, loop, "node-" + ids.next(), settings.lease(),
         settings.maxConcurrentRuns(), Duration.ofMillis(500));
-    RunService runs = new RunService(jdbi, runStore, journal, agents, scheduler, audit, ids, mapper);
+    RunService runs = new RunService(jdbi, runStore, journal, agents, scheduler, audit, ids, mapper, notifier);
 
     return new Engine(clock, ids, mapper, jdbi, audit, workspaces, secrets, tools, mcpServers, providers, agents,
         models, toolExecutor, argumentValidator, runStore, notifier, journal, scheduler, runs);

@@ -126,7 +126,7 @@ public final class Main {
     Jdbi jdbi = engine.jdbi();
     ObjectMapper mapper = engine.mapper();
     ChatCompletions chatCompletions =
-        new ChatCompletions(engine.agents(), engine.runs(), engine.notifier(), mapper, Duration.ofMinutes(10));
+        new ChatCompletions(engine.agents(), engine.runs(), mapper, Duration.ofMinutes(10));
     EvaluationService evaluations = new EvaluationService(jdbi, engine.agents(), engine.runs(), engine.runStore(),
         engine.argumentValidator(), engine.tools().schemas(), engine.audit(), engine.ids(), mapper);
 
@@ -145,7 +145,7 @@ public final class Main {
         new ProviderRoutes(engine.providers(), engine.models()::listModels, body, idempotency)::register,
         new AgentRoutes(engine.agents(), body, idempotency)::register,
         new RunRoutes(engine.runs(), engine.runStore(), new EventStream(engine.runStore(), engine.notifier(), mapper),
-            engine.notifier(), body, idempotency, mapper)::register,
+            body, idempotency, mapper)::register,
         new ReplayRoutes(
             new RunReplay(jdbi, engine.runStore(), engine.agents(), engine.tools(), engine.argumentValidator(),
                 engine.audit(), mapper),

@@ -201,11 +201,7 @@ public final class EvaluationService {
       return new CaseResult(c.id(), c.name(), false, List.of("the run could not start: " + e.detail()), null,
           null, null, 0, 0, 0);
     }
-    long deadline = System.nanoTime() + CASE_TIMEOUT.toNanos();
-    while (!run.settled() && System.nanoTime() < deadline) {
-      Thread.sleep(100);
-      run = runs.run(caller, run.id());
-    }
+    run = runs.awaitSettled(caller, run.id(), CASE_TIMEOUT);
     List<String> failures = new ArrayList<>();
     if (!Run.ENDED.contains(run.status())) {
       failures.add(run.status().equals("requires_action")

@@ -5,7 +5,6 @@ import io.aryabhatta.agents.AgentService;
 import io.aryabhatta.agents.AgentVersion;
 import io.aryabhatta.agents.AgentView;
 import io.aryabhatta.http.ApiException;
-import io.aryabhatta.runtime.EventNotifier;
 import io.aryabhatta.runtime.Run;
 import io.aryabhatta.runtime.RunService;
 import io.aryabhatta.workspaces.Caller;
@@ -22,7 +21,6 @@ public final class ChatCompletions {
 
   private final AgentService agents;
   private final RunService runs;
-  private final EventNotifier notifier;
   private final ObjectMapper mapper;
   private final Duration maxWait;
 
@@ -30,11 +28,10 @@ public final class ChatCompletions {
    * @param maxWait how long a completion waits for its run; after that the client gets an error and
    *     the run goes on
    */
-  public ChatCompletions(AgentService agents, RunService runs, EventNotifier notifier, ObjectMapper mapper,
+  public ChatCompletions(AgentService agents, RunService runs, ObjectMapper mapper,
       Duration maxWait) {
     this.agents = agents;
     this.runs = runs;
-    this.notifier = notifier;
     this.mapper = mapper;
     this.maxWait = maxWait;
   }
@@ -71,15 +68,7 @@ public final class ChatCompletions {
 
   /** Waits until the run ends or needs a person, at most {@link #maxWait}; returns it as it then stands. */
   Run settle(Caller caller, Run run) throws InterruptedException {
-    long deadline = System.nanoTime() + maxWait.toNanos();
-    try (EventNotifier.Subscription subscription = notifier.subscribe(run.id())) {
-      Run current = runs.run(caller, run.id());
-      while (!current.settled() && System.nanoTime() < deadline) {
-        subscription.await(Math.min(1000, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
-        current = runs.run(caller, run.id());
-      }
-      return current;
-    }
+    return runs.awaitSettled(caller, run.id(), maxWait);
   }
 
   static String completionId(Run run) {

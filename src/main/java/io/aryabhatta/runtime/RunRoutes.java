@@ -24,17 +24,15 @@ public final class RunRoutes {
   private final RunService runs;
   private final RunStore store;
   private final EventStream events;
-  private final EventNotifier notifier;
   private final JsonBody body;
   private final Idempotency idempotency;
   private final ObjectMapper mapper;
 
-  public RunRoutes(RunService runs, RunStore store, EventStream events, EventNotifier notifier, JsonBody body,
+  public RunRoutes(RunService runs, RunStore store, EventStream events, JsonBody body,
       Idempotency idempotency, ObjectMapper mapper) {
     this.runs = runs;
     this.store = store;
     this.events = events;
-    this.notifier = notifier;
     this.body = body;
     this.idempotency = idempotency;
     this.mapper = mapper;
@@ -97,23 +95,10 @@ public final class RunRoutes {
       return;
     }
     if (flag(ctx, "wait")) {
-      ctx.status(200).json(waitForSettled(caller, run, waitTimeout(ctx)));
+      ctx.status(200).json(runs.awaitSettled(caller, run.id(), waitTimeout(ctx)));
       return;
     }
     ctx.status(201).json(run);
-  }
-
-  private Run waitForSettled(Caller caller, Run run, Duration timeout) throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    try (EventNotifier.Subscription subscription = notifier.subscribe(run.id())) {
-      Run current = runs.run(caller, run.id());
-      while (!current.settled() && System.nanoTime() < deadline) {
-        // Runs driven by another node are not signalled here: at least one read a second.
-        subscription.awaitSettling(Math.min(1000, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
-        current = runs.run(caller, run.id());
-      }
-      return current;
-    }
   }
 
   /** Newest first; {@code ?agent_id=} narrows to one agent's conversations. */

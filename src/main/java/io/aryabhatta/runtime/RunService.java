@@ -11,6 +11,7 @@ import io.aryabhatta.ids.Ids;
 import io.aryabhatta.json.Json;
 import io.aryabhatta.model.ChatMessage;
 import io.aryabhatta.workspaces.Caller;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -30,9 +31,11 @@ public final class RunService {
   private final AuditLog audit;
   private final Ids ids;
   private final ObjectMapper mapper;
+  private final EventNotifier notifier;
 
   public RunService(Jdbi jdbi, RunStore store, Journal journal, AgentService agents, RunScheduler scheduler,
-      AuditLog audit, Ids ids, ObjectMapper mapper) {
+      AuditLog audit, Ids ids, ObjectMapper mapper, EventNotifier notifier) {
+    this.notifier = notifier;
     this.jdbi = jdbi;
     this.store = store;
     this.journal = journal;
@@ -109,6 +112,23 @@ public final class RunService {
     });
     scheduler.submit(runId);
     return run(caller, runId);
+  }
+
+  /**
+   * Waits until the run has ended or needs action, or {@code timeout} has passed, and returns the
+   * run as it stands then.
+   */
+  public Run awaitSettled(Caller caller, String runId, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    try (EventNotifier.Subscription subscription = notifier.subscribe(runId)) {
+      Run current = run(caller, runId);
+      while (!current.settled() && System.nanoTime() < deadline) {
+        // Runs driven by another node are not signalled here: at least one read a second.
+        subscription.awaitSettling(Math.min(1000, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
+        current = run(caller, runId);
+      }
+      return current;
+    }
   }
 
   public Run run(Caller caller, String runId) {

@@ -342,12 +342,13 @@ class AgentRunTest {
             Map.of("input", "hi")).status()));
       }
     }
-    fake.respondWith(null);
     assertThat(statuses).hasSize(12).containsOnly(201, 409);
     assertThat(statuses).filteredOn(s -> s == 201).hasSize(1);
     JsonNode runs = api.get("/api/conversations/" + conversation + "/runs").json().get("data");
+    assertThat(runs).hasSize(1);
     String runId = runs.get(0).get("id").asText();
-    setup.awaitSettled(runId);
+    assertThat(setup.awaitSettled(runId).get("status").asText()).isEqualTo("requires_action");
+    fake.respondWith(null);
     assertThat(api.post("/api/runs/" + runId + "/cancel", Map.of()).status()).isEqualTo(200);
   }
 
