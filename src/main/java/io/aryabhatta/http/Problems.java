@@ -28,6 +28,11 @@ public final class Problems {
   public void register(RoutesConfig routes) {
     routes.exception(ApiException.class, (e, ctx) -> write(ctx, e));
     routes.exception(HttpResponseException.class, (e, ctx) -> write(ctx, fromJavalin(e, ctx)));
+    // The pool had no connection within its timeout: the server is overloaded, not broken.
+    routes.exception(org.jdbi.v3.core.ConnectionException.class, (e, ctx) -> {
+      ctx.header("Retry-After", "1");
+      write(ctx, new ApiException.Unavailable("the database is busy; retry shortly"));
+    });
     routes.exception(Exception.class, (e, ctx) -> {
       log.error("Unhandled error in {} {} (request {})", ctx.method(), ctx.path(), RequestIds.of(ctx), e);
       writeInternalError(ctx);
