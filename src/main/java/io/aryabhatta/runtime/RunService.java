@@ -212,47 +212,54 @@ public final class RunService {
 
   /** Records a person's decisions on the tool calls a run waits for, then lets it continue. */
   public Run approve(Caller caller, String runId, List<Decision> decisions) {
-    run(caller, runId);
-    jdbi.useTransaction(h -> {
-      List<Step> waiting = waitingCalls(h, runId, Set.of("approve_tool_calls", "resolve_unknown_outcome"),
-          "approvals");
-      Map<String, Step> byId = byToolCallId(waiting);
-      checkCoverage(byId.keySet(), decisions.stream().map(Decision::toolCallId).toList(), "decisions");
-      String conversationId = store.run(h, runId).conversationId();
-      for (Decision d : decisions) {
-        Step step = byId.get(d.toolCallId());
-        if (Boolean.TRUE.equals(d.approve())) {
-          h.createUpdate("UPDATE run_steps SET status = 'approved', decision_reason = :r WHERE run_id = :id AND idx = :i")
-              .bind("r", d.reason()).bind("id", runId).bind("i", step.index()).execute();
-        } else {
-          journal.recordToolResult(h, runId, conversationId, step, "rejected", null, d.reason(), null, List.of());
-        }
-      }
-      resume(h, runId);
-      audit.record(h, caller, "run.approvals", "run", runId, Map.of("decisions", decisions));
-    });
-    scheduler.submit(runId);
-    return run(caller, runId);
+    return answerWaitingCalls(caller, runId, Set.of("approve_tool_calls", "resolve_unknown_outcome"), "approvals",
+        "decisions", decisions.stream().map(Decision::toolCallId).toList(), (h, conversationId, byId) -> {
+          for (Decision d : decisions) {
+            Step step = byId.get(d.toolCallId());
+            if (Boolean.TRUE.equals(d.approve())) {
+              h.createUpdate("""
+                      UPDATE run_steps SET status = 'approved', decision_reason = :r WHERE run_id = :id AND idx = :i""")
+                  .bind("r", d.reason()).bind("id", runId).bind("i", step.index()).execute();
+            } else {
+              journal.recordToolResult(h, runId, conversationId, step, "rejected", null, d.reason(), null, List.of());
+            }
+          }
+          audit.record(h, caller, "run.approvals", "run", runId, Map.of("decisions", decisions));
+        });
   }
 
   /** Outputs of client tools, or the settled outcome of calls whose outcome was unknown. */
   public Run submitToolOutputs(Caller caller, String runId, List<ToolOutput> outputs) {
+    List<String> callIds = outputs.stream().map(ToolOutput::toolCallId).toList();
+    return answerWaitingCalls(caller, runId, Set.of("submit_tool_outputs", "resolve_unknown_outcome"),
+        "tool outputs", "tool_outputs", callIds, (h, conversationId, byId) -> {
+          for (ToolOutput o : outputs) {
+            String text = o.output() == null || o.output().isNull() ? ""
+                : o.output().isTextual() ? o.output().asText() : o.output().toString();
+            journal.recordToolResult(h, runId, conversationId, byId.get(o.toolCallId()), "completed", text, null,
+                null, List.of());
+          }
+          audit.record(h, caller, "run.tool_outputs", "run", runId, Map.of("tool_call_ids", callIds));
+        });
+  }
+
+  /** What a person's answer does to the waiting calls, inside the transaction that resumes the run. */
+  private interface Answer {
+    void apply(Handle h, String conversationId, Map<String, Step> waitingByCallId);
+  }
+
+  /**
+   * Checks that the run waits for one of {@code actionTypes} and that {@code answeredCallIds} names
+   * each waiting call exactly once, applies the answer and queues the run again, in one transaction.
+   */
+  private Run answerWaitingCalls(Caller caller, String runId, Set<String> actionTypes, String what, String field,
+      List<String> answeredCallIds, Answer answer) {
     run(caller, runId);
     jdbi.useTransaction(h -> {
-      List<Step> waiting = waitingCalls(h, runId, Set.of("submit_tool_outputs", "resolve_unknown_outcome"),
-          "tool outputs");
-      Map<String, Step> byId = byToolCallId(waiting);
-      checkCoverage(byId.keySet(), outputs.stream().map(ToolOutput::toolCallId).toList(), "tool_outputs");
-      String conversationId = store.run(h, runId).conversationId();
-      for (ToolOutput o : outputs) {
-        String text = o.output() == null || o.output().isNull() ? ""
-            : o.output().isTextual() ? o.output().asText() : o.output().toString();
-        journal.recordToolResult(h, runId, conversationId, byId.get(o.toolCallId()), "completed", text, null, null,
-            List.of());
-      }
+      Map<String, Step> byId = byToolCallId(waitingCalls(h, runId, actionTypes, what));
+      checkCoverage(byId.keySet(), answeredCallIds, field);
+      answer.apply(h, store.run(h, runId).conversationId(), byId);
       resume(h, runId);
-      audit.record(h, caller, "run.tool_outputs", "run", runId,
-          Map.of("tool_call_ids", outputs.stream().map(ToolOutput::toolCallId).toList()));
     });
     scheduler.submit(runId);
     return run(caller, runId);
