@@ -1,5 +1,6 @@
 package io.aryabhatta.agents;
 
+import io.aryabhatta.db.Rows;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -16,7 +17,6 @@ import io.aryabhatta.workspaces.Caller;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -342,7 +342,7 @@ public final class AgentService {
   }
 
   private AgentView agentView(ResultSet rs, StatementContext ctx) throws SQLException {
-    return AgentView.of(agentVersion(rs, ctx), instant(rs, "agent_created_at"), instant(rs, "agent_updated_at"));
+    return AgentView.of(agentVersion(rs, ctx), Rows.instant(rs, "agent_created_at"), Rows.instant(rs, "agent_updated_at"));
   }
 
   private AgentVersion agentVersion(ResultSet rs, StatementContext ctx) throws SQLException {
@@ -351,14 +351,9 @@ public final class AgentService {
           rs.getInt("version"), rs.getString("description"), rs.getString("system_prompt"),
           mapper.readValue(rs.getString("model"), ModelSettings.class),
           mapper.readValue(rs.getString("tools"), STRING_LIST), rs.getString("tool_approval"),
-          rs.getInt("max_steps"), rs.getInt("context_window"), instant(rs, "created_at"));
+          rs.getInt("max_steps"), rs.getInt("context_window"), Rows.instant(rs, "created_at"));
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException("stored agent version " + rs.getString("agent_id") + " is not readable", e);
     }
-  }
-
-  private static Instant instant(ResultSet rs, String column) throws SQLException {
-    OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
-    return t == null ? null : t.toInstant();
   }
 }

@@ -1,5 +1,6 @@
 package io.aryabhatta.audit;
 
+import io.aryabhatta.db.Rows;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aryabhatta.json.Json;
@@ -66,7 +67,7 @@ public final class AuditLog {
         .bind("limit", limit)
         .map((rs, ctx) -> new AuditEntry(
             rs.getLong("id"),
-            rs.getObject("at", java.time.OffsetDateTime.class).toInstant(),
+            Rows.instant(rs, "at"),
             rs.getString("actor"),
             rs.getString("action"),
             rs.getString("resource_type"),

@@ -1,5 +1,6 @@
 package io.aryabhatta.evaluations;
 
+import io.aryabhatta.db.Rows;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aryabhatta.agents.AgentService;
@@ -270,8 +271,8 @@ public final class EvaluationService {
         .bind("w", workspaceId).bind("id", id)
         .map((rs, c) -> new EvaluationReport(rs.getString("id"), rs.getString("agent_id"), rs.getInt("agent_version"),
             rs.getInt("passed"), rs.getInt("failed"), readResults(rs.getString("cases")),
-            rs.getObject("created_at", java.time.OffsetDateTime.class).toInstant(),
-            rs.getObject("finished_at", java.time.OffsetDateTime.class).toInstant()))
+            Rows.instant(rs, "created_at"),
+            Rows.instant(rs, "finished_at")))
         .findOne()).orElseThrow(() -> ApiException.NotFound.of("evaluation", id));
   }
 
@@ -296,7 +297,7 @@ public final class EvaluationService {
           mapper.getTypeFactory().constructMapType(Map.class, String.class, String.class));
       return new EvaluationCase(rs.getString("id"), rs.getString("agent_id"), rs.getString("name"),
           rs.getString("input"), vars, mapper.readValue(rs.getString("expect"), Expectations.class),
-          rs.getObject("created_at", java.time.OffsetDateTime.class).toInstant());
+          Rows.instant(rs, "created_at"));
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException("unreadable evaluation case", e);
     }

@@ -1,5 +1,6 @@
 package io.aryabhatta.mcp;
 
+import io.aryabhatta.db.Rows;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -26,7 +27,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -490,13 +490,9 @@ public final class McpServerService {
     return new Server(rs.getString("id"), rs.getString("name"), rs.getString("url"),
         mapper.convertValue(Json.read(mapper, rs.getString("headers")), STRING_MAP), rs.getInt("timeout_ms"),
         mapper.convertValue(Json.read(mapper, rs.getString("skipped")), SKIPPED_LIST),
-        instant(rs, "created_at"), instant(rs, "updated_at"), instant(rs, "refreshed_at"));
+        Rows.instant(rs, "created_at"), Rows.instant(rs, "updated_at"), Rows.instant(rs, "refreshed_at"));
   }
 
-  private static Instant instant(ResultSet rs, String column) throws SQLException {
-    OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
-    return t == null ? null : t.toInstant();
-  }
 
   private static ApiException.Conflict nameTaken(String name) {
     return new ApiException.Conflict("an MCP server named '" + name + "' already exists");
@@ -505,5 +501,4 @@ public final class McpServerService {
   private static ApiException.NotFound notFound(String id) {
     return ApiException.NotFound.of("MCP server", id);
   }
-
 }

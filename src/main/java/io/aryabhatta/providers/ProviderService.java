@@ -1,5 +1,6 @@
 package io.aryabhatta.providers;
 
+import io.aryabhatta.db.Rows;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -21,7 +22,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -333,11 +333,6 @@ public final class ProviderService {
     return new ProviderView(rs.getString("id"), rs.getString("name"), false, rs.getString("base_url"), apiKeySecret,
         apiKeySecret != null, mapper.convertValue(Json.read(mapper, rs.getString("default_headers")), STRING_MAP),
         rs.getInt("max_attempts"), rs.getInt("connect_timeout_ms"), rs.getInt("read_timeout_ms"),
-        instant(rs, "created_at"), instant(rs, "updated_at"));
-  }
-
-  private static Instant instant(ResultSet rs, String column) throws SQLException {
-    OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
-    return t == null ? null : t.toInstant();
+        Rows.instant(rs, "created_at"), Rows.instant(rs, "updated_at"));
   }
 }

@@ -1,5 +1,6 @@
 package io.aryabhatta.runtime;
 
+import io.aryabhatta.db.Rows;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aryabhatta.json.Json;
@@ -9,7 +10,6 @@ import io.aryabhatta.model.Usage;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -72,7 +72,7 @@ public final class RunStore {
             WHERE run_id = :r AND id > :after ORDER BY id LIMIT :limit""")
         .bind("r", runId).bind("after", after).bind("limit", limit)
         .map((rs, c) -> new RunEvent(rs.getLong("id"), rs.getString("type"), json(rs.getString("data")),
-            instant(rs, "created_at")))
+            Rows.instant(rs, "created_at")))
         .list());
   }
 
@@ -82,7 +82,7 @@ public final class RunStore {
             FROM conversations WHERE id = :id AND workspace_id = :w""")
         .bind("id", id).bind("w", workspaceId)
         .map((rs, c) -> new Conversation(rs.getString("id"), rs.getString("agent_id"), json(rs.getString("variables")),
-            json(rs.getString("metadata")), instant(rs, "created_at")))
+            json(rs.getString("metadata")), Rows.instant(rs, "created_at")))
         .findOne());
   }
 
@@ -100,7 +100,7 @@ public final class RunStore {
             ORDER BY id DESC LIMIT :limit""")
         .bind("w", workspaceId).bind("agent", agentId).bind("before", before).bind("limit", limit)
         .map((rs, c) -> new Conversation(rs.getString("id"), rs.getString("agent_id"), json(rs.getString("variables")),
-            json(rs.getString("metadata")), instant(rs, "created_at")))
+            json(rs.getString("metadata")), Rows.instant(rs, "created_at")))
         .list());
   }
 
@@ -115,7 +115,7 @@ public final class RunStore {
         .bind("c", conversationId).bind("after", afterSeq).bind("limit", limit)
         .map((rs, c) -> new Message(rs.getInt("seq"), rs.getString("run_id"), rs.getString("role"),
             rs.getString("content"), json(rs.getString("tool_calls")), rs.getString("tool_call_id"),
-            rs.getString("name"), instant(rs, "created_at")))
+            rs.getString("name"), Rows.instant(rs, "created_at")))
         .list();
   }
 
@@ -165,9 +165,9 @@ public final class RunStore {
         new Usage(rs.getInt("prompt_tokens"), rs.getInt("completion_tokens"), rs.getInt("total_tokens")),
         rs.getInt("steps_count"),
         json(rs.getString("required_action")),
-        instant(rs, "created_at"),
-        instant(rs, "started_at"),
-        instant(rs, "ended_at"));
+        Rows.instant(rs, "created_at"),
+        Rows.instant(rs, "started_at"),
+        Rows.instant(rs, "ended_at"));
   }
 
   private Step step(ResultSet rs) throws SQLException {
@@ -176,8 +176,8 @@ public final class RunStore {
         rs.getInt("idx"),
         rs.getString("type"),
         rs.getString("status"),
-        instant(rs, "started_at"),
-        instant(rs, "ended_at"),
+        Rows.instant(rs, "started_at"),
+        Rows.instant(rs, "ended_at"),
         (Long) rs.getObject("duration_ms"),
         json(rs.getString("request")),
         json(rs.getString("response")),
@@ -195,10 +195,5 @@ public final class RunStore {
 
   JsonNode json(String text) {
     return text == null ? null : Json.read(mapper, text);
-  }
-
-  static Instant instant(ResultSet rs, String column) throws SQLException {
-    OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
-    return t == null ? null : t.toInstant();
   }
 }

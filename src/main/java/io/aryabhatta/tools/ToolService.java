@@ -1,5 +1,6 @@
 package io.aryabhatta.tools;
 
+import io.aryabhatta.db.Rows;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -18,7 +19,6 @@ import java.net.URI;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -447,7 +447,7 @@ public final class ToolService {
     ToolDefinition tool = new ToolDefinition(rs.getString("id"), rs.getString("workspace_id"), rs.getString("name"),
         rs.getString("kind"), rs.getString("description"), Json.read(mapper, rs.getString("parameters")),
         httpSpec(rs.getString("http")), rs.getBoolean("idempotent"), rs.getBoolean("requires_approval"));
-    return new Stored(tool, instant(rs, "created_at"), instant(rs, "updated_at"));
+    return new Stored(tool, Rows.instant(rs, "created_at"), Rows.instant(rs, "updated_at"));
   }
 
   private HttpToolSpec httpSpec(String json) {
@@ -459,10 +459,5 @@ public final class ToolService {
     return new HttpToolSpec(n.get("method").asText(), n.get("url").asText(),
         mapper.convertValue(n.get("headers"), STRING_MAP), mapper.convertValue(n.get("query"), STRING_MAP),
         body == null || body.isNull() ? null : body, n.get("timeout_ms").asInt());
-  }
-
-  static Instant instant(ResultSet rs, String column) throws SQLException {
-    OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
-    return t == null ? null : t.toInstant();
   }
 }
