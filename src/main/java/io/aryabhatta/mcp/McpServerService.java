@@ -1,5 +1,6 @@
 package io.aryabhatta.mcp;
 
+import io.aryabhatta.tools.SecretRedaction;
 import io.aryabhatta.db.Rows;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;

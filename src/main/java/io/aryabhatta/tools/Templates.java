@@ -5,9 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.aryabhatta.secrets.SecretResolver;
-import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -124,23 +122,9 @@ final class Templates {
     return Set.copyOf(injectedSecrets);
   }
 
-  /**
-   * Replaces every injected secret value in {@code text} with {@code ***}, also in its URL-encoded
-   * and JSON-escaped forms (also with {@code \\/}), since a target may echo a secret back in any of them.
-   */
+  /** Replaces every injected secret value in {@code text} with {@code ***} (see {@link SecretRedaction}). */
   String redact(String text) {
-    List<String> longestFirst = injectedSecrets.stream()
-        .sorted(Comparator.comparingInt(String::length).reversed()).toList();
-    String redacted = text;
-    for (String secret : longestFirst) {
-      String quoted = JsonNodeFactory.instance.textNode(secret).toString();
-      String jsonEscaped = quoted.substring(1, quoted.length() - 1);
-      for (String form : List.of(secret, encodePathSegment(secret), URLEncoder.encode(secret, StandardCharsets.UTF_8),
-          jsonEscaped, jsonEscaped.replace("/", "\\/"))) {
-        redacted = redacted.replace(form, "***");
-      }
-    }
-    return redacted;
+    return SecretRedaction.of(injectedSecrets).apply(text);
   }
 
   /** An argument as text: strings as they are, other values as JSON. */
