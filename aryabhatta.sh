@@ -57,6 +57,11 @@ classes_are_stale() {
   [ -n "$(find pom.xml src/main migrations -newer target/start.classpath -print -quit)" ]
 }
 
+jar_is_stale() {
+  [ ! -f target/aryabhatta.jar ] && return 0
+  [ -n "$(find pom.xml src/main migrations -newer target/aryabhatta.jar -print -quit)" ]
+}
+
 command=${1:-start}
 shift || true
 case "$command" in
