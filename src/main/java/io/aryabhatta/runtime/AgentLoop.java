@@ -14,6 +14,8 @@ import io.aryabhatta.model.ModelCallException;
 import io.aryabhatta.model.ModelClient;
 import io.aryabhatta.model.ModelEndpoint;
 import io.aryabhatta.providers.ProviderService;
+import io.aryabhatta.model.WireFormat;
+import io.aryabhatta.runtime.Journal.Fenced;
 import io.aryabhatta.runtime.RunStore.RunState;
 import io.aryabhatta.tools.ArgumentValidator;
 import io.aryabhatta.tools.ToolContext;
@@ -26,6 +28,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,6 +55,7 @@ public final class AgentLoop {
   private final ObjectMapper mapper;
   private final RunObserver observer;
   private final ToolCallRules rules;
+  private final WireFormat wire;
 
   public AgentLoop(Jdbi jdbi, RunStore store, Journal journal, AgentService agents, ToolService tools,
       ProviderService providers, ModelClient models, ToolExecutor executor, ArgumentValidator validator,
@@ -67,6 +72,7 @@ public final class AgentLoop {
     this.toolRetry = toolRetry;
     this.mapper = mapper;
     this.rules = new ToolCallRules(validator, mapper);
+    this.wire = new WireFormat(mapper);
   }
 
   /**
@@ -75,69 +81,166 @@ public final class AgentLoop {
    */
   private record Context(RunState run, AgentVersion agent, Map<String, ToolDefinition> tools) {}
 
-  /** The run's row and journal, read together at the top of each turn. */
-  private record Snapshot(RunState run, List<Step> steps) {}
+  /**
+   * What the loop knows of its run between its own commits. While it holds the lease only the loop
+   * writes the run's steps and conversation (a cancel only raises a flag, which every commit's
+   * fence reads back), so they are read once, when the loop takes the run, and kept up to date by
+   * the loop itself instead of being read again before every step.
+   */
+  private static final class Progress {
+    final List<Step> steps;
+    final List<ChatMessage> history;
+    ModelEndpoint endpoint;
+
+    Progress(List<Step> steps, List<ChatMessage> history) {
+      this.steps = new ArrayList<>(steps);
+      this.history = new ArrayList<>(history);
+    }
+
+    List<Step> openToolCalls() {
+      return steps.stream().filter(s -> s.isToolCall() && !s.finished()).toList();
+    }
+
+    /** A model call left unanswered by a crash is made again (in the same step), not counted twice. */
+    long finishedModelCalls() {
+      return steps.stream().filter(s -> !s.isToolCall() && s.finished()).count();
+    }
+
+    Integer unansweredModelCall() {
+      return steps.stream().filter(s -> !s.isToolCall() && s.status().equals("started")).map(Step::index)
+          .findFirst().orElse(null);
+    }
+
+    int nextIndex() {
+      return steps.isEmpty() ? 0 : steps.get(steps.size() - 1).index() + 1;
+    }
+
+    void update(Step step) {
+      for (int i = 0; i < steps.size(); i++) {
+        if (steps.get(i).index() == step.index()) {
+          steps.set(i, step);
+          return;
+        }
+      }
+      steps.add(step);
+    }
+  }
+
+  /** The run as the loop found it when it took the run. */
+  private record Taken(RunState run, Progress progress) {}
+
+  /**
+   * The loop's transactions, each fenced by the lease. A write that guards no side effect by
+   * itself (the run starting, a model's answer asking for tools, a tool's result) is held and
+   * commits with the loop's next write, which always comes before the next side effect (a model
+   * call, a tool's execution) and before the loop returns. The journal's order and guarantees
+   * are those of committing each write at once, with half the commits.
+   */
+  private final class Writes {
+    private final Lease lease;
+    private final List<Consumer<Fenced>> held = new ArrayList<>();
+    private boolean cancelRequested;
+
+    Writes(Lease lease, boolean cancelRequested) {
+      this.lease = lease;
+      this.cancelRequested = cancelRequested;
+    }
+
+    void hold(Consumer<Fenced> write) {
+      held.add(write);
+    }
+
+    <T> T commitReturning(Function<Fenced, T> write) {
+      try {
+        return jdbi.inTransaction(h -> {
+          Fenced fenced = journal.fence(h, lease);
+          cancelRequested = fenced.cancelRequested();
+          held.forEach(w -> w.accept(fenced));
+          return write.apply(fenced);
+        });
+      } finally {
+        held.clear();
+      }
+    }
+
+    void commit(Consumer<Fenced> write) {
+      commitReturning(f -> {
+        write.accept(f);
+        return null;
+      });
+    }
+
+    void flush() {
+      if (!held.isEmpty()) {
+        commit(f -> {});
+      }
+    }
+
+    /** As of the last commit's fence. */
+    boolean cancelRequested() {
+      return cancelRequested;
+    }
+  }
 
   /**
    * Drives the run held by {@code lease} until it ends, needs a person, the lease is lost, or this
    * process shuts down (then it stops at the next step boundary and the run's lease is released).
    */
   void drive(Lease lease, Execution execution) {
-    jdbi.useTransaction(h -> journal.markRunning(h, lease));
-    Context context = load(lease);
+    Taken taken = jdbi.withHandle(h -> {
+      RunState state = store.state(h, lease.runId());
+      return new Taken(state, new Progress(store.stepOutlines(h, state.id()), store.history(h, state.conversationId())));
+    });
+    Writes writes = new Writes(lease, taken.run().cancelRequested());
+    writes.hold(journal::markRunning);
+    Context context = load(taken.run(), writes);
     if (context == null) {
       return;
     }
+    Progress progress = taken.progress();
     while (!execution.stopping()) {
-      Snapshot snapshot = jdbi.withHandle(h -> new Snapshot(store.state(h, lease.runId()), store.steps(h, lease.runId())));
-      RunState run = snapshot.run();
-      if (!run.status().equals("running")) {
+      if (writes.cancelRequested()) {
+        writes.commit(journal::cancelRun);
         return;
       }
-      if (run.cancelRequested()) {
-        jdbi.useTransaction(h -> journal.cancelRun(h, lease));
-        return;
-      }
-      List<Step> steps = snapshot.steps();
-      List<Step> open = steps.stream().filter(s -> s.isToolCall() && !s.finished()).toList();
+      List<Step> open = progress.openToolCalls();
       if (!open.isEmpty()) {
-        if (!answerToolCalls(lease, context, open, execution)) {
+        if (!answerToolCalls(writes, context, progress, open, execution)) {
           return;
         }
         continue;
       }
-      // A model call left unanswered by a crash is made again (in the same step), not counted twice.
-      long modelCalls = steps.stream().filter(s -> !s.isToolCall() && s.finished()).count();
-      if (modelCalls >= context.agent().maxSteps()) {
-        jdbi.useTransaction(h -> journal.failRun(h, lease, "max_steps_reached",
+      if (progress.finishedModelCalls() >= context.agent().maxSteps()) {
+        writes.commit(f -> journal.failRun(f, "max_steps_reached",
             "the agent used all " + context.agent().maxSteps() + " steps (max_steps) without a final answer"));
         return;
       }
-      askModel(lease, context, execution);
+      if (!askModel(writes, context, progress, execution)) {
+        return;
+      }
     }
+    writes.flush();
   }
 
   /** Ends a run the loop could not drive because of a bug of ours, if the lease still allows it. */
   void failAfterUnexpectedError(Lease lease, RuntimeException error) {
     try {
-      jdbi.useTransaction(h -> journal.failRun(h, lease, "internal_error",
+      jdbi.useTransaction(h -> journal.failRun(journal.fence(h, lease), "internal_error",
           "the run stopped on an unexpected error (" + error.getClass().getSimpleName() + "); see the server log"));
     } catch (RuntimeException e) {
       log.warn("Run {}: could not record the failure ({})", lease.runId(), e.getClass().getSimpleName());
     }
   }
 
-  private Context load(Lease lease) {
-    RunState run = jdbi.withHandle(h -> store.state(h, lease.runId()));
+  private Context load(RunState run, Writes writes) {
     try {
       AgentVersion pinned = agents.version(run.workspaceId(), run.agentId(), run.agentVersion());
-      JsonNode overrides = jdbi.withHandle(h -> store.agentOverrides(h, run.id()));
-      AgentVersion agent = overrides == null ? pinned : agents.withOverrides(pinned, overrides);
+      AgentVersion agent = run.agentOverrides() == null ? pinned : agents.withOverrides(pinned, run.agentOverrides());
       Map<String, ToolDefinition> byName = new LinkedHashMap<>();
       tools.resolve(run.workspaceId(), agent.tools()).forEach(t -> byName.put(t.name(), t));
       return new Context(run, agent, byName);
     } catch (ApiException e) {
-      jdbi.useTransaction(h -> journal.failRun(h, lease, "configuration_error",
+      writes.commit(f -> journal.failRun(f, "configuration_error",
           "the agent's definition cannot be used: " + e.detail()));
       return null;
     }
@@ -145,53 +248,75 @@ public final class AgentLoop {
 
   // ---- asking the model ----
 
-  private void askModel(Lease lease, Context context, Execution execution) {
+  /** Asks the model for the next step; false when the run has ended. */
+  private boolean askModel(Writes writes, Context context, Progress progress, Execution execution) {
     ModelSettings settings = context.agent().model();
-    ModelEndpoint endpoint;
-    try {
-      endpoint = providers.endpoint(context.run().workspaceId(), settings.provider());
-    } catch (ApiException e) {
-      jdbi.useTransaction(h -> journal.failRun(h, lease, "provider_not_configured", e.detail()));
-      return;
+    if (progress.endpoint == null) {
+      try {
+        progress.endpoint = providers.endpoint(context.run().workspaceId(), settings.provider());
+      } catch (ApiException e) {
+        writes.commit(f -> journal.failRun(f, "provider_not_configured", e.detail()));
+        return false;
+      }
     }
-    List<ChatMessage> history = jdbi.withHandle(h -> store.history(h, context.run().conversationId()));
-    ChatRequest request = ModelRequests.build(context.run().systemPrompt(), history, context.agent(),
+    ChatRequest request = ModelRequests.build(context.run().systemPrompt(), progress.history, context.agent(),
         context.tools().values(), context.run().stream());
+    JsonNode body = wire.requestBody(request);
+    Integer unanswered = progress.unansweredModelCall();
+    Integer index = writes.commitReturning(f -> {
+      if (f.cancelRequested()) {
+        journal.cancelRun(f);
+        return null;
+      }
+      return journal.startModelCall(f, body, unanswered, progress.nextIndex());
+    });
+    if (index == null) {
+      return false;
+    }
+    progress.update(Step.outline(context.run().id(), index, "llm_call", "started", null, null, null, null));
 
-    int index = jdbi.inTransaction(h -> journal.startModelCall(h, lease, mapper.valueToTree(request)));
+    Lease lease = writes.lease;
     DeltaSink deltas = new DeltaSink(jdbi, journal, lease, execution);
     long started = System.nanoTime();
     ChatResult result;
     try {
       execution.modelCall(true);
-      result = models.complete(endpoint, request, deltas::accept);
+      result = models.complete(progress.endpoint, request, deltas::accept);
     } catch (ModelCallException e) {
       execution.modelCall(false);
       Thread.interrupted();
       deltas.flush();
       long ms = millisSince(started);
       if (e instanceof ModelCallException.Cancelled) {
-        jdbi.useTransaction(h -> journal.cancelModelCall(h, lease, index, e.attempts(), ms));
-        return;
+        writes.commit(f -> journal.cancelModelCall(f, index, e.attempts(), ms));
+        return false;
       }
       log.warn("Run {}: model call failed: {}", lease.runId(), e.getMessage());
       observer.modelCall(settings.provider(), settings.name(), e.kind(), Duration.ofMillis(ms), null);
-      jdbi.useTransaction(h -> journal.failModelCall(h, lease, index, "model_" + e.kind(), e.getMessage(),
-          e.attempts(), ms));
-      return;
+      writes.commit(f -> journal.failModelCall(f, index, "model_" + e.kind(), e.getMessage(), e.attempts(), ms));
+      return false;
     } finally {
       execution.modelCall(false);
     }
     Thread.interrupted();
     long ms = millisSince(started);
     ChatResult answer = result;
-    // The last text deltas commit with the answer (one commit less); completeModelCall fences the
-    // transaction, so without the lease neither is written.
-    jdbi.useTransaction(h -> {
-      deltas.flush(h);
-      journal.completeModelCall(h, lease, context.run().conversationId(), index, answer, answer.toolCalls(), ms);
-    });
     observer.modelCall(settings.provider(), settings.name(), "ok", Duration.ofMillis(ms), answer.usage());
+    progress.update(Step.outline(context.run().id(), index, "llm_call", "completed", null, null, null, null));
+    progress.history.add(ChatMessage.assistant(answer.content(), store.chatToolCalls(mapper.valueToTree(answer.toolCalls()))));
+    // The last text deltas commit with the answer; the answer itself is held when it asks for
+    // tools (it commits before the first of them starts) and committed now when it ends the run.
+    Consumer<Fenced> record = f -> {
+      deltas.flush(f.h());
+      journal.completeModelCall(f, index, body, answer, ms);
+    };
+    if (answer.toolCalls().isEmpty()) {
+      writes.commit(record);
+      return false;
+    }
+    writes.hold(record);
+    Journal.toolSteps(context.run().id(), index, answer.toolCalls()).forEach(progress::update);
+    return true;
   }
 
   // ---- answering the model's tool calls ----
@@ -200,32 +325,31 @@ public final class AgentLoop {
    * Executes, in order, the tool calls that can run now. Returns false when the run must wait for
    * a person (approval, client output, or an unknown outcome to settle).
    */
-  private boolean answerToolCalls(Lease lease, Context context, List<Step> open, Execution execution) {
+  private boolean answerToolCalls(Writes writes, Context context, Progress progress, List<Step> open,
+      Execution execution) {
     List<Step> awaitingApproval = new ArrayList<>();
     List<Step> awaitingOutput = new ArrayList<>();
     List<Step> unknownOutcome = new ArrayList<>();
-    boolean first = true;
     for (Step step : open) {
-      // Before the first call, the turn's snapshot has just said the run is not cancelled.
-      if (execution.stopping() || (!first && cancelRequested(lease))) {
+      if (execution.stopping() || writes.cancelRequested()) {
         return true;
       }
-      first = false;
       ToolDefinition tool = context.tools().get(step.name());
+      boolean answered = true;
       switch (step.status()) {
         case "pending" -> {
           String problem = checkCall(tool, step, context);
           if (problem != null) {
-            reportToolError(lease, context, step, problem);
+            reportToolError(writes, progress, step, problem);
           } else if (tool.kind().equals("client")) {
             awaitingOutput.add(step);
           } else if (needsApproval(context.agent(), tool)) {
             awaitingApproval.add(step);
           } else {
-            execute(lease, context, step, tool);
+            answered = execute(writes, context, progress, step, tool);
           }
         }
-        case "approved" -> execute(lease, context, step, tool);
+        case "approved" -> answered = execute(writes, context, progress, step, tool);
         case "awaiting_approval" -> awaitingApproval.add(step);
         case "awaiting_output" -> awaitingOutput.add(step);
         case "started" -> {
@@ -233,7 +357,7 @@ public final class AgentLoop {
           // recording its outcome. Executing it again is safe only for an idempotent tool, and
           // then with the same idempotency key; otherwise a person decides.
           if (tool != null && tool.idempotent()) {
-            execute(lease, context, step, tool);
+            answered = execute(writes, context, progress, step, tool);
           } else {
             unknownOutcome.add(step);
           }
@@ -241,15 +365,19 @@ public final class AgentLoop {
         case "unknown_outcome" -> unknownOutcome.add(step);
         default -> throw new IllegalStateException("unexpected tool step status " + step.status());
       }
+      if (!answered) {
+        // A cancel arrived: the next turn ends the run.
+        return true;
+      }
     }
     if (!unknownOutcome.isEmpty()) {
-      return pause(lease, "resolve_unknown_outcome", "unknown_outcome", unknownOutcome);
+      return pause(writes, "resolve_unknown_outcome", "unknown_outcome", unknownOutcome);
     }
     if (!awaitingApproval.isEmpty()) {
-      return pause(lease, "approve_tool_calls", "awaiting_approval", awaitingApproval);
+      return pause(writes, "approve_tool_calls", "awaiting_approval", awaitingApproval);
     }
     if (!awaitingOutput.isEmpty()) {
-      return pause(lease, "submit_tool_outputs", "awaiting_output", awaitingOutput);
+      return pause(writes, "submit_tool_outputs", "awaiting_output", awaitingOutput);
     }
     return true;
   }
@@ -265,35 +393,61 @@ public final class AgentLoop {
 
   /**
    * Executes one tool call: {@code started} commits first, then the tool runs, then its result and
-   * the tool message commit together. An idempotent tool that fails transiently is tried again,
-   * with the same idempotency key, up to the retry policy's bound; each failed attempt is committed
-   * to the step before the next one starts.
+   * the tool message commit together (with the loop's next write). An idempotent tool that fails
+   * transiently is tried again, with the same idempotency key, up to the retry policy's bound; each
+   * failed attempt is committed to the step before the next one starts. Returns false, without
+   * executing, when a cancel has arrived.
    */
-  private void execute(Lease lease, Context context, Step step, ToolDefinition tool) {
-    jdbi.useTransaction(h -> journal.startTool(h, lease, step.index()));
+  private boolean execute(Writes writes, Context context, Progress progress, Step step, ToolDefinition tool) {
+    Boolean startable = writes.commitReturning(f -> {
+      if (f.cancelRequested()) {
+        return false;
+      }
+      // Held writes commit even when the lease has expired; the tool then does not start.
+      if (!f.live()) {
+        return null;
+      }
+      journal.startTool(f, step.index());
+      return true;
+    });
+    if (startable == null) {
+      throw new LeaseLostException(writes.lease.runId());
+    }
+    if (!startable) {
+      return false;
+    }
+    progress.update(step.withStatus("started"));
     long started = System.nanoTime();
     ToolContext toolContext = new ToolContext(context.run().workspaceId(), step.idempotencyKey());
     int attemptNumber = 1;
     ToolOutcome outcome = runTool(tool, step, toolContext);
     while (shouldRetry(tool, outcome, attemptNumber)) {
       ToolOutcome failed = outcome;
-      boolean live = jdbi.inTransaction(h -> journal.recordToolAttemptBeforeRetry(h, lease, step.index(),
-          attemptRecord(failed)));
+      boolean live = writes.commitReturning(f -> journal.recordToolAttemptBeforeRetry(f, step.index(), attemptRecord(failed)));
       if (!live) {
-        throw new LeaseLostException(lease.runId());
+        throw new LeaseLostException(writes.lease.runId());
       }
       attemptNumber++;
-      log.info("Run {}: retrying idempotent tool {} (attempt {} of {}) after: {}", lease.runId(), tool.name(),
+      log.info("Run {}: retrying idempotent tool {} (attempt {} of {}) after: {}", writes.lease.runId(), tool.name(),
           attemptNumber, toolRetry.maxAttempts(), failed.result());
-      if (!sleep(toolRetry.backoffBefore(attemptNumber).toMillis()) || cancelRequested(lease)) {
+      if (!sleep(toolRetry.backoffBefore(attemptNumber).toMillis())
+          || writes.commitReturning(Fenced::cancelRequested)) {
         break;
       }
       outcome = runTool(tool, step, toolContext);
     }
     ToolOutcome last = outcome;
-    jdbi.useTransaction(h -> journal.finishTool(h, lease, context.run().conversationId(), step, last,
-        List.of(attemptRecord(last))));
+    writes.hold(f -> journal.finishTool(f, step, last, List.of(attemptRecord(last))));
+    recordInProgress(progress, step, last.ok() ? "completed" : "failed", last.ok() ? last.result() : null,
+        last.ok() ? null : last.result());
     observer.toolCall(tool.name(), last.ok(), Duration.ofNanos(System.nanoTime() - started));
+    return true;
+  }
+
+  /** What a held tool result will have written: the step's status and the tool message. */
+  private static void recordInProgress(Progress progress, Step step, String status, String result, String error) {
+    progress.update(step.withStatus(status));
+    progress.history.add(ChatMessage.tool(step.toolCallId(), step.name(), Journal.toolMessage(status, result, error)));
   }
 
   private ToolOutcome runTool(ToolDefinition tool, Step step, ToolContext toolContext) {
@@ -331,23 +485,20 @@ public final class AgentLoop {
     }
   }
 
-  private void reportToolError(Lease lease, Context context, Step step, String problem) {
-    jdbi.useTransaction(h -> journal.finishTool(h, lease, context.run().conversationId(), step,
-        ToolOutcome.error(problem, null, 0), List.of()));
+  private void reportToolError(Writes writes, Progress progress, Step step, String problem) {
+    ToolOutcome error = ToolOutcome.error(problem, null, 0);
+    writes.hold(f -> journal.finishTool(f, step, error, List.of()));
+    recordInProgress(progress, step, "failed", null, problem);
   }
 
-  private boolean pause(Lease lease, String actionType, String stepStatus, List<Step> calls) {
-    jdbi.useTransaction(h -> {
+  private boolean pause(Writes writes, String actionType, String stepStatus, List<Step> calls) {
+    writes.commit(f -> {
       for (Step call : calls) {
-        journal.setToolStatus(h, lease, call.index(), stepStatus);
+        journal.setToolStatus(f, call.index(), stepStatus);
       }
-      journal.requireAction(h, lease, actionType, calls);
+      journal.requireAction(f, actionType, calls);
     });
     return false;
-  }
-
-  private boolean cancelRequested(Lease lease) {
-    return jdbi.withHandle(h -> store.state(h, lease.runId())).cancelRequested();
   }
 
   private JsonNode parseArguments(String text) {

@@ -11,6 +11,7 @@ import io.aryabhatta.model.ChatResult;
 import io.aryabhatta.model.ToolCall;
 import io.aryabhatta.model.Usage;
 import io.aryabhatta.tools.ToolOutcome;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.jdbi.v3.core.Handle;
@@ -39,30 +40,39 @@ public final class Journal {
     this.audit = audit;
   }
 
-  /** Locks the run's row if {@code lease} still holds it; otherwise the caller must stop. */
-  void fence(Handle h, Lease lease) {
-    boolean held = h.createQuery("""
-            SELECT true FROM runs WHERE id = :id AND lease_owner = :owner AND lease_epoch = :epoch FOR UPDATE""")
-        .bind("id", lease.runId()).bind("owner", lease.owner()).bind("epoch", lease.epoch())
-        .mapTo(Boolean.class).findOne().orElse(false);
-    if (!held) {
-      throw new LeaseLostException(lease.runId());
+  /**
+   * A transaction in which {@code lease} still holds the run: its row is locked, so nothing else
+   * changes the run until the transaction ends. Every engine write takes one, so a process that
+   * lost its lease writes nothing; several writes can share one transaction (and one fence).
+   *
+   * @param live the lease has not expired either: no other process can have taken the run over
+   * @param cancelRequested a cancel arrived while the run executed; the loop ends it at this step boundary
+   */
+  record Fenced(Handle h, Lease lease, String workspaceId, String conversationId, boolean live,
+      boolean cancelRequested) {
+    String runId() {
+      return lease.runId();
+    }
+
+    /** A side effect may only start under a live lease. */
+    Fenced requireLive() {
+      if (!live) {
+        throw new LeaseLostException(lease.runId());
+      }
+      return this;
     }
   }
 
-  /**
-   * Like {@link #fence}, and the lease must not have expired either: a side effect may only start
-   * while no other process can have taken the run over.
-   */
-  private void fenceLive(Handle h, Lease lease) {
-    boolean live = h.createQuery("""
-            SELECT true FROM runs WHERE id = :id AND lease_owner = :owner AND lease_epoch = :epoch
-              AND lease_expires_at > now() FOR UPDATE""")
+  /** Locks the run's row if {@code lease} still holds it; otherwise the caller must stop. */
+  Fenced fence(Handle h, Lease lease) {
+    return h.createQuery("""
+            SELECT workspace_id, conversation_id, lease_expires_at > now() AS live, cancel_requested FROM runs
+            WHERE id = :id AND lease_owner = :owner AND lease_epoch = :epoch FOR UPDATE""")
         .bind("id", lease.runId()).bind("owner", lease.owner()).bind("epoch", lease.epoch())
-        .mapTo(Boolean.class).findOne().orElse(false);
-    if (!live) {
-      throw new LeaseLostException(lease.runId());
-    }
+        .map((rs, c) -> new Fenced(h, lease, rs.getString("workspace_id"), rs.getString("conversation_id"),
+            rs.getBoolean("live"), rs.getBoolean("cancel_requested")))
+        .findOne()
+        .orElseThrow(() -> new LeaseLostException(lease.runId()));
   }
 
   /** Numbers the event from the run's counter and inserts it, in one round trip. */
@@ -95,49 +105,48 @@ public final class Journal {
   // ---- the engine's writes, fenced by the lease ----
 
   /** A queued run starts; a run left {@code running} by a process that died or stopped is resumed. */
-  void markRunning(Handle h, Lease lease) {
-    fence(h, lease);
-    int changed = h.createUpdate("""
+  void markRunning(Fenced f) {
+    int changed = f.h().createUpdate("""
             UPDATE runs SET status = 'running', started_at = coalesce(started_at, now())
             WHERE id = :id AND status = 'queued'""")
-        .bind("id", lease.runId()).execute();
+        .bind("id", f.runId()).execute();
     if (changed == 1) {
-      appendEvent(h, lease.runId(), "run.running", Map.of());
-      auditEngine(h, lease.runId(), "run.running", Map.of("node", lease.owner()));
+      appendEvent(f.h(), f.runId(), "run.running", Map.of());
+      auditEngine(f, "run.running", Map.of("node", f.lease().owner()));
     } else {
-      auditEngine(h, lease.runId(), "run.resumed", Map.of("node", lease.owner(), "lease_epoch", lease.epoch()));
+      auditEngine(f, "run.resumed", Map.of("node", f.lease().owner(), "lease_epoch", f.lease().epoch()));
     }
   }
 
   /**
-   * Opens the step of the next model call. A model call that was started but has no recorded
-   * response (its process died) is made again in the same step, so the journal holds each step
-   * once; the lost attempt is recorded, and a second {@code llm_call.started} event for the same
-   * step tells stream readers to drop the partial text they got.
+   * Opens the step of the next model call, at {@code nextIndex}. A model call that was started but
+   * has no recorded response ({@code unanswered}: its process died) is made again in the same step,
+   * so the journal holds each step once; the lost attempt is recorded, and a second
+   * {@code llm_call.started} event for the same step tells stream readers to drop the partial
+   * text they got.
+   *
+   * @param request the request body as it will be sent
+   * @return the step's index
    */
-  int startModelCall(Handle h, Lease lease, JsonNode request) {
-    fence(h, lease);
-    Integer unanswered = h.createQuery("""
-            SELECT idx FROM run_steps WHERE run_id = :r AND type = 'llm_call' AND status = 'started'""")
-        .bind("r", lease.runId()).mapTo(Integer.class).findOne().orElse(null);
+  int startModelCall(Fenced f, JsonNode request, Integer unanswered, int nextIndex) {
+    Handle h = f.h();
     if (unanswered != null) {
       h.createUpdate("""
               UPDATE run_steps SET request = cast(:req AS jsonb), attempts = attempts || cast(:lost AS jsonb)
               WHERE run_id = :r AND idx = :i""")
           .bind("req", Json.write(mapper, request)).bind("lost", Json.write(mapper, List.of(lostAttempt())))
-          .bind("r", lease.runId()).bind("i", unanswered).execute();
-      appendEvent(h, lease.runId(), "llm_call.started", Map.of("step", unanswered, "resumed", true));
+          .bind("r", f.runId()).bind("i", unanswered).execute();
+      appendEvent(h, f.runId(), "llm_call.started", Map.of("step", unanswered, "resumed", true));
       return unanswered;
     }
-    int index = nextStepIndex(h, lease.runId());
     h.createUpdate("""
             INSERT INTO run_steps (run_id, idx, type, status, started_at, request)
             VALUES (:r, :i, 'llm_call', 'started', now(), cast(:req AS jsonb))""")
-        .bind("r", lease.runId()).bind("i", index).bind("req", Json.write(mapper, request))
+        .bind("r", f.runId()).bind("i", nextIndex).bind("req", Json.write(mapper, request))
         .execute();
-    h.createUpdate("UPDATE runs SET steps_count = steps_count + 1 WHERE id = :id").bind("id", lease.runId()).execute();
-    appendEvent(h, lease.runId(), "llm_call.started", Map.of("step", index));
-    return index;
+    h.createUpdate("UPDATE runs SET steps_count = steps_count + 1 WHERE id = :id").bind("id", f.runId()).execute();
+    appendEvent(h, f.runId(), "llm_call.started", Map.of("step", nextIndex));
+    return nextIndex;
   }
 
   /** The attempt a process was making when it died: no status, no duration, outcome unknown. */
@@ -152,47 +161,64 @@ public final class Journal {
   /**
    * Commits a model's answer together with the tool calls it asks for, before any tool runs. A
    * final answer completes the run in the same transaction.
+   *
+   * @param requestAsJournaled the request recorded when the step opened: the body actually sent is
+   *     written again only if it differs
    */
-  void completeModelCall(Handle h, Lease lease, String conversationId, int index, ChatResult result,
-      List<ToolCall> calls, long durationMs) {
-    fence(h, lease);
+  void completeModelCall(Fenced f, int index, JsonNode requestAsJournaled, ChatResult result,
+      long durationMs) {
+    Handle h = f.h();
+    String runId = f.runId();
     Usage usage = result.usage() == null ? Usage.ZERO : result.usage();
+    boolean requestChanged = result.request() != null && !result.request().equals(requestAsJournaled);
     h.createUpdate("""
             UPDATE run_steps SET status = 'completed', ended_at = now(), duration_ms = :d,
-                   request = cast(:req AS jsonb), response = cast(:resp AS jsonb),
+                   request = coalesce(cast(:req AS jsonb), request), response = cast(:resp AS jsonb),
                    usage = cast(:usage AS jsonb), attempts = attempts || cast(:attempts AS jsonb)
             WHERE run_id = :r AND idx = :i""")
         .bind("d", durationMs)
-        .bind("req", Json.write(mapper, result.request()))
+        .bind("req", requestChanged ? Json.write(mapper, result.request()) : null)
         .bind("resp", Json.write(mapper, responseRecord(result)))
         .bind("usage", result.usage() == null ? null : Json.write(mapper, result.usage()))
         .bind("attempts", Json.write(mapper, result.attempts()))
-        .bind("r", lease.runId()).bind("i", index)
+        .bind("r", runId).bind("i", index)
         .execute();
     h.createUpdate("""
             UPDATE runs SET prompt_tokens = prompt_tokens + :p, completion_tokens = completion_tokens + :c,
                    total_tokens = total_tokens + :t
             WHERE id = :id""")
         .bind("p", usage.promptTokens()).bind("c", usage.completionTokens()).bind("t", usage.totalTokens())
-        .bind("id", lease.runId()).execute();
-    appendMessage(h, conversationId, lease.runId(), "assistant", result.content(), calls, null, null);
-    appendEvent(h, lease.runId(), "llm_call.completed", Map.of("step", index, "usage", usage));
-    int next = index + 1;
-    for (ToolCall call : calls) {
+        .bind("id", runId).execute();
+    List<ToolCall> calls = result.toolCalls();
+    appendMessage(h, f.conversationId(), runId, "assistant", result.content(), calls, null, null);
+    appendEvent(h, runId, "llm_call.completed", Map.of("step", index, "usage", usage));
+    for (Step step : toolSteps(runId, index, calls)) {
       h.createUpdate("""
               INSERT INTO run_steps (run_id, idx, type, status, tool_call_id, name, arguments, idempotency_key)
               VALUES (:r, :i, 'tool_call', 'pending', :id, :name, :args, :key)""")
-          .bind("r", lease.runId()).bind("i", next).bind("id", call.id()).bind("name", call.name())
-          .bind("args", call.arguments()).bind("key", idempotencyKey(lease.runId(), next))
+          .bind("r", runId).bind("i", step.index()).bind("id", step.toolCallId()).bind("name", step.name())
+          .bind("args", step.arguments()).bind("key", step.idempotencyKey())
           .execute();
-      appendEvent(h, lease.runId(), "tool_call.created",
-          Map.of("step", next, "tool_call_id", call.id(), "name", call.name(), "arguments", argumentsForEvent(call)));
-      next++;
+      appendEvent(h, runId, "tool_call.created", Map.of("step", step.index(), "tool_call_id", step.toolCallId(),
+          "name", step.name(), "arguments", argumentsForEvent(new ToolCall(step.toolCallId(), step.name(),
+              step.arguments()))));
     }
     if (calls.isEmpty()) {
-      complete(h, lease.runId(), result.content());
-      auditEngine(h, lease.runId(), "run.completed", Map.of("node", lease.owner()));
+      complete(h, runId, result.content());
+      auditEngine(f, "run.completed", Map.of("node", f.lease().owner()));
     }
+  }
+
+  /** The pending steps of the tool calls a model's answer at step {@code index} asks for, in order. */
+  static List<Step> toolSteps(String runId, int index, List<ToolCall> calls) {
+    List<Step> steps = new ArrayList<>();
+    int next = index + 1;
+    for (ToolCall call : calls) {
+      steps.add(Step.outline(runId, next, "tool_call", "pending", call.id(), call.name(), call.arguments(),
+          idempotencyKey(runId, next)));
+      next++;
+    }
+    return steps;
   }
 
   private JsonNode responseRecord(ChatResult result) {
@@ -220,41 +246,37 @@ public final class Journal {
     return runId + "-" + stepIndex;
   }
 
-  void failModelCall(Handle h, Lease lease, int index, String kind, String message, List<Attempt> attempts,
-      long durationMs) {
-    fence(h, lease);
-    h.createUpdate("""
+  void failModelCall(Fenced f, int index, String kind, String message, List<Attempt> attempts, long durationMs) {
+    f.h().createUpdate("""
             UPDATE run_steps SET status = 'failed', ended_at = now(), duration_ms = :d, error = :e,
                    attempts = attempts || cast(:a AS jsonb)
             WHERE run_id = :r AND idx = :i""")
         .bind("d", durationMs).bind("e", message).bind("a", Json.write(mapper, attempts))
-        .bind("r", lease.runId()).bind("i", index).execute();
-    fail(h, lease.runId(), kind, message);
-    auditEngine(h, lease.runId(), "run.failed", Map.of("node", lease.owner(), "code", kind));
+        .bind("r", f.runId()).bind("i", index).execute();
+    fail(f.h(), f.runId(), kind, message);
+    auditEngine(f, "run.failed", Map.of("node", f.lease().owner(), "code", kind));
   }
 
-  void cancelModelCall(Handle h, Lease lease, int index, List<Attempt> attempts, long durationMs) {
-    fence(h, lease);
-    h.createUpdate("""
+  void cancelModelCall(Fenced f, int index, List<Attempt> attempts, long durationMs) {
+    f.h().createUpdate("""
             UPDATE run_steps SET status = 'cancelled', ended_at = now(), duration_ms = :d,
                    error = 'cancelled during the model call', attempts = attempts || cast(:a AS jsonb)
             WHERE run_id = :r AND idx = :i""")
         .bind("d", durationMs).bind("a", Json.write(mapper, attempts))
-        .bind("r", lease.runId()).bind("i", index).execute();
-    cancel(h, lease.runId());
-    auditEngine(h, lease.runId(), "run.cancelled", Map.of("node", lease.owner()));
+        .bind("r", f.runId()).bind("i", index).execute();
+    cancel(f.h(), f.runId());
+    auditEngine(f, "run.cancelled", Map.of("node", f.lease().owner()));
   }
 
   /** Moves a waiting tool call to {@code status}; a call left {@code started} by a dead process gets its lost attempt. */
-  void setToolStatus(Handle h, Lease lease, int index, String status) {
-    fence(h, lease);
-    h.createUpdate("""
+  void setToolStatus(Fenced f, int index, String status) {
+    f.h().createUpdate("""
             UPDATE run_steps SET
                 attempts = CASE WHEN status = 'started' THEN attempts || cast(:lost AS jsonb) ELSE attempts END,
                 status = :s
             WHERE run_id = :r AND idx = :i""")
         .bind("lost", Json.write(mapper, List.of(lostAttempt())))
-        .bind("s", status).bind("r", lease.runId()).bind("i", index).execute();
+        .bind("s", status).bind("r", f.runId()).bind("i", index).execute();
   }
 
   /**
@@ -263,15 +285,14 @@ public final class Journal {
    * A call found {@code started} again is a re-execution after a crash: its lost attempt is
    * recorded first.
    */
-  void startTool(Handle h, Lease lease, int index) {
-    fenceLive(h, lease);
-    h.createUpdate("""
+  void startTool(Fenced f, int index) {
+    f.requireLive().h().createUpdate("""
             UPDATE run_steps SET
                 attempts = CASE WHEN status = 'started' THEN attempts || cast(:lost AS jsonb) ELSE attempts END,
                 status = 'started', started_at = coalesce(started_at, now())
             WHERE run_id = :r AND idx = :i""")
         .bind("lost", Json.write(mapper, List.of(lostAttempt())))
-        .bind("r", lease.runId()).bind("i", index).execute();
+        .bind("r", f.runId()).bind("i", index).execute();
   }
 
   /**
@@ -279,24 +300,21 @@ public final class Journal {
    * retry is another execution, so like the first it needs a live lease: returns whether the lease
    * is still live (the attempt is recorded either way).
    */
-  boolean recordToolAttemptBeforeRetry(Handle h, Lease lease, int index, JsonNode attempt) {
-    fence(h, lease);
-    h.createUpdate("""
+  boolean recordToolAttemptBeforeRetry(Fenced f, int index, JsonNode attempt) {
+    f.h().createUpdate("""
             UPDATE run_steps SET attempts = attempts || cast(:a AS jsonb) WHERE run_id = :r AND idx = :i""")
-        .bind("a", Json.write(mapper, List.of(attempt))).bind("r", lease.runId()).bind("i", index).execute();
-    return h.createQuery("SELECT lease_expires_at > now() FROM runs WHERE id = :id")
-        .bind("id", lease.runId()).mapTo(Boolean.class).one();
+        .bind("a", Json.write(mapper, List.of(attempt))).bind("r", f.runId()).bind("i", index).execute();
+    return f.live();
   }
 
   /** A tool's result and the tool message the model will read commit together. */
-  void finishTool(Handle h, Lease lease, String conversationId, Step step, ToolOutcome outcome,
-      List<JsonNode> attempts) {
-    fence(h, lease);
-    recordToolResult(h, lease.runId(), conversationId, step, outcome.ok() ? "completed" : "failed",
+  void finishTool(Fenced f, Step step, ToolOutcome outcome, List<JsonNode> attempts) {
+    recordToolResult(f.h(), f.runId(), f.conversationId(), step, outcome.ok() ? "completed" : "failed",
         outcome.ok() ? outcome.result() : null, outcome.ok() ? null : outcome.result(),
         outcome.durationMs(), attempts);
   }
 
+  /** Records a tool call's outcome and the tool message the model will read. */
   void recordToolResult(Handle h, String runId, String conversationId, Step step, String status, String result,
       String error, Long durationMs, List<JsonNode> attempts) {
     ArrayNode attemptArray = mapper.createArrayNode();
@@ -312,13 +330,7 @@ public final class Journal {
         .bind("s", status).bind("res", result).bind("err", error).bind("d", durationMs)
         .bind("a", Json.write(mapper, attemptArray)).bind("r", runId).bind("i", step.index())
         .execute();
-    String content = switch (status) {
-      case "completed" -> result;
-      case "rejected" -> "The user rejected this tool call"
-          + (error == null || error.isBlank() ? "." : ": " + error);
-      case "cancelled" -> "Not executed: the run was cancelled.";
-      default -> "Error: " + error;
-    };
+    String content = toolMessage(status, result, error);
     appendMessage(h, conversationId, runId, "tool", content, null, step.toolCallId(), step.name());
     ObjectNode data = mapper.createObjectNode();
     data.put("step", step.index());
@@ -333,18 +345,26 @@ public final class Journal {
     appendEvent(h, runId, "tool_call.completed", data);
   }
 
-  void requireAction(Handle h, Lease lease, String type, List<Step> calls) {
-    fence(h, lease);
-    boolean cancelRequested = h.createQuery("SELECT cancel_requested FROM runs WHERE id = :id")
-        .bind("id", lease.runId()).mapTo(Boolean.class).one();
-    if (cancelRequested) {
+  /** The tool message the model reads for a call's outcome. */
+  static String toolMessage(String status, String result, String error) {
+    return switch (status) {
+      case "completed" -> result;
+      case "rejected" -> "The user rejected this tool call"
+          + (error == null || error.isBlank() ? "." : ": " + error);
+      case "cancelled" -> "Not executed: the run was cancelled.";
+      default -> "Error: " + error;
+    };
+  }
+
+  void requireAction(Fenced f, String type, List<Step> calls) {
+    if (f.cancelRequested()) {
       // A cancel that arrived while the loop decided to pause wins: nobody should be asked to act.
-      cancel(h, lease.runId());
-      auditEngine(h, lease.runId(), "run.cancelled", Map.of("node", lease.owner()));
+      cancel(f.h(), f.runId());
+      auditEngine(f, "run.cancelled", Map.of("node", f.lease().owner()));
       return;
     }
-    requireAction(h, lease.runId(), type, calls);
-    auditEngine(h, lease.runId(), "run.requires_action", Map.of("node", lease.owner(), "type", type,
+    requireAction(f.h(), f.runId(), type, calls);
+    auditEngine(f, "run.requires_action", Map.of("node", f.lease().owner(), "type", type,
         "tool_call_ids", calls.stream().map(Step::toolCallId).toList()));
   }
 
@@ -366,31 +386,28 @@ public final class Journal {
     appendEvent(h, runId, "run.requires_action", Map.of("required_action", action));
   }
 
-  void failRun(Handle h, Lease lease, String kind, String message) {
-    fence(h, lease);
-    fail(h, lease.runId(), kind, message);
-    auditEngine(h, lease.runId(), "run.failed", Map.of("node", lease.owner(), "code", kind));
+  void failRun(Fenced f, String kind, String message) {
+    fail(f.h(), f.runId(), kind, message);
+    auditEngine(f, "run.failed", Map.of("node", f.lease().owner(), "code", kind));
   }
 
-  void cancelRun(Handle h, Lease lease) {
-    fence(h, lease);
-    cancel(h, lease.runId());
-    auditEngine(h, lease.runId(), "run.cancelled", Map.of("node", lease.owner()));
+  void cancelRun(Fenced f) {
+    cancel(f.h(), f.runId());
+    auditEngine(f, "run.cancelled", Map.of("node", f.lease().owner()));
   }
 
   /** An audit row for a run state change the engine made, in the transaction making it. */
-  private void auditEngine(Handle h, String runId, String action, Map<String, ?> details) {
-    String workspaceId = h.createQuery("SELECT workspace_id FROM runs WHERE id = :id").bind("id", runId)
-        .mapTo(String.class).one();
-    audit.record(h, workspaceId, ENGINE, action, "run", runId, details);
-    h.afterCommit(() -> log.info("Run {}: {} {}", runId, action, details));
+  private void auditEngine(Fenced f, String action, Map<String, ?> details) {
+    audit.record(f.h(), f.workspaceId(), ENGINE, action, "run", f.runId(), details);
+    String runId = f.runId();
+    f.h().afterCommit(() -> log.info("Run {}: {} {}", runId, action, details));
   }
 
   // ---- terminal transitions, shared by the engine and the API ----
 
   private void complete(Handle h, String runId, String output) {
-    Run run = endRun(h, runId, "completed", output, null);
-    appendEvent(h, runId, "run.completed", Map.of("output", output == null ? "" : output, "usage", run.usage()));
+    Usage usage = endRun(h, runId, "completed", output, null);
+    appendEvent(h, runId, "run.completed", Map.of("output", output == null ? "" : output, "usage", usage));
   }
 
   void fail(Handle h, String runId, String kind, String message) {
@@ -408,26 +425,27 @@ public final class Journal {
 
   /** No dangling tool calls: every unanswered call gets a recorded synthetic result. */
   private void settleUnfinishedToolCalls(Handle h, String runId, String status, String error) {
-    Run run = store.run(h, runId);
-    for (Step step : store.steps(h, runId)) {
-      if (step.isToolCall() && !step.finished()) {
-        recordToolResult(h, runId, run.conversationId(), step, status, null, error, null, List.of());
-      }
+    List<Step> unfinished = store.stepOutlines(h, runId).stream().filter(s -> s.isToolCall() && !s.finished()).toList();
+    if (unfinished.isEmpty()) {
+      return;
+    }
+    String conversationId = h.createQuery("SELECT conversation_id FROM runs WHERE id = :id").bind("id", runId)
+        .mapTo(String.class).one();
+    for (Step step : unfinished) {
+      recordToolResult(h, runId, conversationId, step, status, null, error, null, List.of());
     }
   }
 
-  private Run endRun(Handle h, String runId, String status, String output, JsonNode error) {
-    h.createUpdate("""
+  /** Ends the run; returns its token usage. */
+  private Usage endRun(Handle h, String runId, String status, String output, JsonNode error) {
+    return h.createQuery("""
             UPDATE runs SET status = :s, output = :o, error = cast(:e AS jsonb), required_action = NULL,
                    ended_at = now(), lease_owner = NULL, lease_expires_at = NULL
-            WHERE id = :id""")
+            WHERE id = :id
+            RETURNING prompt_tokens, completion_tokens, total_tokens""")
         .bind("s", status).bind("o", output).bind("e", error == null ? null : Json.write(mapper, error))
-        .bind("id", runId).execute();
-    return store.run(h, runId);
-  }
-
-  private static int nextStepIndex(Handle h, String runId) {
-    return h.createQuery("SELECT coalesce(max(idx) + 1, 0) FROM run_steps WHERE run_id = :r")
-        .bind("r", runId).mapTo(Integer.class).one();
+        .bind("id", runId)
+        .map((rs, c) -> new Usage(rs.getInt("prompt_tokens"), rs.getInt("completion_tokens"), rs.getInt("total_tokens")))
+        .one();
   }
 }

@@ -233,8 +233,7 @@ public final class RunReplay {
       }
       ChatRequest request = ModelRequests.build(setup.systemPrompt(), store.asChat(messages.seenBy(answered)), setup.agent(),
           setup.tools().values(), recorded.state().stream());
-      // A completed call records the body exactly as sent; an unanswered one, the request as the loop built it.
-      JsonNode today = step.status().equals("completed") ? wire.requestBody(request) : mapper.valueToTree(request);
+      JsonNode today = wire.requestBody(request);
       differences.addAll(JsonDiff.between(step.request(), today, "request"));
       if (!step.status().equals("completed")) {
         return;

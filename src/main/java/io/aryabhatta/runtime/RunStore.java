@@ -47,13 +47,14 @@ public final class RunStore {
 
   /** What the engine needs to know about a run, read inside its transaction. */
   public record RunState(String id, String workspaceId, String conversationId, String agentId, int agentVersion,
-      String systemPrompt, boolean stream, String status, boolean cancelRequested) {}
+      String systemPrompt, boolean stream, String status, boolean cancelRequested, JsonNode agentOverrides) {}
 
   public RunState state(Handle h, String runId) {
     return h.createQuery("SELECT * FROM runs WHERE id = :id").bind("id", runId)
         .map((rs, c) -> new RunState(rs.getString("id"), rs.getString("workspace_id"), rs.getString("conversation_id"),
             rs.getString("agent_id"), rs.getInt("agent_version"), rs.getString("system_prompt"),
-            rs.getBoolean("stream"), rs.getString("status"), rs.getBoolean("cancel_requested")))
+            rs.getBoolean("stream"), rs.getString("status"), rs.getBoolean("cancel_requested"),
+            json(rs.getString("agent_overrides"))))
         .one();
   }
 
@@ -64,6 +65,18 @@ public final class RunStore {
   public List<Step> steps(Handle h, String runId) {
     return h.createQuery("SELECT * FROM run_steps WHERE run_id = :r ORDER BY idx")
         .bind("r", runId).map((rs, c) -> step(rs)).list();
+  }
+
+  /** The journal's steps as the loop tracks them ({@link Step#outline}), without reading any recorded JSON. */
+  List<Step> stepOutlines(Handle h, String runId) {
+    return h.createQuery("""
+            SELECT idx, type, status, tool_call_id, name, arguments, idempotency_key FROM run_steps
+            WHERE run_id = :r ORDER BY idx""")
+        .bind("r", runId)
+        .map((rs, c) -> Step.outline(runId, rs.getInt("idx"), rs.getString("type"), rs.getString("status"),
+            rs.getString("tool_call_id"), rs.getString("name"), rs.getString("arguments"),
+            rs.getString("idempotency_key")))
+        .list();
   }
 
   public List<RunEvent> events(String runId, long after, int limit) {
@@ -130,7 +143,7 @@ public final class RunStore {
     for (Message m : messages) {
       history.add(switch (m.role()) {
         case "user" -> ChatMessage.user(m.content());
-        case "assistant" -> ChatMessage.assistant(m.content(), toolCalls(m.toolCalls()));
+        case "assistant" -> ChatMessage.assistant(m.content(), chatToolCalls(m.toolCalls()));
         default -> ChatMessage.tool(m.toolCallId(), m.name(), m.content());
       });
     }
@@ -143,7 +156,8 @@ public final class RunStore {
         .mapTo(String.class).one());
   }
 
-  private List<ToolCall> toolCalls(JsonNode calls) {
+  /** Tool calls as stored in a message, in the model's wire shape. */
+  List<ToolCall> chatToolCalls(JsonNode calls) {
     List<ToolCall> list = new ArrayList<>();
     if (calls != null) {
       for (JsonNode c : calls) {

@@ -19,6 +19,21 @@ public record Step(String runId, int index, String type, String status, Instant 
     String name, String arguments, String result, String error, String idempotencyKey, String decisionReason,
     String copiedFromRunId) {
 
+  /**
+   * A step as the agent loop tracks it: what it needs to decide (type, status, the call) without
+   * the recorded request, response, timings and attempts.
+   */
+  static Step outline(String runId, int index, String type, String status, String toolCallId, String name,
+      String arguments, String idempotencyKey) {
+    return new Step(runId, index, type, status, null, null, null, null, null, null, null, toolCallId, name, arguments,
+        null, null, idempotencyKey, null, null);
+  }
+
+  Step withStatus(String newStatus) {
+    return new Step(runId, index, type, newStatus, startedAt, endedAt, durationMs, request, response, usage, attempts,
+        toolCallId, name, arguments, result, error, idempotencyKey, decisionReason, copiedFromRunId);
+  }
+
   public boolean isToolCall() {
     return type.equals("tool_call");
   }
