@@ -2,6 +2,7 @@ package io.aryabhatta.runtime;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -70,6 +71,40 @@ public final class RunScheduler implements AutoCloseable {
       return;
     }
     start(claimed.get(0));
+  }
+
+  /**
+   * A slot for a run being created now: the run is then inserted already leased to this node
+   * (epoch 1) and started as soon as it commits, without a claim transaction of its own.
+   * Empty when every slot is taken (the run is queued; a poller claims it when one frees up).
+   */
+  Optional<Reservation> reserve() {
+    return accepting && slots.tryAcquire() ? Optional.of(new Reservation()) : Optional.empty();
+  }
+
+  /** A held slot: {@link #start} the run once its insert has committed, or {@link #cancel} it. */
+  final class Reservation {
+    private boolean used;
+
+    String node() {
+      return node;
+    }
+
+    double leaseSeconds() {
+      return lease.toMillis() / 1000.0;
+    }
+
+    void start(String runId) {
+      used = true;
+      RunScheduler.this.start(new Lease(runId, node, 1));
+    }
+
+    void cancel() {
+      if (!used) {
+        used = true;
+        slots.release();
+      }
+    }
   }
 
   /** Interrupts the run's model call if this process is waiting on one. */

@@ -17,6 +17,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
@@ -67,9 +68,7 @@ public final class RunService {
     Conversation conversation = conversation(caller, conversationId);
     AgentVersion agent = agents.version(caller.workspaceId(), conversation.agentId(), null);
     String systemPrompt = fillPrompt(agent, variables(conversation.variables()));
-    String runId = jdbi.inTransaction(h -> insertRun(h, caller, conversationId, agent, systemPrompt, input, stream));
-    scheduler.submit(runId);
-    return run(caller, runId);
+    return createAndStart(caller, (h, slot) -> insertRun(h, caller, conversationId, agent, systemPrompt, input, stream, false, slot));
   }
 
   /** Creates a conversation and its first run together (quick testing of an agent). */
@@ -83,12 +82,10 @@ public final class RunService {
       Map<String, String> variables, JsonNode metadata, boolean stream) {
     AgentVersion agent = agents.version(caller.workspaceId(), agentId, version);
     String systemPrompt = fillPrompt(agent, variables);
-    String runId = jdbi.inTransaction(h -> {
+    return createAndStart(caller, (h, slot) -> {
       String conversationId = insertConversation(h, caller, agentId, variables, metadata);
-      return insertRun(h, caller, conversationId, agent, systemPrompt, input, stream);
+      return insertRun(h, caller, conversationId, agent, systemPrompt, input, stream, true, slot);
     });
-    scheduler.submit(runId);
-    return run(caller, runId);
   }
 
   /**
@@ -103,15 +100,13 @@ public final class RunService {
     String agentPrompt = fillPrompt(agent, Map.of());
     String systemPrompt = extraSystemPrompt == null || extraSystemPrompt.isBlank() ? agentPrompt
         : agentPrompt.isBlank() ? extraSystemPrompt : agentPrompt + "\n\n" + extraSystemPrompt;
-    String runId = jdbi.inTransaction(h -> {
+    return createAndStart(caller, (h, slot) -> {
       String conversationId = insertConversation(h, caller, agentId, Map.of(), metadata);
       for (ChatMessage m : earlier) {
         journal.appendMessage(h, conversationId, null, m.role(), m.content(), m.toolCalls(), m.toolCallId(), m.name());
       }
-      return insertRun(h, caller, conversationId, agent, systemPrompt, input, true);
+      return insertRun(h, caller, conversationId, agent, systemPrompt, input, true, true, slot);
     });
-    scheduler.submit(runId);
-    return run(caller, runId);
   }
 
   /**
@@ -158,24 +153,52 @@ public final class RunService {
     return id;
   }
 
+  /** What a run's creation transaction inserts; returns the run's id. */
+  private interface RunInsert {
+    String insert(Handle h, RunScheduler.Reservation slot);
+  }
+
+  /**
+   * Creates a run in one transaction and starts it here at once if a slot is free: the run is then
+   * inserted already leased to this node, so it needs no claim of its own. Otherwise it is queued.
+   */
+  private Run createAndStart(Caller caller, RunInsert insert) {
+    Optional<RunScheduler.Reservation> slot = scheduler.reserve();
+    String runId;
+    try {
+      runId = jdbi.inTransaction(h -> insert.insert(h, slot.orElse(null)));
+    } catch (RuntimeException e) {
+      slot.ifPresent(RunScheduler.Reservation::cancel);
+      throw e;
+    }
+    slot.ifPresent(s -> s.start(runId));
+    return run(caller, runId);
+  }
+
   private String insertRun(Handle h, Caller caller, String conversationId, AgentVersion agent, String systemPrompt,
-      String input, boolean stream) {
+      String input, boolean stream, boolean newConversation, RunScheduler.Reservation slot) {
     String runId = ids.next();
-    // Serializes run creation per conversation, so two concurrent requests cannot both pass the check below.
-    h.createQuery("SELECT id FROM conversations WHERE id = :c FOR UPDATE").bind("c", conversationId)
-        .mapTo(String.class).one();
-    boolean busy = h.createQuery("""
-            SELECT EXISTS (SELECT 1 FROM runs WHERE conversation_id = :c
-                           AND status IN ('queued', 'running', 'requires_action'))""")
-        .bind("c", conversationId).mapTo(Boolean.class).one();
-    if (busy) {
-      throw new ApiException.Conflict("the conversation already has an active run; wait for it or cancel it");
+    if (!newConversation) {
+      // Serializes run creation per conversation, so two concurrent requests cannot both pass the check below.
+      h.createQuery("SELECT id FROM conversations WHERE id = :c FOR UPDATE").bind("c", conversationId)
+          .mapTo(String.class).one();
+      boolean busy = h.createQuery("""
+              SELECT EXISTS (SELECT 1 FROM runs WHERE conversation_id = :c
+                             AND status IN ('queued', 'running', 'requires_action'))""")
+          .bind("c", conversationId).mapTo(Boolean.class).one();
+      if (busy) {
+        throw new ApiException.Conflict("the conversation already has an active run; wait for it or cancel it");
+      }
     }
     h.createUpdate("""
-            INSERT INTO runs (id, workspace_id, conversation_id, agent_id, agent_version, system_prompt, stream, status)
-            VALUES (:id, :w, :c, :a, :v, :p, :s, 'queued')""")
+            INSERT INTO runs (id, workspace_id, conversation_id, agent_id, agent_version, system_prompt, stream, status,
+                              lease_owner, lease_epoch, lease_expires_at)
+            VALUES (:id, :w, :c, :a, :v, :p, :s, 'queued', :node, :epoch,
+                    now() + make_interval(secs => cast(:lease_seconds AS float8)))""")
         .bind("id", runId).bind("w", caller.workspaceId()).bind("c", conversationId)
         .bind("a", agent.agentId()).bind("v", agent.version()).bind("p", systemPrompt).bind("s", stream)
+        .bind("node", slot == null ? null : slot.node()).bind("epoch", slot == null ? 0 : 1)
+        .bind("lease_seconds", slot == null ? null : slot.leaseSeconds())
         .execute();
     journal.appendMessage(h, conversationId, runId, "user", input, List.of(), null, null);
     journal.appendEvent(h, runId, "run.created", Map.of("run_id", runId, "conversation_id", conversationId,
