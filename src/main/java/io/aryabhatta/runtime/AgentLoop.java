@@ -152,12 +152,11 @@ public final class AgentLoop {
 
     <T> T commitReturning(Function<Fenced, T> write) {
       try {
-        return jdbi.inTransaction(h -> {
-          Fenced fenced = journal.fence(h, lease);
+        return jdbi.inTransaction(h -> journal.fenced(h, lease, fenced -> {
           cancelRequested = fenced.cancelRequested();
           held.forEach(w -> w.accept(fenced));
           return write.apply(fenced);
-        });
+        }));
       } finally {
         held.clear();
       }
@@ -225,8 +224,11 @@ public final class AgentLoop {
   /** Ends a run the loop could not drive because of a bug of ours, if the lease still allows it. */
   void failAfterUnexpectedError(Lease lease, RuntimeException error) {
     try {
-      jdbi.useTransaction(h -> journal.failRun(journal.fence(h, lease), "internal_error",
-          "the run stopped on an unexpected error (" + error.getClass().getSimpleName() + "); see the server log"));
+      jdbi.useTransaction(h -> journal.fenced(h, lease, f -> {
+        journal.failRun(f, "internal_error",
+            "the run stopped on an unexpected error (" + error.getClass().getSimpleName() + "); see the server log");
+        return null;
+      }));
     } catch (RuntimeException e) {
       log.warn("Run {}: could not record the failure ({})", lease.runId(), e.getClass().getSimpleName());
     }

@@ -44,10 +44,10 @@ final class DeltaSink {
     // done, or it would close the database connection under it.
     execution.beginWrite();
     try {
-      jdbi.useTransaction(h -> {
-        journal.fence(h, lease);
+      jdbi.useTransaction(h -> journal.fenced(h, lease, f -> {
         flush(h);
-      });
+        return null;
+      }));
     } finally {
       execution.endWrite();
     }

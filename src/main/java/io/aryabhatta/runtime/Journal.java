@@ -14,6 +14,7 @@ import io.aryabhatta.tools.ToolOutcome;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.jdbi.v3.core.Handle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,7 +65,7 @@ public final class Journal {
   }
 
   /** Locks the run's row if {@code lease} still holds it; otherwise the caller must stop. */
-  Fenced fence(Handle h, Lease lease) {
+  private Fenced fence(Handle h, Lease lease) {
     return h.createQuery("""
             SELECT workspace_id, conversation_id, lease_expires_at > now() AS live, cancel_requested FROM runs
             WHERE id = :id AND lease_owner = :owner AND lease_epoch = :epoch FOR UPDATE""")
@@ -75,18 +76,82 @@ public final class Journal {
         .orElseThrow(() -> new LeaseLostException(lease.runId()));
   }
 
-  /** Numbers the event from the run's counter and inserts it, in one round trip. */
-  long appendEvent(Handle h, String runId, String type, Object data) {
-    long id = h.createQuery("""
+  /**
+   * Runs {@code work} in the caller's transaction, fenced by {@code lease}. The events it appends
+   * to the run are numbered and inserted together, in one statement, when it ends.
+   */
+  <T> T fenced(Handle h, Lease lease, Function<Fenced, T> work) {
+    EventBatch events = new EventBatch(h, lease.runId());
+    openBatch.set(events);
+    try {
+      T result = work.apply(fence(h, lease));
+      events.insert();
+      return result;
+    } finally {
+      openBatch.remove();
+    }
+  }
+
+  /** The events of one fenced transaction, kept on the run's own thread until the transaction's work is done. */
+  private final ThreadLocal<EventBatch> openBatch = new ThreadLocal<>();
+
+  private final class EventBatch {
+    private final Handle h;
+    private final String runId;
+    private final List<String> types = new ArrayList<>();
+    private final List<String> data = new ArrayList<>();
+    private boolean settles;
+
+    EventBatch(Handle h, String runId) {
+      this.h = h;
+      this.runId = runId;
+    }
+
+    boolean collects(Handle handle, String run) {
+      return h == handle && runId.equals(run);
+    }
+
+    void add(String type, Object eventData) {
+      types.add(type);
+      data.add(Json.write(mapper, eventData));
+      settles |= RunEvent.FINAL.contains(type);
+    }
+
+    void insert() {
+      if (types.isEmpty()) {
+        return;
+      }
+      h.createUpdate("""
+              WITH numbered AS (
+                  UPDATE runs SET last_event_id = last_event_id + :n WHERE id = :r RETURNING last_event_id)
+              INSERT INTO run_events (run_id, id, type, data)
+              SELECT :r, numbered.last_event_id - :n + e.ord, e.type, cast(e.data AS jsonb)
+              FROM numbered, unnest(cast(:types AS text[]), cast(:data AS text[])) WITH ORDINALITY AS e(type, data, ord)""")
+          .bind("r", runId).bind("n", types.size())
+          .bindArray("types", String.class, types).bindArray("data", String.class, data)
+          .execute();
+      notifier.afterCommit(h, runId, settles);
+    }
+  }
+
+  /**
+   * Appends an event to the run's stream: with the other events of the fenced transaction it is
+   * part of, or else at once (numbered from the run's counter and inserted in one round trip).
+   */
+  void appendEvent(Handle h, String runId, String type, Object data) {
+    EventBatch batch = openBatch.get();
+    if (batch != null && batch.collects(h, runId)) {
+      batch.add(type, data);
+      return;
+    }
+    h.createUpdate("""
             WITH numbered AS (
                 UPDATE runs SET last_event_id = last_event_id + 1 WHERE id = :r RETURNING last_event_id)
             INSERT INTO run_events (run_id, id, type, data)
-            SELECT :r, last_event_id, :type, cast(:data AS jsonb) FROM numbered
-            RETURNING id""")
+            SELECT :r, last_event_id, :type, cast(:data AS jsonb) FROM numbered""")
         .bind("r", runId).bind("type", type).bind("data", Json.write(mapper, data))
-        .mapTo(Long.class).one();
+        .execute();
     notifier.afterCommit(h, runId, RunEvent.FINAL.contains(type));
-    return id;
   }
 
   int appendMessage(Handle h, String conversationId, String runId, String role, String content, List<ToolCall> calls,
