@@ -1,5 +1,6 @@
 package io.aryabhatta.audit;
 
+import io.aryabhatta.db.BatchedWrites;
 import io.aryabhatta.db.Rows;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -26,7 +27,7 @@ public final class AuditLog {
 
   public void record(Handle handle, String workspaceId, String actor, String action, String resourceType,
       String resourceId, Map<String, ?> details) {
-    handle.createUpdate("""
+    BatchedWrites.statement(handle, """
             INSERT INTO audit_log (workspace_id, actor, action, resource_type, resource_id, details)
             VALUES (:workspace, :actor, :action, :type, :id, cast(:details AS jsonb))""")
         .bind("workspace", workspaceId)

@@ -191,7 +191,8 @@ public final class AgentLoop {
       return new Taken(state, new Progress(store.stepOutlines(h, state.id()), store.history(h, state.conversationId())));
     });
     Writes writes = new Writes(lease, taken.run().cancelRequested());
-    writes.hold(journal::markRunning);
+    boolean queued = taken.run().status().equals("queued");
+    writes.hold(f -> journal.markRunning(f, queued));
     Context context = load(taken.run(), writes);
     if (context == null) {
       return;

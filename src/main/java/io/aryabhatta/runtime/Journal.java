@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.aryabhatta.audit.AuditLog;
+import io.aryabhatta.db.BatchedWrites;
 import io.aryabhatta.json.Json;
 import io.aryabhatta.model.Attempt;
 import io.aryabhatta.model.ChatResult;
@@ -48,9 +49,10 @@ public final class Journal {
    *
    * @param live the lease has not expired either: no other process can have taken the run over
    * @param cancelRequested a cancel arrived while the run executed; the loop ends it at this step boundary
+   * @param usage the run's tokens so far
    */
   record Fenced(Handle h, Lease lease, String workspaceId, String conversationId, boolean live,
-      boolean cancelRequested) {
+      boolean cancelRequested, Usage usage) {
     String runId() {
       return lease.runId();
     }
@@ -67,26 +69,32 @@ public final class Journal {
   /** Locks the run's row if {@code lease} still holds it; otherwise the caller must stop. */
   private Fenced fence(Handle h, Lease lease) {
     return h.createQuery("""
-            SELECT workspace_id, conversation_id, lease_expires_at > now() AS live, cancel_requested FROM runs
-            WHERE id = :id AND lease_owner = :owner AND lease_epoch = :epoch FOR UPDATE""")
+            SELECT workspace_id, conversation_id, lease_expires_at > now() AS live, cancel_requested,
+                   prompt_tokens, completion_tokens, total_tokens
+            FROM runs WHERE id = :id AND lease_owner = :owner AND lease_epoch = :epoch FOR UPDATE""")
         .bind("id", lease.runId()).bind("owner", lease.owner()).bind("epoch", lease.epoch())
         .map((rs, c) -> new Fenced(h, lease, rs.getString("workspace_id"), rs.getString("conversation_id"),
-            rs.getBoolean("live"), rs.getBoolean("cancel_requested")))
+            rs.getBoolean("live"), rs.getBoolean("cancel_requested"),
+            new Usage(rs.getInt("prompt_tokens"), rs.getInt("completion_tokens"), rs.getInt("total_tokens"))))
         .findOne()
         .orElseThrow(() -> new LeaseLostException(lease.runId()));
   }
 
   /**
-   * Runs {@code work} in the caller's transaction, fenced by {@code lease}. The events it appends
-   * to the run are numbered and inserted together, in one statement, when it ends.
+   * Runs {@code work} in the caller's transaction, fenced by {@code lease}. Its writes are sent to
+   * the database together, in one round trip, when it is done ({@link BatchedWrites}); the events it
+   * appends are numbered and inserted in one statement among them.
    */
   <T> T fenced(Handle h, Lease lease, Function<Fenced, T> work) {
+    Fenced fenced = fence(h, lease);
     EventBatch events = new EventBatch(h, lease.runId());
     openBatch.set(events);
     try {
-      T result = work.apply(fence(h, lease));
-      events.insert();
-      return result;
+      return BatchedWrites.during(h, () -> {
+        T result = work.apply(fenced);
+        events.insert();
+        return result;
+      });
     } finally {
       openBatch.remove();
     }
@@ -121,14 +129,14 @@ public final class Journal {
       if (types.isEmpty()) {
         return;
       }
-      h.createUpdate("""
+      BatchedWrites.statement(h, """
               WITH numbered AS (
                   UPDATE runs SET last_event_id = last_event_id + :n WHERE id = :r RETURNING last_event_id)
               INSERT INTO run_events (run_id, id, type, data)
               SELECT :r, numbered.last_event_id - :n + e.ord, e.type, cast(e.data AS jsonb)
               FROM numbered, unnest(cast(:types AS text[]), cast(:data AS text[])) WITH ORDINALITY AS e(type, data, ord)""")
           .bind("r", runId).bind("n", types.size())
-          .bindArray("types", String.class, types).bindArray("data", String.class, data)
+          .bind("types", types.toArray(String[]::new)).bind("data", data.toArray(String[]::new))
           .execute();
       notifier.afterCommit(h, runId, settles);
     }
@@ -144,7 +152,7 @@ public final class Journal {
       batch.add(type, data);
       return;
     }
-    h.createUpdate("""
+    BatchedWrites.statement(h, """
             WITH numbered AS (
                 UPDATE runs SET last_event_id = last_event_id + 1 WHERE id = :r RETURNING last_event_id)
             INSERT INTO run_events (run_id, id, type, data)
@@ -154,28 +162,31 @@ public final class Journal {
     notifier.afterCommit(h, runId, RunEvent.FINAL.contains(type));
   }
 
-  int appendMessage(Handle h, String conversationId, String runId, String role, String content, List<ToolCall> calls,
+  void appendMessage(Handle h, String conversationId, String runId, String role, String content, List<ToolCall> calls,
       String toolCallId, String name) {
     String toolCalls = calls == null || calls.isEmpty() ? null : Json.write(mapper, calls);
-    return h.createQuery("""
+    BatchedWrites.statement(h, """
             INSERT INTO messages (conversation_id, seq, run_id, role, content, tool_calls, tool_call_id, name)
             VALUES (:c, (SELECT coalesce(max(seq), 0) + 1 FROM messages WHERE conversation_id = :c), :r, :role,
-                    :content, cast(:calls AS jsonb), :tcid, :name)
-            RETURNING seq""")
+                    :content, cast(:calls AS jsonb), :tcid, :name)""")
         .bind("c", conversationId).bind("r", runId).bind("role", role).bind("content", content)
         .bind("calls", toolCalls).bind("tcid", toolCallId).bind("name", name)
-        .mapTo(Integer.class).one();
+        .execute();
   }
 
   // ---- the engine's writes, fenced by the lease ----
 
-  /** A queued run starts; a run left {@code running} by a process that died or stopped is resumed. */
-  void markRunning(Fenced f) {
-    int changed = f.h().createUpdate("""
-            UPDATE runs SET status = 'running', started_at = coalesce(started_at, now())
-            WHERE id = :id AND status = 'queued'""")
-        .bind("id", f.runId()).execute();
-    if (changed == 1) {
+  /**
+   * A queued run starts; a run left {@code running} by a process that died or stopped is resumed.
+   *
+   * @param queued the run's status when this process took it
+   */
+  void markRunning(Fenced f, boolean queued) {
+    if (queued) {
+      BatchedWrites.statement(f.h(), """
+              UPDATE runs SET status = 'running', started_at = coalesce(started_at, now())
+              WHERE id = :id AND status = 'queued'""")
+          .bind("id", f.runId()).execute();
       appendEvent(f.h(), f.runId(), "run.running", Map.of());
       auditEngine(f, "run.running", Map.of("node", f.lease().owner()));
     } else {
@@ -196,7 +207,7 @@ public final class Journal {
   int startModelCall(Fenced f, JsonNode request, Integer unanswered, int nextIndex) {
     Handle h = f.h();
     if (unanswered != null) {
-      h.createUpdate("""
+      BatchedWrites.statement(h, """
               UPDATE run_steps SET request = cast(:req AS jsonb), attempts = attempts || cast(:lost AS jsonb)
               WHERE run_id = :r AND idx = :i""")
           .bind("req", Json.write(mapper, request)).bind("lost", Json.write(mapper, List.of(lostAttempt())))
@@ -204,12 +215,12 @@ public final class Journal {
       appendEvent(h, f.runId(), "llm_call.started", Map.of("step", unanswered, "resumed", true));
       return unanswered;
     }
-    h.createUpdate("""
+    BatchedWrites.statement(h, """
             INSERT INTO run_steps (run_id, idx, type, status, started_at, request)
             VALUES (:r, :i, 'llm_call', 'started', now(), cast(:req AS jsonb))""")
         .bind("r", f.runId()).bind("i", nextIndex).bind("req", Json.write(mapper, request))
         .execute();
-    h.createUpdate("UPDATE runs SET steps_count = steps_count + 1 WHERE id = :id").bind("id", f.runId()).execute();
+    BatchedWrites.statement(h, "UPDATE runs SET steps_count = steps_count + 1 WHERE id = :id").bind("id", f.runId()).execute();
     appendEvent(h, f.runId(), "llm_call.started", Map.of("step", nextIndex));
     return nextIndex;
   }
@@ -236,7 +247,7 @@ public final class Journal {
     String runId = f.runId();
     Usage usage = result.usage() == null ? Usage.ZERO : result.usage();
     boolean requestChanged = result.request() != null && !result.request().equals(requestAsJournaled);
-    h.createUpdate("""
+    BatchedWrites.statement(h, """
             UPDATE run_steps SET status = 'completed', ended_at = now(), duration_ms = :d,
                    request = coalesce(cast(:req AS jsonb), request), response = cast(:resp AS jsonb),
                    usage = cast(:usage AS jsonb), attempts = attempts || cast(:attempts AS jsonb)
@@ -248,7 +259,7 @@ public final class Journal {
         .bind("attempts", Json.write(mapper, result.attempts()))
         .bind("r", runId).bind("i", index)
         .execute();
-    h.createUpdate("""
+    BatchedWrites.statement(h, """
             UPDATE runs SET prompt_tokens = prompt_tokens + :p, completion_tokens = completion_tokens + :c,
                    total_tokens = total_tokens + :t
             WHERE id = :id""")
@@ -258,7 +269,7 @@ public final class Journal {
     appendMessage(h, f.conversationId(), runId, "assistant", result.content(), calls, null, null);
     appendEvent(h, runId, "llm_call.completed", Map.of("step", index, "usage", usage));
     for (Step step : toolSteps(runId, index, calls)) {
-      h.createUpdate("""
+      BatchedWrites.statement(h, """
               INSERT INTO run_steps (run_id, idx, type, status, tool_call_id, name, arguments, idempotency_key)
               VALUES (:r, :i, 'tool_call', 'pending', :id, :name, :args, :key)""")
           .bind("r", runId).bind("i", step.index()).bind("id", step.toolCallId()).bind("name", step.name())
@@ -269,7 +280,8 @@ public final class Journal {
               step.arguments()))));
     }
     if (calls.isEmpty()) {
-      complete(h, runId, result.content());
+      // The run's tokens as of the fence, plus this call's: a run makes one model call per transaction.
+      complete(h, runId, result.content(), f.usage().plus(usage));
       auditEngine(f, "run.completed", Map.of("node", f.lease().owner()));
     }
   }
@@ -312,7 +324,7 @@ public final class Journal {
   }
 
   void failModelCall(Fenced f, int index, String kind, String message, List<Attempt> attempts, long durationMs) {
-    f.h().createUpdate("""
+    BatchedWrites.statement(f.h(), """
             UPDATE run_steps SET status = 'failed', ended_at = now(), duration_ms = :d, error = :e,
                    attempts = attempts || cast(:a AS jsonb)
             WHERE run_id = :r AND idx = :i""")
@@ -323,7 +335,7 @@ public final class Journal {
   }
 
   void cancelModelCall(Fenced f, int index, List<Attempt> attempts, long durationMs) {
-    f.h().createUpdate("""
+    BatchedWrites.statement(f.h(), """
             UPDATE run_steps SET status = 'cancelled', ended_at = now(), duration_ms = :d,
                    error = 'cancelled during the model call', attempts = attempts || cast(:a AS jsonb)
             WHERE run_id = :r AND idx = :i""")
@@ -335,7 +347,7 @@ public final class Journal {
 
   /** Moves a waiting tool call to {@code status}; a call left {@code started} by a dead process gets its lost attempt. */
   void setToolStatus(Fenced f, int index, String status) {
-    f.h().createUpdate("""
+    BatchedWrites.statement(f.h(), """
             UPDATE run_steps SET
                 attempts = CASE WHEN status = 'started' THEN attempts || cast(:lost AS jsonb) ELSE attempts END,
                 status = :s
@@ -351,7 +363,7 @@ public final class Journal {
    * recorded first.
    */
   void startTool(Fenced f, int index) {
-    f.requireLive().h().createUpdate("""
+    BatchedWrites.statement(f.requireLive().h(), """
             UPDATE run_steps SET
                 attempts = CASE WHEN status = 'started' THEN attempts || cast(:lost AS jsonb) ELSE attempts END,
                 status = 'started', started_at = coalesce(started_at, now())
@@ -366,7 +378,7 @@ public final class Journal {
    * is still live (the attempt is recorded either way).
    */
   boolean recordToolAttemptBeforeRetry(Fenced f, int index, JsonNode attempt) {
-    f.h().createUpdate("""
+    BatchedWrites.statement(f.h(), """
             UPDATE run_steps SET attempts = attempts || cast(:a AS jsonb) WHERE run_id = :r AND idx = :i""")
         .bind("a", Json.write(mapper, List.of(attempt))).bind("r", f.runId()).bind("i", index).execute();
     return f.live();
@@ -387,7 +399,7 @@ public final class Journal {
       attempts.forEach(attemptArray::add);
     }
     // Appended in SQL: earlier attempts were committed one by one as they happened.
-    h.createUpdate("""
+    BatchedWrites.statement(h, """
             UPDATE run_steps SET status = :s, result = :res, error = :err, ended_at = now(),
                    started_at = coalesce(started_at, now()), duration_ms = :d,
                    attempts = attempts || cast(:a AS jsonb)
@@ -443,7 +455,7 @@ public final class Journal {
       c.put("name", call.name());
       c.putPOJO("arguments", argumentsForEvent(new ToolCall(call.toolCallId(), call.name(), call.arguments())));
     }
-    h.createUpdate("""
+    BatchedWrites.statement(h, """
             UPDATE runs SET status = 'requires_action', required_action = cast(:a AS jsonb),
                    lease_owner = NULL, lease_expires_at = NULL
             WHERE id = :id""")
@@ -470,8 +482,8 @@ public final class Journal {
 
   // ---- terminal transitions, shared by the engine and the API ----
 
-  private void complete(Handle h, String runId, String output) {
-    Usage usage = endRun(h, runId, "completed", output, null);
+  private void complete(Handle h, String runId, String output, Usage usage) {
+    endRun(h, runId, "completed", output, null);
     appendEvent(h, runId, "run.completed", Map.of("output", output == null ? "" : output, "usage", usage));
   }
 
@@ -490,6 +502,7 @@ public final class Journal {
 
   /** No dangling tool calls: every unanswered call gets a recorded synthetic result. */
   private void settleUnfinishedToolCalls(Handle h, String runId, String status, String error) {
+    BatchedWrites.sendQueued(h);
     List<Step> unfinished = store.stepOutlines(h, runId).stream().filter(s -> s.isToolCall() && !s.finished()).toList();
     if (unfinished.isEmpty()) {
       return;
@@ -501,16 +514,13 @@ public final class Journal {
     }
   }
 
-  /** Ends the run; returns its token usage. */
-  private Usage endRun(Handle h, String runId, String status, String output, JsonNode error) {
-    return h.createQuery("""
+  private void endRun(Handle h, String runId, String status, String output, JsonNode error) {
+    BatchedWrites.statement(h, """
             UPDATE runs SET status = :s, output = :o, error = cast(:e AS jsonb), required_action = NULL,
                    ended_at = now(), lease_owner = NULL, lease_expires_at = NULL
-            WHERE id = :id
-            RETURNING prompt_tokens, completion_tokens, total_tokens""")
+            WHERE id = :id""")
         .bind("s", status).bind("o", output).bind("e", error == null ? null : Json.write(mapper, error))
         .bind("id", runId)
-        .map((rs, c) -> new Usage(rs.getInt("prompt_tokens"), rs.getInt("completion_tokens"), rs.getInt("total_tokens")))
-        .one();
+        .execute();
   }
 }

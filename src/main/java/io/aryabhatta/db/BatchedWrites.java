@@ -1,0 +1,109 @@
+package io.aryabhatta.db;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.statement.Update;
+
+/**
+ * Writes whose results nobody reads, sent to the database together. Inside {@link #during}, the
+ * statements {@link #statement executed} on that handle are queued, and the queue is sent in one
+ * round trip when the work is done (PostgreSQL runs them in order, in the caller's transaction;
+ * the first failure fails the transaction, as it would one statement at a time). A read in the
+ * middle of the work must see the queued writes: call {@link #sendQueued} before it. Outside
+ * {@link #during}, a statement runs at once.
+ */
+public final class BatchedWrites {
+  /** A named parameter, not a {@code ::type} cast. */
+  private static final Pattern PARAMETER = Pattern.compile("(?<![:\\w]):([A-Za-z_]\\w*)");
+  private static final ThreadLocal<Queue> OPEN = new ThreadLocal<>();
+
+  private BatchedWrites() {}
+
+  /** Runs {@code work}, queueing the statements it executes on {@code h}, then sends them. */
+  public static <T> T during(Handle h, Supplier<T> work) {
+    Queue queue = new Queue(h);
+    Queue outer = OPEN.get();
+    OPEN.set(queue);
+    try {
+      T result = work.get();
+      queue.send();
+      return result;
+    } finally {
+      OPEN.set(outer);
+    }
+  }
+
+  /** Sends the statements queued on {@code h}, if any, so that a read sees them. */
+  public static void sendQueued(Handle h) {
+    Queue queue = OPEN.get();
+    if (queue != null && queue.h == h) {
+      queue.send();
+    }
+  }
+
+  public static Statement statement(Handle h, String sql) {
+    return new Statement(h, sql);
+  }
+
+  /** One write: bind its parameters, then {@link #execute} it. */
+  public static final class Statement {
+    private final Handle h;
+    private final String sql;
+    private final Map<String, Object> bindings = new LinkedHashMap<>();
+
+    private Statement(Handle h, String sql) {
+      this.h = h;
+      this.sql = sql;
+    }
+
+    public Statement bind(String name, Object value) {
+      bindings.put(name, value);
+      return this;
+    }
+
+    /** Runs now, or queues when inside {@link #during} on the same handle. */
+    public void execute() {
+      Queue queue = OPEN.get();
+      if (queue != null && queue.h == h) {
+        queue.add(this);
+      } else {
+        Update update = h.createUpdate(sql);
+        bindings.forEach(update::bind);
+        update.execute();
+      }
+    }
+  }
+
+  private static final class Queue {
+    private final Handle h;
+    private final List<String> statements = new ArrayList<>();
+    private final Map<String, Object> bindings = new LinkedHashMap<>();
+
+    Queue(Handle h) {
+      this.h = h;
+    }
+
+    /** Its parameters are renamed, so that two statements' parameters cannot clash. */
+    void add(Statement statement) {
+      String prefix = "s" + statements.size() + "_";
+      statements.add(PARAMETER.matcher(statement.sql).replaceAll(m -> ":" + prefix + m.group(1)));
+      statement.bindings.forEach((name, value) -> bindings.put(prefix + name, value));
+    }
+
+    void send() {
+      if (statements.isEmpty()) {
+        return;
+      }
+      Update update = h.createUpdate(String.join(";\n", statements));
+      bindings.forEach(update::bind);
+      statements.clear();
+      bindings.clear();
+      update.execute();
+    }
+  }
+}
