@@ -44,6 +44,10 @@ final class FakeModel implements AutoCloseable {
   }
 
   static FakeModel start() {
+    // The JDK server leaves Nagle's algorithm on: each streamed chunk after the first would wait for
+    // the platform's delayed ACK (up to 40 ms), time the benchmark would charge to the model call.
+    // Read once, when the JDK's server configuration loads, so it must be set before any server.
+    System.setProperty("sun.net.httpserver.nodelay", "true");
     try {
       HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4096);
       ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();

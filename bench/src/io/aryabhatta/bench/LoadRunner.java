@@ -3,7 +3,6 @@ package io.aryabhatta.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.aryabhatta.runtime.EventNotifier;
 import io.aryabhatta.runtime.Run;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -149,7 +148,7 @@ final class LoadRunner {
     try {
       return switch (mode) {
         case HTTP -> {
-          HttpResponse<String> response = server.api.startAndWait(server.agentId, tag);
+          Api.Response response = server.api.startAndWait(server.agentId, tag);
           long ended = System.nanoTime();
           if (response.statusCode() != 200) {
             yield new Sample(tag, null, started, ended, false, "HTTP " + response.statusCode(), 0);

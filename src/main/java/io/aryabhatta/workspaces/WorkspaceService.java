@@ -16,20 +16,31 @@ public final class WorkspaceService {
   private final Jdbi jdbi;
   private final AuditLog audit;
   private final Ids ids;
+  private final RecentKeys recentKeys;
 
   public WorkspaceService(Jdbi jdbi, AuditLog audit, Ids ids) {
+    this(jdbi, audit, ids, new RecentKeys(System::nanoTime, RecentKeys.RECHECK_AFTER));
+  }
+
+  WorkspaceService(Jdbi jdbi, AuditLog audit, Ids ids, RecentKeys recentKeys) {
     this.jdbi = jdbi;
     this.audit = audit;
     this.ids = ids;
+    this.recentKeys = recentKeys;
   }
 
   /** A newly created key: the only moment the key itself is returned. */
   public record CreatedKey(String id, String workspaceId, String name, String prefix, String role, String key,
       java.time.Instant createdAt) {}
 
+  /**
+   * The caller a key belongs to, if it is valid. A key revoked through this node fails at once; one
+   * revoked elsewhere within {@link RecentKeys#RECHECK_AFTER}.
+   */
   public Optional<Caller> authenticate(String key) {
-    return jdbi.onDemand(WorkspaceDao.class).findActiveKeyByHash(ApiKeys.hash(key))
-        .map(k -> new Caller(k.id(), k.workspaceId(), k.prefix(), k.role().equals("admin")));
+    return recentKeys.caller(ApiKeys.hash(key), hash -> jdbi.withHandle(h ->
+        h.attach(WorkspaceDao.class).findActiveKeyByHash(hash)
+            .map(k -> new Caller(k.id(), k.workspaceId(), k.prefix(), k.role().equals("admin")))));
   }
 
   /**
@@ -37,6 +48,14 @@ public final class WorkspaceService {
    * one generated on first start, which is returned so that it can be printed once.
    */
   public Optional<String> ensureAdminKey(Optional<String> configured) {
+    try {
+      return ensureAdminKeyInTransaction(configured);
+    } finally {
+      recentKeys.forgetAll();
+    }
+  }
+
+  private Optional<String> ensureAdminKeyInTransaction(Optional<String> configured) {
     return jdbi.inTransaction(h -> {
       h.execute("LOCK TABLE api_keys IN SHARE ROW EXCLUSIVE MODE");
       WorkspaceDao dao = h.attach(WorkspaceDao.class);
@@ -113,6 +132,14 @@ public final class WorkspaceService {
   }
 
   public ApiKey revokeKey(Caller caller, String keyId) {
+    try {
+      return revokeKeyInTransaction(caller, keyId);
+    } finally {
+      recentKeys.forgetAll();
+    }
+  }
+
+  private ApiKey revokeKeyInTransaction(Caller caller, String keyId) {
     return jdbi.inTransaction(h -> {
       WorkspaceDao dao = h.attach(WorkspaceDao.class);
       ApiKey key = dao.findKey(keyId).orElseThrow(() -> ApiException.NotFound.of("key", keyId));
