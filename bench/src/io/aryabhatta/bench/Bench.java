@@ -49,7 +49,7 @@ public final class Bench {
     }
     if (sqlProfile) {
       try (FakeModel model = FakeModel.start()) {
-        System.out.println(SqlProfile.run(model, env, 50));
+        System.out.println(SqlProfile.run(model, env, Integer.getInteger("bench.runs", 50)));
       }
       System.exit(0);
     }

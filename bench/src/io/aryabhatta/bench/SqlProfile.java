@@ -25,7 +25,7 @@ final class SqlProfile {
       // Compiled code, not the interpreter: warm up as the benchmark does.
       new LoadRunner(server, model).run(new LoadRunner.Scenario("warmup-http", LoadRunner.Mode.HTTP, 20, 0, 0,
           java.time.Duration.ZERO, java.time.Duration.ofSeconds(20)));
-      model.configure(0, 0);
+      model.configure(Long.getLong("bench.latency", 0L), 0);
       server.jdbi().useHandle(h -> h.createQuery("SELECT pg_stat_statements_reset()").mapToMap().list());
       Probes.DbCounters before = Probes.db(server.jdbi());
       java.util.List<Timeline.ClientView> seen = new java.util.ArrayList<>();

@@ -279,7 +279,7 @@ public final class AgentLoop {
     progress.update(Step.outline(context.run().id(), index, "llm_call", "started", null, null, null, null));
 
     Lease lease = writes.lease;
-    DeltaSink deltas = new DeltaSink(jdbi, journal, lease, execution);
+    DeltaSink deltas = new DeltaSink(jdbi, journal, lease, execution, request.stream());
     long started = System.nanoTime();
     ChatResult result;
     try {

@@ -5,9 +5,10 @@ import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
 /**
- * Turns a model's token stream into {@code message.delta} events. The first delta is written at
- * once (time to first token matters most); later ones are coalesced into one event per
- * {@link #WINDOW_NANOS} to keep the number of commits per answer small.
+ * Turns a model's token stream into {@code message.delta} events. The first delta of a streamed
+ * answer is written at once (time to first token matters most); later ones are coalesced into one
+ * event per {@link #WINDOW_NANOS} to keep the number of commits per answer small. The text of an
+ * answer that is not streamed arrives whole, with the answer: it commits with the answer.
  */
 final class DeltaSink {
   private static final long WINDOW_NANOS = 25_000_000;
@@ -17,9 +18,11 @@ final class DeltaSink {
   private final Lease lease;
   private final Execution execution;
   private final StringBuilder pending = new StringBuilder();
+  private final boolean streamed;
   private long lastWrite = System.nanoTime() - WINDOW_NANOS;
 
-  DeltaSink(Jdbi jdbi, Journal journal, Lease lease, Execution execution) {
+  DeltaSink(Jdbi jdbi, Journal journal, Lease lease, Execution execution, boolean streamed) {
+    this.streamed = streamed;
     this.execution = execution;
     this.jdbi = jdbi;
     this.journal = journal;
@@ -31,7 +34,7 @@ final class DeltaSink {
       return;
     }
     pending.append(text);
-    if (System.nanoTime() - lastWrite >= WINDOW_NANOS) {
+    if (streamed && System.nanoTime() - lastWrite >= WINDOW_NANOS) {
       flush();
     }
   }

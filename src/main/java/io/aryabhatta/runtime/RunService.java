@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aryabhatta.agents.AgentService;
 import io.aryabhatta.agents.AgentVersion;
 import io.aryabhatta.audit.AuditLog;
+import io.aryabhatta.db.BatchedWrites;
 import io.aryabhatta.http.ApiException;
 import io.aryabhatta.http.ApiException.FieldError;
 import io.aryabhatta.ids.Ids;
@@ -143,7 +144,7 @@ public final class RunService {
   private String insertConversation(Handle h, Caller caller, String agentId, Map<String, String> variables,
       JsonNode metadata) {
     String id = ids.next();
-    h.createUpdate("""
+    BatchedWrites.statement(h, """
             INSERT INTO conversations (id, workspace_id, agent_id, variables, metadata)
             VALUES (:id, :w, :a, cast(:v AS jsonb), cast(:m AS jsonb))""")
         .bind("id", id).bind("w", caller.workspaceId()).bind("a", agentId)
@@ -159,14 +160,15 @@ public final class RunService {
   }
 
   /**
-   * Creates a run in one transaction and starts it here at once if a slot is free: the run is then
-   * inserted already leased to this node, so it needs no claim of its own. Otherwise it is queued.
+   * Creates a run in one transaction (its inserts sent together) and starts it here at once if a
+   * slot is free: the run is then inserted already leased to this node, so it needs no claim of its
+   * own. Otherwise it is queued.
    */
   private Run createAndStart(Caller caller, RunInsert insert) {
     Optional<RunScheduler.Reservation> slot = scheduler.reserve();
     String runId;
     try {
-      runId = jdbi.inTransaction(h -> insert.insert(h, slot.orElse(null)));
+      runId = jdbi.inTransaction(h -> BatchedWrites.during(h, () -> insert.insert(h, slot.orElse(null))));
     } catch (RuntimeException e) {
       slot.ifPresent(RunScheduler.Reservation::cancel);
       throw e;
@@ -190,7 +192,7 @@ public final class RunService {
         throw new ApiException.Conflict("the conversation already has an active run; wait for it or cancel it");
       }
     }
-    h.createUpdate("""
+    BatchedWrites.statement(h, """
             INSERT INTO runs (id, workspace_id, conversation_id, agent_id, agent_version, system_prompt, stream, status,
                               lease_owner, lease_epoch, lease_expires_at)
             VALUES (:id, :w, :c, :a, :v, :p, :s, 'queued', :node, :epoch,
