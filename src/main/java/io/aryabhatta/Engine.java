@@ -109,7 +109,7 @@ public record Engine(
     ArgumentValidator argumentValidator = new ArgumentValidator();
     RunStore runStore = new RunStore(jdbi, mapper);
     EventNotifier notifier = new EventNotifier();
-    Journal journal = new Journal(mapper, runStore, notifier, audit);
+    Journal journal = new Journal(jdbi, mapper, runStore, notifier, audit);
     AgentLoop loop = new AgentLoop(jdbi, runStore, journal, agents, tools, providers, models, toolExecutor,
         argumentValidator, ToolRetryPolicy.of(settings.toolMaxAttempts()), mapper, settings.observer());
     RunScheduler scheduler = new RunScheduler(jdbi, loop, "node-" + ids.next(), settings.lease(),

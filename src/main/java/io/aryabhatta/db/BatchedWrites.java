@@ -4,18 +4,19 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.statement.Update;
 
 /**
- * Writes whose results nobody reads, sent to the database together. Inside {@link #during}, the
- * statements {@link #statement executed} on that handle are queued, and the queue is sent in one
- * round trip when the work is done (PostgreSQL runs them in order, in the caller's transaction;
- * the first failure fails the transaction, as it would one statement at a time). A read in the
- * middle of the work must see the queued writes: call {@link #sendQueued} before it. Outside
- * {@link #during}, a statement runs at once.
+ * Writes whose results nobody reads, sent to the database together. Inside
+ * {@link #inTransaction}, the statements {@link #statement executed} on its handle are queued, and
+ * the queue is sent with the commit, in one round trip, when the work is done (PostgreSQL runs
+ * them in order, in the transaction; the first failure fails the transaction, as it would one
+ * statement at a time). A read in the middle of the work must see the queued writes: call
+ * {@link #sendQueued} before it. Elsewhere, a statement runs at once.
  */
 public final class BatchedWrites {
   /** A named parameter, not a {@code ::type} cast. */
@@ -24,18 +25,25 @@ public final class BatchedWrites {
 
   private BatchedWrites() {}
 
-  /** Runs {@code work}, queueing the statements it executes on {@code h}, then sends them. */
-  public static <T> T during(Handle h, Supplier<T> work) {
-    Queue queue = new Queue(h);
-    Queue outer = OPEN.get();
-    OPEN.set(queue);
-    try {
-      T result = work.get();
-      queue.send();
-      return result;
-    } finally {
-      OPEN.set(outer);
-    }
+  /**
+   * Runs {@code work} in a transaction, queueing the statements it executes on its handle; the
+   * queue is sent with the transaction's {@code COMMIT}, so the writes and the commit take one
+   * round trip. (The driver's own commit then finds the transaction closed and sends nothing.)
+   */
+  public static <T> T inTransaction(Jdbi jdbi, Function<Handle, T> work) {
+    return jdbi.inTransaction(h -> {
+      Queue queue = new Queue(h);
+      Queue outer = OPEN.get();
+      OPEN.set(queue);
+      try {
+        T result = work.apply(h);
+        queue.statements.add("COMMIT");
+        queue.send();
+        return result;
+      } finally {
+        OPEN.set(outer);
+      }
+    });
   }
 
   /** Sends the statements queued on {@code h}, if any, so that a read sees them. */
@@ -66,7 +74,7 @@ public final class BatchedWrites {
       return this;
     }
 
-    /** Runs now, or queues when inside {@link #during} on the same handle. */
+    /** Runs now, or queues when inside {@link #inTransaction} on the same handle. */
     public void execute() {
       Queue queue = OPEN.get();
       if (queue != null && queue.h == h) {

@@ -152,11 +152,11 @@ public final class AgentLoop {
 
     <T> T commitReturning(Function<Fenced, T> write) {
       try {
-        return jdbi.inTransaction(h -> journal.fenced(h, lease, fenced -> {
+        return journal.write(lease, fenced -> {
           cancelRequested = fenced.cancelRequested();
           held.forEach(w -> w.accept(fenced));
           return write.apply(fenced);
-        }));
+        });
       } finally {
         held.clear();
       }
@@ -225,11 +225,11 @@ public final class AgentLoop {
   /** Ends a run the loop could not drive because of a bug of ours, if the lease still allows it. */
   void failAfterUnexpectedError(Lease lease, RuntimeException error) {
     try {
-      jdbi.useTransaction(h -> journal.fenced(h, lease, f -> {
+      journal.write(lease, f -> {
         journal.failRun(f, "internal_error",
             "the run stopped on an unexpected error (" + error.getClass().getSimpleName() + "); see the server log");
         return null;
-      }));
+      });
     } catch (RuntimeException e) {
       log.warn("Run {}: could not record the failure ({})", lease.runId(), e.getClass().getSimpleName());
     }
@@ -279,7 +279,7 @@ public final class AgentLoop {
     progress.update(Step.outline(context.run().id(), index, "llm_call", "started", null, null, null, null));
 
     Lease lease = writes.lease;
-    DeltaSink deltas = new DeltaSink(jdbi, journal, lease, execution, request.stream());
+    DeltaSink deltas = new DeltaSink(journal, lease, execution, request.stream());
     long started = System.nanoTime();
     ChatResult result;
     try {

@@ -2,7 +2,6 @@ package io.aryabhatta.runtime;
 
 import java.util.Map;
 import org.jdbi.v3.core.Handle;
-import org.jdbi.v3.core.Jdbi;
 
 /**
  * Turns a model's token stream into {@code message.delta} events. The first delta of a streamed
@@ -13,7 +12,6 @@ import org.jdbi.v3.core.Jdbi;
 final class DeltaSink {
   private static final long WINDOW_NANOS = 25_000_000;
 
-  private final Jdbi jdbi;
   private final Journal journal;
   private final Lease lease;
   private final Execution execution;
@@ -21,10 +19,9 @@ final class DeltaSink {
   private final boolean streamed;
   private long lastWrite = System.nanoTime() - WINDOW_NANOS;
 
-  DeltaSink(Jdbi jdbi, Journal journal, Lease lease, Execution execution, boolean streamed) {
+  DeltaSink(Journal journal, Lease lease, Execution execution, boolean streamed) {
     this.streamed = streamed;
     this.execution = execution;
-    this.jdbi = jdbi;
     this.journal = journal;
     this.lease = lease;
   }
@@ -47,10 +44,10 @@ final class DeltaSink {
     // done, or it would close the database connection under it.
     execution.beginWrite();
     try {
-      jdbi.useTransaction(h -> journal.fenced(h, lease, f -> {
-        flush(h);
+      journal.write(lease, f -> {
+        flush(f.h());
         return null;
-      }));
+      });
     } finally {
       execution.endWrite();
     }

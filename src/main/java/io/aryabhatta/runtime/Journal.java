@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,12 +31,14 @@ public final class Journal {
   private static final Logger log = LoggerFactory.getLogger(Journal.class);
   static final String ENGINE = "engine";
 
+  private final Jdbi jdbi;
   private final ObjectMapper mapper;
   private final RunStore store;
   private final EventNotifier notifier;
   private final AuditLog audit;
 
-  public Journal(ObjectMapper mapper, RunStore store, EventNotifier notifier, AuditLog audit) {
+  public Journal(Jdbi jdbi, ObjectMapper mapper, RunStore store, EventNotifier notifier, AuditLog audit) {
+    this.jdbi = jdbi;
     this.mapper = mapper;
     this.store = store;
     this.notifier = notifier;
@@ -81,23 +84,24 @@ public final class Journal {
   }
 
   /**
-   * Runs {@code work} in the caller's transaction, fenced by {@code lease}. Its writes are sent to
-   * the database together, in one round trip, when it is done ({@link BatchedWrites}); the events it
-   * appends are numbered and inserted in one statement among them.
+   * Runs {@code work} in a transaction of its own, fenced by {@code lease}. Its writes and the
+   * commit are sent to the database together, in one round trip, when it is done
+   * ({@link BatchedWrites}); the events it appends are numbered and inserted in one statement
+   * among them. A step's transaction is the fence, that round trip, and the WAL flush.
    */
-  <T> T fenced(Handle h, Lease lease, Function<Fenced, T> work) {
-    Fenced fenced = fence(h, lease);
-    EventBatch events = new EventBatch(h, lease.runId());
-    openBatch.set(events);
-    try {
-      return BatchedWrites.during(h, () -> {
+  <T> T write(Lease lease, Function<Fenced, T> work) {
+    return BatchedWrites.inTransaction(jdbi, h -> {
+      Fenced fenced = fence(h, lease);
+      EventBatch events = new EventBatch(h, lease.runId());
+      openBatch.set(events);
+      try {
         T result = work.apply(fenced);
         events.insert();
         return result;
-      });
-    } finally {
-      openBatch.remove();
-    }
+      } finally {
+        openBatch.remove();
+      }
+    });
   }
 
   /** The events of one fenced transaction, kept on the run's own thread until the transaction's work is done. */

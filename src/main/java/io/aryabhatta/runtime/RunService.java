@@ -168,7 +168,7 @@ public final class RunService {
     Optional<RunScheduler.Reservation> slot = scheduler.reserve();
     String runId;
     try {
-      runId = jdbi.inTransaction(h -> BatchedWrites.during(h, () -> insert.insert(h, slot.orElse(null))));
+      runId = BatchedWrites.inTransaction(jdbi, h -> insert.insert(h, slot.orElse(null)));
     } catch (RuntimeException e) {
       slot.ifPresent(RunScheduler.Reservation::cancel);
       throw e;
