@@ -148,6 +148,7 @@ public final class Bench {
     if (!http.isEmpty()) {
       report.heading("Throughput and overhead over HTTP (`POST /api/agents/{id}/runs?wait=true`)");
       report.throughput(http);
+      http.forEach(r -> report.line(r.timeline()));
     }
     if (!engine.isEmpty()) {
       report.heading("The same in-process, without HTTP (`RunService` called directly)");

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.aryabhatta.runtime.EventNotifier;
 import io.aryabhatta.runtime.Run;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -43,7 +44,7 @@ final class LoadRunner {
   record Result(Scenario scenario, String loadBefore, String loadAfter, int runsInWindow, int errors,
       List<String> problems, double windowSeconds, List<RunFigures> runs, Probes.DbCounters db,
       Probes.PoolCounters pool, Probes.Cpu cpu, long peakHeapBytes, long peakRssBytes, long postgresPssBytes, int peakRunning,
-      int peakModelCalls) {
+      int peakModelCalls, String timeline) {
     double runsPerSecond() {
       return runsInWindow / windowSeconds;
     }
@@ -96,10 +97,18 @@ final class LoadRunner {
     List<String> problems = all.stream().filter(x -> !x.ok()).map(Sample::problem).distinct().limit(5).toList();
     int errors = (int) all.stream().filter(x -> !x.ok()).count();
     List<RunFigures> figures = figures(steady);
+    String timeline = s.mode() == Mode.ENGINE ? "" : Timeline.of(server.jdbi(), steady.stream()
+        .map(x -> new Timeline.ClientView(x.runId(), instant(x.startNanos()), instant(x.endNanos()))).toList(),
+        s.name() + ", " + steady.size() + " runs");
     model.forgetRuns();
     return new Result(s, loadBefore, Probes.loadAverage(), inWindow.size(), errors, problems,
         (windowEnd - windowStart) / 1e9, figures, db, pool, cpu, sampler.peakHeap.get(), sampler.peakRss.get(), pss,
-        sampler.peakRunning.get(), peakModelCalls);
+        sampler.peakRunning.get(), peakModelCalls, timeline);
+  }
+
+  /** The wall-clock time of a {@link System#nanoTime()} reading of this process. */
+  private static Instant instant(long nanos) {
+    return Instant.now().plusNanos(nanos - System.nanoTime());
   }
 
   /** Memory at {@code runs} runs in flight at once (all started together, model latency as configured). */

@@ -61,7 +61,8 @@ final class SqlProfile {
         out.append(String.format(Locale.ROOT, "| %.1f | %.3f | `%s` |%n", calls / runs, total / calls,
             query.length() > 140 ? query.substring(0, 140) + "…" : query));
       }
-      out.append(Timeline.of(server.jdbi(), seen));
+      out.append(Timeline.of(server.jdbi(), seen, runs + " runs one at a time, model latency "
+          + Long.getLong("bench.latency", 0L) + " ms"));
     }
     return out.toString();
   }

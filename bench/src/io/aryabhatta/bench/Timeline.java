@@ -21,7 +21,7 @@ final class Timeline {
 
   private record StepTimes(String type, Instant started, Instant ended, long durationMs) {}
 
-  static String of(Jdbi jdbi, List<ClientView> runs) {
+  static String of(Jdbi jdbi, List<ClientView> runs, String title) {
     Map<String, List<Double>> segments = new LinkedHashMap<>();
     for (ClientView view : runs) {
       Instant[] run = jdbi.withHandle(h -> h.createQuery(
@@ -35,34 +35,40 @@ final class Timeline {
           .map((rs, c) -> new StepTimes(rs.getString(1), at(rs.getObject(2, OffsetDateTime.class)),
               at(rs.getObject(3, OffsetDateTime.class)), rs.getLong(4)))
           .list());
-      add(segments, "client sends → run row inserted (HTTP, auth, agent lookup)", view.sent(), run[0]);
-      add(segments, "inserted → marked running (commit, claim, thread start)", run[0], run[1]);
-      add(segments, "running → first model step opened (commit, load agent, read journal, build request)", run[1],
-          steps.get(0).started());
+      add(segments, "client sends → creation transaction begins (HTTP, auth, agent lookup)", view.sent(), run[0]);
+      add(segments, "creation → first model step opened (creation commit, thread start, the loop reads the run,"
+          + " agent, tools and provider, builds the request)", run[0], steps.get(0).started());
       for (int i = 0; i < steps.size(); i++) {
         StepTimes step = steps.get(i);
         String kind = step.type().equals("llm_call") ? "model step" : "tool step";
         double span = millis(step.started(), step.ended());
-        segments.computeIfAbsent(kind + ": opened → closed, minus its own duration_ms", k -> new ArrayList<>())
+        segments.computeIfAbsent(kind + ": opened → closed, minus its own duration_ms (its start's write and"
+                + " commit, work around the call, until the next transaction begins)", k -> new ArrayList<>())
             .add(span - step.durationMs());
         if (i + 1 < steps.size()) {
           String next = steps.get(i + 1).type().equals("llm_call") ? "model step" : "tool step";
-          add(segments, kind + " closed → " + next + " opened (commit, read journal, checks)", step.ended(),
+          add(segments, kind + " closed → " + next + " opened (0 when one transaction records both)", step.ended(),
               steps.get(i + 1).started());
         }
       }
-      add(segments, "run completed → client has the answer (commit, wake-up, read, HTTP)", run[2], view.answered());
+      add(segments, "run ended → client has the answer (final commit, wake-up, read, HTTP)", run[2], view.answered());
     }
     StringBuilder out = new StringBuilder(String.format(Locale.ROOT, """
 
-        ### Where one run's time goes (%d runs one at a time, model latency 0 ms; mean per occurrence)
+        #### Where a run's time goes (%s; timestamps are transaction starts)
 
-        | segment | occurrences/run | mean ms |
-        |---|---:|---:|
-        """, runs.size()));
-    segments.forEach((name, values) -> out.append(String.format(Locale.ROOT, "| %s | %.0f | %.2f |%n", name,
-        (double) values.size() / runs.size(), values.stream().mapToDouble(Double::doubleValue).average().orElse(0))));
+        | segment | occurrences/run | mean ms | p50 | p99 |
+        |---|---:|---:|---:|---:|
+        """, title));
+    segments.forEach((name, values) -> out.append(String.format(Locale.ROOT, "| %s | %.0f | %.2f | %.2f | %.2f |%n",
+        name, (double) values.size() / runs.size(), values.stream().mapToDouble(Double::doubleValue).average().orElse(0),
+        percentile(values, 50), percentile(values, 99))));
     return out.toString();
+  }
+
+  private static double percentile(List<Double> values, int p) {
+    List<Double> sorted = values.stream().sorted().toList();
+    return sorted.isEmpty() ? 0 : sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p / 100.0 * sorted.size()) - 1));
   }
 
   private static void add(Map<String, List<Double>> segments, String name, Instant from, Instant to) {

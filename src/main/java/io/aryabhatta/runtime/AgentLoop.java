@@ -184,16 +184,19 @@ public final class AgentLoop {
   /**
    * Drives the run held by {@code lease} until it ends, needs a person, the lease is lost, or this
    * process shuts down (then it stops at the next step boundary and the run's lease is released).
+   * {@code known}: what the run's creation in this process knows (it is not read back), or null.
    */
-  void drive(Lease lease, Execution execution) {
-    Taken taken = jdbi.withHandle(h -> {
-      RunState state = store.state(h, lease.runId());
-      return new Taken(state, new Progress(store.stepOutlines(h, state.id()), store.history(h, state.conversationId())));
-    });
+  void drive(Lease lease, Execution execution, NewRun known) {
+    Taken taken = known != null && known.history() != null
+        ? new Taken(known.state(), new Progress(List.of(), known.history()))
+        : jdbi.withHandle(h -> {
+          RunState state = known != null ? known.state() : store.state(h, lease.runId());
+          return new Taken(state, new Progress(store.stepOutlines(h, state.id()), store.history(h, state.conversationId())));
+        });
     Writes writes = new Writes(lease, taken.run().cancelRequested());
     boolean queued = taken.run().status().equals("queued");
     writes.hold(f -> journal.markRunning(f, queued));
-    Context context = load(taken.run(), writes);
+    Context context = load(taken.run(), known == null ? null : known.agent(), writes);
     if (context == null) {
       return;
     }
@@ -235,9 +238,10 @@ public final class AgentLoop {
     }
   }
 
-  private Context load(RunState run, Writes writes) {
+  private Context load(RunState run, AgentVersion knownVersion, Writes writes) {
     try {
-      AgentVersion pinned = agents.version(run.workspaceId(), run.agentId(), run.agentVersion());
+      AgentVersion pinned = knownVersion != null ? knownVersion
+          : agents.version(run.workspaceId(), run.agentId(), run.agentVersion());
       AgentVersion agent = run.agentOverrides() == null ? pinned : agents.withOverrides(pinned, run.agentOverrides());
       Map<String, ToolDefinition> byName = new LinkedHashMap<>();
       tools.resolve(run.workspaceId(), agent.tools()).forEach(t -> byName.put(t.name(), t));
@@ -513,7 +517,8 @@ public final class AgentLoop {
     }
   }
 
+  /** Rounded, not truncated: a sum of durations should not lose half a millisecond per step. */
   private static long millisSince(long nanos) {
-    return (System.nanoTime() - nanos) / 1_000_000;
+    return Math.round((System.nanoTime() - nanos) / 1e6);
   }
 }

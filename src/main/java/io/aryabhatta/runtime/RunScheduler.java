@@ -70,7 +70,7 @@ public final class RunScheduler implements AutoCloseable {
       slots.release();
       return;
     }
-    start(claimed.get(0));
+    start(claimed.get(0), null);
   }
 
   /**
@@ -94,9 +94,9 @@ public final class RunScheduler implements AutoCloseable {
       return lease.toMillis() / 1000.0;
     }
 
-    void start(String runId) {
+    void start(NewRun run) {
       used = true;
-      RunScheduler.this.start(new Lease(runId, node, 1));
+      RunScheduler.this.start(new Lease(run.state().id(), node, 1), run);
     }
 
     void cancel() {
@@ -133,7 +133,7 @@ public final class RunScheduler implements AutoCloseable {
         throw e;
       }
       slots.release(want - claimed.size());
-      claimed.forEach(this::start);
+      claimed.forEach(lease -> start(lease, null));
     } catch (RuntimeException e) {
       log.warn("Claiming runs failed: {}", e.getMessage());
     }
@@ -160,9 +160,10 @@ public final class RunScheduler implements AutoCloseable {
         .list());
   }
 
-  private void start(Lease claimed) {
+  /** Drives the claimed run on a thread of its own; {@code known}: what its creation here knows, or null. */
+  private void start(Lease claimed, NewRun known) {
     Execution[] execution = new Execution[1];
-    Thread thread = Thread.ofVirtual().name("run-" + claimed.runId()).unstarted(() -> drive(claimed, execution[0]));
+    Thread thread = Thread.ofVirtual().name("run-" + claimed.runId()).unstarted(() -> drive(claimed, execution[0], known));
     execution[0] = new Execution(thread);
     // A run this process drove and lost (its heartbeat was late) can be claimed again here; the
     // newer claim replaces the older, whose next write fails its fence.
@@ -173,10 +174,10 @@ public final class RunScheduler implements AutoCloseable {
     thread.start();
   }
 
-  private void drive(Lease claimed, Execution execution) {
+  private void drive(Lease claimed, Execution execution, NewRun known) {
     MDC.put("run_id", claimed.runId());
     try {
-      loop.drive(claimed, execution);
+      loop.drive(claimed, execution, known);
     } catch (LeaseLostException e) {
       log.warn("Run {}: lease lost to another process; stopping here", claimed.runId());
     } catch (JdbiException e) {

@@ -106,7 +106,7 @@ public final class RunService {
       for (ChatMessage m : earlier) {
         journal.appendMessage(h, conversationId, null, m.role(), m.content(), m.toolCalls(), m.toolCallId(), m.name());
       }
-      return insertRun(h, caller, conversationId, agent, systemPrompt, input, true, true, slot);
+      return insertRun(h, caller, conversationId, agent, systemPrompt, input, true, true, slot).withUnknownHistory();
     });
   }
 
@@ -154,9 +154,9 @@ public final class RunService {
     return id;
   }
 
-  /** What a run's creation transaction inserts; returns the run's id. */
+  /** What a run's creation transaction inserts. */
   private interface RunInsert {
-    String insert(Handle h, RunScheduler.Reservation slot);
+    NewRun insert(Handle h, RunScheduler.Reservation slot);
   }
 
   /**
@@ -166,18 +166,18 @@ public final class RunService {
    */
   private Run createAndStart(Caller caller, RunInsert insert) {
     Optional<RunScheduler.Reservation> slot = scheduler.reserve();
-    String runId;
+    NewRun created;
     try {
-      runId = BatchedWrites.inTransaction(jdbi, h -> insert.insert(h, slot.orElse(null)));
+      created = BatchedWrites.inTransaction(jdbi, h -> insert.insert(h, slot.orElse(null)));
     } catch (RuntimeException e) {
       slot.ifPresent(RunScheduler.Reservation::cancel);
       throw e;
     }
-    slot.ifPresent(s -> s.start(runId));
-    return run(caller, runId);
+    slot.ifPresent(s -> s.start(created));
+    return run(caller, created.state().id());
   }
 
-  private String insertRun(Handle h, Caller caller, String conversationId, AgentVersion agent, String systemPrompt,
+  private NewRun insertRun(Handle h, Caller caller, String conversationId, AgentVersion agent, String systemPrompt,
       String input, boolean stream, boolean newConversation, RunScheduler.Reservation slot) {
     String runId = ids.next();
     if (!newConversation) {
@@ -207,7 +207,9 @@ public final class RunService {
         "agent_id", agent.agentId(), "agent_version", agent.version()));
     audit.record(h, caller, "run.created", "run", runId,
         Map.of("conversation_id", conversationId, "agent_id", agent.agentId(), "agent_version", agent.version()));
-    return runId;
+    RunStore.RunState state = new RunStore.RunState(runId, caller.workspaceId(), conversationId, agent.agentId(),
+        agent.version(), systemPrompt, stream, "queued", false, null);
+    return new NewRun(state, agent, newConversation ? List.of(ChatMessage.user(input)) : null);
   }
 
   /**

@@ -106,7 +106,7 @@ public final class ToolExecutor {
       JsonNode args = arguments == null || arguments.isNull() ? JsonNodeFactory.instance.objectNode() : arguments;
       outcome = run(tool, args, context);
     }
-    long durationMs = (System.nanoTime() - started) / 1_000_000;
+    long durationMs = Math.round((System.nanoTime() - started) / 1e6);
     return outcome.withDuration(durationMs);
   }
 
