@@ -68,6 +68,10 @@ public final class Bench {
       }
       LoadRunner runner = new LoadRunner(server, model);
       report.line(machine(quick, env));
+      if (only.isEmpty() || only.contains("floor")) {
+        System.err.println("[bench] the machine's floor (round trips and commits) …");
+        report.line(Floor.describe(Floor.measure(server.jdbi())));
+      }
       warmUp(runner, quick);
       List<Result> http = new ArrayList<>();
       List<Result> stream = new ArrayList<>();

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.jdbi.v3.core.Handle;
@@ -22,6 +23,8 @@ public final class BatchedWrites {
   /** A named parameter, not a {@code ::type} cast. */
   private static final Pattern PARAMETER = Pattern.compile("(?<![:\\w]):([A-Za-z_]\\w*)");
   private static final ThreadLocal<Queue> OPEN = new ThreadLocal<>();
+  /** The statements are constants of the code, so their renamed forms are few: kept, not recomputed. */
+  private static final Map<String, String> RENAMED = new ConcurrentHashMap<>();
 
   private BatchedWrites() {}
 
@@ -99,7 +102,8 @@ public final class BatchedWrites {
     /** Its parameters are renamed, so that two statements' parameters cannot clash. */
     void add(Statement statement) {
       String prefix = "s" + statements.size() + "_";
-      statements.add(PARAMETER.matcher(statement.sql).replaceAll(m -> ":" + prefix + m.group(1)));
+      statements.add(RENAMED.computeIfAbsent(prefix + statement.sql,
+          key -> PARAMETER.matcher(statement.sql).replaceAll(m -> ":" + prefix + m.group(1))));
       statement.bindings.forEach((name, value) -> bindings.put(prefix + name, value));
     }
 

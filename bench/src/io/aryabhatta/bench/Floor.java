@@ -1,0 +1,105 @@
+package io.aryabhatta.bench;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Arrays;
+import java.util.Locale;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * What the machine itself charges for a durable step, measured on the benchmark's own database
+ * with plain JDBC: a round trip and a commit (a WAL flush), back to back and after a second of
+ * idleness (as after a model call of 1 s). A step the platform journals durably pays at least one
+ * fenced commit after the model's wait.
+ */
+final class Floor {
+  private static final int IDLE_SAMPLES = 8;
+
+  private Floor() {}
+
+  record Figures(double hotRoundTripMs, double idleRoundTripMs, double hotCommitMs, double idleCommitMs) {}
+
+  static Figures measure(Jdbi jdbi) throws InterruptedException {
+    try (Handle h = jdbi.open()) {
+      Connection c = h.getConnection();
+      try (Statement s = c.createStatement()) {
+        s.execute("CREATE TABLE IF NOT EXISTS bench_floor (id bigserial PRIMARY KEY, v text)");
+      }
+      try (PreparedStatement select = c.prepareStatement("SELECT 1");
+           PreparedStatement insert = c.prepareStatement("INSERT INTO bench_floor (v) VALUES ('x')")) {
+        for (int i = 0; i < 500; i++) {
+          select.executeQuery().close();
+        }
+        double hotRoundTrip = median(500, () -> select.executeQuery().close());
+        double hotCommit = median(300, () -> {
+          c.setAutoCommit(false);
+          insert.executeUpdate();
+          c.commit();
+          c.setAutoCommit(true);
+        });
+        double[] idleRoundTrip = new double[IDLE_SAMPLES];
+        double[] idleCommit = new double[IDLE_SAMPLES];
+        for (int i = 0; i < IDLE_SAMPLES; i++) {
+          Thread.sleep(1000);
+          idleRoundTrip[i] = time(() -> select.executeQuery().close());
+          Thread.sleep(1000);
+          idleCommit[i] = time(() -> {
+            c.setAutoCommit(false);
+            insert.executeUpdate();
+            c.commit();
+            c.setAutoCommit(true);
+          });
+        }
+        try (Statement s = c.createStatement()) {
+          s.execute("DROP TABLE bench_floor");
+        }
+        return new Figures(hotRoundTrip, median(idleRoundTrip), hotCommit, median(idleCommit));
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static String describe(Figures f) {
+    return String.format(Locale.ROOT, """
+
+        #### The machine's floor (plain JDBC on the benchmark's database, medians)
+
+        | | back to back | after 1 s idle |
+        |---|---:|---:|
+        | round trip (`SELECT 1`) | %.3f ms | %.3f ms |
+        | insert + commit (WAL flush) | %.3f ms | %.3f ms |
+        """, f.hotRoundTripMs(), f.idleRoundTripMs(), f.hotCommitMs(), f.idleCommitMs());
+  }
+
+  private interface Work {
+    void run() throws SQLException;
+  }
+
+  private static double time(Work work) {
+    long started = System.nanoTime();
+    try {
+      work.run();
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+    return (System.nanoTime() - started) / 1e6;
+  }
+
+  private static double median(int samples, Work work) {
+    double[] values = new double[samples];
+    for (int i = 0; i < samples; i++) {
+      values[i] = time(work);
+    }
+    return median(values);
+  }
+
+  private static double median(double[] values) {
+    double[] sorted = values.clone();
+    Arrays.sort(sorted);
+    return sorted[sorted.length / 2];
+  }
+}
