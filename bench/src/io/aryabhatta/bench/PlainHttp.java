@@ -221,6 +221,7 @@ final class PlainHttp {
   private static final class ChunkedBody extends InputStream {
     private final InputStream in;
     private long leftInChunk;
+    private boolean chunkRead;
     private boolean ended;
 
     ChunkedBody(InputStream in) {
@@ -239,6 +240,9 @@ final class PlainHttp {
         return -1;
       }
       if (leftInChunk == 0) {
+        if (chunkRead) {
+          line(in); // the CRLF after the previous chunk: a server may send it only with the next chunk
+        }
         String size = line(in);
         int extension = size.indexOf(';');
         leftInChunk = Long.parseLong((extension < 0 ? size : size.substring(0, extension)).trim(), 16);
@@ -255,9 +259,7 @@ final class PlainHttp {
         throw new EOFException("the answer ended inside a chunk");
       }
       leftInChunk -= n;
-      if (leftInChunk == 0) {
-        line(in); // the CRLF after the chunk
-      }
+      chunkRead = true;
       return n;
     }
   }
