@@ -13,9 +13,11 @@ import io.aryabhatta.model.ChatResult;
 import io.aryabhatta.model.ModelCallException;
 import io.aryabhatta.model.ModelClient;
 import io.aryabhatta.model.ModelEndpoint;
+import io.aryabhatta.model.Usage;
 import io.aryabhatta.providers.ProviderService;
 import io.aryabhatta.model.WireFormat;
 import io.aryabhatta.runtime.Journal.Fenced;
+import io.aryabhatta.runtime.Journal.RunFacts;
 import io.aryabhatta.runtime.RunStore.RunState;
 import io.aryabhatta.tools.ArgumentValidator;
 import io.aryabhatta.tools.ToolContext;
@@ -91,6 +93,8 @@ public final class AgentLoop {
     final List<Step> steps;
     final List<ChatMessage> history;
     ModelEndpoint endpoint;
+    /** The run's tokens, with those of answers held but not yet committed. */
+    Usage usage = Usage.ZERO;
 
     Progress(List<Step> steps, List<ChatMessage> history) {
       this.steps = new ArrayList<>(steps);
@@ -138,12 +142,14 @@ public final class AgentLoop {
    */
   private final class Writes {
     private final Lease lease;
+    private final RunFacts facts;
     private final List<Consumer<Fenced>> held = new ArrayList<>();
     private boolean cancelRequested;
 
-    Writes(Lease lease, boolean cancelRequested) {
+    Writes(Lease lease, RunState run) {
       this.lease = lease;
-      this.cancelRequested = cancelRequested;
+      this.facts = new RunFacts(run.workspaceId(), run.conversationId());
+      this.cancelRequested = run.cancelRequested();
     }
 
     void hold(Consumer<Fenced> write) {
@@ -152,7 +158,7 @@ public final class AgentLoop {
 
     <T> T commitReturning(Function<Fenced, T> write) {
       try {
-        return journal.write(lease, fenced -> {
+        return journal.write(lease, facts, fenced -> {
           cancelRequested = fenced.cancelRequested();
           held.forEach(w -> w.accept(fenced));
           return write.apply(fenced);
@@ -193,7 +199,7 @@ public final class AgentLoop {
           RunState state = known != null ? known.state() : store.state(h, lease.runId());
           return new Taken(state, new Progress(store.stepOutlines(h, state.id()), store.history(h, state.conversationId())));
         });
-    Writes writes = new Writes(lease, taken.run().cancelRequested());
+    Writes writes = new Writes(lease, taken.run());
     boolean queued = taken.run().status().equals("queued");
     writes.hold(f -> journal.markRunning(f, queued));
     Context context = load(taken.run(), known == null ? null : known.agent(), writes);
@@ -201,6 +207,7 @@ public final class AgentLoop {
       return;
     }
     Progress progress = taken.progress();
+    progress.usage = taken.run().usage();
     while (!execution.stopping()) {
       if (writes.cancelRequested()) {
         writes.commit(journal::cancelRun);
@@ -228,7 +235,7 @@ public final class AgentLoop {
   /** Ends a run the loop could not drive because of a bug of ours, if the lease still allows it. */
   void failAfterUnexpectedError(Lease lease, RuntimeException error) {
     try {
-      journal.write(lease, f -> {
+      journal.write(lease, null, f -> {
         journal.failRun(f, "internal_error",
             "the run stopped on an unexpected error (" + error.getClass().getSimpleName() + "); see the server log");
         return null;
@@ -283,7 +290,7 @@ public final class AgentLoop {
     progress.update(Step.outline(context.run().id(), index, "llm_call", "started", null, null, null, null));
 
     Lease lease = writes.lease;
-    DeltaSink deltas = new DeltaSink(journal, lease, execution, request.stream());
+    DeltaSink deltas = new DeltaSink(journal, lease, writes.facts, execution, request.stream());
     long started = System.nanoTime();
     ChatResult result;
     try {
@@ -313,9 +320,11 @@ public final class AgentLoop {
     progress.history.add(ChatMessage.assistant(answer.content(), store.chatToolCalls(mapper.valueToTree(answer.toolCalls()))));
     // The last text deltas commit with the answer; the answer itself is held when it asks for
     // tools (it commits before the first of them starts) and committed now when it ends the run.
+    Usage usageBefore = progress.usage;
+    progress.usage = usageBefore.plus(answer.usage());
     Consumer<Fenced> record = f -> {
       deltas.flush(f.h());
-      journal.completeModelCall(f, index, body, answer, ms);
+      journal.completeModelCall(f, index, body, answer, ms, usageBefore);
     };
     if (answer.toolCalls().isEmpty()) {
       writes.commit(record);

@@ -14,12 +14,14 @@ final class DeltaSink {
 
   private final Journal journal;
   private final Lease lease;
+  private final Journal.RunFacts facts;
   private final Execution execution;
   private final StringBuilder pending = new StringBuilder();
   private final boolean streamed;
   private long lastWrite = System.nanoTime() - WINDOW_NANOS;
 
-  DeltaSink(Journal journal, Lease lease, Execution execution, boolean streamed) {
+  DeltaSink(Journal journal, Lease lease, Journal.RunFacts facts, Execution execution, boolean streamed) {
+    this.facts = facts;
     this.streamed = streamed;
     this.execution = execution;
     this.journal = journal;
@@ -44,7 +46,7 @@ final class DeltaSink {
     // done, or it would close the database connection under it.
     execution.beginWrite();
     try {
-      journal.write(lease, f -> {
+      journal.write(lease, facts, f -> {
         flush(f.h());
         return null;
       });
@@ -53,14 +55,22 @@ final class DeltaSink {
     }
   }
 
-  /** Writes the pending text in the caller's transaction, which must be fenced by the lease. */
+  /**
+   * Writes the pending text in the caller's transaction, which must be fenced by the lease. The
+   * text stays pending until that transaction commits: a transaction that is rolled back and run
+   * again writes it again.
+   */
   synchronized void flush(Handle h) {
     if (pending.isEmpty()) {
       return;
     }
     String text = pending.toString();
-    pending.setLength(0);
-    lastWrite = System.nanoTime();
     journal.appendEvent(h, lease.runId(), "message.delta", Map.of("text", text));
+    h.afterCommit(() -> written(text.length()));
+  }
+
+  private synchronized void written(int length) {
+    pending.delete(0, length);
+    lastWrite = System.nanoTime();
   }
 }

@@ -13,6 +13,7 @@ import io.aryabhatta.model.ToolCall;
 import io.aryabhatta.model.Usage;
 import io.aryabhatta.tools.ToolOutcome;
 import java.util.ArrayList;
+import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -52,10 +53,9 @@ public final class Journal {
    *
    * @param live the lease has not expired either: no other process can have taken the run over
    * @param cancelRequested a cancel arrived while the run executed; the loop ends it at this step boundary
-   * @param usage the run's tokens so far
    */
   record Fenced(Handle h, Lease lease, String workspaceId, String conversationId, boolean live,
-      boolean cancelRequested, Usage usage) {
+      boolean cancelRequested) {
     String runId() {
       return lease.runId();
     }
@@ -69,16 +69,17 @@ public final class Journal {
     }
   }
 
+  /** What a writer knows of its run without reading it, which lets its fence travel with its writes. */
+  record RunFacts(String workspaceId, String conversationId) {}
+
   /** Locks the run's row if {@code lease} still holds it; otherwise the caller must stop. */
   private Fenced fence(Handle h, Lease lease) {
     return h.createQuery("""
-            SELECT workspace_id, conversation_id, lease_expires_at > now() AS live, cancel_requested,
-                   prompt_tokens, completion_tokens, total_tokens
+            SELECT workspace_id, conversation_id, lease_expires_at > now() AS live, cancel_requested
             FROM runs WHERE id = :id AND lease_owner = :owner AND lease_epoch = :epoch FOR UPDATE""")
         .bind("id", lease.runId()).bind("owner", lease.owner()).bind("epoch", lease.epoch())
         .map((rs, c) -> new Fenced(h, lease, rs.getString("workspace_id"), rs.getString("conversation_id"),
-            rs.getBoolean("live"), rs.getBoolean("cancel_requested"),
-            new Usage(rs.getInt("prompt_tokens"), rs.getInt("completion_tokens"), rs.getInt("total_tokens"))))
+            rs.getBoolean("live"), rs.getBoolean("cancel_requested")))
         .findOne()
         .orElseThrow(() -> new LeaseLostException(lease.runId()));
   }
@@ -87,11 +88,41 @@ public final class Journal {
    * Runs {@code work} in a transaction of its own, fenced by {@code lease}. Its writes and the
    * commit are sent to the database together, in one round trip, when it is done
    * ({@link BatchedWrites}); the events it appends are numbered and inserted in one statement
-   * among them. A step's transaction is the fence, that round trip, and the WAL flush.
+   * among them.
+   *
+   * <p>With {@code facts}, the fence is the first statement of that round trip
+   * ({@code journal_gate}), and {@code work} is written as for a live lease and no cancel: a step
+   * costs one round trip and the WAL flush. If the lease has expired or a cancel has arrived, the
+   * gate fails the transaction, nothing is written, and {@code work} runs again after the run's
+   * row is read, to decide with what it says. {@code work} must therefore only write.
    */
-  <T> T write(Lease lease, Function<Fenced, T> work) {
+  <T> T write(Lease lease, RunFacts facts, Function<Fenced, T> work) {
+    if (facts != null) {
+      try {
+        return transaction(lease, work, h -> {
+          BatchedWrites.statement(h, "CALL journal_gate(:run, :owner, :epoch)")
+              .bind("run", lease.runId()).bind("owner", lease.owner()).bind("epoch", lease.epoch()).execute();
+          return new Fenced(h, lease, facts.workspaceId(), facts.conversationId(), true, false);
+        });
+      } catch (RuntimeException e) {
+        String state = sqlState(e);
+        if (LEASE_LOST.equals(state)) {
+          throw new LeaseLostException(lease.runId());
+        }
+        if (!NEEDS_DECISION.equals(state)) {
+          throw e;
+        }
+      }
+    }
+    return transaction(lease, work, h -> fence(h, lease));
+  }
+
+  private static final String LEASE_LOST = "AR001";
+  private static final String NEEDS_DECISION = "AR002";
+
+  private <T> T transaction(Lease lease, Function<Fenced, T> work, Function<Handle, Fenced> fencing) {
     return BatchedWrites.inTransaction(jdbi, h -> {
-      Fenced fenced = fence(h, lease);
+      Fenced fenced = fencing.apply(h);
       EventBatch events = new EventBatch(h, lease.runId());
       openBatch.set(events);
       try {
@@ -102,6 +133,15 @@ public final class Journal {
         openBatch.remove();
       }
     });
+  }
+
+  private static String sqlState(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLException sql && sql.getSQLState() != null) {
+        return sql.getSQLState();
+      }
+    }
+    return null;
   }
 
   /** The events of one fenced transaction, kept on the run's own thread until the transaction's work is done. */
@@ -244,9 +284,10 @@ public final class Journal {
    *
    * @param requestAsJournaled the request recorded when the step opened: the body actually sent is
    *     written again only if it differs
+   * @param runUsageBefore the run's tokens before this call's
    */
-  void completeModelCall(Fenced f, int index, JsonNode requestAsJournaled, ChatResult result,
-      long durationMs) {
+  void completeModelCall(Fenced f, int index, JsonNode requestAsJournaled, ChatResult result, long durationMs,
+      Usage runUsageBefore) {
     Handle h = f.h();
     String runId = f.runId();
     Usage usage = result.usage() == null ? Usage.ZERO : result.usage();
@@ -284,8 +325,7 @@ public final class Journal {
               step.arguments()))));
     }
     if (calls.isEmpty()) {
-      // The run's tokens as of the fence, plus this call's: a run makes one model call per transaction.
-      complete(h, runId, result.content(), f.usage().plus(usage));
+      complete(h, runId, result.content(), runUsageBefore.plus(usage));
       auditEngine(f, "run.completed", Map.of("node", f.lease().owner()));
     }
   }

@@ -11,6 +11,7 @@ import io.aryabhatta.http.ApiException.FieldError;
 import io.aryabhatta.ids.Ids;
 import io.aryabhatta.json.Json;
 import io.aryabhatta.model.ChatMessage;
+import io.aryabhatta.model.Usage;
 import io.aryabhatta.workspaces.Caller;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -208,7 +209,7 @@ public final class RunService {
     audit.record(h, caller, "run.created", "run", runId,
         Map.of("conversation_id", conversationId, "agent_id", agent.agentId(), "agent_version", agent.version()));
     RunStore.RunState state = new RunStore.RunState(runId, caller.workspaceId(), conversationId, agent.agentId(),
-        agent.version(), systemPrompt, stream, "queued", false, null);
+        agent.version(), systemPrompt, stream, "queued", false, null, Usage.ZERO);
     return new NewRun(state, agent, newConversation ? List.of(ChatMessage.user(input)) : null);
   }
 

@@ -47,14 +47,16 @@ public final class RunStore {
 
   /** What the engine needs to know about a run, read inside its transaction. */
   public record RunState(String id, String workspaceId, String conversationId, String agentId, int agentVersion,
-      String systemPrompt, boolean stream, String status, boolean cancelRequested, JsonNode agentOverrides) {}
+      String systemPrompt, boolean stream, String status, boolean cancelRequested, JsonNode agentOverrides,
+      Usage usage) {}
 
   public RunState state(Handle h, String runId) {
     return h.createQuery("SELECT * FROM runs WHERE id = :id").bind("id", runId)
         .map((rs, c) -> new RunState(rs.getString("id"), rs.getString("workspace_id"), rs.getString("conversation_id"),
             rs.getString("agent_id"), rs.getInt("agent_version"), rs.getString("system_prompt"),
             rs.getBoolean("stream"), rs.getString("status"), rs.getBoolean("cancel_requested"),
-            json(rs.getString("agent_overrides"))))
+            json(rs.getString("agent_overrides")),
+            new Usage(rs.getInt("prompt_tokens"), rs.getInt("completion_tokens"), rs.getInt("total_tokens"))))
         .one();
   }
 
