@@ -129,6 +129,7 @@ public final class Bench {
             secs(latency == 0 ? 3 : 5), window));
       }
     }
+    list.add(new Scenario("http-c100-1s-lockstep", Mode.HTTP, 100, 1000, 0, secs(5), window, true));
     list.add(new Scenario("stream-c10", Mode.HTTP_STREAM, 10, 100, 50, secs(2), secs(15)));
     list.add(new Scenario("stream-c100", Mode.HTTP_STREAM, 100, 100, 50, secs(3), secs(15)));
     list.add(new Scenario("engine-c10-0ms", Mode.ENGINE, 10, 0, 0, secs(3), window));

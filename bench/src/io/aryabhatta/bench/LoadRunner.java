@@ -22,8 +22,22 @@ import java.util.concurrent.atomic.AtomicLong;
 final class LoadRunner {
   enum Mode { HTTP, HTTP_STREAM, ENGINE }
 
+  /**
+   * @param lockstep all clients start their first run at the same instant. Otherwise their first
+   *     starts are spread over one run's model time, as independent users' would be: with fixed
+   *     latencies a closed loop keeps its clients in step, so all of them would otherwise start a
+   *     run in the same millisecond, again and again.
+   */
   record Scenario(String name, Mode mode, int concurrency, long latencyMillis, int tokensPerSecond,
-      Duration ramp, Duration window) {}
+      Duration ramp, Duration window, boolean lockstep) {
+    Scenario(String name, Mode mode, int concurrency, long latencyMillis, int tokensPerSecond, Duration ramp,
+        Duration window) {
+      this(name, mode, concurrency, latencyMillis, tokensPerSecond, ramp, window, false);
+    }
+  }
+
+  /** Model calls per run of the benchmark agent. */
+  private static final int MODEL_CALLS_PER_RUN = 3;
 
   /** One run as its client saw it. */
   record Sample(String tag, String runId, long startNanos, long endNanos, boolean ok, String problem,
@@ -67,8 +81,15 @@ final class LoadRunner {
     long windowStart = start + s.ramp().toNanos();
     long windowEnd = windowStart + s.window().toNanos();
     List<Thread> clients = new ArrayList<>();
+    long spread = s.lockstep() ? 0 : s.latencyMillis() * MODEL_CALLS_PER_RUN * 1_000_000L / s.concurrency();
     for (int i = 0; i < s.concurrency(); i++) {
+      long firstStart = start + i * spread;
       clients.add(Thread.ofVirtual().start(() -> {
+        try {
+          sleepUntil(firstStart);
+        } catch (InterruptedException e) {
+          return;
+        }
         while (System.nanoTime() < windowEnd) {
           samples.add(oneRun(s.mode(), s.name() + "-" + counter.incrementAndGet()));
         }
