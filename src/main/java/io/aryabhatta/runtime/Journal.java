@@ -23,10 +23,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Every write the engine makes about a run. Each public method is one transaction, so a reader
- * sees exactly what commits together; the engine's writes first check the lease epoch (fencing),
- * so a process that lost its lease writes nothing. The engine's run state changes are audited
- * with the actor {@value #ENGINE}.
+ * Every write the engine makes about a run. The engine's writes happen inside {@link #write}: one
+ * transaction, fenced by the lease (a process that lost its lease writes nothing), in which
+ * several of them may commit together; the API's writes (a run's creation, a cancel, answers to
+ * waiting calls) join their caller's transaction. The engine's run state changes are audited with
+ * the actor {@value #ENGINE}.
  */
 public final class Journal {
   private static final Logger log = LoggerFactory.getLogger(Journal.class);
