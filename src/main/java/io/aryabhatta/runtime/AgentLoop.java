@@ -94,11 +94,12 @@ public final class AgentLoop {
     final List<ChatMessage> history;
     ModelEndpoint endpoint;
     /** The run's tokens, with those of answers held but not yet committed. */
-    Usage usage = Usage.ZERO;
+    Usage usage;
 
-    Progress(List<Step> steps, List<ChatMessage> history) {
+    Progress(List<Step> steps, List<ChatMessage> history, Usage usage) {
       this.steps = new ArrayList<>(steps);
       this.history = new ArrayList<>(history);
+      this.usage = usage;
     }
 
     List<Step> openToolCalls() {
@@ -194,10 +195,11 @@ public final class AgentLoop {
    */
   void drive(Lease lease, Execution execution, NewRun known) {
     Taken taken = known != null && known.history() != null
-        ? new Taken(known.state(), new Progress(List.of(), known.history()))
+        ? new Taken(known.state(), new Progress(List.of(), known.history(), known.state().usage()))
         : jdbi.withHandle(h -> {
           RunState state = known != null ? known.state() : store.state(h, lease.runId());
-          return new Taken(state, new Progress(store.stepOutlines(h, state.id()), store.history(h, state.conversationId())));
+          return new Taken(state, new Progress(store.stepOutlines(h, state.id()), store.history(h, state.conversationId()),
+              state.usage()));
         });
     Writes writes = new Writes(lease, taken.run());
     boolean queued = taken.run().status().equals("queued");
@@ -207,7 +209,6 @@ public final class AgentLoop {
       return;
     }
     Progress progress = taken.progress();
-    progress.usage = taken.run().usage();
     while (!execution.stopping()) {
       if (writes.cancelRequested()) {
         writes.commit(journal::cancelRun);
@@ -454,16 +455,16 @@ public final class AgentLoop {
     }
     ToolOutcome last = outcome;
     writes.hold(f -> journal.finishTool(f, step, last, List.of(attemptRecord(last))));
-    recordInProgress(progress, step, last.ok() ? "completed" : "failed", last.ok() ? last.result() : null,
-        last.ok() ? null : last.result());
+    recordInProgress(progress, step, last);
     observer.toolCall(tool.name(), last.ok(), Duration.ofNanos(System.nanoTime() - started));
     return true;
   }
 
   /** What a held tool result will have written: the step's status and the tool message. */
-  private static void recordInProgress(Progress progress, Step step, String status, String result, String error) {
-    progress.update(step.withStatus(status));
-    progress.history.add(ChatMessage.tool(step.toolCallId(), step.name(), Journal.toolMessage(status, result, error)));
+  private static void recordInProgress(Progress progress, Step step, ToolOutcome outcome) {
+    Journal.ToolResult recorded = Journal.ToolResult.of(outcome);
+    progress.update(step.withStatus(recorded.status()));
+    progress.history.add(ChatMessage.tool(step.toolCallId(), step.name(), recorded.message()));
   }
 
   private ToolOutcome runTool(ToolDefinition tool, Step step, ToolContext toolContext) {
@@ -504,7 +505,7 @@ public final class AgentLoop {
   private void reportToolError(Writes writes, Progress progress, Step step, String problem) {
     ToolOutcome error = ToolOutcome.error(problem, null, 0);
     writes.hold(f -> journal.finishTool(f, step, error, List.of()));
-    recordInProgress(progress, step, "failed", null, problem);
+    recordInProgress(progress, step, error);
   }
 
   private boolean pause(Writes writes, String actionType, String stepStatus, List<Step> calls) {

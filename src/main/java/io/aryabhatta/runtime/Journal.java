@@ -431,9 +431,22 @@ public final class Journal {
 
   /** A tool's result and the tool message the model will read commit together. */
   void finishTool(Fenced f, Step step, ToolOutcome outcome, List<JsonNode> attempts) {
-    recordToolResult(f.h(), f.runId(), f.conversationId(), step, outcome.ok() ? "completed" : "failed",
-        outcome.ok() ? outcome.result() : null, outcome.ok() ? null : outcome.result(),
-        outcome.durationMs(), attempts);
+    ToolResult recorded = ToolResult.of(outcome);
+    recordToolResult(f.h(), f.runId(), f.conversationId(), step, recorded.status(), recorded.result(),
+        recorded.error(), outcome.durationMs(), attempts);
+  }
+
+  /** How an executed tool's outcome is recorded: its step's status, and its result or error. */
+  record ToolResult(String status, String result, String error) {
+    static ToolResult of(ToolOutcome outcome) {
+      return outcome.ok() ? new ToolResult("completed", outcome.result(), null)
+          : new ToolResult("failed", null, outcome.result());
+    }
+
+    /** The tool message the model reads for it. */
+    String message() {
+      return toolMessage(status, result, error);
+    }
   }
 
   /** Records a tool call's outcome and the tool message the model will read. */

@@ -75,7 +75,7 @@ public final class RunScheduler implements AutoCloseable {
 
   /**
    * A slot for a run being created now: the run is then inserted already leased to this node
-   * (epoch 1) and started as soon as it commits, without a claim transaction of its own.
+   * (its first epoch) and started as soon as it commits, without a claim transaction of its own.
    * Empty when every slot is taken (the run is queued; a poller claims it when one frees up).
    */
   Optional<Reservation> reserve() {
@@ -90,13 +90,18 @@ public final class RunScheduler implements AutoCloseable {
       return node;
     }
 
+    /** The first claim of a run: the one its insert makes. */
+    long epoch() {
+      return 1;
+    }
+
     double leaseSeconds() {
       return lease.toMillis() / 1000.0;
     }
 
     void start(NewRun run) {
       used = true;
-      RunScheduler.this.start(new Lease(run.state().id(), node, 1), run);
+      RunScheduler.this.start(new Lease(run.state().id(), node, epoch()), run);
     }
 
     void cancel() {

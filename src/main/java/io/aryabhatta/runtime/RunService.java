@@ -200,7 +200,7 @@ public final class RunService {
                     now() + make_interval(secs => cast(:lease_seconds AS float8)))""")
         .bind("id", runId).bind("w", caller.workspaceId()).bind("c", conversationId)
         .bind("a", agent.agentId()).bind("v", agent.version()).bind("p", systemPrompt).bind("s", stream)
-        .bind("node", slot == null ? null : slot.node()).bind("epoch", slot == null ? 0 : 1)
+        .bind("node", slot == null ? null : slot.node()).bind("epoch", slot == null ? 0 : slot.epoch())
         .bind("lease_seconds", slot == null ? null : slot.leaseSeconds())
         .execute();
     journal.appendMessage(h, conversationId, runId, "user", input, List.of(), null, null);
