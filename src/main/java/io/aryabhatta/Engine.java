@@ -16,6 +16,7 @@ import io.aryabhatta.runtime.Journal;
 import io.aryabhatta.runtime.RunObserver;
 import io.aryabhatta.runtime.RunScheduler;
 import io.aryabhatta.runtime.RunService;
+import io.aryabhatta.runtime.RunSetup;
 import io.aryabhatta.runtime.RunStore;
 import io.aryabhatta.runtime.ToolRetryPolicy;
 import io.aryabhatta.secrets.SecretCipher;
@@ -31,6 +32,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import okhttp3.ConnectionPool;
 import okhttp3.OkHttpClient;
 import org.jdbi.v3.core.Jdbi;
 
@@ -102,7 +105,11 @@ public record Engine(
     AgentService agents = new AgentService(jdbi, audit, ids, mapper, tools, providers);
 
     // Execution: the model client, tools, and the agent loop with its journal and scheduler.
-    OkHttpClient http = new OkHttpClient();
+    // OkHttp keeps 5 idle connections by default: with more runs calling one provider at once, the
+    // others would reconnect (a TLS handshake to a hosted model) on every call.
+    OkHttpClient http = new OkHttpClient.Builder()
+        .connectionPool(new ConnectionPool(settings.maxConcurrentRuns(), 5, TimeUnit.MINUTES))
+        .build();
     ModelClient models = new ModelClient(http, mapper);
     ToolExecutor toolExecutor = new ToolExecutor(http, mapper, secrets, settings.addressGuard(), clock,
         ToolExecutor.DEFAULT_MAX_RESPONSE_BYTES, new McpToolRunner(mcpServers, mcpConnector, mapper), builtins);
@@ -110,11 +117,12 @@ public record Engine(
     RunStore runStore = new RunStore(jdbi, mapper);
     EventNotifier notifier = new EventNotifier();
     Journal journal = new Journal(jdbi, mapper, runStore, notifier, audit);
-    AgentLoop loop = new AgentLoop(jdbi, runStore, journal, agents, tools, providers, models, toolExecutor,
+    RunSetup runSetup = new RunSetup(tools, providers);
+    AgentLoop loop = new AgentLoop(jdbi, runStore, journal, agents, runSetup, models, toolExecutor,
         argumentValidator, ToolRetryPolicy.of(settings.toolMaxAttempts()), mapper, settings.observer());
     RunScheduler scheduler = new RunScheduler(jdbi, loop, "node-" + ids.next(), settings.lease(),
         settings.maxConcurrentRuns(), Duration.ofMillis(500));
-    RunService runs = new RunService(jdbi, runStore, journal, agents, scheduler, audit, ids, mapper, notifier);
+    RunService runs = new RunService(jdbi, runStore, journal, agents, scheduler, audit, ids, mapper, notifier, runSetup);
 
     return new Engine(clock, ids, mapper, jdbi, audit, workspaces, secrets, tools, mcpServers, providers, agents,
         models, toolExecutor, argumentValidator, runStore, notifier, journal, scheduler, runs);

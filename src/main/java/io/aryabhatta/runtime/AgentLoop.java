@@ -14,7 +14,6 @@ import io.aryabhatta.model.ModelCallException;
 import io.aryabhatta.model.ModelClient;
 import io.aryabhatta.model.ModelEndpoint;
 import io.aryabhatta.model.Usage;
-import io.aryabhatta.providers.ProviderService;
 import io.aryabhatta.model.WireFormat;
 import io.aryabhatta.runtime.Journal.Fenced;
 import io.aryabhatta.runtime.Journal.RunFacts;
@@ -24,10 +23,8 @@ import io.aryabhatta.tools.ToolContext;
 import io.aryabhatta.tools.ToolDefinition;
 import io.aryabhatta.tools.ToolExecutor;
 import io.aryabhatta.tools.ToolOutcome;
-import io.aryabhatta.tools.ToolService;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -49,8 +46,7 @@ public final class AgentLoop {
   private final RunStore store;
   private final Journal journal;
   private final AgentService agents;
-  private final ToolService tools;
-  private final ProviderService providers;
+  private final RunSetup setup;
   private final ModelClient models;
   private final ToolExecutor executor;
   private final ToolRetryPolicy toolRetry;
@@ -59,16 +55,14 @@ public final class AgentLoop {
   private final ToolCallRules rules;
   private final WireFormat wire;
 
-  public AgentLoop(Jdbi jdbi, RunStore store, Journal journal, AgentService agents, ToolService tools,
-      ProviderService providers, ModelClient models, ToolExecutor executor, ArgumentValidator validator,
+  public AgentLoop(Jdbi jdbi, RunStore store, Journal journal, AgentService agents, RunSetup setup, ModelClient models, ToolExecutor executor, ArgumentValidator validator,
       ToolRetryPolicy toolRetry, ObjectMapper mapper, RunObserver observer) {
     this.observer = observer;
     this.jdbi = jdbi;
     this.store = store;
     this.journal = journal;
     this.agents = agents;
-    this.tools = tools;
-    this.providers = providers;
+    this.setup = setup;
     this.models = models;
     this.executor = executor;
     this.toolRetry = toolRetry;
@@ -79,9 +73,10 @@ public final class AgentLoop {
 
   /**
    * What a run works with: its row, the pinned agent version (with the run's overrides, if it was
-   * forked with some) and that version's tools by name.
+   * forked with some), that version's tools by name, and its provider's endpoint if its creation
+   * read it ahead (null: read it before the first model call).
    */
-  private record Context(RunState run, AgentVersion agent, Map<String, ToolDefinition> tools) {}
+  private record Context(RunState run, AgentVersion agent, Map<String, ToolDefinition> tools, RunSetup.Ahead ahead) {}
 
   /**
    * What the loop knows of its run between its own commits. While it holds the lease only the loop
@@ -204,7 +199,7 @@ public final class AgentLoop {
     Writes writes = new Writes(lease, taken.run());
     boolean queued = taken.run().status().equals("queued");
     writes.hold(f -> journal.markRunning(f, queued));
-    Context context = load(taken.run(), known == null ? null : known.agent(), writes);
+    Context context = load(taken.run(), known, writes);
     if (context == null) {
       return;
     }
@@ -246,14 +241,14 @@ public final class AgentLoop {
     }
   }
 
-  private Context load(RunState run, AgentVersion knownVersion, Writes writes) {
+  private Context load(RunState run, NewRun known, Writes writes) {
     try {
-      AgentVersion pinned = knownVersion != null ? knownVersion
+      AgentVersion pinned = known != null ? known.agent()
           : agents.version(run.workspaceId(), run.agentId(), run.agentVersion());
       AgentVersion agent = run.agentOverrides() == null ? pinned : agents.withOverrides(pinned, run.agentOverrides());
-      Map<String, ToolDefinition> byName = new LinkedHashMap<>();
-      tools.resolve(run.workspaceId(), agent.tools()).forEach(t -> byName.put(t.name(), t));
-      return new Context(run, agent, byName);
+      RunSetup.Ahead ahead = known != null && known.ahead() != null && known.ahead().isFor(agent) ? known.ahead() : null;
+      Map<String, ToolDefinition> byName = ahead != null ? ahead.tools() : setup.tools(run.workspaceId(), agent);
+      return new Context(run, agent, byName, ahead);
     } catch (ApiException e) {
       writes.commit(f -> journal.failRun(f, "configuration_error",
           "the agent's definition cannot be used: " + e.detail()));
@@ -268,7 +263,8 @@ public final class AgentLoop {
     ModelSettings settings = context.agent().model();
     if (progress.endpoint == null) {
       try {
-        progress.endpoint = providers.endpoint(context.run().workspaceId(), settings.provider());
+        progress.endpoint = context.ahead() != null ? context.ahead().endpoint()
+            : setup.endpoint(context.run().workspaceId(), context.agent());
       } catch (ApiException e) {
         writes.commit(f -> journal.failRun(f, "provider_not_configured", e.detail()));
         return false;

@@ -7,11 +7,16 @@ import java.util.List;
 
 /**
  * What the creation of a run already knows, handed to the loop that starts it in the same process
- * so that it need not read it back: the run's row as inserted, its agent version, and, when the
- * conversation is new, its messages ({@code null}: read them).
+ * so that it need not read it back: the run's row as inserted, its agent version, when the
+ * conversation is new its messages ({@code null}: read them), and the workspace setup read ahead
+ * for it ({@code null}: none).
  */
-record NewRun(RunState state, AgentVersion agent, List<ChatMessage> history) {
+record NewRun(RunState state, AgentVersion agent, List<ChatMessage> history, RunSetup.Ahead ahead) {
   NewRun withUnknownHistory() {
-    return new NewRun(state, agent, null);
+    return new NewRun(state, agent, null, ahead);
+  }
+
+  NewRun withAhead(RunSetup.Ahead ahead) {
+    return new NewRun(state, agent, history, ahead);
   }
 }

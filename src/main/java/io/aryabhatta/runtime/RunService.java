@@ -35,10 +35,12 @@ public final class RunService {
   private final Ids ids;
   private final ObjectMapper mapper;
   private final EventNotifier notifier;
+  private final RunSetup setup;
 
   public RunService(Jdbi jdbi, RunStore store, Journal journal, AgentService agents, RunScheduler scheduler,
-      AuditLog audit, Ids ids, ObjectMapper mapper, EventNotifier notifier) {
+      AuditLog audit, Ids ids, ObjectMapper mapper, EventNotifier notifier, RunSetup setup) {
     this.notifier = notifier;
+    this.setup = setup;
     this.jdbi = jdbi;
     this.store = store;
     this.journal = journal;
@@ -70,7 +72,8 @@ public final class RunService {
     Conversation conversation = conversation(caller, conversationId);
     AgentVersion agent = agents.version(caller.workspaceId(), conversation.agentId(), null);
     String systemPrompt = fillPrompt(agent, variables(conversation.variables()));
-    return createAndStart(caller, (h, slot) -> insertRun(h, caller, conversationId, agent, systemPrompt, input, stream, false, slot));
+    return createAndStart(caller, agent,
+        (h, slot) -> insertRun(h, caller, conversationId, agent, systemPrompt, input, stream, false, slot));
   }
 
   /** Creates a conversation and its first run together (quick testing of an agent). */
@@ -84,7 +87,7 @@ public final class RunService {
       Map<String, String> variables, JsonNode metadata, boolean stream) {
     AgentVersion agent = agents.version(caller.workspaceId(), agentId, version);
     String systemPrompt = fillPrompt(agent, variables);
-    return createAndStart(caller, (h, slot) -> {
+    return createAndStart(caller, agent, (h, slot) -> {
       String conversationId = insertConversation(h, caller, agentId, variables, metadata);
       return insertRun(h, caller, conversationId, agent, systemPrompt, input, stream, true, slot);
     });
@@ -102,7 +105,7 @@ public final class RunService {
     String agentPrompt = fillPrompt(agent, Map.of());
     String systemPrompt = extraSystemPrompt == null || extraSystemPrompt.isBlank() ? agentPrompt
         : agentPrompt.isBlank() ? extraSystemPrompt : agentPrompt + "\n\n" + extraSystemPrompt;
-    return createAndStart(caller, (h, slot) -> {
+    return createAndStart(caller, agent, (h, slot) -> {
       String conversationId = insertConversation(h, caller, agentId, Map.of(), metadata);
       for (ChatMessage m : earlier) {
         journal.appendMessage(h, conversationId, null, m.role(), m.content(), m.toolCalls(), m.toolCallId(), m.name());
@@ -161,15 +164,17 @@ public final class RunService {
   }
 
   /**
-   * Creates a run in one transaction (its inserts sent together) and starts it here at once if a
-   * slot is free: the run is then inserted already leased to this node, so it needs no claim of its
-   * own. Otherwise it is queued.
+   * Creates a run of {@code agent} in one transaction (its inserts sent together) and starts it
+   * here at once if a slot is free: the run is then inserted already leased to this node, so it
+   * needs no claim of its own, and the tools and provider its loop needs are read while the
+   * creation commits. Otherwise it is queued.
    */
-  private Run createAndStart(Caller caller, RunInsert insert) {
+  private Run createAndStart(Caller caller, AgentVersion agent, RunInsert insert) {
     Optional<RunScheduler.Reservation> slot = scheduler.reserve();
+    RunSetup.Ahead ahead = slot.isPresent() ? setup.readAhead(caller.workspaceId(), agent) : null;
     NewRun created;
     try {
-      created = BatchedWrites.inTransaction(jdbi, h -> insert.insert(h, slot.orElse(null)));
+      created = BatchedWrites.inTransaction(jdbi, h -> insert.insert(h, slot.orElse(null))).withAhead(ahead);
     } catch (RuntimeException e) {
       slot.ifPresent(RunScheduler.Reservation::cancel);
       throw e;
@@ -210,7 +215,7 @@ public final class RunService {
         Map.of("conversation_id", conversationId, "agent_id", agent.agentId(), "agent_version", agent.version()));
     RunStore.RunState state = new RunStore.RunState(runId, caller.workspaceId(), conversationId, agent.agentId(),
         agent.version(), systemPrompt, stream, "queued", false, null, Usage.ZERO);
-    return new NewRun(state, agent, newConversation ? List.of(ChatMessage.user(input)) : null);
+    return new NewRun(state, agent, newConversation ? List.of(ChatMessage.user(input)) : null, null);
   }
 
   /**

@@ -225,11 +225,12 @@ public final class ToolService {
   private Map<String, ToolDefinition> byNames(String workspaceId, Collection<String> names) {
     Map<String, ToolDefinition> found = new LinkedHashMap<>();
     names.forEach(n -> builtins.named(n).ifPresent(t -> found.put(n, t)));
-    if (!names.isEmpty()) {
+    // A built-in wins over a workspace tool that had its name before an application added it.
+    String[] others = names.stream().filter(n -> !found.containsKey(n)).distinct().toArray(String[]::new);
+    if (others.length > 0) {
       jdbi.withHandle(h -> h.createQuery("SELECT " + COLUMNS + " FROM tools WHERE workspace_id = :w AND name = ANY(:names)")
-              .bind("w", workspaceId).bind("names", names.toArray(String[]::new))
+              .bind("w", workspaceId).bind("names", others)
               .map(this::stored).list())
-          // A built-in wins over a workspace tool that had its name before an application added it.
           .forEach(s -> found.putIfAbsent(s.tool().name(), s.tool()));
     }
     return found;

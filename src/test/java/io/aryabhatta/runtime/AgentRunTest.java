@@ -246,6 +246,21 @@ class AgentRunTest {
   }
 
   @Test
+  void a_provider_without_its_key_fails_the_run_with_a_clear_error_before_any_call() {
+    String agent = setup.agent(List.of("calculator"), Map.of("model", Map.of("provider", "hf", "name", "some/model")));
+    int callsBefore = fake.requests().size();
+
+    JsonNode run = runAndWait(agent, "Hello");
+
+    assertThat(run.get("status").asText()).isEqualTo("failed");
+    assertThat(run.at("/error/code").asText()).isEqualTo("provider_not_configured");
+    assertThat(run.at("/error/message").asText()).contains("HUGGING_FACE_AUTH_TOKEN");
+    JsonNode steps = api.get("/api/runs/" + run.get("id").asText() + "/steps").json().get("data");
+    assertThat(steps).isEmpty();
+    assertThat(fake.requests()).hasSize(callsBefore);
+  }
+
+  @Test
   void blocked_address_is_a_tool_error_without_allowlist() {
     try (TestServer strict = TestServer.start(); ToolTarget local = ToolTarget.start();
         FakeModelServer model = FakeModelServer.start()) {
