@@ -1,5 +1,6 @@
 package io.aryabhatta.runtime;
 
+import io.aryabhatta.db.BatchedWrites;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
@@ -18,18 +19,23 @@ public final class EventNotifier {
    * ends the run's stream ({@link RunEvent#FINAL}).
    */
   void afterCommit(Handle h, String runId, boolean settles) {
-    h.afterCommit(() -> notify(runId, settles));
+    h.afterCommit(() -> notify(runId, settles, null));
+  }
+
+  /** The same for a transaction that settles the run and read its row, which is handed to the waiters. */
+  void afterSettling(Handle h, String runId, BatchedWrites.Row<Run> run) {
+    h.afterCommit(() -> notify(runId, true, run.get()));
   }
 
   /** Something happened to the run; it may have settled. */
   public void notify(String runId) {
-    notify(runId, true);
+    notify(runId, true, null);
   }
 
-  private void notify(String runId, boolean settles) {
+  private void notify(String runId, boolean settles, Run settled) {
     Set<Subscription> subs = subscriptions.get(runId);
     if (subs != null) {
-      subs.forEach(s -> s.signal(settles));
+      subs.forEach(s -> s.signal(settles, settled));
     }
   }
 
@@ -44,16 +50,28 @@ public final class EventNotifier {
     private final String runId;
     private final Semaphore signal = new Semaphore(0);
     private volatile boolean mayHaveSettled;
+    private volatile Run settled;
 
     private Subscription(String runId) {
       this.runId = runId;
     }
 
-    private void signal(boolean settles) {
+    private void signal(boolean settles, Run settledRun) {
       if (settles) {
         mayHaveSettled = true;
+        settled = settledRun;
       }
       signal.release();
+    }
+
+    /**
+     * The run as the transaction that settled it left it, if that transaction ran in this process
+     * since the last call (null: read it).
+     */
+    public Run takeSettled() {
+      Run run = settled;
+      settled = null;
+      return run;
     }
 
     /** Waits until something new may be there, or the timeout passes. */

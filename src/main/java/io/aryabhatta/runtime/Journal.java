@@ -183,7 +183,14 @@ public final class Journal {
           .bind("r", runId).bind("n", types.size())
           .bind("types", types.toArray(String[]::new)).bind("data", data.toArray(String[]::new))
           .execute();
-      notifier.afterCommit(h, runId, settles);
+      if (settles) {
+        // Whoever waits for the run to settle gets its row as this transaction leaves it.
+        BatchedWrites.Row<Run> run = BatchedWrites.statement(h, "SELECT * FROM runs WHERE id = :r").bind("r", runId)
+            .readWithWrites((rs, ctx) -> store.run(rs));
+        notifier.afterSettling(h, runId, run);
+      } else {
+        notifier.afterCommit(h, runId, false);
+      }
     }
   }
 

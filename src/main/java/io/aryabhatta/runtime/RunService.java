@@ -125,7 +125,8 @@ public final class RunService {
       while (!current.settled() && System.nanoTime() < deadline) {
         // Runs driven by another node are not signalled here: at least one read a second.
         subscription.awaitSettling(Math.min(1000, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
-        current = run(caller, runId);
+        Run settled = subscription.takeSettled();
+        current = settled != null ? settled : run(caller, runId);
       }
       return current;
     }

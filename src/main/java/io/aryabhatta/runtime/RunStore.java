@@ -169,7 +169,7 @@ public final class RunStore {
     return list;
   }
 
-  private Run run(ResultSet rs) throws SQLException {
+  Run run(ResultSet rs) throws SQLException {
     return new Run(
         rs.getString("id"),
         rs.getString("conversation_id"),

@@ -1,0 +1,64 @@
+package io.aryabhatta.db;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.aryabhatta.testing.TestPostgres;
+import java.util.List;
+import org.jdbi.v3.core.Jdbi;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.postgresql.ds.PGSimpleDataSource;
+
+class BatchedWritesTest {
+  static Jdbi jdbi;
+
+  @BeforeAll
+  static void database() {
+    PGSimpleDataSource ds = new PGSimpleDataSource();
+    ds.setUrl(TestPostgres.freshDatabase());
+    jdbi = Jdbi.create(ds);
+    jdbi.useHandle(h -> h.execute("CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL)"));
+  }
+
+  private static List<String> bodies() {
+    return jdbi.withHandle(h -> h.createQuery("SELECT body FROM notes ORDER BY id").mapTo(String.class).list());
+  }
+
+  @Test
+  void a_read_sent_with_the_writes_sees_them_and_its_row_is_there_once_committed() {
+    BatchedWrites.Row<String> seen = BatchedWrites.inTransaction(jdbi, h -> {
+      BatchedWrites.statement(h, "INSERT INTO notes (id, body) VALUES (:id, :body)").bind("id", 1).bind("body", "a")
+          .execute();
+      BatchedWrites.statement(h, "UPDATE notes SET body = body || :more WHERE id = :id").bind("more", "b").bind("id", 1)
+          .execute();
+      BatchedWrites.Row<String> row = BatchedWrites.statement(h, "SELECT body || '!' FROM notes WHERE id = :id")
+          .bind("id", 1).readWithWrites((rs, ctx) -> rs.getString(1));
+      BatchedWrites.statement(h, "INSERT INTO notes (id, body) VALUES (:id, :body)").bind("id", 2).bind("body", "c")
+          .execute();
+      assertThatThrownBy(row::get).isInstanceOf(IllegalStateException.class);
+      return row;
+    });
+
+    assertThat(seen.get()).isEqualTo("ab!");
+    assertThat(bodies()).contains("ab", "c");
+  }
+
+  @Test
+  void a_read_that_finds_nothing_gives_null_and_a_failing_write_loses_the_whole_transaction() {
+    BatchedWrites.Row<String> none = BatchedWrites.inTransaction(jdbi, h ->
+        BatchedWrites.statement(h, "SELECT body FROM notes WHERE id = :id").bind("id", -1)
+            .readWithWrites((rs, ctx) -> rs.getString(1)));
+    assertThat(none.get()).isNull();
+
+    assertThatThrownBy(() -> BatchedWrites.inTransaction(jdbi, h -> {
+      BatchedWrites.statement(h, "INSERT INTO notes (id, body) VALUES (:id, :body)").bind("id", 10).bind("body", "x")
+          .execute();
+      BatchedWrites.statement(h, "INSERT INTO notes (id, body) VALUES (:id, :body)").bind("id", 10).bind("body", "y")
+          .execute();
+      return BatchedWrites.statement(h, "SELECT body FROM notes WHERE id = :id").bind("id", 10)
+          .readWithWrites((rs, ctx) -> rs.getString(1));
+    })).hasMessageContaining("duplicate key");
+    assertThat(bodies()).doesNotContain("x", "y");
+  }
+}
