@@ -10,7 +10,10 @@ import java.io.InterruptedIOException;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import okhttp3.Call;
 import okhttp3.HttpUrl;
@@ -40,6 +43,8 @@ public final class ModelClient {
   private static final int LONGEST_QUOTED_BODY = 200;
 
   private final OkHttpClient http;
+  private static final int KEPT_CLIENTS = 64;
+  private final Map<List<Duration>, OkHttpClient> clients = new ConcurrentHashMap<>();
   private final ObjectMapper mapper;
   private final RetryPolicy retryPolicy;
   private final ChatRequestJson requestJson;
@@ -361,7 +366,16 @@ public final class ModelClient {
 
   // ---- plumbing ----
 
+  /**
+   * A client with the endpoint's timeouts. Clients differ only in them (they share connections),
+   * so one per pair of timeouts is kept, up to a bound.
+   */
   private OkHttpClient clientFor(ModelEndpoint endpoint) {
+    List<Duration> timeouts = Arrays.asList(endpoint.connectTimeout(), endpoint.readTimeout());
+    OkHttpClient kept = clients.get(timeouts);
+    if (kept != null) {
+      return kept;
+    }
     OkHttpClient.Builder builder = http.newBuilder();
     if (endpoint.connectTimeout() != null) {
       builder.connectTimeout(endpoint.connectTimeout());
@@ -369,7 +383,11 @@ public final class ModelClient {
     if (endpoint.readTimeout() != null) {
       builder.readTimeout(endpoint.readTimeout());
     }
-    return builder.build();
+    OkHttpClient client = builder.build();
+    if (clients.size() < KEPT_CLIENTS) {
+      clients.putIfAbsent(timeouts, client);
+    }
+    return client;
   }
 
   private static HttpUrl url(ModelEndpoint endpoint, String url, String model) {
