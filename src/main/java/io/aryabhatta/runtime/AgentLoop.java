@@ -55,8 +55,9 @@ public final class AgentLoop {
   private final ToolCallRules rules;
   private final WireFormat wire;
 
-  public AgentLoop(Jdbi jdbi, RunStore store, Journal journal, AgentService agents, RunSetup setup, ModelClient models, ToolExecutor executor, ArgumentValidator validator,
-      ToolRetryPolicy toolRetry, ObjectMapper mapper, RunObserver observer) {
+  public AgentLoop(Jdbi jdbi, RunStore store, Journal journal, AgentService agents, RunSetup setup, ModelClient models,
+      ToolExecutor executor, ArgumentValidator validator, ToolRetryPolicy toolRetry, ObjectMapper mapper,
+      RunObserver observer) {
     this.observer = observer;
     this.jdbi = jdbi;
     this.store = store;
