@@ -70,7 +70,7 @@ public final class Bench {
       report.line(machine(quick, env));
       if (only.isEmpty() || only.contains("floor")) {
         System.err.println("[bench] the machine's floor (round trips and commits) …");
-        report.line(Floor.describe(Floor.measure(server.jdbi())));
+        report.line(Floor.describe(Floor.measureBoth(server.jdbi())));
       }
       warmUp(runner, quick);
       List<Result> http = new ArrayList<>();

@@ -22,6 +22,23 @@ final class Floor {
 
   record Figures(double hotRoundTripMs, double idleRoundTripMs, double hotCommitMs, double idleCommitMs) {}
 
+  /** The floor on a platform thread and on a virtual thread (as the server's run loops and requests use). */
+  record Both(Figures platform, Figures virtual) {}
+
+  static Both measureBoth(Jdbi jdbi) throws InterruptedException {
+    Figures platform = measure(jdbi);
+    Figures[] virtual = new Figures[1];
+    Thread thread = Thread.ofVirtual().start(() -> {
+      try {
+        virtual[0] = measure(jdbi);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    thread.join();
+    return new Both(platform, virtual[0]);
+  }
+
   static Figures measure(Jdbi jdbi) throws InterruptedException {
     try (Handle h = jdbi.open()) {
       Connection c = h.getConnection();
@@ -63,16 +80,19 @@ final class Floor {
     }
   }
 
-  static String describe(Figures f) {
+  static String describe(Both both) {
+    Figures p = both.platform();
+    Figures v = both.virtual();
     return String.format(Locale.ROOT, """
 
         #### The machine's floor (plain JDBC on the benchmark's database, medians)
 
-        | | back to back | after 1 s idle |
-        |---|---:|---:|
-        | round trip (`SELECT 1`) | %.3f ms | %.3f ms |
-        | insert + commit (WAL flush) | %.3f ms | %.3f ms |
-        """, f.hotRoundTripMs(), f.idleRoundTripMs(), f.hotCommitMs(), f.idleCommitMs());
+        | | back to back | after 1 s idle | on a virtual thread: back to back | after 1 s idle |
+        |---|---:|---:|---:|---:|
+        | round trip (`SELECT 1`) | %.3f ms | %.3f ms | %.3f ms | %.3f ms |
+        | insert + commit (WAL flush) | %.3f ms | %.3f ms | %.3f ms | %.3f ms |
+        """, p.hotRoundTripMs(), p.idleRoundTripMs(), v.hotRoundTripMs(), v.idleRoundTripMs(),
+        p.hotCommitMs(), p.idleCommitMs(), v.hotCommitMs(), v.idleCommitMs());
   }
 
   private interface Work {
