@@ -36,8 +36,8 @@ final class Timeline {
               at(rs.getObject(3, OffsetDateTime.class)), rs.getLong(4)))
           .list());
       add(segments, "client sends → creation transaction begins (HTTP, auth, agent lookup)", view.sent(), run[0]);
-      add(segments, "creation → first model step opened (creation commit, thread start, the loop reads the run,"
-          + " agent, tools and provider, builds the request)", run[0], steps.get(0).started());
+      add(segments, "creation → first model step opened (creation commit, thread start, tools and provider"
+          + " read meanwhile, the request built)", run[0], steps.get(0).started());
       for (int i = 0; i < steps.size(); i++) {
         StepTimes step = steps.get(i);
         String kind = step.type().equals("llm_call") ? "model step" : "tool step";
@@ -51,7 +51,7 @@ final class Timeline {
               steps.get(i + 1).started());
         }
       }
-      add(segments, "run ended → client has the answer (final commit, wake-up, read, HTTP)", run[2], view.answered());
+      add(segments, "run ended → client has the answer (final commit with the run's row, wake-up, HTTP)", run[2], view.answered());
     }
     StringBuilder out = new StringBuilder(String.format(Locale.ROOT, """
 
