@@ -173,16 +173,23 @@ public final class RunService {
   private Run createAndStart(Caller caller, AgentVersion agent, RunInsert insert) {
     Optional<RunScheduler.Reservation> slot = scheduler.reserve();
     RunSetup.Ahead ahead = slot.isPresent() ? setup.readAhead(caller.workspaceId(), agent) : null;
-    NewRun created;
+    Created created;
     try {
-      created = BatchedWrites.inTransaction(jdbi, h -> insert.insert(h, slot.orElse(null))).withAhead(ahead);
+      created = BatchedWrites.inTransaction(jdbi, h -> {
+        NewRun run = insert.insert(h, slot.orElse(null));
+        return new Created(run.withAhead(ahead), BatchedWrites.statement(h, "SELECT * FROM runs WHERE id = :id")
+            .bind("id", run.state().id()).readWithWrites((rs, ctx) -> store.run(rs)));
+      });
     } catch (RuntimeException e) {
       slot.ifPresent(RunScheduler.Reservation::cancel);
       throw e;
     }
-    slot.ifPresent(s -> s.start(created));
-    return run(caller, created.state().id());
+    slot.ifPresent(s -> s.start(created.run()));
+    return created.row().get();
   }
+
+  /** A run's creation: what it hands to the loop, and the run's row as inserted (read in the same round trip). */
+  private record Created(NewRun run, BatchedWrites.Row<Run> row) {}
 
   private NewRun insertRun(Handle h, Caller caller, String conversationId, AgentVersion agent, String systemPrompt,
       String input, boolean stream, boolean newConversation, RunScheduler.Reservation slot) {
