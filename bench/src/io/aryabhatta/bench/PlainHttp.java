@@ -189,19 +189,22 @@ final class PlainHttp {
     }
   }
 
-  private static final class FixedBody extends InputStream {
+  /** A body read through {@code read(byte[], int, int)}; the single-byte read is that one's. */
+  private abstract static class BodyStream extends InputStream {
+    @Override
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+    }
+  }
+
+  private static final class FixedBody extends BodyStream {
     private final InputStream in;
     private long left;
 
     FixedBody(InputStream in, long length) {
       this.in = in;
       this.left = length;
-    }
-
-    @Override
-    public int read() throws IOException {
-      byte[] one = new byte[1];
-      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
     }
 
     @Override
@@ -218,7 +221,7 @@ final class PlainHttp {
     }
   }
 
-  private static final class ChunkedBody extends InputStream {
+  private static final class ChunkedBody extends BodyStream {
     private final InputStream in;
     private long leftInChunk;
     private boolean chunkRead;
@@ -226,12 +229,6 @@ final class PlainHttp {
 
     ChunkedBody(InputStream in) {
       this.in = in;
-    }
-
-    @Override
-    public int read() throws IOException {
-      byte[] one = new byte[1];
-      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
     }
 
     @Override
