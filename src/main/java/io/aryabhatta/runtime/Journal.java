@@ -154,6 +154,8 @@ public final class Journal {
     private final List<String> types = new ArrayList<>();
     private final List<String> data = new ArrayList<>();
     private boolean settles;
+    private int steps;
+    private Usage tokens = Usage.ZERO;
 
     EventBatch(Handle h, String runId) {
       this.h = h;
@@ -170,19 +172,32 @@ public final class Journal {
       settles |= RunEvent.FINAL.contains(type);
     }
 
+    void count(int addedSteps, Usage addedTokens) {
+      steps += addedSteps;
+      tokens = tokens.plus(addedTokens);
+    }
+
+    /** The events, numbered from the run's counter, and the run's counts: one statement, one new version of its row. */
     void insert() {
-      if (types.isEmpty()) {
+      if (types.isEmpty() && steps == 0 && tokens.equals(Usage.ZERO)) {
         return;
       }
       BatchedWrites.statement(h, """
               WITH numbered AS (
-                  UPDATE runs SET last_event_id = last_event_id + :n WHERE id = :r RETURNING last_event_id)
+                  UPDATE runs SET last_event_id = last_event_id + :n, steps_count = steps_count + :steps,
+                         prompt_tokens = prompt_tokens + :p, completion_tokens = completion_tokens + :c,
+                         total_tokens = total_tokens + :t
+                  WHERE id = :r RETURNING last_event_id)
               INSERT INTO run_events (run_id, id, type, data)
               SELECT :r, numbered.last_event_id - :n + e.ord, e.type, cast(e.data AS jsonb)
               FROM numbered, unnest(cast(:types AS text[]), cast(:data AS text[])) WITH ORDINALITY AS e(type, data, ord)""")
-          .bind("r", runId).bind("n", types.size())
+          .bind("r", runId).bind("n", types.size()).bind("steps", steps)
+          .bind("p", tokens.promptTokens()).bind("c", tokens.completionTokens()).bind("t", tokens.totalTokens())
           .bind("types", types.toArray(String[]::new)).bind("data", data.toArray(String[]::new))
           .execute();
+      if (types.isEmpty()) {
+        return;
+      }
       if (settles) {
         // Whoever waits for the run to settle gets its row as this transaction leaves it.
         BatchedWrites.Row<Run> run = BatchedWrites.statement(h, "SELECT * FROM runs WHERE id = :r").bind("r", runId)
@@ -192,6 +207,24 @@ public final class Journal {
         notifier.afterCommit(h, runId, false);
       }
     }
+  }
+
+  /**
+   * Adds to the run's model-call count and tokens: with the events of the fenced transaction it is
+   * part of (the same update of the run's row), or else at once.
+   */
+  private void countOnRun(Handle h, String runId, int steps, Usage tokens) {
+    EventBatch batch = openBatch.get();
+    if (batch != null && batch.collects(h, runId)) {
+      batch.count(steps, tokens);
+      return;
+    }
+    BatchedWrites.statement(h, """
+            UPDATE runs SET steps_count = steps_count + :steps, prompt_tokens = prompt_tokens + :p,
+                   completion_tokens = completion_tokens + :c, total_tokens = total_tokens + :t
+            WHERE id = :id""")
+        .bind("steps", steps).bind("p", tokens.promptTokens()).bind("c", tokens.completionTokens())
+        .bind("t", tokens.totalTokens()).bind("id", runId).execute();
   }
 
   /**
@@ -272,7 +305,7 @@ public final class Journal {
             VALUES (:r, :i, 'llm_call', 'started', now(), cast(:req AS jsonb))""")
         .bind("r", f.runId()).bind("i", nextIndex).bind("req", Json.write(mapper, request))
         .execute();
-    BatchedWrites.statement(h, "UPDATE runs SET steps_count = steps_count + 1 WHERE id = :id").bind("id", f.runId()).execute();
+    countOnRun(h, f.runId(), 1, Usage.ZERO);
     appendEvent(h, f.runId(), "llm_call.started", Map.of("step", nextIndex));
     return nextIndex;
   }
@@ -312,12 +345,7 @@ public final class Journal {
         .bind("attempts", Json.write(mapper, result.attempts()))
         .bind("r", runId).bind("i", index)
         .execute();
-    BatchedWrites.statement(h, """
-            UPDATE runs SET prompt_tokens = prompt_tokens + :p, completion_tokens = completion_tokens + :c,
-                   total_tokens = total_tokens + :t
-            WHERE id = :id""")
-        .bind("p", usage.promptTokens()).bind("c", usage.completionTokens()).bind("t", usage.totalTokens())
-        .bind("id", runId).execute();
+    countOnRun(h, runId, 0, usage);
     List<ToolCall> calls = result.toolCalls();
     appendMessage(h, f.conversationId(), runId, "assistant", result.content(), calls, null, null);
     appendEvent(h, runId, "llm_call.completed", Map.of("step", index, "usage", usage));

@@ -66,6 +66,13 @@ class AgentRunTest {
     assertThat(steps.get(1).get("result").asText()).isEqualTo("0.3");
     assertThat(steps.get(1).get("idempotency_key").asText()).isNotBlank();
     assertThat(steps.get(2).at("/request/messages").toString()).contains("0.3");
+    // The run's own counts agree with its journal: two model calls, and their tokens summed.
+    assertThat(run.get("steps_count").asInt()).isEqualTo(2);
+    assertThat(run.at("/usage/prompt_tokens").asInt())
+        .isEqualTo(steps.get(0).at("/usage/prompt_tokens").asInt() + steps.get(2).at("/usage/prompt_tokens").asInt());
+    assertThat(run.at("/usage/total_tokens").asInt())
+        .isEqualTo(steps.get(0).at("/usage/total_tokens").asInt() + steps.get(2).at("/usage/total_tokens").asInt());
+    assertThat(api.get("/api/runs/" + run.get("id").asText()).json().get("usage")).isEqualTo(run.get("usage"));
     JsonNode messages = api.get("/api/conversations/" + run.get("conversation_id").asText() + "/messages").json()
         .get("data");
     assertThat(messages).extracting(m -> m.get("role").asText())
