@@ -8,16 +8,13 @@ import java.util.List;
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.postgresql.ds.PGSimpleDataSource;
 
 class BatchedWritesTest {
   static Jdbi jdbi;
 
   @BeforeAll
   static void database() {
-    PGSimpleDataSource ds = new PGSimpleDataSource();
-    ds.setUrl(TestPostgres.freshDatabase());
-    jdbi = Jdbi.create(ds);
+    jdbi = Jdbi.create(TestPostgres.freshDataSource());
     jdbi.useHandle(h -> h.execute("CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL)"));
   }
 

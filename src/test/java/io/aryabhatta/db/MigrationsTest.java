@@ -11,15 +11,8 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.Test;
-import org.postgresql.ds.PGSimpleDataSource;
 
 class MigrationsTest {
-
-  private static PGSimpleDataSource dataSource(String jdbcUrl) {
-    PGSimpleDataSource ds = new PGSimpleDataSource();
-    ds.setUrl(jdbcUrl);
-    return ds;
-  }
 
   private static long migrationFiles() throws IOException {
     try (Stream<Path> files = Files.list(Path.of("migrations"))) {
@@ -29,7 +22,7 @@ class MigrationsTest {
 
   @Test
   void empty_database_gets_every_migration_then_none_on_the_second_run() throws Exception {
-    var ds = dataSource(TestPostgres.freshDatabase());
+    var ds = TestPostgres.freshDataSource();
     Migrations migrations = new Migrations(ds);
     assertThat(migrations.upToDate()).isFalse();
 

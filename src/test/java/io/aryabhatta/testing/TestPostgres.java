@@ -1,10 +1,14 @@
 package io.aryabhatta.testing;
 
+import io.aryabhatta.db.Database;
 import io.aryabhatta.db.EmbeddedDatabase;
+import io.aryabhatta.db.Migrations;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jdbi.v3.core.Jdbi;
+import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * One embedded PostgreSQL per test JVM (fsync off for speed); every test class gets a fresh
@@ -38,5 +42,19 @@ public final class TestPostgres {
       throw new IllegalStateException(e);
     }
     return instance().jdbcUrl(name);
+  }
+
+  /** An empty database of its own. */
+  public static PGSimpleDataSource freshDataSource() {
+    PGSimpleDataSource ds = new PGSimpleDataSource();
+    ds.setUrl(freshDatabase());
+    return ds;
+  }
+
+  /** A database of its own with every migration applied, and a Jdbi on it set up as the server's. */
+  public static Jdbi freshMigratedJdbi() {
+    PGSimpleDataSource ds = freshDataSource();
+    new Migrations(ds).apply();
+    return Database.jdbi(ds);
   }
 }

@@ -3,18 +3,14 @@ package io.aryabhatta.workspaces;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.aryabhatta.audit.AuditLog;
-import io.aryabhatta.db.Migrations;
 import io.aryabhatta.ids.Ids;
 import io.aryabhatta.json.Json;
 import io.aryabhatta.testing.TestPostgres;
 import java.time.Clock;
 import java.util.Optional;
 import org.jdbi.v3.core.Jdbi;
-import org.jdbi.v3.postgres.PostgresPlugin;
-import org.jdbi.v3.sqlobject.SqlObjectPlugin;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.postgresql.ds.PGSimpleDataSource;
 
 /** The admin key: generated and returned once on first start, or taken from the environment. */
 class AdminKeyTest {
@@ -23,10 +19,7 @@ class AdminKeyTest {
 
   @BeforeEach
   void freshDatabase() {
-    PGSimpleDataSource ds = new PGSimpleDataSource();
-    ds.setUrl(TestPostgres.freshDatabase());
-    new Migrations(ds).apply();
-    jdbi = Jdbi.create(ds).installPlugin(new SqlObjectPlugin()).installPlugin(new PostgresPlugin());
+    jdbi = TestPostgres.freshMigratedJdbi();
     workspaces = new WorkspaceService(jdbi, new AuditLog(jdbi, Json.mapper()), new Ids(Clock.systemUTC()));
   }
 

@@ -3,7 +3,6 @@ package io.aryabhatta.workspaces;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.aryabhatta.audit.AuditLog;
-import io.aryabhatta.db.Migrations;
 import io.aryabhatta.ids.Ids;
 import io.aryabhatta.json.Json;
 import io.aryabhatta.testing.TestPostgres;
@@ -12,11 +11,8 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jdbi.v3.core.Jdbi;
-import org.jdbi.v3.postgres.PostgresPlugin;
-import org.jdbi.v3.sqlobject.SqlObjectPlugin;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.postgresql.ds.PGSimpleDataSource;
 
 /** Valid keys are remembered briefly; revocations still take effect at once on this node. */
 class RecentKeysTest {
@@ -27,10 +23,7 @@ class RecentKeysTest {
 
   @BeforeEach
   void freshDatabase() {
-    PGSimpleDataSource ds = new PGSimpleDataSource();
-    ds.setUrl(TestPostgres.freshDatabase());
-    new Migrations(ds).apply();
-    jdbi = Jdbi.create(ds).installPlugin(new SqlObjectPlugin()).installPlugin(new PostgresPlugin());
+    jdbi = TestPostgres.freshMigratedJdbi();
     workspaces = new WorkspaceService(jdbi, new AuditLog(jdbi, Json.mapper()), new Ids(Clock.systemUTC()),
         new RecentKeys(nanos::get, RecentKeys.RECHECK_AFTER));
     admin = workspaces.authenticate(workspaces.ensureAdminKey(Optional.empty()).orElseThrow()).orElseThrow();
