@@ -210,21 +210,15 @@ public final class Journal {
   }
 
   /**
-   * Adds to the run's model-call count and tokens: with the events of the fenced transaction it is
-   * part of (the same update of the run's row), or else at once.
+   * Adds to the run's model-call count and tokens, with the events of the fenced transaction (the
+   * same update of the run's row).
    */
-  private void countOnRun(Handle h, String runId, int steps, Usage tokens) {
+  private void countOnRun(Fenced f, int steps, Usage tokens) {
     EventBatch batch = openBatch.get();
-    if (batch != null && batch.collects(h, runId)) {
-      batch.count(steps, tokens);
-      return;
+    if (batch == null || !batch.collects(f.h(), f.runId())) {
+      throw new IllegalStateException("a fenced write outside its transaction");
     }
-    BatchedWrites.statement(h, """
-            UPDATE runs SET steps_count = steps_count + :steps, prompt_tokens = prompt_tokens + :p,
-                   completion_tokens = completion_tokens + :c, total_tokens = total_tokens + :t
-            WHERE id = :id""")
-        .bind("steps", steps).bind("p", tokens.promptTokens()).bind("c", tokens.completionTokens())
-        .bind("t", tokens.totalTokens()).bind("id", runId).execute();
+    batch.count(steps, tokens);
   }
 
   /**
@@ -305,7 +299,7 @@ public final class Journal {
             VALUES (:r, :i, 'llm_call', 'started', now(), cast(:req AS jsonb))""")
         .bind("r", f.runId()).bind("i", nextIndex).bind("req", Json.write(mapper, request))
         .execute();
-    countOnRun(h, f.runId(), 1, Usage.ZERO);
+    countOnRun(f, 1, Usage.ZERO);
     appendEvent(h, f.runId(), "llm_call.started", Map.of("step", nextIndex));
     return nextIndex;
   }
@@ -345,7 +339,7 @@ public final class Journal {
         .bind("attempts", Json.write(mapper, result.attempts()))
         .bind("r", runId).bind("i", index)
         .execute();
-    countOnRun(h, runId, 0, usage);
+    countOnRun(f, 0, usage);
     List<ToolCall> calls = result.toolCalls();
     appendMessage(h, f.conversationId(), runId, "assistant", result.content(), calls, null, null);
     appendEvent(h, runId, "llm_call.completed", Map.of("step", index, "usage", usage));
