@@ -35,15 +35,17 @@ final class Timeline {
           .map((rs, c) -> new StepTimes(rs.getString(1), at(rs.getObject(2, OffsetDateTime.class)),
               at(rs.getObject(3, OffsetDateTime.class)), rs.getLong(4)))
           .list());
-      add(segments, "client sends → creation transaction begins (HTTP, auth, agent lookup)", view.sent(), run[0]);
-      add(segments, "creation → first model step opened (creation commit, thread start, tools and provider"
-          + " read meanwhile, the request built)", run[0], steps.get(0).started());
+      add(segments, "client sends → creation transaction begins (HTTP, auth, agent lookup; the agent's tools and"
+          + " provider read)", view.sent(), run[0]);
+      add(segments, "creation → first model step opened (0 when the creation's transaction opens it)", run[0],
+          steps.get(0).started());
       for (int i = 0; i < steps.size(); i++) {
         StepTimes step = steps.get(i);
         String kind = step.type().equals("llm_call") ? "model step" : "tool step";
         double span = millis(step.started(), step.ended());
         segments.computeIfAbsent(kind + ": opened → closed, minus its own duration_ms (its start's write and"
-                + " commit, work around the call, until the next transaction begins)", k -> new ArrayList<>())
+                + " commit — the first model step's is the creation's —, work around the call, until the next"
+                + " transaction begins)", k -> new ArrayList<>())
             .add(span - step.durationMs());
         if (i + 1 < steps.size()) {
           String next = steps.get(i + 1).type().equals("llm_call") ? "model step" : "tool step";

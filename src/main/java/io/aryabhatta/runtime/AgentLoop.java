@@ -17,6 +17,7 @@ import io.aryabhatta.model.Usage;
 import io.aryabhatta.model.WireFormat;
 import io.aryabhatta.runtime.Journal.Fenced;
 import io.aryabhatta.runtime.Journal.RunFacts;
+import io.aryabhatta.runtime.NewRun.OpenedModelCall;
 import io.aryabhatta.runtime.RunStore.RunState;
 import io.aryabhatta.tools.ArgumentValidator;
 import io.aryabhatta.tools.ToolContext;
@@ -29,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -89,6 +91,8 @@ public final class AgentLoop {
     final List<Step> steps;
     final List<ChatMessage> history;
     ModelEndpoint endpoint;
+    /** The model call opened by the run's creation, until it is made. */
+    OpenedModelCall opened;
     /** The run's tokens, with those of answers held but not yet committed. */
     Usage usage;
 
@@ -198,13 +202,19 @@ public final class AgentLoop {
               state.usage()));
         });
     Writes writes = new Writes(lease, taken.run());
-    boolean queued = taken.run().status().equals("queued");
-    writes.hold(f -> journal.markRunning(f, queued));
+    Progress progress = taken.progress();
+    OpenedModelCall firstCall = known == null ? null : known.firstCall();
+    if (firstCall != null) {
+      progress.opened = firstCall;
+      progress.update(Step.outline(lease.runId(), firstCall.index(), "llm_call", "started", null, null, null, null));
+    } else {
+      boolean queued = taken.run().status().equals("queued");
+      writes.hold(f -> journal.markRunning(f, queued));
+    }
     Context context = load(taken.run(), known, writes);
     if (context == null) {
       return;
     }
-    Progress progress = taken.progress();
     while (!execution.stopping()) {
       if (writes.cancelRequested()) {
         writes.commit(journal::cancelRun);
@@ -257,6 +267,38 @@ public final class AgentLoop {
     }
   }
 
+  /**
+   * Opens the first model call of a run that this process starts, in the transaction {@code h}
+   * creating it, when everything the call needs is known by then: the conversation is new and the
+   * agent's tools and provider were read ahead, without error, before the transaction began (it
+   * must not wait for reads that need connections of their own). The run then starts with one
+   * commit fewer, and its loop calls the model as soon as the creation has committed. Otherwise the
+   * run is returned as it was, and its loop opens the call as for any run.
+   */
+  NewRun openFirstModelCall(Handle h, Lease lease, NewRun run) {
+    RunSetup.Ahead ahead = run.ahead();
+    if (run.history() == null || run.state().agentOverrides() != null || ahead == null || !ahead.isFor(run.agent())
+        || !ahead.done()) {
+      return run;
+    }
+    Map<String, ToolDefinition> tools;
+    try {
+      tools = ahead.tools();
+      ahead.endpoint();
+    } catch (RuntimeException e) {
+      return run;
+    }
+    ChatRequest request = ModelRequests.build(run.state().systemPrompt(), run.history(), run.agent(), tools.values(),
+        run.state().stream());
+    JsonNode body = wire.requestBody(request);
+    RunFacts facts = new RunFacts(run.state().workspaceId(), run.state().conversationId());
+    int index = journal.withinCreation(h, lease, facts, f -> {
+      journal.markRunning(f, true);
+      return journal.startModelCall(f, body, null, 0);
+    });
+    return run.withFirstCall(new OpenedModelCall(index, request, body));
+  }
+
   // ---- asking the model ----
 
   /** Asks the model for the next step; false when the run has ended. */
@@ -271,21 +313,14 @@ public final class AgentLoop {
         return false;
       }
     }
-    ChatRequest request = ModelRequests.build(context.run().systemPrompt(), progress.history, context.agent(),
-        context.tools().values(), context.run().stream());
-    JsonNode body = wire.requestBody(request);
-    Integer unanswered = progress.unansweredModelCall();
-    Integer index = writes.commitReturning(f -> {
-      if (f.cancelRequested()) {
-        journal.cancelRun(f);
-        return null;
-      }
-      return journal.startModelCall(f, body, unanswered, progress.nextIndex());
-    });
-    if (index == null) {
+    OpenedModelCall call = progress.opened != null ? progress.opened : openModelCall(writes, context, progress);
+    progress.opened = null;
+    if (call == null) {
       return false;
     }
-    progress.update(Step.outline(context.run().id(), index, "llm_call", "started", null, null, null, null));
+    ChatRequest request = call.request();
+    JsonNode body = call.body();
+    int index = call.index();
 
     Lease lease = writes.lease;
     DeltaSink deltas = new DeltaSink(journal, lease, writes.facts, execution, request.stream());
@@ -331,6 +366,26 @@ public final class AgentLoop {
     writes.hold(record);
     Journal.toolSteps(context.run().id(), index, answer.toolCalls()).forEach(progress::update);
     return true;
+  }
+
+  /** Commits the start of the next model call (its step and request); null when the run ended instead. */
+  private OpenedModelCall openModelCall(Writes writes, Context context, Progress progress) {
+    ChatRequest request = ModelRequests.build(context.run().systemPrompt(), progress.history, context.agent(),
+        context.tools().values(), context.run().stream());
+    JsonNode body = wire.requestBody(request);
+    Integer unanswered = progress.unansweredModelCall();
+    Integer index = writes.commitReturning(f -> {
+      if (f.cancelRequested()) {
+        journal.cancelRun(f);
+        return null;
+      }
+      return journal.startModelCall(f, body, unanswered, progress.nextIndex());
+    });
+    if (index == null) {
+      return null;
+    }
+    progress.update(Step.outline(context.run().id(), index, "llm_call", "started", null, null, null, null));
+    return new OpenedModelCall(index, request, body);
   }
 
   // ---- answering the model's tool calls ----

@@ -7,7 +7,8 @@ package io.aryabhatta.runtime;
  */
 final class Execution {
   private final Thread thread;
-  private volatile boolean inModelCall;
+  private boolean inModelCall;
+  private boolean cancelled;
   private boolean writing;
   private boolean interruptAfterWrite;
   private volatile boolean stopping;
@@ -16,11 +17,20 @@ final class Execution {
     this.thread = thread;
   }
 
-  void modelCall(boolean active) {
+  /**
+   * The run's thread starts or ends a model call. A call started after a cancel is interrupted at
+   * once: every other call is preceded by a commit whose fence sees the cancel, but the first one
+   * of a run may have been opened by the run's creation.
+   */
+  synchronized void modelCall(boolean active) {
     inModelCall = active;
+    if (active && cancelled) {
+      thread.interrupt();
+    }
   }
 
   synchronized void interruptModelCall() {
+    cancelled = true;
     if (!inModelCall) {
       return;
     }

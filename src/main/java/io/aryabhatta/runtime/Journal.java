@@ -122,18 +122,28 @@ public final class Journal {
   private static final String NEEDS_DECISION = "AR002";
 
   private <T> T transaction(Lease lease, Function<Fenced, T> work, Function<Handle, Fenced> fencing) {
-    return BatchedWrites.inTransaction(jdbi, h -> {
-      Fenced fenced = fencing.apply(h);
-      EventBatch events = new EventBatch(h, lease.runId());
-      openBatch.set(events);
-      try {
-        T result = work.apply(fenced);
-        events.insert();
-        return result;
-      } finally {
-        openBatch.remove();
-      }
-    });
+    return BatchedWrites.inTransaction(jdbi, h -> collectingEvents(fencing.apply(h), work));
+  }
+
+  /**
+   * Writes of a run's first steps in the transaction that creates it, leased to this process: the
+   * lease is inserted by that transaction, so it needs no fence, and nothing else can have changed
+   * the run yet.
+   */
+  <T> T withinCreation(Handle h, Lease lease, RunFacts facts, Function<Fenced, T> work) {
+    return collectingEvents(new Fenced(h, lease, facts.workspaceId(), facts.conversationId(), true, false), work);
+  }
+
+  private <T> T collectingEvents(Fenced fenced, Function<Fenced, T> work) {
+    EventBatch events = new EventBatch(fenced.h(), fenced.runId());
+    openBatch.set(events);
+    try {
+      T result = work.apply(fenced);
+      events.insert();
+      return result;
+    } finally {
+      openBatch.remove();
+    }
   }
 
   private static String sqlState(Throwable e) {

@@ -9,6 +9,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.JdbiException;
 import org.slf4j.Logger;
@@ -99,9 +100,18 @@ public final class RunScheduler implements AutoCloseable {
       return lease.toMillis() / 1000.0;
     }
 
+    /** The run's first model call, opened in its creation's transaction {@code h} if it can be. */
+    NewRun openFirstModelCall(Handle h, NewRun run) {
+      return loop.openFirstModelCall(h, lease(run), run);
+    }
+
     void start(NewRun run) {
       used = true;
-      RunScheduler.this.start(new Lease(run.state().id(), node, epoch()), run);
+      RunScheduler.this.start(lease(run), run);
+    }
+
+    private Lease lease(NewRun run) {
+      return new Lease(run.state().id(), node, epoch());
     }
 
     void cancel() {

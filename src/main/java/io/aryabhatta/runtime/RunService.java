@@ -72,7 +72,7 @@ public final class RunService {
     Conversation conversation = conversation(caller, conversationId);
     AgentVersion agent = agents.version(caller.workspaceId(), conversation.agentId(), null);
     String systemPrompt = fillPrompt(agent, variables(conversation.variables()));
-    return createAndStart(caller, agent,
+    return createAndStart(caller, agent, false,
         (h, slot) -> insertRun(h, caller, conversationId, agent, systemPrompt, input, stream, false, slot));
   }
 
@@ -87,7 +87,7 @@ public final class RunService {
       Map<String, String> variables, JsonNode metadata, boolean stream) {
     AgentVersion agent = agents.version(caller.workspaceId(), agentId, version);
     String systemPrompt = fillPrompt(agent, variables);
-    return createAndStart(caller, agent, (h, slot) -> {
+    return createAndStart(caller, agent, true, (h, slot) -> {
       String conversationId = insertConversation(h, caller, agentId, variables, metadata);
       return insertRun(h, caller, conversationId, agent, systemPrompt, input, stream, true, slot);
     });
@@ -105,7 +105,7 @@ public final class RunService {
     String agentPrompt = fillPrompt(agent, Map.of());
     String systemPrompt = extraSystemPrompt == null || extraSystemPrompt.isBlank() ? agentPrompt
         : agentPrompt.isBlank() ? extraSystemPrompt : agentPrompt + "\n\n" + extraSystemPrompt;
-    return createAndStart(caller, agent, (h, slot) -> {
+    return createAndStart(caller, agent, false, (h, slot) -> {
       String conversationId = insertConversation(h, caller, agentId, Map.of(), metadata);
       for (ChatMessage m : earlier) {
         journal.appendMessage(h, conversationId, null, m.role(), m.content(), m.toolCalls(), m.toolCallId(), m.name());
@@ -167,17 +167,25 @@ public final class RunService {
   /**
    * Creates a run of {@code agent} in one transaction (its inserts sent together) and starts it
    * here at once if a slot is free: the run is then inserted already leased to this node, so it
-   * needs no claim of its own, and the tools and provider its loop needs are read while the
-   * creation commits. Otherwise it is queued.
+   * needs no claim of its own; the tools and provider its loop needs are read ahead, and its first
+   * model call is opened by the same transaction when it can be. Otherwise it is queued.
+   *
+   * @param knownHistory whether the creation knows the conversation's messages (a new one's), so
+   *     that it can open the first model call: the tools and provider are then read before it
+   *     begins, since its transaction cannot wait for reads that need connections of their own
    */
-  private Run createAndStart(Caller caller, AgentVersion agent, RunInsert insert) {
+  private Run createAndStart(Caller caller, AgentVersion agent, boolean knownHistory, RunInsert insert) {
     Optional<RunScheduler.Reservation> slot = scheduler.reserve();
-    RunSetup.Ahead ahead = slot.isPresent() ? setup.readAhead(caller.workspaceId(), agent) : null;
     Created created;
     try {
+      RunSetup.Ahead ahead = slot.isPresent() ? setup.readAhead(caller.workspaceId(), agent) : null;
+      if (ahead != null && knownHistory) {
+        ahead.awaitBoth();
+      }
       created = BatchedWrites.inTransaction(jdbi, h -> {
-        NewRun run = insert.insert(h, slot.orElse(null));
-        return new Created(run.withAhead(ahead), BatchedWrites.statement(h, "SELECT * FROM runs WHERE id = :id")
+        NewRun inserted = insert.insert(h, slot.orElse(null)).withAhead(ahead);
+        NewRun run = slot.isPresent() ? slot.get().openFirstModelCall(h, inserted) : inserted;
+        return new Created(run, BatchedWrites.statement(h, "SELECT * FROM runs WHERE id = :id")
             .bind("id", run.state().id()).readWithWrites((rs, ctx) -> store.run(rs)));
       });
     } catch (RuntimeException e) {
@@ -188,7 +196,7 @@ public final class RunService {
     return created.row().get();
   }
 
-  /** A run's creation: what it hands to the loop, and the run's row as inserted (read in the same round trip). */
+  /** A run's creation: what it hands to the loop, and the run's row as committed (read in the same round trip). */
   private record Created(NewRun run, BatchedWrites.Row<Run> row) {}
 
   private NewRun insertRun(Handle h, Caller caller, String conversationId, AgentVersion agent, String systemPrompt,
@@ -223,7 +231,7 @@ public final class RunService {
         Map.of("conversation_id", conversationId, "agent_id", agent.agentId(), "agent_version", agent.version()));
     RunStore.RunState state = new RunStore.RunState(runId, caller.workspaceId(), conversationId, agent.agentId(),
         agent.version(), systemPrompt, stream, "queued", false, null, Usage.ZERO);
-    return new NewRun(state, agent, newConversation ? List.of(ChatMessage.user(input)) : null, null);
+    return new NewRun(state, agent, newConversation ? List.of(ChatMessage.user(input)) : null, null, null);
   }
 
   /**

@@ -64,6 +64,16 @@ public final class RunSetup {
       return this.agent == agent;
     }
 
+    /** Waits until both reads have ended, with a result or an error. */
+    void awaitBoth() {
+      CompletableFuture.allOf(tools, endpoint).handle((done, error) -> null).join();
+    }
+
+    /** Whether both reads have ended, so that their results are there without waiting. */
+    boolean done() {
+      return tools.isDone() && endpoint.isDone();
+    }
+
     Map<String, ToolDefinition> tools() {
       return result(tools);
     }

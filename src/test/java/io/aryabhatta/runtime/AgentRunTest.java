@@ -238,6 +238,35 @@ class AgentRunTest {
   }
 
   @Test
+  void a_new_run_starts_with_its_creation_and_a_cancel_right_after_it_does_not_wait_for_the_model() {
+    try (TestServer own = TestServer.start(); FakeModelServer model = FakeModelServer.start()) {
+      AgentSetup s = new AgentSetup(own.admin, model);
+      String agent = s.agent(List.of("calculator"), Map.of());
+      model.enqueue(text("too late").withDelay(Duration.ofSeconds(20)));
+
+      JsonNode created = own.admin.post("/api/agents/" + agent + "/runs", Map.of("input", "go")).json();
+      long cancelledAt = System.nanoTime();
+      own.admin.post("/api/runs/" + created.get("id").asText() + "/cancel", Map.of());
+      JsonNode run = s.awaitSettled(created.get("id").asText());
+
+      // The node had a free slot: its creation started the run and opened its first model call.
+      assertThat(created.get("status").asText()).isEqualTo("running");
+      assertThat(created.get("started_at").isNull()).isFalse();
+      assertThat(run.get("status").asText()).isEqualTo("cancelled");
+      assertThat(Duration.ofNanos(System.nanoTime() - cancelledAt)).isLessThan(Duration.ofSeconds(5));
+      String runPath = "/api/runs/" + run.get("id").asText();
+      JsonNode steps = own.admin.get(runPath + "/steps").json().get("data");
+      assertThat(steps).hasSize(1);
+      assertThat(steps.get(0).get("type").asText()).isEqualTo("llm_call");
+      assertThat(steps.get(0).get("status").asText()).isEqualTo("cancelled");
+      assertThat(steps.get(0).at("/request/tools/0/function/name").asText()).isEqualTo("calculator");
+      assertThat(own.admin.get(runPath + "/events?format=json").json().get("data"))
+          .extracting(e -> e.get("type").asText())
+          .containsExactly("run.created", "run.running", "llm_call.started", "run.cancelled");
+    }
+  }
+
+  @Test
   void max_steps_fails_the_run_with_a_clear_error() {
     String agent = setup.agent(List.of("calculator"), Map.of("max_steps", 2));
     fake.enqueue(toolCall("calculator", "{\"expression\":\"1+1\"}"), toolCall("calculator", "{\"expression\":\"2+2\"}"));
