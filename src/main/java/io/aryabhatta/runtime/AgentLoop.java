@@ -215,7 +215,9 @@ public final class AgentLoop {
     if (context == null) {
       return;
     }
-    while (!execution.stopping()) {
+    // A model call whose start has committed (by the run's creation) is made even if this process
+    // has begun to stop: it is the step in flight, not a new one.
+    while (progress.opened != null || !execution.stopping()) {
       if (writes.cancelRequested()) {
         writes.commit(journal::cancelRun);
         return;
@@ -269,22 +271,21 @@ public final class AgentLoop {
 
   /**
    * Opens the first model call of a run that this process starts, in the transaction {@code h}
-   * creating it, when everything the call needs is known by then: the conversation is new and the
-   * agent's tools and provider were read ahead, without error, before the transaction began (it
-   * must not wait for reads that need connections of their own). The run then starts with one
-   * commit fewer, and its loop calls the model as soon as the creation has committed. Otherwise the
-   * run is returned as it was, and its loop opens the call as for any run.
+   * creating it, when everything its request needs is known by then: the conversation is new and
+   * the agent's tools were read ahead, without error, before the transaction began (it must not
+   * wait for reads that need connections of their own). The run then starts with one commit fewer,
+   * and its loop calls the model as soon as the creation has committed. Otherwise the run is
+   * returned as it was, and its loop opens the call as for any run.
    */
   NewRun openFirstModelCall(Handle h, Lease lease, NewRun run) {
     RunSetup.Ahead ahead = run.ahead();
     if (run.history() == null || run.state().agentOverrides() != null || ahead == null || !ahead.isFor(run.agent())
-        || !ahead.done()) {
+        || !ahead.toolsDone()) {
       return run;
     }
     Map<String, ToolDefinition> tools;
     try {
       tools = ahead.tools();
-      ahead.endpoint();
     } catch (RuntimeException e) {
       return run;
     }
@@ -304,15 +305,6 @@ public final class AgentLoop {
   /** Asks the model for the next step; false when the run has ended. */
   private boolean askModel(Writes writes, Context context, Progress progress, Execution execution) {
     ModelSettings settings = context.agent().model();
-    if (progress.endpoint == null) {
-      try {
-        progress.endpoint = context.ahead() != null ? context.ahead().endpoint()
-            : setup.endpoint(context.run().workspaceId(), context.agent());
-      } catch (ApiException e) {
-        writes.commit(f -> journal.failRun(f, "provider_not_configured", e.detail()));
-        return false;
-      }
-    }
     OpenedModelCall call = progress.opened != null ? progress.opened : openModelCall(writes, context, progress);
     progress.opened = null;
     if (call == null) {
@@ -321,6 +313,15 @@ public final class AgentLoop {
     ChatRequest request = call.request();
     JsonNode body = call.body();
     int index = call.index();
+    if (progress.endpoint == null) {
+      try {
+        progress.endpoint = context.ahead() != null ? context.ahead().endpoint()
+            : setup.endpoint(context.run().workspaceId(), context.agent());
+      } catch (ApiException e) {
+        writes.commit(f -> journal.failModelCall(f, index, "provider_not_configured", e.detail(), List.of(), 0));
+        return false;
+      }
+    }
 
     Lease lease = writes.lease;
     DeltaSink deltas = new DeltaSink(journal, lease, writes.facts, execution, request.stream());

@@ -171,8 +171,9 @@ public final class RunService {
    * model call is opened by the same transaction when it can be. Otherwise it is queued.
    *
    * @param knownHistory whether the creation knows the conversation's messages (a new one's), so
-   *     that it can open the first model call: the tools and provider are then read before it
-   *     begins, since its transaction cannot wait for reads that need connections of their own
+   *     that it can open the first model call: the agent's tools (no query when all are built in)
+   *     are then read before it begins, since its transaction cannot wait for reads that need
+   *     connections of their own; the provider is read while it commits
    */
   private Run createAndStart(Caller caller, AgentVersion agent, boolean knownHistory, RunInsert insert) {
     Optional<RunScheduler.Reservation> slot = scheduler.reserve();
@@ -180,7 +181,7 @@ public final class RunService {
     try {
       RunSetup.Ahead ahead = slot.isPresent() ? setup.readAhead(caller.workspaceId(), agent) : null;
       if (ahead != null && knownHistory) {
-        ahead.awaitBoth();
+        ahead.awaitTools();
       }
       created = BatchedWrites.inTransaction(jdbi, h -> {
         NewRun inserted = insert.insert(h, slot.orElse(null)).withAhead(ahead);

@@ -64,14 +64,14 @@ public final class RunSetup {
       return this.agent == agent;
     }
 
-    /** Waits until both reads have ended, with a result or an error. */
-    void awaitBoth() {
-      CompletableFuture.allOf(tools, endpoint).handle((done, error) -> null).join();
+    /** Waits until the tools' read has ended, with a result or an error. */
+    void awaitTools() {
+      tools.handle((done, error) -> null).join();
     }
 
-    /** Whether both reads have ended, so that their results are there without waiting. */
-    boolean done() {
-      return tools.isDone() && endpoint.isDone();
+    /** Whether the tools' read has ended, so that its result is there without waiting. */
+    boolean toolsDone() {
+      return tools.isDone();
     }
 
     Map<String, ToolDefinition> tools() {

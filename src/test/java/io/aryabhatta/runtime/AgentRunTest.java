@@ -286,13 +286,23 @@ class AgentRunTest {
     String agent = setup.agent(List.of("calculator"), Map.of("model", Map.of("provider", "hf", "name", "some/model")));
     int callsBefore = fake.requests().size();
 
-    JsonNode run = runAndWait(agent, "Hello");
+    JsonNode first = runAndWait(agent, "Hello");
+    // A run on the existing conversation is opened by its loop, not by its creation: the same record.
+    var again = api.post("/api/conversations/" + first.get("conversation_id").asText() + "/runs?wait=true",
+        Map.of("input", "Hello again"));
 
-    assertThat(run.get("status").asText()).isEqualTo("failed");
-    assertThat(run.at("/error/code").asText()).isEqualTo("provider_not_configured");
-    assertThat(run.at("/error/message").asText()).contains("HUGGING_FACE_AUTH_TOKEN");
-    JsonNode steps = api.get("/api/runs/" + run.get("id").asText() + "/steps").json().get("data");
-    assertThat(steps).isEmpty();
+    for (JsonNode run : List.of(first, again.json())) {
+      assertThat(run.get("status").asText()).isEqualTo("failed");
+      assertThat(run.at("/error/code").asText()).isEqualTo("provider_not_configured");
+      assertThat(run.at("/error/message").asText()).contains("HUGGING_FACE_AUTH_TOKEN");
+      JsonNode steps = api.get("/api/runs/" + run.get("id").asText() + "/steps").json().get("data");
+      assertThat(steps).hasSize(1);
+      assertThat(steps.get(0).get("type").asText()).isEqualTo("llm_call");
+      assertThat(steps.get(0).get("status").asText()).isEqualTo("failed");
+      assertThat(steps.get(0).get("error").asText()).contains("HUGGING_FACE_AUTH_TOKEN");
+      assertThat(steps.get(0).get("attempts")).isEmpty();
+      assertThat(steps.get(0).at("/request/model").asText()).isEqualTo("some/model");
+    }
     assertThat(fake.requests()).hasSize(callsBefore);
   }
 
