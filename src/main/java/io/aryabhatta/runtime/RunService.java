@@ -179,10 +179,8 @@ public final class RunService {
     Optional<RunScheduler.Reservation> slot = scheduler.reserve();
     Created created;
     try {
-      RunSetup.Ahead ahead = slot.isPresent() ? setup.readAhead(caller.workspaceId(), agent) : null;
-      if (ahead != null && knownHistory) {
-        ahead.awaitTools();
-      }
+      RunSetup.Ahead ahead = slot.isEmpty() ? null
+          : knownHistory ? setup.readToolsNow(caller.workspaceId(), agent) : setup.readAhead(caller.workspaceId(), agent);
       created = BatchedWrites.inTransaction(jdbi, h -> {
         NewRun inserted = insert.insert(h, slot.orElse(null)).withAhead(ahead);
         NewRun run = slot.isPresent() ? slot.get().openFirstModelCall(h, inserted) : inserted;

@@ -15,7 +15,8 @@ import java.util.concurrent.Executor;
  * What a run's loop reads of the workspace before its first model call: the agent's tools and its
  * provider's endpoint (with the provider's secrets). For a run that its creation starts in this
  * process they are {@linkplain #readAhead read ahead}, while the creation commits, so that the
- * loop does not wait for those reads after the commit.
+ * loop does not wait for those reads after the commit; a creation that opens the first model call
+ * needs the tools {@linkplain #readToolsNow before} it begins.
  */
 public final class RunSetup {
   private static final Executor AHEAD = task -> Thread.ofVirtual().name("run-setup").start(task);
@@ -46,6 +47,21 @@ public final class RunSetup {
         CompletableFuture.supplyAsync(() -> endpoint(workspaceId, agent), AHEAD));
   }
 
+  /**
+   * Starts the provider's read on a thread of its own and reads the tools on this one (no query
+   * when all are built in): when this returns, the tools' read has ended, with its result or error.
+   */
+  Ahead readToolsNow(String workspaceId, AgentVersion agent) {
+    CompletableFuture<ModelEndpoint> endpoint = CompletableFuture.supplyAsync(() -> endpoint(workspaceId, agent), AHEAD);
+    CompletableFuture<Map<String, ToolDefinition>> toolsRead;
+    try {
+      toolsRead = CompletableFuture.completedFuture(tools(workspaceId, agent));
+    } catch (RuntimeException e) {
+      toolsRead = CompletableFuture.failedFuture(e);
+    }
+    return new Ahead(agent, toolsRead, endpoint);
+  }
+
   /** Reads under way for one agent version; each result throws what its read threw. */
   static final class Ahead {
     private final AgentVersion agent;
@@ -62,11 +78,6 @@ public final class RunSetup {
     /** Whether these reads are those of {@code agent} as the run uses it (not, say, with overrides). */
     boolean isFor(AgentVersion agent) {
       return this.agent == agent;
-    }
-
-    /** Waits until the tools' read has ended, with a result or an error. */
-    void awaitTools() {
-      tools.handle((done, error) -> null).join();
     }
 
     /** Whether the tools' read has ended, so that its result is there without waiting. */

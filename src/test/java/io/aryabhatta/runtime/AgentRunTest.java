@@ -307,6 +307,26 @@ class AgentRunTest {
   }
 
   @Test
+  void a_version_whose_tool_was_deleted_fails_its_run_as_a_configuration_error_before_any_call() {
+    String toolId = setup.httpTool("retired_lookup", "GET", target.url("/orders/{q}"), Map.of());
+    String agent = setup.agent(List.of("retired_lookup"), Map.of());
+    assertThat(api.patch("/api/agents/" + agent, Map.of("tools", List.of())).status()).isEqualTo(200);
+    assertThat(api.delete("/api/tools/" + toolId).status()).isEqualTo(204);
+    api.post("/api/agents/" + agent + "/evaluation_cases", Map.of("name", "looks up", "input", "Where is A1?",
+        "expect", Map.of("output_contains", "shipped")));
+    int callsBefore = fake.requests().size();
+
+    JsonNode report = api.post("/api/agents/" + agent + "/evaluations", Map.of("version", 1)).json();
+
+    JsonNode run = api.get("/api/runs/" + report.at("/cases/0/run_id").asText()).json();
+    assertThat(run.get("status").asText()).isEqualTo("failed");
+    assertThat(run.at("/error/code").asText()).isEqualTo("configuration_error");
+    assertThat(run.at("/error/message").asText()).contains("retired_lookup");
+    assertThat(api.get("/api/runs/" + run.get("id").asText() + "/steps").json().get("data")).isEmpty();
+    assertThat(fake.requests()).hasSize(callsBefore);
+  }
+
+  @Test
   void blocked_address_is_a_tool_error_without_allowlist() {
     try (TestServer strict = TestServer.start(); ToolTarget local = ToolTarget.start();
         FakeModelServer model = FakeModelServer.start()) {
