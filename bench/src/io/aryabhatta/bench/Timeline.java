@@ -35,8 +35,8 @@ final class Timeline {
           .map((rs, c) -> new StepTimes(rs.getString(1), at(rs.getObject(2, OffsetDateTime.class)),
               at(rs.getObject(3, OffsetDateTime.class)), rs.getLong(4)))
           .list());
-      add(segments, "client sends → creation transaction begins (HTTP, auth, agent lookup; the agent's tools and"
-          + " provider read)", view.sent(), run[0]);
+      add(segments, "client sends → creation transaction begins (HTTP, auth, agent lookup; the agent's tools read)",
+          view.sent(), run[0]);
       add(segments, "creation → first model step opened (0 when the creation's transaction opens it)", run[0],
           steps.get(0).started());
       for (int i = 0; i < steps.size(); i++) {
