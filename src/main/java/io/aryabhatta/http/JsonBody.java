@@ -15,6 +15,8 @@ import java.util.stream.Collectors;
 /** Reads request bodies: JSON only, size-capped, with errors a client can act on. */
 public final class JsonBody {
   private static final String CACHED = "body-bytes";
+  /** Beyond this, what is left of a rejected body is not read: the connection is closed instead. */
+  private static final long DISCARD_LIMIT = 16L * 1024 * 1024;
 
   private final ObjectMapper mapper;
   private final long maxBytes;
@@ -85,6 +87,7 @@ public final class JsonBody {
   private byte[] readBytes(Context ctx) {
     long declared = ctx.req().getContentLengthLong();
     if (declared > maxBytes) {
+      discardRest(ctx);
       throw new ApiException.PayloadTooLarge(maxBytes);
     }
     String contentType = ctx.header("Content-Type");
@@ -92,18 +95,38 @@ public final class JsonBody {
       throw new ApiException.UnsupportedMediaType("send the body as application/json, not " + contentType);
     }
     byte[] bytes;
-    try (var in = ctx.req().getInputStream()) {
-      bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
+    try {
+      bytes = ctx.req().getInputStream().readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
     } catch (IOException e) {
       throw new ApiException.BadRequest("the request body could not be read");
     }
     if (bytes.length > maxBytes) {
+      discardRest(ctx);
       throw new ApiException.PayloadTooLarge(maxBytes);
     }
     if (bytes.length > 0 && contentType == null) {
       throw new ApiException.UnsupportedMediaType("set Content-Type: application/json");
     }
     return bytes;
+  }
+
+  /**
+   * Reads and drops what is left of a body too large to accept, up to {@link #DISCARD_LIMIT}: a
+   * client still sending it then reads the 413. Closing the connection on unread bytes makes the
+   * kernel reset it, and a reset can destroy the answer before the client has read it.
+   */
+  private static void discardRest(Context ctx) {
+    try {
+      var in = ctx.req().getInputStream();
+      byte[] buffer = new byte[64 * 1024];
+      long left = DISCARD_LIMIT;
+      int n;
+      while (left > 0 && (n = in.read(buffer, 0, (int) Math.min(buffer.length, left))) > 0) {
+        left -= n;
+      }
+    } catch (IOException e) {
+      // The client went away: nobody is left to read the answer.
+    }
   }
 
   private static boolean isJson(String contentType) {
