@@ -100,7 +100,7 @@ public final class Journal {
   <T> T write(Lease lease, RunFacts facts, Function<Fenced, T> work) {
     if (facts != null) {
       try {
-        return transaction(lease, work, h -> {
+        return transaction(work, h -> {
           BatchedWrites.statement(h, "CALL journal_gate(:run, :owner, :epoch)")
               .bind("run", lease.runId()).bind("owner", lease.owner()).bind("epoch", lease.epoch()).execute();
           return new Fenced(h, lease, facts.workspaceId(), facts.conversationId(), true, false);
@@ -115,13 +115,13 @@ public final class Journal {
         }
       }
     }
-    return transaction(lease, work, h -> fence(h, lease));
+    return transaction(work, h -> fence(h, lease));
   }
 
   private static final String LEASE_LOST = "AR001";
   private static final String NEEDS_DECISION = "AR002";
 
-  private <T> T transaction(Lease lease, Function<Fenced, T> work, Function<Handle, Fenced> fencing) {
+  private <T> T transaction(Function<Fenced, T> work, Function<Handle, Fenced> fencing) {
     return BatchedWrites.inTransaction(jdbi, h -> collectingEvents(fencing.apply(h), work));
   }
 
@@ -210,9 +210,7 @@ public final class Journal {
       }
       if (settles) {
         // Whoever waits for the run to settle gets its row as this transaction leaves it.
-        BatchedWrites.Row<Run> run = BatchedWrites.statement(h, "SELECT * FROM runs WHERE id = :r").bind("r", runId)
-            .readWithWrites((rs, ctx) -> store.run(rs));
-        notifier.afterSettling(h, runId, run);
+        notifier.afterSettling(h, runId, store.runWithWrites(h, runId));
       } else {
         notifier.afterCommit(h, runId, false);
       }

@@ -184,8 +184,7 @@ public final class RunService {
       created = BatchedWrites.inTransaction(jdbi, h -> {
         NewRun inserted = insert.insert(h, slot.orElse(null)).withAhead(ahead);
         NewRun run = slot.isPresent() ? slot.get().openFirstModelCall(h, inserted) : inserted;
-        return new Created(run, BatchedWrites.statement(h, "SELECT * FROM runs WHERE id = :id")
-            .bind("id", run.state().id()).readWithWrites((rs, ctx) -> store.run(rs)));
+        return new Created(run, store.runWithWrites(h, run.state().id()));
       });
     } catch (RuntimeException e) {
       slot.ifPresent(RunScheduler.Reservation::cancel);

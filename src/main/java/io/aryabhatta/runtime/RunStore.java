@@ -1,8 +1,9 @@
 package io.aryabhatta.runtime;
 
-import io.aryabhatta.db.Rows;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.aryabhatta.db.BatchedWrites;
+import io.aryabhatta.db.Rows;
 import io.aryabhatta.json.Json;
 import io.aryabhatta.model.ChatMessage;
 import io.aryabhatta.model.ToolCall;
@@ -35,6 +36,15 @@ public final class RunStore {
   /** The run's row without workspace check, for the engine itself. */
   public Run run(Handle h, String runId) {
     return h.createQuery("SELECT * FROM runs WHERE id = :id").bind("id", runId).map((rs, c) -> run(rs)).one();
+  }
+
+  /**
+   * The run's row as the writes queued before it on {@code h} leave it, read in the same round
+   * trip as they are sent ({@link BatchedWrites.Statement#readWithWrites}).
+   */
+  BatchedWrites.Row<Run> runWithWrites(Handle h, String runId) {
+    return BatchedWrites.statement(h, "SELECT * FROM runs WHERE id = :id").bind("id", runId)
+        .readWithWrites((rs, ctx) -> run(rs));
   }
 
   public List<Run> runsOfConversation(String workspaceId, String conversationId, String after, int limit) {
@@ -169,7 +179,7 @@ public final class RunStore {
     return list;
   }
 
-  Run run(ResultSet rs) throws SQLException {
+  private Run run(ResultSet rs) throws SQLException {
     return new Run(
         rs.getString("id"),
         rs.getString("conversation_id"),
