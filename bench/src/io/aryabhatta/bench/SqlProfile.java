@@ -10,6 +10,9 @@ import java.util.Map;
  * Runs go one at a time over HTTP, so the counts are per run, nothing else mixed in.
  */
 final class SqlProfile {
+  /** An idle backend reports its statistics (pg_stat_wal, pg_stat_user_tables) within 10 s. */
+  private static final long STATISTICS_REPORTED = 11_000;
+
   private SqlProfile() {}
 
   static String run(FakeModel model, Map<String, String> env, int runs) throws InterruptedException {
@@ -26,8 +29,10 @@ final class SqlProfile {
       new LoadRunner(server, model).run(new LoadRunner.Scenario("warmup-http", LoadRunner.Mode.HTTP, 20, 0, 0,
           java.time.Duration.ZERO, java.time.Duration.ofSeconds(20)));
       model.configure(Long.getLong("bench.latency", 0L), 0);
+      Thread.sleep(STATISTICS_REPORTED); // the warm-up's, before the counters are read
       server.jdbi().useHandle(h -> h.createQuery("SELECT pg_stat_statements_reset()").mapToMap().list());
       Probes.DbCounters before = Probes.db(server.jdbi());
+      Map<String, long[]> tablesBefore = tableWrites(server);
       java.util.List<Timeline.ClientView> seen = new java.util.ArrayList<>();
       for (int i = 0; i < runs; i++) {
         java.time.Instant sent = java.time.Instant.now();
@@ -38,8 +43,9 @@ final class SqlProfile {
         }
         seen.add(new Timeline.ClientView(Api.read(body).path("id").asText(), sent, answered));
       }
-      Thread.sleep(1500); // backends report their statistics at most once a second
+      Thread.sleep(STATISTICS_REPORTED);
       Probes.DbCounters delta = Probes.db(server.jdbi()).minus(before);
+      Map<String, long[]> tablesAfter = tableWrites(server);
       List<Map<String, Object>> rows = server.jdbi().withHandle(h -> h.createQuery("""
               SELECT calls, total_exec_time, query FROM pg_stat_statements
               WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
@@ -49,11 +55,24 @@ final class SqlProfile {
       out.append(String.format(Locale.ROOT, """
           ### SQL per run (%d runs one at a time over HTTP, pg_stat_statements)
 
-          %.1f statements, %.1f commits (xact_commit), %.1f WAL flushes per run.
+          %.1f statements, %.1f commits (xact_commit), %.1f WAL flushes, %.1f kB of WAL per run.
+
+          | table | rows inserted/run | updated/run | of which HOT (no index touched) |
+          |---|---:|---:|---:|
+          """, runs, (double) statements / runs, (double) delta.commits() / runs, (double) delta.walSyncs() / runs,
+          delta.walBytes() / 1024.0 / runs));
+      tablesAfter.forEach((table, after) -> {
+        long[] was = tablesBefore.getOrDefault(table, new long[3]);
+        if (after[0] > was[0] || after[1] > was[1]) {
+          out.append(String.format(Locale.ROOT, "| %s | %.1f | %.1f | %.1f |%n", table,
+              (after[0] - was[0]) / (double) runs, (after[1] - was[1]) / (double) runs, (after[2] - was[2]) / (double) runs));
+        }
+      });
+      out.append("""
 
           | calls/run | mean ms | statement |
           |---:|---:|---|
-          """, runs, (double) statements / runs, (double) delta.commits() / runs, (double) delta.walSyncs() / runs));
+          """);
       for (Map<String, Object> r : rows) {
         double calls = ((Number) r.get("calls")).doubleValue();
         double total = ((Number) r.get("total_exec_time")).doubleValue();
@@ -65,5 +84,15 @@ final class SqlProfile {
           + Long.getLong("bench.latency", 0L) + " ms"));
     }
     return out.toString();
+  }
+
+  /** Per table: rows inserted, rows updated, of which HOT updates. */
+  private static Map<String, long[]> tableWrites(BenchServer server) {
+    Map<String, long[]> writes = new java.util.TreeMap<>();
+    server.jdbi().useHandle(h -> h.createQuery(
+            "SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables")
+        .map((rs, ctx) -> writes.put(rs.getString(1), new long[] {rs.getLong(2), rs.getLong(3), rs.getLong(4)}))
+        .list());
+    return writes;
   }
 }
