@@ -203,7 +203,7 @@ public final class Bench {
     return String.format(Locale.ROOT, """
         ## Benchmark run %s%s
 
-        - Machine: %d CPUs, %s, JDK %s (%s), heap max %d MiB, load average at start %s
+        - Machine: %d CPUs, %s, JDK %s (%s, collectors %s), heap max %d MiB, load average at start %s
         - Server: embedded PostgreSQL, durable defaults (fsync, synchronous_commit, full_page_writes on) unless said below;
           all other settings default (ARYABHATTA_MAX_CONCURRENT_RUNS 256, ARYABHATTA_DB_POOL_SIZE 16) except the
           per-key rate limit, which is off%s
@@ -211,7 +211,8 @@ public final class Bench {
         """,
         DateTimeFormatter.ISO_OFFSET_DATE_TIME.format(ZonedDateTime.now().withNano(0)), quick ? " (quick)" : "",
         Runtime.getRuntime().availableProcessors(), memory, System.getProperty("java.version"),
-        System.getProperty("java.vm.name"), Runtime.getRuntime().maxMemory() / (1024 * 1024), Probes.loadAverage(),
+        System.getProperty("java.vm.name"), java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()
+            .map(java.lang.management.GarbageCollectorMXBean::getName).toList(), Runtime.getRuntime().maxMemory() / (1024 * 1024), Probes.loadAverage(),
         env.isEmpty() ? "" : ", " + env);
   }
 
