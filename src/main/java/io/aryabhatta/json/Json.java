@@ -3,6 +3,8 @@ package io.aryabhatta.json;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonSetter;
 import com.fasterxml.jackson.annotation.Nulls;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -19,7 +21,10 @@ public final class Json {
   private Json() {}
 
   public static ObjectMapper mapper() {
-    JsonMapper mapper = JsonMapper.builder()
+    // Jackson's default keeps its buffers per thread; every run loop and request here is a
+    // virtual thread of its own, which allocated fresh buffers each time. A shared pool reuses them.
+    JsonFactory factory = JsonFactory.builder().recyclerPool(JsonRecyclerPools.newConcurrentDequePool()).build();
+    JsonMapper mapper = JsonMapper.builder(factory)
         .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
         .addModule(new JavaTimeModule())
         .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
