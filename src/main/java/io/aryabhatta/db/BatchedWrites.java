@@ -1,8 +1,10 @@
 package io.aryabhatta.db;
 
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Types;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -12,8 +14,7 @@ import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
-import org.jdbi.v3.core.mapper.RowMapper;
-import org.jdbi.v3.core.statement.StatementContext;
+import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
 import org.jdbi.v3.core.statement.Update;
 
 /**
@@ -29,8 +30,8 @@ public final class BatchedWrites {
   /** A named parameter, not a {@code ::type} cast. */
   private static final Pattern PARAMETER = Pattern.compile("(?<![:\\w]):([A-Za-z_]\\w*)");
   private static final ThreadLocal<Queue> OPEN = new ThreadLocal<>();
-  /** The statements are constants of the code, so their renamed forms are few: kept, not recomputed. */
-  private static final Map<String, String> RENAMED = new ConcurrentHashMap<>();
+  /** The statements are constants of the code, so their positional forms are few: kept, not recomputed. */
+  private static final Map<String, Positional> POSITIONAL = new ConcurrentHashMap<>();
 
   private BatchedWrites() {}
 
@@ -100,31 +101,37 @@ public final class BatchedWrites {
      * and inside {@link #inTransaction} it takes no round trip of its own. Its row is there once
      * the queue has been sent (at the latest when the transaction commits).
      */
-    public <T> Row<T> readWithWrites(RowMapper<T> mapper) {
-      Row<T> row = new Row<>(mapper);
+    public <T> Row<T> readWithWrites(RowReader<T> reader) {
+      Row<T> row = new Row<>(reader);
       Queue queue = OPEN.get();
       if (queue != null && queue.h == h) {
         queue.add(this, row);
       } else {
-        row.value = h.createQuery(sql).bindMap(bindings).map(mapper).findFirst().orElse(null);
+        row.value = h.createQuery(sql).bindMap(bindings).map((rs, ctx) -> reader.read(rs)).findFirst().orElse(null);
         row.read = true;
       }
       return row;
     }
   }
 
+  /** Reads a row of a result set; called with the set positioned on the row. */
+  @FunctionalInterface
+  public interface RowReader<T> {
+    T read(ResultSet rs) throws SQLException;
+  }
+
   /** The first row of a {@linkplain Statement#readWithWrites read sent with writes}. */
   public static final class Row<T> {
-    private final RowMapper<T> mapper;
+    private final RowReader<T> reader;
     private T value;
     private boolean read;
 
-    private Row(RowMapper<T> mapper) {
-      this.mapper = mapper;
+    private Row(RowReader<T> reader) {
+      this.reader = reader;
     }
 
-    private void take(ResultSet rs, StatementContext ctx) throws SQLException {
-      value = rs != null && rs.next() ? mapper.map(rs, ctx) : null;
+    private void take(ResultSet rs) throws SQLException {
+      value = rs != null && rs.next() ? reader.read(rs) : null;
       read = true;
     }
 
@@ -137,10 +144,27 @@ public final class BatchedWrites {
     }
   }
 
+  /** A statement with its named parameters made positional, and their names in order. */
+  private record Positional(String sql, List<String> names) {
+    static Positional of(String sql) {
+      List<String> names = new ArrayList<>();
+      String positional = PARAMETER.matcher(sql).replaceAll(m -> {
+        names.add(m.group(1));
+        return "?";
+      });
+      return new Positional(positional, List.copyOf(names));
+    }
+  }
+
+  /**
+   * The queued statements of one transaction. They are bound and sent with plain JDBC rather than
+   * through JDBI: this is every step's path, and JDBI's per-parameter argument resolution was a
+   * large share of the engine's CPU and allocation.
+   */
   private static final class Queue {
     private final Handle h;
     private final List<String> statements = new ArrayList<>();
-    private final Map<String, Object> bindings = new LinkedHashMap<>();
+    private final List<Object> values = new ArrayList<>();
     /** The reads among the statements, by position. */
     private final Map<Integer, Row<?>> reads = new LinkedHashMap<>();
 
@@ -148,46 +172,69 @@ public final class BatchedWrites {
       this.h = h;
     }
 
-    /** Its parameters are renamed, so that two statements' parameters cannot clash. */
     void add(Statement statement, Row<?> read) {
-      String prefix = "s" + statements.size() + "_";
+      Positional positional = POSITIONAL.computeIfAbsent(statement.sql, Positional::of);
+      for (String name : positional.names()) {
+        if (!statement.bindings.containsKey(name)) {
+          throw new IllegalArgumentException("no value bound for :" + name + " in " + statement.sql);
+        }
+        values.add(statement.bindings.get(name));
+      }
       if (read != null) {
         reads.put(statements.size(), read);
       }
-      statements.add(RENAMED.computeIfAbsent(prefix + statement.sql,
-          key -> PARAMETER.matcher(statement.sql).replaceAll(m -> ":" + prefix + m.group(1))));
-      statement.bindings.forEach((name, value) -> bindings.put(prefix + name, value));
+      statements.add(positional.sql());
     }
 
     void send() {
       if (statements.isEmpty()) {
         return;
       }
-      Update update = h.createUpdate(String.join(";\n", statements));
-      bindings.forEach(update::bind);
+      String sql = String.join(";\n", statements);
       int count = statements.size();
+      List<Object> bound = new ArrayList<>(values);
       Map<Integer, Row<?>> rows = new LinkedHashMap<>(reads);
       statements.clear();
-      bindings.clear();
+      values.clear();
       reads.clear();
-      if (rows.isEmpty()) {
-        update.execute();
-      } else {
-        update.execute((executed, ctx) -> readRows(executed.get(), ctx, count, rows));
+      Connection connection = h.getConnection();
+      try (PreparedStatement executed = connection.prepareStatement(sql)) {
+        for (int i = 0; i < bound.size(); i++) {
+          bind(connection, executed, i + 1, bound.get(i));
+        }
+        executed.execute();
+        if (!rows.isEmpty()) {
+          readRows(executed, count, rows);
+        }
+      } catch (SQLException e) {
+        throw new UnableToExecuteStatementException(e.getMessage(), e, null);
+      }
+    }
+
+    private static void bind(Connection connection, PreparedStatement executed, int index, Object value)
+        throws SQLException {
+      switch (value) {
+        case null -> executed.setNull(index, Types.OTHER);
+        case String text -> executed.setString(index, text);
+        case Integer number -> executed.setInt(index, number);
+        case Long number -> executed.setLong(index, number);
+        case Double number -> executed.setDouble(index, number);
+        case Boolean flag -> executed.setBoolean(index, flag);
+        case String[] texts -> executed.setArray(index, connection.createArrayOf("text", texts));
+        default -> throw new IllegalArgumentException("cannot bind a " + value.getClass().getName());
       }
     }
 
     /** Each statement sent has one result, in order: the reads' are result sets. */
-    private static Void readRows(PreparedStatement executed, StatementContext ctx, int count, Map<Integer, Row<?>> rows)
+    private static void readRows(PreparedStatement executed, int count, Map<Integer, Row<?>> rows)
         throws SQLException {
       for (int i = 0; i < count; i++) {
         Row<?> row = rows.get(i);
         if (row != null) {
-          row.take(executed.getResultSet(), ctx);
+          row.take(executed.getResultSet());
         }
         executed.getMoreResults();
       }
-      return null;
     }
   }
 }

@@ -44,7 +44,7 @@ public final class RunStore {
    */
   BatchedWrites.Row<Run> runWithWrites(Handle h, String runId) {
     return BatchedWrites.statement(h, "SELECT * FROM runs WHERE id = :id").bind("id", runId)
-        .readWithWrites((rs, ctx) -> run(rs));
+        .readWithWrites(this::run);
   }
 
   public List<Run> runsOfConversation(String workspaceId, String conversationId, String after, int limit) {

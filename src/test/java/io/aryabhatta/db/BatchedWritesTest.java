@@ -30,7 +30,7 @@ class BatchedWritesTest {
       BatchedWrites.statement(h, "UPDATE notes SET body = body || :more WHERE id = :id").bind("more", "b").bind("id", 1)
           .execute();
       BatchedWrites.Row<String> row = BatchedWrites.statement(h, "SELECT body || '!' FROM notes WHERE id = :id")
-          .bind("id", 1).readWithWrites((rs, ctx) -> rs.getString(1));
+          .bind("id", 1).readWithWrites(rs -> rs.getString(1));
       BatchedWrites.statement(h, "INSERT INTO notes (id, body) VALUES (:id, :body)").bind("id", 2).bind("body", "c")
           .execute();
       assertThatThrownBy(row::get).isInstanceOf(IllegalStateException.class);
@@ -45,7 +45,7 @@ class BatchedWritesTest {
   void a_read_that_finds_nothing_gives_null_and_a_failing_write_loses_the_whole_transaction() {
     BatchedWrites.Row<String> none = BatchedWrites.inTransaction(jdbi, h ->
         BatchedWrites.statement(h, "SELECT body FROM notes WHERE id = :id").bind("id", -1)
-            .readWithWrites((rs, ctx) -> rs.getString(1)));
+            .readWithWrites(rs -> rs.getString(1)));
     assertThat(none.get()).isNull();
 
     assertThatThrownBy(() -> BatchedWrites.inTransaction(jdbi, h -> {
@@ -54,7 +54,7 @@ class BatchedWritesTest {
       BatchedWrites.statement(h, "INSERT INTO notes (id, body) VALUES (:id, :body)").bind("id", 10).bind("body", "y")
           .execute();
       return BatchedWrites.statement(h, "SELECT body FROM notes WHERE id = :id").bind("id", 10)
-          .readWithWrites((rs, ctx) -> rs.getString(1));
+          .readWithWrites(rs -> rs.getString(1));
     })).hasMessageContaining("duplicate key");
     assertThat(bodies()).doesNotContain("x", "y");
   }
