@@ -58,4 +58,34 @@ class BatchedWritesTest {
     })).hasMessageContaining("duplicate key");
     assertThat(bodies()).doesNotContain("x", "y");
   }
+
+  @Test
+  void each_kind_of_value_is_bound_where_its_name_stands_and_an_unknown_kind_writes_nothing() {
+    BatchedWrites.Row<String> row = BatchedWrites.inTransaction(jdbi, h -> {
+      BatchedWrites.statement(h, """
+              INSERT INTO notes (id, body)
+              VALUES (:id, concat_ws('|', :text, :count, :big, :ratio, :flag, array_to_string(cast(:list AS text[]), ','),
+                                   coalesce(:missing, 'null'), :text))""")
+          .bind("id", 20).bind("text", "t").bind("count", 3).bind("big", 4_000_000_000L).bind("ratio", 0.5)
+          .bind("flag", true).bind("list", new String[] {"a", "b"}).bind("missing", null)
+          .execute();
+      return BatchedWrites.statement(h, "SELECT body FROM notes WHERE id = :id").bind("id", 20)
+          .readWithWrites(rs -> rs.getString(1));
+    });
+    assertThat(row.get()).isEqualTo("t|3|4000000000|0.5|t|a,b|null|t");
+
+    assertThatThrownBy(() -> BatchedWrites.inTransaction(jdbi, h -> {
+      BatchedWrites.statement(h, "INSERT INTO notes (id, body) VALUES (:id, :body)").bind("id", 21).bind("body", "z")
+          .execute();
+      BatchedWrites.statement(h, "UPDATE notes SET body = :when WHERE id = :id").bind("when", java.time.Instant.now())
+          .bind("id", 21).execute();
+      return null;
+    })).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("java.time.Instant");
+    assertThat(bodies()).doesNotContain("z");
+
+    assertThatThrownBy(() -> BatchedWrites.inTransaction(jdbi, h -> {
+      BatchedWrites.statement(h, "INSERT INTO notes (id, body) VALUES (:id, :body)").bind("id", 22).execute();
+      return null;
+    })).isInstanceOf(IllegalArgumentException.class).hasMessageContaining(":body");
+  }
 }
