@@ -15,7 +15,6 @@ import java.util.regex.Pattern;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
-import org.jdbi.v3.core.statement.Update;
 
 /**
  * Writes whose results nobody reads, sent to the database together. Inside
@@ -90,9 +89,7 @@ public final class BatchedWrites {
       if (queue != null && queue.h == h) {
         queue.add(this, null);
       } else {
-        Update update = h.createUpdate(sql);
-        bindings.forEach(update::bind);
-        update.execute();
+        sendAlone(null);
       }
     }
 
@@ -107,10 +104,16 @@ public final class BatchedWrites {
       if (queue != null && queue.h == h) {
         queue.add(this, row);
       } else {
-        row.value = h.createQuery(sql).bindMap(bindings).map((rs, ctx) -> reader.read(rs)).findFirst().orElse(null);
-        row.read = true;
+        sendAlone(row);
       }
       return row;
+    }
+
+    /** Outside {@link #inTransaction}: sent at once, bound as a queued statement would be. */
+    private void sendAlone(Row<?> row) {
+      Queue alone = new Queue(h);
+      alone.add(this, row);
+      alone.send();
     }
   }
 

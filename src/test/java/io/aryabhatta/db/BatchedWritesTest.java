@@ -87,5 +87,11 @@ class BatchedWritesTest {
       BatchedWrites.statement(h, "INSERT INTO notes (id, body) VALUES (:id, :body)").bind("id", 22).execute();
       return null;
     })).isInstanceOf(IllegalArgumentException.class).hasMessageContaining(":body");
+
+    // Outside a transaction a statement runs at once, bound the same way.
+    jdbi.useHandle(h -> BatchedWrites.statement(h, """
+            INSERT INTO notes (id, body) VALUES (:id, coalesce(:body, array_to_string(cast(:list AS text[]), ',')))""")
+        .bind("id", 23).bind("body", null).bind("list", new String[] {"c", "d"}).execute());
+    assertThat(bodies()).contains("c,d");
   }
 }
