@@ -42,9 +42,7 @@ public final class RunSetup {
 
   /** Starts both reads for a new run of {@code agent}, each on a thread of its own. */
   Ahead readAhead(String workspaceId, AgentVersion agent) {
-    return new Ahead(agent,
-        CompletableFuture.supplyAsync(() -> tools(workspaceId, agent), AHEAD),
-        CompletableFuture.supplyAsync(() -> endpoint(workspaceId, agent), AHEAD));
+    return read(workspaceId, agent, AHEAD);
   }
 
   /**
@@ -52,14 +50,12 @@ public final class RunSetup {
    * when all are built in): when this returns, the tools' read has ended, with its result or error.
    */
   Ahead readToolsNow(String workspaceId, AgentVersion agent) {
+    return read(workspaceId, agent, Runnable::run);
+  }
+
+  private Ahead read(String workspaceId, AgentVersion agent, Executor toolsReadOn) {
     CompletableFuture<ModelEndpoint> endpoint = CompletableFuture.supplyAsync(() -> endpoint(workspaceId, agent), AHEAD);
-    CompletableFuture<Map<String, ToolDefinition>> toolsRead;
-    try {
-      toolsRead = CompletableFuture.completedFuture(tools(workspaceId, agent));
-    } catch (RuntimeException e) {
-      toolsRead = CompletableFuture.failedFuture(e);
-    }
-    return new Ahead(agent, toolsRead, endpoint);
+    return new Ahead(agent, CompletableFuture.supplyAsync(() -> tools(workspaceId, agent), toolsReadOn), endpoint);
   }
 
   /** Reads under way for one agent version; each result throws what its read threw. */
