@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
@@ -61,6 +62,19 @@ public final class BatchedWrites {
     if (queue != null && queue.h == h) {
       queue.send();
     }
+  }
+
+  /**
+   * A statement made from what the work has done by the time the queue is first sent, and sent
+   * ahead of everything queued on {@code h} (e.g. a fence that also records what the work adds
+   * up to). Only inside {@link #inTransaction} on {@code h}.
+   */
+  public static void sendFirst(Handle h, Supplier<Statement> make) {
+    Queue queue = OPEN.get();
+    if (queue == null || queue.h != h) {
+      throw new IllegalStateException("a statement sent first outside its transaction");
+    }
+    queue.first = make;
   }
 
   public static Statement statement(Handle h, String sql) {
@@ -170,6 +184,8 @@ public final class BatchedWrites {
     private final List<Object> values = new ArrayList<>();
     /** The reads among the statements, by position. */
     private final Map<Integer, Row<?>> reads = new LinkedHashMap<>();
+    /** Made and put ahead of the others when the queue is first sent. */
+    private Supplier<Statement> first;
 
     Queue(Handle h) {
       this.h = h;
@@ -177,19 +193,40 @@ public final class BatchedWrites {
 
     void add(Statement statement, Row<?> read) {
       Positional positional = POSITIONAL.computeIfAbsent(statement.sql, Positional::of);
-      for (String name : positional.names()) {
-        if (!statement.bindings.containsKey(name)) {
-          throw new IllegalArgumentException("no value bound for :" + name + " in " + statement.sql);
-        }
-        values.add(statement.bindings.get(name));
-      }
+      values.addAll(valuesOf(statement, positional));
       if (read != null) {
         reads.put(statements.size(), read);
       }
       statements.add(positional.sql());
     }
 
+    private void putFirst(Statement statement) {
+      Positional positional = POSITIONAL.computeIfAbsent(statement.sql, Positional::of);
+      values.addAll(0, valuesOf(statement, positional));
+      statements.addFirst(positional.sql());
+      Map<Integer, Row<?>> shifted = new LinkedHashMap<>();
+      reads.forEach((position, read) -> shifted.put(position + 1, read));
+      reads.clear();
+      reads.putAll(shifted);
+    }
+
+    private static List<Object> valuesOf(Statement statement, Positional positional) {
+      List<Object> bound = new ArrayList<>(positional.names().size());
+      for (String name : positional.names()) {
+        if (!statement.bindings.containsKey(name)) {
+          throw new IllegalArgumentException("no value bound for :" + name + " in " + statement.sql);
+        }
+        bound.add(statement.bindings.get(name));
+      }
+      return bound;
+    }
+
     void send() {
+      if (first != null) {
+        Supplier<Statement> make = first;
+        first = null;
+        putFirst(make.get());
+      }
       if (statements.isEmpty()) {
         return;
       }

@@ -92,19 +92,17 @@ public final class Journal {
    * among them.
    *
    * <p>With {@code facts}, the fence is the first statement of that round trip
-   * ({@code journal_gate}), and {@code work} is written as for a live lease and no cancel: a step
-   * costs one round trip and the WAL flush. If the lease has expired or a cancel has arrived, the
-   * gate fails the transaction, nothing is written, and {@code work} runs again after the run's
-   * row is read, to decide with what it says. {@code work} must therefore only write.
+   * ({@code journal_append}, which also numbers and inserts the events), and {@code work} is
+   * written as for a live lease and no cancel: a step costs one round trip and the WAL flush. If
+   * the lease has expired or a cancel has arrived, the fence fails the transaction, nothing is
+   * written, and {@code work} runs again after the run's row is read, to decide with what it says.
+   * {@code work} must therefore only write.
    */
   <T> T write(Lease lease, RunFacts facts, Function<Fenced, T> work) {
     if (facts != null) {
       try {
-        return transaction(work, h -> {
-          BatchedWrites.statement(h, "CALL journal_gate(:run, :owner, :epoch)")
-              .bind("run", lease.runId()).bind("owner", lease.owner()).bind("epoch", lease.epoch()).execute();
-          return new Fenced(h, lease, facts.workspaceId(), facts.conversationId(), true, false);
-        });
+        return BatchedWrites.inTransaction(jdbi, h -> collectingEvents(
+            new Fenced(h, lease, facts.workspaceId(), facts.conversationId(), true, false), work, lease));
       } catch (RuntimeException e) {
         String state = sqlState(e);
         if (LEASE_LOST.equals(state)) {
@@ -115,15 +113,11 @@ public final class Journal {
         }
       }
     }
-    return transaction(work, h -> fence(h, lease));
+    return BatchedWrites.inTransaction(jdbi, h -> collectingEvents(fence(h, lease), work, null));
   }
 
   private static final String LEASE_LOST = "AR001";
   private static final String NEEDS_DECISION = "AR002";
-
-  private <T> T transaction(Function<Fenced, T> work, Function<Handle, Fenced> fencing) {
-    return BatchedWrites.inTransaction(jdbi, h -> collectingEvents(fencing.apply(h), work));
-  }
 
   /**
    * Writes of a run's first steps in the transaction that creates it, leased to this process: the
@@ -131,11 +125,12 @@ public final class Journal {
    * the run yet.
    */
   <T> T withinCreation(Handle h, Lease lease, RunFacts facts, Function<Fenced, T> work) {
-    return collectingEvents(new Fenced(h, lease, facts.workspaceId(), facts.conversationId(), true, false), work);
+    return collectingEvents(new Fenced(h, lease, facts.workspaceId(), facts.conversationId(), true, false), work, null);
   }
 
-  private <T> T collectingEvents(Fenced fenced, Function<Fenced, T> work) {
-    EventBatch events = new EventBatch(fenced.h(), fenced.runId());
+  /** With a {@code fence}, the events go with it, sent ahead of the work's writes. */
+  private <T> T collectingEvents(Fenced fenced, Function<Fenced, T> work, Lease fence) {
+    EventBatch events = new EventBatch(fenced.h(), fenced.runId(), fence);
     openBatch.set(events);
     try {
       T result = work.apply(fenced);
@@ -161,15 +156,24 @@ public final class Journal {
   private final class EventBatch {
     private final Handle h;
     private final String runId;
+    /** Appended and not yet in a statement. */
     private final List<String> types = new ArrayList<>();
     private final List<String> data = new ArrayList<>();
-    private boolean settles;
     private int steps;
     private Usage tokens = Usage.ZERO;
+    private boolean appended;
+    private boolean settles;
+    /** The fence has not been sent yet: it takes what is appended until then. */
+    private boolean fencePending;
 
-    EventBatch(Handle h, String runId) {
+    /** With a {@code fence}, the batch's first statement is that fence, made when the writes are first sent. */
+    EventBatch(Handle h, String runId, Lease fence) {
       this.h = h;
       this.runId = runId;
+      if (fence != null) {
+        fencePending = true;
+        BatchedWrites.sendFirst(h, () -> withFence(fence));
+      }
     }
 
     boolean collects(Handle handle, String run) {
@@ -179,6 +183,7 @@ public final class Journal {
     void add(String type, Object eventData) {
       types.add(type);
       data.add(Json.write(mapper, eventData));
+      appended = true;
       settles |= RunEvent.FINAL.contains(type);
     }
 
@@ -187,25 +192,33 @@ public final class Journal {
       tokens = tokens.plus(addedTokens);
     }
 
-    /** The events, numbered from the run's counter, and the run's counts: one statement, one new version of its row. */
+    /** The fence, with the events and counts so far. */
+    private BatchedWrites.Statement withFence(Lease lease) {
+      fencePending = false;
+      BatchedWrites.Statement fence = BatchedWrites.statement(h,
+              "CALL journal_append(:r, :owner, :epoch, :steps, :p, :c, :t, :types, :data)")
+          .bind("owner", lease.owner()).bind("epoch", lease.epoch());
+      return bindPending(fence);
+    }
+
+    /** What is appended and not yet sent, and the notice of the run's new events. */
     void insert() {
-      if (types.isEmpty() && steps == 0 && tokens.equals(Usage.ZERO)) {
-        return;
+      boolean pending = !types.isEmpty() || steps != 0 || !tokens.equals(Usage.ZERO);
+      if (pending && !fencePending) {
+        // The events and counts on the run's row: one statement, one new version of the row.
+        bindPending(BatchedWrites.statement(h, """
+                WITH numbered AS (
+                    UPDATE runs SET last_event_id = last_event_id + :n, steps_count = steps_count + :steps,
+                           prompt_tokens = prompt_tokens + :p, completion_tokens = completion_tokens + :c,
+                           total_tokens = total_tokens + :t
+                    WHERE id = :r RETURNING last_event_id)
+                INSERT INTO run_events (run_id, id, type, data)
+                SELECT :r, numbered.last_event_id - :n + e.ord, e.type, cast(e.data AS jsonb)
+                FROM numbered, unnest(cast(:types AS text[]), cast(:data AS text[])) WITH ORDINALITY AS e(type, data, ord)""")
+            .bind("n", types.size()))
+            .execute();
       }
-      BatchedWrites.statement(h, """
-              WITH numbered AS (
-                  UPDATE runs SET last_event_id = last_event_id + :n, steps_count = steps_count + :steps,
-                         prompt_tokens = prompt_tokens + :p, completion_tokens = completion_tokens + :c,
-                         total_tokens = total_tokens + :t
-                  WHERE id = :r RETURNING last_event_id)
-              INSERT INTO run_events (run_id, id, type, data)
-              SELECT :r, numbered.last_event_id - :n + e.ord, e.type, cast(e.data AS jsonb)
-              FROM numbered, unnest(cast(:types AS text[]), cast(:data AS text[])) WITH ORDINALITY AS e(type, data, ord)""")
-          .bind("r", runId).bind("n", types.size()).bind("steps", steps)
-          .bind("p", tokens.promptTokens()).bind("c", tokens.completionTokens()).bind("t", tokens.totalTokens())
-          .bind("types", types.toArray(String[]::new)).bind("data", data.toArray(String[]::new))
-          .execute();
-      if (types.isEmpty()) {
+      if (!appended) {
         return;
       }
       if (settles) {
@@ -214,6 +227,17 @@ public final class Journal {
       } else {
         notifier.afterCommit(h, runId, false);
       }
+    }
+
+    private BatchedWrites.Statement bindPending(BatchedWrites.Statement statement) {
+      statement.bind("r", runId).bind("steps", steps)
+          .bind("p", tokens.promptTokens()).bind("c", tokens.completionTokens()).bind("t", tokens.totalTokens())
+          .bind("types", types.toArray(String[]::new)).bind("data", data.toArray(String[]::new));
+      types.clear();
+      data.clear();
+      steps = 0;
+      tokens = Usage.ZERO;
+      return statement;
     }
   }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.aryabhatta.testing.TestPostgres;
+import java.util.ArrayList;
 import java.util.List;
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.BeforeAll;
@@ -93,5 +94,38 @@ class BatchedWritesTest {
             INSERT INTO notes (id, body) VALUES (:id, coalesce(:body, array_to_string(cast(:list AS text[]), ',')))""")
         .bind("id", 23).bind("body", null).bind("list", new String[] {"c", "d"}).execute());
     assertThat(bodies()).contains("c,d");
+  }
+
+  @Test
+  void a_statement_sent_first_is_made_when_the_queue_is_sent_and_runs_before_everything_queued() {
+    List<String> done = new ArrayList<>();
+    BatchedWrites.Row<String> row = BatchedWrites.inTransaction(jdbi, h -> {
+      BatchedWrites.sendFirst(h, () -> BatchedWrites.statement(h, "INSERT INTO notes (id, body) VALUES (:id, :body)")
+          .bind("id", 30).bind("body", String.join("", done)));
+      done.add("a");
+      BatchedWrites.statement(h, "UPDATE notes SET body = body || :more WHERE id = :id").bind("more", "+").bind("id", 30)
+          .execute();
+      BatchedWrites.Row<String> read = BatchedWrites.statement(h, "SELECT body FROM notes WHERE id = :id").bind("id", 30)
+          .readWithWrites(rs -> rs.getString(1));
+      done.add("b");
+      return read;
+    });
+    assertThat(row.get()).isEqualTo("ab+");
+
+    // Sent once, when the queue is first sent: a read in the middle takes it along.
+    BatchedWrites.inTransaction(jdbi, h -> {
+      done.clear();
+      BatchedWrites.sendFirst(h, () -> BatchedWrites.statement(h, "INSERT INTO notes (id, body) VALUES (:id, :body)")
+          .bind("id", 31).bind("body", "made with " + String.join("", done)));
+      done.add("c");
+      BatchedWrites.sendQueued(h);
+      done.add("d");
+      BatchedWrites.statement(h, "UPDATE notes SET body = body || '.' WHERE id = :id").bind("id", 31).execute();
+      return null;
+    });
+    assertThat(bodies()).contains("made with c.");
+
+    assertThatThrownBy(() -> jdbi.useHandle(h -> BatchedWrites.sendFirst(h, () -> null)))
+        .isInstanceOf(IllegalStateException.class);
   }
 }
