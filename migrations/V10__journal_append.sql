@@ -31,4 +31,5 @@ BEGIN
 END
 $$;
 
-DROP PROCEDURE journal_gate(text, text, bigint);
+-- journal_gate stays: a node still running the previous version keeps its fence while the nodes
+-- of a cluster are upgraded one by one.
