@@ -91,8 +91,9 @@ public final class Journal {
    * ({@link BatchedWrites}); the events it appends are numbered and inserted in one statement
    * among them.
    *
-   * <p>With {@code facts}, the fence is the first statement of that round trip
-   * ({@code journal_append}, which also numbers and inserts the events), and {@code work} is
+   * <p>With {@code facts}, the fence is the first statement of that round trip: the update of the
+   * run's row that numbers and inserts the events matches only under the live lease with no cancel
+   * (and calls {@code journal_fence_failed} otherwise), and {@code work} is
    * written as for a live lease and no cancel: a step costs one round trip and the WAL flush. If
    * the lease has expired or a cancel has arrived, the fence fails the transaction, nothing is
    * written, and {@code work} runs again after the run's row is read, to decide with what it says.
@@ -195,9 +196,20 @@ public final class Journal {
     /** The fence, with the events and counts so far. */
     private BatchedWrites.Statement withFence(Lease lease) {
       fencePending = false;
-      BatchedWrites.Statement fence = BatchedWrites.statement(h,
-              "CALL journal_append(:r, :owner, :epoch, :steps, :p, :c, :t, :types, :data)")
-          .bind("owner", lease.owner()).bind("epoch", lease.epoch());
+      BatchedWrites.Statement fence = BatchedWrites.statement(h, """
+              WITH numbered AS (
+                  UPDATE runs SET last_event_id = last_event_id + :n, steps_count = steps_count + :steps,
+                         prompt_tokens = prompt_tokens + :p, completion_tokens = completion_tokens + :c,
+                         total_tokens = total_tokens + :t
+                  WHERE id = :r AND lease_owner = :owner AND lease_epoch = :epoch AND lease_expires_at > now()
+                    AND NOT cancel_requested
+                  RETURNING last_event_id),
+              appended AS (
+                  INSERT INTO run_events (run_id, id, type, data)
+                  SELECT :r, numbered.last_event_id - :n + e.ord, e.type, cast(e.data AS jsonb)
+                  FROM numbered, unnest(cast(:types AS text[]), cast(:data AS text[])) WITH ORDINALITY AS e(type, data, ord))
+              SELECT journal_fence_failed(:r, :owner, :epoch) WHERE NOT EXISTS (SELECT FROM numbered)""")
+          .bind("owner", lease.owner()).bind("epoch", lease.epoch()).bind("n", types.size());
       return bindPending(fence);
     }
 
