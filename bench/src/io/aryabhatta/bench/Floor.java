@@ -12,15 +12,21 @@ import org.jdbi.v3.core.Jdbi;
 /**
  * What the machine itself charges for a durable step, measured on the benchmark's own database
  * with plain JDBC: a round trip and a commit (a WAL flush), back to back and after a second of
- * idleness (as after a model call of 1 s). A step the platform journals durably pays at least one
- * fenced commit after the model's wait.
+ * idleness (as after a model call of 1 s), and a commit after shorter pauses (at 100 concurrent
+ * runs, the node commits every few milliseconds). A step the platform journals durably pays at
+ * least one fenced commit after the model's wait.
  */
 final class Floor {
   private static final int IDLE_SAMPLES = 8;
+  /** Pauses before a commit, in ms, and how many commits each is measured with. */
+  private static final int[] PAUSES = {5, 20, 100};
+  private static final int[] PAUSE_SAMPLES = {100, 50, 20};
 
   private Floor() {}
 
-  record Figures(double hotRoundTripMs, double idleRoundTripMs, double hotCommitMs, double idleCommitMs) {}
+  /** @param pausedCommitMs a commit's median after each of {@link #PAUSES} */
+  record Figures(double hotRoundTripMs, double idleRoundTripMs, double hotCommitMs, double idleCommitMs,
+      double[] pausedCommitMs) {}
 
   /** The floor on a platform thread and on a virtual thread (as the server's run loops and requests use). */
   record Both(Figures platform, Figures virtual) {}
@@ -51,29 +57,34 @@ final class Floor {
           select.executeQuery().close();
         }
         double hotRoundTrip = median(500, () -> select.executeQuery().close());
-        double hotCommit = median(300, () -> {
+        Work commit = () -> {
           c.setAutoCommit(false);
           insert.executeUpdate();
           c.commit();
           c.setAutoCommit(true);
-        });
+        };
+        double hotCommit = median(300, commit);
+        double[] pausedCommit = new double[PAUSES.length];
+        for (int p = 0; p < PAUSES.length; p++) {
+          double[] samples = new double[PAUSE_SAMPLES[p]];
+          for (int i = 0; i < samples.length; i++) {
+            Thread.sleep(PAUSES[p]);
+            samples[i] = time(commit);
+          }
+          pausedCommit[p] = median(samples);
+        }
         double[] idleRoundTrip = new double[IDLE_SAMPLES];
         double[] idleCommit = new double[IDLE_SAMPLES];
         for (int i = 0; i < IDLE_SAMPLES; i++) {
           Thread.sleep(1000);
           idleRoundTrip[i] = time(() -> select.executeQuery().close());
           Thread.sleep(1000);
-          idleCommit[i] = time(() -> {
-            c.setAutoCommit(false);
-            insert.executeUpdate();
-            c.commit();
-            c.setAutoCommit(true);
-          });
+          idleCommit[i] = time(commit);
         }
         try (Statement s = c.createStatement()) {
           s.execute("DROP TABLE bench_floor");
         }
-        return new Figures(hotRoundTrip, median(idleRoundTrip), hotCommit, median(idleCommit));
+        return new Figures(hotRoundTrip, median(idleRoundTrip), hotCommit, median(idleCommit), pausedCommit);
       }
     } catch (SQLException e) {
       throw new IllegalStateException(e);
@@ -91,8 +102,15 @@ final class Floor {
         |---|---:|---:|---:|---:|
         | round trip (`SELECT 1`) | %.3f ms | %.3f ms | %.3f ms | %.3f ms |
         | insert + commit (WAL flush) | %.3f ms | %.3f ms | %.3f ms | %.3f ms |
+
+        | insert + commit after a pause of | 0 | 5 ms | 20 ms | 100 ms | 1 s |
+        |---|---:|---:|---:|---:|---:|
+        | platform thread | %.3f ms | %.3f ms | %.3f ms | %.3f ms | %.3f ms |
+        | virtual thread | %.3f ms | %.3f ms | %.3f ms | %.3f ms | %.3f ms |
         """, p.hotRoundTripMs(), p.idleRoundTripMs(), v.hotRoundTripMs(), v.idleRoundTripMs(),
-        p.hotCommitMs(), p.idleCommitMs(), v.hotCommitMs(), v.idleCommitMs());
+        p.hotCommitMs(), p.idleCommitMs(), v.hotCommitMs(), v.idleCommitMs(),
+        p.hotCommitMs(), p.pausedCommitMs()[0], p.pausedCommitMs()[1], p.pausedCommitMs()[2], p.idleCommitMs(),
+        v.hotCommitMs(), v.pausedCommitMs()[0], v.pausedCommitMs()[1], v.pausedCommitMs()[2], v.idleCommitMs());
   }
 
   private interface Work {
