@@ -74,6 +74,9 @@ public final class BatchedWrites {
     if (queue == null || queue.h != h) {
       throw new IllegalStateException("a statement sent first outside its transaction");
     }
+    if (queue.first != null) {
+      throw new IllegalStateException("a transaction has one statement sent first");
+    }
     queue.first = make;
   }
 

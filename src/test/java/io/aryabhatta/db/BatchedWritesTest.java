@@ -127,5 +127,10 @@ class BatchedWritesTest {
 
     assertThatThrownBy(() -> jdbi.useHandle(h -> BatchedWrites.sendFirst(h, () -> null)))
         .isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> BatchedWrites.inTransaction(jdbi, h -> {
+      BatchedWrites.sendFirst(h, () -> null);
+      BatchedWrites.sendFirst(h, () -> null);
+      return null;
+    })).isInstanceOf(IllegalStateException.class);
   }
 }

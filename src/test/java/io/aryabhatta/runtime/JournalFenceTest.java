@@ -7,9 +7,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aryabhatta.audit.AuditLog;
 import io.aryabhatta.json.Json;
 import io.aryabhatta.testing.TestPostgres;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -158,5 +161,57 @@ class JournalFenceTest {
       journal.startTool(f, 0);
       return null;
     })).isInstanceOf(LeaseLostException.class);
+  }
+
+  @Test
+  void a_cancel_found_by_a_send_in_the_middle_of_the_step_makes_it_decide_again() {
+    jdbi.useHandle(h -> h.createUpdate("UPDATE runs SET cancel_requested = true WHERE id = :r").bind("r", runId)
+        .execute());
+    List<Boolean> cancelSeen = new ArrayList<>();
+
+    journal.write(lease, facts, f -> {
+      cancelSeen.add(f.cancelRequested());
+      if (f.cancelRequested()) {
+        journal.cancelRun(f);
+      } else {
+        openModelCall(f);
+        // Reads the run's steps, so the fence is sent here, before the work is done.
+        journal.failModelCall(f, 0, "model_error", "the model answered 500", List.of(), 12);
+      }
+      return null;
+    });
+
+    assertThat(cancelSeen).containsExactly(false, true);
+    assertThat(steps()).isZero();
+    assertThat(events()).containsExactly("1 run.created", "2 run.running", "3 run.cancelled");
+    assertThat(run()).containsEntry("status", "cancelled");
+  }
+
+  @Test
+  void a_cancel_committed_while_the_fence_waits_for_the_runs_row_is_seen() throws Exception {
+    List<Boolean> cancelSeen = Collections.synchronizedList(new ArrayList<>());
+    try (Handle other = jdbi.open()) {
+      other.begin();
+      other.createUpdate("UPDATE runs SET cancel_requested = true WHERE id = :r").bind("r", runId).execute();
+      Thread step = Thread.ofVirtual().start(() -> journal.write(lease, facts, f -> {
+        cancelSeen.add(f.cancelRequested());
+        if (f.cancelRequested()) {
+          journal.cancelRun(f);
+        } else {
+          openModelCall(f);
+        }
+        return null;
+      }));
+      // The step's fence waits for the row the cancel holds; it must judge the row as committed.
+      Thread.sleep(300);
+      assertThat(step.isAlive()).isTrue();
+      other.commit();
+      step.join(10_000);
+      assertThat(step.isAlive()).isFalse();
+    }
+
+    assertThat(cancelSeen).containsExactly(false, true);
+    assertThat(steps()).isZero();
+    assertThat(events()).containsExactly("1 run.created", "2 run.running", "3 run.cancelled");
   }
 }
