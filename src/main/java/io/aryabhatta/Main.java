@@ -74,6 +74,8 @@ public final class Main {
 
   private static void serve(Config config) {
     RunningServer server = start(config);
+    // One hook stops everything in order: runs, HTTP, then the database their last writes need.
+    server.database().stopOnlyWhenClosed();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       log.info("Shutting down");
       server.close();

@@ -95,6 +95,16 @@ public final class Database implements AutoCloseable {
     return dataSource;
   }
 
+  /**
+   * The embedded PostgreSQL, if any, is then stopped only by {@link #close}: for an owner that
+   * closes this database from its own shutdown hook, after its last writes.
+   */
+  public void stopOnlyWhenClosed() {
+    if (embedded != null) {
+      embedded.stopOnlyWhenClosed();
+    }
+  }
+
   @Override
   public void close() {
     dataSource.close();

