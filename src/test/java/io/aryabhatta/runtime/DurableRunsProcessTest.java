@@ -14,6 +14,7 @@ import io.aryabhatta.testing.RunProbe;
 import io.aryabhatta.testing.ServerProcess;
 import io.aryabhatta.testing.TestPostgres;
 import io.aryabhatta.testing.ToolTarget;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -239,6 +240,30 @@ class DurableRunsProcessTest {
     assertThat(lookups.calls()).hasSize(1);
     assertJournaledOnce(nextProbe, runId);
     assertThat(nextProbe.steps(runId).get(0).get("attempts")).hasSize(1);
+  }
+
+  @Test
+  void sigterm_on_the_embedded_database_lets_the_step_in_flight_commit_before_postgres_stops() throws Exception {
+    // One data folder for both processes, no external database: the server runs its own PostgreSQL.
+    Map<String, String> embedded = Map.of("ARYABHATTA_DATA_DIR",
+        Files.createTempDirectory("aryabhatta-embedded-sigterm").toString());
+    ServerProcess server = track(ServerProcess.start("sigterm-embedded", "", embedded));
+    AgentSetup setup = new AgentSetup(server.admin(), model);
+    String agent = setup.agent(List.of(), Map.of());
+    model.respondWith(byInput(input -> text("answered").withDelay(Duration.ofMillis(1500))));
+    RunProbe probe = new RunProbe(server.admin());
+    String runId = probe.start(agent, "answer slowly");
+    RunProbe.await(() -> requests("answer slowly") == 1 ? true : null, SETTLE, () -> "the model call did not start");
+
+    server.terminate();
+
+    // The answer arrived during the grace period and committed: the next start has nothing to redo.
+    ServerProcess next = track(ServerProcess.start("sigterm-embedded-next", "", embedded));
+    RunProbe nextProbe = new RunProbe(next.admin());
+    nextProbe.awaitStatus(runId, "completed", SETTLE);
+    assertThat(requests("answer slowly")).isEqualTo(1);
+    assertThat(nextProbe.steps(runId)).hasSize(1);
+    assertThat(server.logTail(40)).doesNotContain("Could not release", "terminating connection");
   }
 
   // ---- helpers ----
