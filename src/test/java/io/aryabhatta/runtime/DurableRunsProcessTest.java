@@ -247,7 +247,7 @@ class DurableRunsProcessTest {
     // One data folder for both processes, no external database: the server runs its own PostgreSQL.
     Map<String, String> embedded = Map.of("ARYABHATTA_DATA_DIR",
         Files.createTempDirectory("aryabhatta-embedded-sigterm").toString());
-    ServerProcess server = track(ServerProcess.start("sigterm-embedded", "", embedded));
+    ServerProcess server = stoppedGracefully(ServerProcess.start("sigterm-embedded", "", embedded));
     AgentSetup setup = new AgentSetup(server.admin(), model);
     String agent = setup.agent(List.of(), Map.of());
     model.respondWith(byInput(input -> text("answered").withDelay(Duration.ofMillis(1500))));
@@ -258,7 +258,7 @@ class DurableRunsProcessTest {
     server.terminate();
 
     // The answer arrived during the grace period and committed: the next start has nothing to redo.
-    ServerProcess next = track(ServerProcess.start("sigterm-embedded-next", "", embedded));
+    ServerProcess next = stoppedGracefully(ServerProcess.start("sigterm-embedded-next", "", embedded));
     RunProbe nextProbe = new RunProbe(next.admin());
     nextProbe.awaitStatus(runId, "completed", SETTLE);
     assertThat(requests("answer slowly")).isEqualTo(1);
@@ -268,6 +268,17 @@ class DurableRunsProcessTest {
   }
 
   // ---- helpers ----
+
+  /** Stopped with SIGTERM after the test, so that the PostgreSQL it started stops with it. */
+  private ServerProcess stoppedGracefully(ServerProcess server) {
+    track(server);
+    track((AutoCloseable) () -> {
+      if (server.alive()) {
+        server.terminate();
+      }
+    });
+    return server;
+  }
 
   /** A model that answers by the run's input; counts requests per input. */
   private Function<ReceivedRequest, Reply> byInput(Function<String, Reply> answer) {
