@@ -93,11 +93,11 @@ public final class Journal {
    *
    * <p>With {@code facts}, the fence is the first statement of that round trip: the update of the
    * run's row that numbers and inserts the events matches only under the live lease with no cancel
-   * (and calls {@code journal_fence_failed} otherwise), and {@code work} is
-   * written as for a live lease and no cancel: a step costs one round trip and the WAL flush. If
-   * the lease has expired or a cancel has arrived, the fence fails the transaction, nothing is
-   * written, and {@code work} runs again after the run's row is read, to decide with what it says.
-   * {@code work} must therefore only write.
+   * (and calls {@code journal_fence_failed} otherwise), and {@code work} is written as for a live
+   * lease and no cancel: a step costs one round trip and the WAL flush. If the lease has expired or
+   * a cancel has arrived, the fence fails the transaction, nothing is written, and {@code work}
+   * runs again after the run's row is read, to decide with what it says. {@code work} must
+   * therefore only write.
    */
   <T> T write(Lease lease, RunFacts facts, Function<Fenced, T> work) {
     if (facts != null) {
@@ -154,6 +154,32 @@ public final class Journal {
   /** The events of one fenced transaction, kept on the run's own thread until the transaction's work is done. */
   private final ThreadLocal<EventBatch> openBatch = new ThreadLocal<>();
 
+  /**
+   * Adds the pending counts to the run's row and numbers the pending events from its counter: one
+   * new version of the row. {@code %s} is a further condition on the row.
+   */
+  private static final String NUMBERED = """
+      WITH numbered AS (
+          UPDATE runs SET last_event_id = last_event_id + :n, steps_count = steps_count + :steps,
+                 prompt_tokens = prompt_tokens + :p, completion_tokens = completion_tokens + :c,
+                 total_tokens = total_tokens + :t
+          WHERE id = :r%s
+          RETURNING last_event_id)""";
+  private static final String INSERT_NUMBERED = """
+      INSERT INTO run_events (run_id, id, type, data)
+      SELECT :r, numbered.last_event_id - :n + e.ord, e.type, cast(e.data AS jsonb)
+      FROM numbered, unnest(cast(:types AS text[]), cast(:data AS text[])) WITH ORDINALITY AS e(type, data, ord)""";
+  /** The events and counts of a transaction already fenced. */
+  private static final String APPEND = NUMBERED.formatted("") + "\n" + INSERT_NUMBERED;
+  /**
+   * The fence with the events and counts: the row matches only under the live lease with no
+   * cancel, and {@code journal_fence_failed} says why it did not.
+   */
+  private static final String FENCE_AND_APPEND = NUMBERED.formatted(
+          " AND lease_owner = :owner AND lease_epoch = :epoch AND lease_expires_at > now() AND NOT cancel_requested")
+      + ",\nappended AS (\n" + INSERT_NUMBERED + ")\n"
+      + "SELECT journal_fence_failed(:r, :owner, :epoch) WHERE NOT EXISTS (SELECT FROM numbered)";
+
   private final class EventBatch {
     private final Handle h;
     private final String runId;
@@ -196,19 +222,7 @@ public final class Journal {
     /** The fence, with the events and counts so far. */
     private BatchedWrites.Statement withFence(Lease lease) {
       fencePending = false;
-      BatchedWrites.Statement fence = BatchedWrites.statement(h, """
-              WITH numbered AS (
-                  UPDATE runs SET last_event_id = last_event_id + :n, steps_count = steps_count + :steps,
-                         prompt_tokens = prompt_tokens + :p, completion_tokens = completion_tokens + :c,
-                         total_tokens = total_tokens + :t
-                  WHERE id = :r AND lease_owner = :owner AND lease_epoch = :epoch AND lease_expires_at > now()
-                    AND NOT cancel_requested
-                  RETURNING last_event_id),
-              appended AS (
-                  INSERT INTO run_events (run_id, id, type, data)
-                  SELECT :r, numbered.last_event_id - :n + e.ord, e.type, cast(e.data AS jsonb)
-                  FROM numbered, unnest(cast(:types AS text[]), cast(:data AS text[])) WITH ORDINALITY AS e(type, data, ord))
-              SELECT journal_fence_failed(:r, :owner, :epoch) WHERE NOT EXISTS (SELECT FROM numbered)""")
+      BatchedWrites.Statement fence = BatchedWrites.statement(h, FENCE_AND_APPEND)
           .bind("owner", lease.owner()).bind("epoch", lease.epoch()).bind("n", types.size());
       return bindPending(fence);
     }
@@ -217,18 +231,7 @@ public final class Journal {
     void insert() {
       boolean pending = !types.isEmpty() || steps != 0 || !tokens.equals(Usage.ZERO);
       if (pending && !fencePending) {
-        // The events and counts on the run's row: one statement, one new version of the row.
-        bindPending(BatchedWrites.statement(h, """
-                WITH numbered AS (
-                    UPDATE runs SET last_event_id = last_event_id + :n, steps_count = steps_count + :steps,
-                           prompt_tokens = prompt_tokens + :p, completion_tokens = completion_tokens + :c,
-                           total_tokens = total_tokens + :t
-                    WHERE id = :r RETURNING last_event_id)
-                INSERT INTO run_events (run_id, id, type, data)
-                SELECT :r, numbered.last_event_id - :n + e.ord, e.type, cast(e.data AS jsonb)
-                FROM numbered, unnest(cast(:types AS text[]), cast(:data AS text[])) WITH ORDINALITY AS e(type, data, ord)""")
-            .bind("n", types.size()))
-            .execute();
+        bindPending(BatchedWrites.statement(h, APPEND).bind("n", types.size())).execute();
       }
       if (!appended) {
         return;
