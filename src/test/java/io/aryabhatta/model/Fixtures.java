@@ -5,22 +5,28 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aryabhatta.testing.FakeModelServer;
 import io.aryabhatta.testing.FakeModelServer.Reply;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.nio.charset.StandardCharsets;
 
-/** The recorded provider payloads in {@code ../shared/fixtures}, served byte for byte. */
+/**
+ * The recorded provider payloads in {@code src/test/resources/fixtures} (what the Hugging Face
+ * router and other OpenAI-compatible servers really send), served byte for byte.
+ */
 final class Fixtures {
-  private static final Path DIR = Path.of("..", "shared", "fixtures");
+  private static final String DIR = "/fixtures/";
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private Fixtures() {}
 
   static String text(String name) {
-    try {
-      return Files.readString(DIR.resolve(name));
+    try (InputStream in = Fixtures.class.getResourceAsStream(DIR + name)) {
+      if (in == null) {
+        throw new IllegalArgumentException("no fixture " + name + " in src/test/resources" + DIR);
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {
-      throw new UncheckedIOException("fixture " + name + " not found under " + DIR.toAbsolutePath(), e);
+      throw new UncheckedIOException(e);
     }
   }
 
