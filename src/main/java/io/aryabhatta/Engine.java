@@ -116,7 +116,7 @@ public record Engine(
     ArgumentValidator argumentValidator = new ArgumentValidator();
     RunStore runStore = new RunStore(jdbi, mapper);
     EventNotifier notifier = new EventNotifier();
-    Journal journal = new Journal(jdbi, mapper, runStore, notifier, audit);
+    Journal journal = new Journal(jdbi, mapper, runStore, notifier, audit, settings.lease());
     RunSetup runSetup = new RunSetup(tools, providers);
     AgentLoop loop = new AgentLoop(jdbi, runStore, journal, agents, runSetup, models, toolExecutor,
         argumentValidator, ToolRetryPolicy.of(settings.toolMaxAttempts()), mapper, settings.observer());

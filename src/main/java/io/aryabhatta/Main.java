@@ -111,7 +111,8 @@ public final class Main {
         engine.workspaces().ensureAdminKey(config.adminKey()).ifPresent(Main::announceGeneratedAdminKey);
         Javalin app = http(config, database, migrations, engine, metrics);
         log.info("Listening on http://{}:{} as {}", config.host(), app.port(), engine.scheduler().node());
-        return new RunningServer(app, engine.scheduler(), database, engine.runs(), engine.notifier());
+        return new RunningServer(app, engine.scheduler(), database, engine.runs(), engine.notifier(),
+            config.shutdownGrace());
       } catch (RuntimeException e) {
         engine.shutdown(Duration.ZERO);
         throw e;

@@ -15,8 +15,11 @@ public final class RunningServer implements AutoCloseable {
   private final Database database;
   private final RunService runs;
   private final EventNotifier notifier;
+  private final Duration shutdownGrace;
 
-  RunningServer(Javalin app, RunScheduler scheduler, Database database, RunService runs, EventNotifier notifier) {
+  RunningServer(Javalin app, RunScheduler scheduler, Database database, RunService runs, EventNotifier notifier,
+      Duration shutdownGrace) {
+    this.shutdownGrace = shutdownGrace;
     this.app = app;
     this.scheduler = scheduler;
     this.database = database;
@@ -62,7 +65,7 @@ public final class RunningServer implements AutoCloseable {
   /** Graceful: stop taking runs and let in-flight steps commit, then stop HTTP and the database. */
   @Override
   public void close() {
-    scheduler.shutdown(Duration.ofSeconds(10));
+    scheduler.shutdown(shutdownGrace);
     app.stop();
     database.close();
   }

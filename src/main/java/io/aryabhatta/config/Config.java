@@ -32,6 +32,8 @@ import java.util.Optional;
  * @param toolMaxAttempts attempts of an {@code idempotent} tool call that fails transiently
  *     (timeout, refused connection, 408, 429, 5xx), including the first; 1 = no retry
  *     ({@code ARYABHATTA_TOOL_MAX_ATTEMPTS})
+ * @param shutdownGrace how long a stopping process lets calls in flight finish and commit
+ *     ({@code ARYABHATTA_SHUTDOWN_GRACE_SECONDS})
  */
 public record Config(
     String host,
@@ -49,7 +51,8 @@ public record Config(
     int dbPoolSize,
     int maxConcurrentRuns,
     Map<String, ModelPrice> modelPrices,
-    int toolMaxAttempts) {
+    int toolMaxAttempts,
+    Duration shutdownGrace) {
 
   /** US dollars (or any one currency) per million prompt and completion tokens. */
   public record ModelPrice(double promptPerMillion, double completionPerMillion) {}
@@ -75,6 +78,7 @@ public record Config(
         + ", dbPoolSize=" + dbPoolSize
         + ", maxConcurrentRuns=" + maxConcurrentRuns
         + ", modelPrices=" + modelPrices.keySet()
-        + ", toolMaxAttempts=" + toolMaxAttempts + "]";
+        + ", toolMaxAttempts=" + toolMaxAttempts
+        + ", shutdownGrace=" + shutdownGrace + "]";
   }
 }

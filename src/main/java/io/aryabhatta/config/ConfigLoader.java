@@ -67,7 +67,8 @@ public final class ConfigLoader {
         integer("ARYABHATTA_DB_POOL_SIZE", 16, 2, 500),
         integer("ARYABHATTA_MAX_CONCURRENT_RUNS", 256, 1, 100_000),
         prices("ARYABHATTA_MODEL_PRICES"),
-        integer("ARYABHATTA_TOOL_MAX_ATTEMPTS", 3, 1, 10));
+        integer("ARYABHATTA_TOOL_MAX_ATTEMPTS", 3, 1, 10),
+        Duration.ofSeconds(integer("ARYABHATTA_SHUTDOWN_GRACE_SECONDS", 30, 0, 3_600)));
   }
 
   private Optional<String> text(String name) {

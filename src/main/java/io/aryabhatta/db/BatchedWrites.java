@@ -9,6 +9,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.HashSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -29,6 +31,8 @@ import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
 public final class BatchedWrites {
   /** A named parameter, not a {@code ::type} cast. */
   private static final Pattern PARAMETER = Pattern.compile("(?<![:\\w]):([A-Za-z_]\\w*)");
+  private static final Pattern JSON_PARAMETER =
+      Pattern.compile("cast\\(:([A-Za-z_]\\w*) AS jsonb\\)", Pattern.CASE_INSENSITIVE);
   private static final ThreadLocal<Queue> OPEN = new ThreadLocal<>();
   /** The statements are constants of the code, so their positional forms are few: kept, not recomputed. */
   private static final Map<String, Positional> POSITIONAL = new ConcurrentHashMap<>();
@@ -164,15 +168,20 @@ public final class BatchedWrites {
     }
   }
 
-  /** A statement with its named parameters made positional, and their names in order. */
-  private record Positional(String sql, List<String> names) {
+  /**
+   * A statement with its named parameters made positional, their names in order, and which of
+   * them are JSON texts ({@code cast(:name AS jsonb)}).
+   */
+  private record Positional(String sql, List<String> names, Set<String> json) {
     static Positional of(String sql) {
       List<String> names = new ArrayList<>();
       String positional = PARAMETER.matcher(sql).replaceAll(m -> {
         names.add(m.group(1));
         return "?";
       });
-      return new Positional(positional, List.copyOf(names));
+      Set<String> json = new HashSet<>();
+      JSON_PARAMETER.matcher(sql).results().forEach(m -> json.add(m.group(1)));
+      return new Positional(positional, List.copyOf(names), Set.copyOf(json));
     }
   }
 
@@ -219,7 +228,9 @@ public final class BatchedWrites {
         if (!statement.bindings.containsKey(name)) {
           throw new IllegalArgumentException("no value bound for :" + name + " in " + statement.sql);
         }
-        bound.add(statement.bindings.get(name));
+        Object value = statement.bindings.get(name);
+        bound.add(value instanceof String text
+            ? positional.json().contains(name) ? StorableText.json(text) : StorableText.text(text) : value);
       }
       return bound;
     }

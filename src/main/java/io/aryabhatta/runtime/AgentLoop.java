@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.aryabhatta.agents.AgentService;
 import io.aryabhatta.agents.AgentVersion;
 import io.aryabhatta.agents.ModelSettings;
+import io.aryabhatta.db.DatabaseErrors;
 import io.aryabhatta.http.ApiException;
 import io.aryabhatta.model.ChatMessage;
 import io.aryabhatta.model.ChatRequest;
@@ -182,9 +183,40 @@ public final class AgentLoop {
       }
     }
 
+    /**
+     * Commits what is held and then {@code start}, the journal entry of a side effect about to
+     * begin, if the run may begin one now. Not when a cancel has arrived: null is returned, and
+     * nothing starts. Not when the lease has less than its safety margin left (a heartbeat was
+     * missed): the held writes commit, nothing starts, and {@link LeaseLostException} stops the
+     * loop, so that the run is resumed under a new claim once this one has expired.
+     */
+    <T> T commitBeforeSideEffect(Function<Fenced, T> start) {
+      Decision<T> decision = commitReturning(f -> f.cancelRequested() ? Decision.<T>cancelled()
+          : !f.live() ? Decision.<T>leaseTooShort() : Decision.started(start.apply(f)));
+      if (decision.selfFenced()) {
+        throw new LeaseLostException(lease.runId(), "less than a third of its lease was left before a side effect");
+      }
+      return decision.value();
+    }
+
     /** As of the last commit's fence. */
     boolean cancelRequested() {
       return cancelRequested;
+    }
+  }
+
+  /** Whether a side effect may start, decided by a fence: what its start returned, or why not. */
+  private record Decision<T>(T value, boolean selfFenced) {
+    static <T> Decision<T> started(T value) {
+      return new Decision<>(value, false);
+    }
+
+    static <T> Decision<T> cancelled() {
+      return new Decision<>(null, false);
+    }
+
+    static <T> Decision<T> leaseTooShort() {
+      return new Decision<>(null, true);
     }
   }
 
@@ -243,10 +275,12 @@ public final class AgentLoop {
 
   /** Ends a run the loop could not drive because of a bug of ours, if the lease still allows it. */
   void failAfterUnexpectedError(Lease lease, RuntimeException error) {
+    String state = DatabaseErrors.sqlState(error);
+    String what = state != null ? "the database refused a write (SQLSTATE " + state + ")"
+        : "an unexpected error (" + error.getClass().getSimpleName() + ")";
     try {
       journal.write(lease, null, f -> {
-        journal.failRun(f, "internal_error",
-            "the run stopped on an unexpected error (" + error.getClass().getSimpleName() + "); see the server log");
+        journal.failRun(f, "internal_error", "the run stopped on " + what + "; see the server log");
         return null;
       });
     } catch (RuntimeException e) {
@@ -308,7 +342,8 @@ public final class AgentLoop {
     OpenedModelCall call = progress.opened != null ? progress.opened : openModelCall(writes, context, progress);
     progress.opened = null;
     if (call == null) {
-      return false;
+      // A cancel arrived: the next turn ends the run.
+      return true;
     }
     ChatRequest request = call.request();
     JsonNode body = call.body();
@@ -369,19 +404,14 @@ public final class AgentLoop {
     return true;
   }
 
-  /** Commits the start of the next model call (its step and request); null when the run ended instead. */
+  /** Commits the start of the next model call (its step and request); null when a cancel arrived instead. */
   private OpenedModelCall openModelCall(Writes writes, Context context, Progress progress) {
     ChatRequest request = ModelRequests.build(context.run().systemPrompt(), progress.history, context.agent(),
         context.tools().values(), context.run().stream());
     JsonNode body = wire.requestBody(request);
     Integer unanswered = progress.unansweredModelCall();
-    Integer index = writes.commitReturning(f -> {
-      if (f.cancelRequested()) {
-        journal.cancelRun(f);
-        return null;
-      }
-      return journal.startModelCall(f, body, unanswered, progress.nextIndex());
-    });
+    Integer index = writes.commitBeforeSideEffect(
+        f -> journal.startModelCall(f, body, unanswered, progress.nextIndex()));
     if (index == null) {
       return null;
     }
@@ -405,7 +435,7 @@ public final class AgentLoop {
         return true;
       }
       ToolDefinition tool = context.tools().get(step.name());
-      boolean answered = true;
+      Executed executed = Executed.ANSWERED;
       switch (step.status()) {
         case "pending" -> {
           String problem = checkCall(tool, step, context);
@@ -416,18 +446,19 @@ public final class AgentLoop {
           } else if (needsApproval(context.agent(), tool)) {
             awaitingApproval.add(step);
           } else {
-            answered = execute(writes, context, progress, step, tool);
+            executed = execute(writes, context, progress, step, tool, execution);
           }
         }
-        case "approved" -> answered = execute(writes, context, progress, step, tool);
+        case "approved" -> executed = execute(writes, context, progress, step, tool, execution);
         case "awaiting_approval" -> awaitingApproval.add(step);
         case "awaiting_output" -> awaitingOutput.add(step);
         case "started" -> {
           // The process that started this call died (or stalled and lost its lease) before
-          // recording its outcome. Executing it again is safe only for an idempotent tool, and
-          // then with the same idempotency key; otherwise a person decides.
-          if (tool != null && tool.idempotent()) {
-            answered = execute(writes, context, progress, step, tool);
+          // recording its outcome. Executing it again is safe only if the tool was idempotent when
+          // the call started (as journaled) and is still the same call, and then with the same
+          // idempotency key; otherwise a person decides.
+          if (ToolSnapshot.mayExecuteAgain(step.executedAs(), tool, mapper)) {
+            executed = execute(writes, context, progress, step, tool, execution);
           } else {
             unknownOutcome.add(step);
           }
@@ -435,9 +466,12 @@ public final class AgentLoop {
         case "unknown_outcome" -> unknownOutcome.add(step);
         default -> throw new IllegalStateException("unexpected tool step status " + step.status());
       }
-      if (!answered) {
-        // A cancel arrived: the next turn ends the run.
+      if (executed == Executed.CANCELLED || executed == Executed.STOPPED) {
+        // The next turn ends the run (a cancel) or stops the loop.
         return true;
+      }
+      if (executed == Executed.OUTCOME_UNKNOWN) {
+        unknownOutcome.add(step);
       }
     }
     if (!unknownOutcome.isEmpty()) {
@@ -461,56 +495,69 @@ public final class AgentLoop {
     return ToolCallRules.needsApproval(agent, tool);
   }
 
+  /** What became of a tool call the loop set out to execute. */
+  private enum Executed {
+    /** It ran; its result is held, to commit with the loop's next write. */
+    ANSWERED,
+    /** A cancel arrived before it started (or before a retry): nothing ran that has no result. */
+    CANCELLED,
+    /** It may have taken effect and its result is unknown: a person settles it. */
+    OUTCOME_UNKNOWN,
+    /** This process is stopping before a retry: the call is left started, for the next process. */
+    STOPPED
+  }
+
   /**
-   * Executes one tool call: {@code started} commits first, then the tool runs, then its result and
-   * the tool message commit together (with the loop's next write). An idempotent tool that fails
-   * transiently is tried again, with the same idempotency key, up to the retry policy's bound; each
-   * failed attempt is committed to the step before the next one starts. Returns false, without
-   * executing, when a cancel has arrived.
+   * Executes one tool call: {@code started} commits first, with what the tool is as it starts, then
+   * the tool runs, then its result and the tool message commit together (with the loop's next
+   * write). An idempotent tool that fails transiently is tried again, with the same idempotency
+   * key, up to the retry policy's bound; each failed attempt is committed to the step before the
+   * next one starts, which needs the lease's margin and no cancel like the first. A failure of a
+   * tool that is not idempotent after which nobody knows whether it took effect leaves the call
+   * of unknown outcome, for a person to settle.
    */
-  private boolean execute(Writes writes, Context context, Progress progress, Step step, ToolDefinition tool) {
-    Boolean startable = writes.commitReturning(f -> {
-      if (f.cancelRequested()) {
-        return false;
-      }
-      // Held writes commit even when the lease has expired; the tool then does not start.
-      if (!f.live()) {
-        return null;
-      }
-      journal.startTool(f, step.index());
+  private Executed execute(Writes writes, Context context, Progress progress, Step step, ToolDefinition tool,
+      Execution execution) {
+    ObjectNode executedAs = ToolSnapshot.of(tool, mapper);
+    if (writes.commitBeforeSideEffect(f -> {
+      journal.startTool(f, step.index(), executedAs);
       return true;
-    });
-    if (startable == null) {
-      throw new LeaseLostException(writes.lease.runId());
+    }) == null) {
+      return Executed.CANCELLED;
     }
-    if (!startable) {
-      return false;
-    }
-    progress.update(step.withStatus("started"));
+    progress.update(step.withStatus("started").withExecutedAs(executedAs));
     long started = System.nanoTime();
     ToolContext toolContext = new ToolContext(context.run().workspaceId(), step.idempotencyKey());
     int attemptNumber = 1;
     ToolOutcome outcome = runTool(tool, step, toolContext);
     while (shouldRetry(tool, outcome, attemptNumber)) {
       ToolOutcome failed = outcome;
-      boolean live = writes.commitReturning(f -> journal.recordToolAttemptBeforeRetry(f, step.index(), attemptRecord(failed)));
-      if (!live) {
-        throw new LeaseLostException(writes.lease.runId());
+      writes.commit(f -> journal.recordToolAttemptBeforeRetry(f, step.index(), attemptRecord(failed)));
+      if (execution.stopping()) {
+        // Start nothing new: the call stays started, and the process that resumes the run
+        // executes it again, with the same key, as the journal says it was idempotent.
+        return Executed.STOPPED;
       }
       attemptNumber++;
       log.info("Run {}: retrying idempotent tool {} (attempt {} of {}) after: {}", writes.lease.runId(), tool.name(),
           attemptNumber, toolRetry.maxAttempts(), failed.result());
-      if (!sleep(toolRetry.backoffBefore(attemptNumber).toMillis())
-          || writes.commitReturning(Fenced::cancelRequested)) {
+      if (!sleep(toolRetry.backoffBefore(attemptNumber).toMillis()) || writes.commitBeforeSideEffect(f -> true) == null) {
         break;
       }
       outcome = runTool(tool, step, toolContext);
     }
     ToolOutcome last = outcome;
+    observer.toolCall(tool.name(), last.ok(), Duration.ofNanos(System.nanoTime() - started));
+    if (last.outcomeUnknown() && !tool.idempotent()) {
+      log.warn("Run {}: the outcome of tool call {} ({}) is unknown: {}", writes.lease.runId(), step.toolCallId(),
+          tool.name(), last.result());
+      writes.hold(f -> journal.recordUnknownOutcome(f, step.index(), last, attemptRecord(last)));
+      progress.update(step.withStatus("unknown_outcome"));
+      return Executed.OUTCOME_UNKNOWN;
+    }
     writes.hold(f -> journal.finishTool(f, step, last, List.of(attemptRecord(last))));
     recordInProgress(progress, step, last);
-    observer.toolCall(tool.name(), last.ok(), Duration.ofNanos(System.nanoTime() - started));
-    return true;
+    return Executed.ANSWERED;
   }
 
   /** What a held tool result will have written: the step's status and the tool message. */

@@ -66,7 +66,7 @@ final class DeltaSink {
     }
     String text = pending.toString();
     journal.appendEvent(h, lease.runId(), "message.delta", Map.of("text", text));
-    h.afterCommit(() -> written(text.length()));
+    journal.afterCommit(h, () -> written(text.length()));
   }
 
   private synchronized void written(int length) {

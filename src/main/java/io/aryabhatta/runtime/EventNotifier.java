@@ -5,7 +5,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import org.jdbi.v3.core.Handle;
 
 /**
  * Wakes the readers of a run's event stream in this process when new events commit. Readers also
@@ -15,16 +14,16 @@ public final class EventNotifier {
   private final ConcurrentHashMap<String, Set<Subscription>> subscriptions = new ConcurrentHashMap<>();
 
   /**
-   * Notifies once the transaction that wrote the event has committed; {@code settles}: the event
-   * ends the run's stream ({@link RunEvent#FINAL}).
+   * The notice to give once the transaction that wrote an event has committed; {@code settles}:
+   * the event ends the run's stream ({@link RunEvent#FINAL}).
    */
-  void afterCommit(Handle h, String runId, boolean settles) {
-    h.afterCommit(() -> notify(runId, settles, null));
+  Runnable appended(String runId, boolean settles) {
+    return () -> notify(runId, settles, null);
   }
 
   /** The same for a transaction that settles the run and read its row, which is handed to the waiters. */
-  void afterSettling(Handle h, String runId, BatchedWrites.Row<Run> run) {
-    h.afterCommit(() -> notify(runId, true, run.get()));
+  Runnable settled(String runId, BatchedWrites.Row<Run> run) {
+    return () -> notify(runId, true, run.get());
   }
 
   /** Something happened to the run; it may have settled. */

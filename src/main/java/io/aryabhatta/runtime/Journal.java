@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.aryabhatta.audit.AuditLog;
 import io.aryabhatta.db.BatchedWrites;
+import io.aryabhatta.db.DatabaseErrors;
+import io.aryabhatta.db.StorableText;
 import io.aryabhatta.json.Json;
 import io.aryabhatta.model.Attempt;
 import io.aryabhatta.model.ChatResult;
@@ -13,7 +15,8 @@ import io.aryabhatta.model.ToolCall;
 import io.aryabhatta.model.Usage;
 import io.aryabhatta.tools.ToolOutcome;
 import java.util.ArrayList;
-import java.sql.SQLException;
+import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -38,13 +41,24 @@ public final class Journal {
   private final RunStore store;
   private final EventNotifier notifier;
   private final AuditLog audit;
+  /** A side effect starts only while at least this much of the lease is left. */
+  private final Duration safetyMargin;
+  /** How long a write waits out a lost database connection before giving up. */
+  private final Duration outageBound;
 
-  public Journal(Jdbi jdbi, ObjectMapper mapper, RunStore store, EventNotifier notifier, AuditLog audit) {
+  /**
+   * @param lease how long a claim on a run lasts: a third of it is the safety margin a side effect
+   *     needs to start, and a write retries through an outage for at most one lease
+   */
+  public Journal(Jdbi jdbi, ObjectMapper mapper, RunStore store, EventNotifier notifier, AuditLog audit,
+      Duration lease) {
     this.jdbi = jdbi;
     this.mapper = mapper;
     this.store = store;
     this.notifier = notifier;
     this.audit = audit;
+    this.safetyMargin = lease.dividedBy(3);
+    this.outageBound = lease;
   }
 
   /**
@@ -52,7 +66,9 @@ public final class Journal {
    * changes the run until the transaction ends. Every engine write takes one, so a process that
    * lost its lease writes nothing; several writes can share one transaction (and one fence).
    *
-   * @param live the lease has not expired either: no other process can have taken the run over
+   * @param live the lease has at least the safety margin (a third of its length) left, so no other
+   *     process can take the run over before a side effect started now has had that long. Writes
+   *     that start no side effect commit either way (the owner and epoch are their fence)
    * @param cancelRequested a cancel arrived while the run executed; the loop ends it at this step boundary
    */
   record Fenced(Handle h, Lease lease, String workspaceId, String conversationId, boolean live,
@@ -73,16 +89,28 @@ public final class Journal {
   /** What a writer knows of its run without reading it, which lets its fence travel with its writes. */
   record RunFacts(String workspaceId, String conversationId) {}
 
-  /** Locks the run's row if {@code lease} still holds it; otherwise the caller must stop. */
-  private Fenced fence(Handle h, Lease lease) {
-    return h.createQuery("""
-            SELECT workspace_id, conversation_id, lease_expires_at > now() AS live, cancel_requested
+  /**
+   * Locks the run's row if {@code lease} still holds it (otherwise the caller must stop) and marks
+   * it with the write's {@code token}.
+   */
+  private Fenced fence(Handle h, Lease lease, long token) {
+    Fenced fenced = h.createQuery("""
+            SELECT workspace_id, conversation_id,
+                   lease_expires_at > now() + make_interval(secs => :margin) AS live, cancel_requested
             FROM runs WHERE id = :id AND lease_owner = :owner AND lease_epoch = :epoch FOR UPDATE""")
         .bind("id", lease.runId()).bind("owner", lease.owner()).bind("epoch", lease.epoch())
+        .bind("margin", marginSeconds())
         .map((rs, c) -> new Fenced(h, lease, rs.getString("workspace_id"), rs.getString("conversation_id"),
             rs.getBoolean("live"), rs.getBoolean("cancel_requested")))
         .findOne()
         .orElseThrow(() -> new LeaseLostException(lease.runId()));
+    BatchedWrites.statement(h, "UPDATE runs SET last_write = :token WHERE id = :id")
+        .bind("token", token).bind("id", lease.runId()).execute();
+    return fenced;
+  }
+
+  private double marginSeconds() {
+    return safetyMargin.toMillis() / 1000.0;
   }
 
   /**
@@ -94,28 +122,107 @@ public final class Journal {
    * <p>With {@code facts}, the fence is the first statement of that round trip: the update of the
    * run's row that numbers and inserts the events matches only under the live lease with no cancel
    * (and calls {@code journal_fence_failed} otherwise), and {@code work} is written as for a live
-   * lease and no cancel: a step costs one round trip and the WAL flush. If the lease has expired or
-   * a cancel has arrived, the fence fails the transaction, nothing is written, and {@code work}
-   * runs again after the run's row is read, to decide with what it says. {@code work} must
-   * therefore only write.
+   * lease and no cancel: a step costs one round trip and the WAL flush. If the lease is short of
+   * its safety margin or a cancel has arrived, the fence fails the transaction, nothing is
+   * written, and {@code work} runs again after the run's row is read, to decide with what it says.
+   * {@code work} must therefore only write.
+   *
+   * <p>A lost database connection is waited out, for up to one lease, and the write sent again
+   * (the lease's owner and epoch still fence it). When the connection broke after the commit may
+   * have been sent, the run's row says whether it landed: every write marks it with a token of its
+   * own, so a write that landed is not made twice.
    */
   <T> T write(Lease lease, RunFacts facts, Function<Fenced, T> work) {
+    long token = ThreadLocalRandom.current().nextLong();
+    long deadline = System.nanoTime() + outageBound.toNanos();
+    long backoffMillis = 100;
+    while (true) {
+      WriteAttempt<T> attempt = new WriteAttempt<>();
+      try {
+        T result = writeOnce(lease, facts, work, token, attempt);
+        attempt.afterCommit.forEach(Runnable::run);
+        return result;
+      } catch (RuntimeException e) {
+        if (!DatabaseErrors.isOutage(e) || System.nanoTime() + backoffMillis * 1_000_000 > deadline) {
+          throw e;
+        }
+        log.warn("Run {}: the database connection failed ({}); writing again in {} ms", lease.runId(),
+            e.getClass().getSimpleName(), backoffMillis);
+        if (!pause(backoffMillis)) {
+          throw e;
+        }
+        backoffMillis = Math.min(2_000, backoffMillis * 2);
+        if (attempt.sent && landed(lease, token)) {
+          attempt.afterCommit.forEach(Runnable::run);
+          return attempt.result;
+        }
+      }
+    }
+  }
+
+  /** One try of a write: what its work returned, and what is to happen once it has committed. */
+  private static final class WriteAttempt<T> {
+    T result;
+    /** The work is done and its commit is being sent: it may land even if no answer comes back. */
+    boolean sent;
+    final List<Runnable> afterCommit = new ArrayList<>();
+
+    T done(T value) {
+      result = value;
+      sent = true;
+      return value;
+    }
+
+    void discard() {
+      sent = false;
+      afterCommit.clear();
+    }
+  }
+
+  private <T> T writeOnce(Lease lease, RunFacts facts, Function<Fenced, T> work, long token, WriteAttempt<T> attempt) {
     if (facts != null) {
       try {
-        return BatchedWrites.inTransaction(jdbi, h -> collectingEvents(
-            new Fenced(h, lease, facts.workspaceId(), facts.conversationId(), true, false), work, lease));
+        return BatchedWrites.inTransaction(jdbi, h -> attempt.done(collectingEvents(
+            new Fenced(h, lease, facts.workspaceId(), facts.conversationId(), true, false), work,
+            new FenceToken(lease, token), attempt.afterCommit)));
       } catch (RuntimeException e) {
-        String state = sqlState(e);
+        String state = DatabaseErrors.sqlState(e);
         if (LEASE_LOST.equals(state)) {
           throw new LeaseLostException(lease.runId());
         }
         if (!NEEDS_DECISION.equals(state)) {
           throw e;
         }
+        attempt.discard();
       }
     }
-    return BatchedWrites.inTransaction(jdbi, h -> collectingEvents(fence(h, lease), work, null));
+    return BatchedWrites.inTransaction(jdbi, h -> attempt.done(collectingEvents(fence(h, lease, token), work, null,
+        attempt.afterCommit)));
   }
+
+  /** Whether the write marked with {@code token} committed, asked once the database answers again. */
+  private boolean landed(Lease lease, long token) {
+    try {
+      return jdbi.withHandle(h -> h.createQuery("SELECT last_write = :token FROM runs WHERE id = :id")
+          .bind("token", token).bind("id", lease.runId()).mapTo(Boolean.class).findOne().orElse(false));
+    } catch (RuntimeException e) {
+      // Still unreachable: the write is sent again, and its fence decides.
+      return false;
+    }
+  }
+
+  private static boolean pause(long millis) {
+    try {
+      Thread.sleep(millis);
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** The lease a fence checks, and the token its write leaves on the run's row. */
+  private record FenceToken(Lease lease, long token) {}
 
   private static final String LEASE_LOST = "AR001";
   private static final String NEEDS_DECISION = "AR002";
@@ -126,12 +233,18 @@ public final class Journal {
    * the run yet.
    */
   <T> T withinCreation(Handle h, Lease lease, RunFacts facts, Function<Fenced, T> work) {
-    return collectingEvents(new Fenced(h, lease, facts.workspaceId(), facts.conversationId(), true, false), work, null);
+    return collectingEvents(new Fenced(h, lease, facts.workspaceId(), facts.conversationId(), true, false), work, null,
+        null);
   }
 
-  /** With a {@code fence}, the events go with it, sent ahead of the work's writes. */
-  private <T> T collectingEvents(Fenced fenced, Function<Fenced, T> work, Lease fence) {
-    EventBatch events = new EventBatch(fenced.h(), fenced.runId(), fence);
+  /**
+   * With a {@code fence}, the events go with it, sent ahead of the work's writes. What is to happen
+   * after the commit goes to {@code afterCommit} (run by the writer once it knows the write
+   * landed), or else to the handle's own after-commit actions.
+   */
+  private <T> T collectingEvents(Fenced fenced, Function<Fenced, T> work, FenceToken fence,
+      List<Runnable> afterCommit) {
+    EventBatch events = new EventBatch(fenced.h(), fenced.runId(), fence, afterCommit);
     openBatch.set(events);
     try {
       T result = work.apply(fenced);
@@ -142,13 +255,14 @@ public final class Journal {
     }
   }
 
-  private static String sqlState(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof SQLException sql && sql.getSQLState() != null) {
-        return sql.getSQLState();
-      }
+  /** Runs {@code action} once the transaction of {@code h} has committed. */
+  void afterCommit(Handle h, Runnable action) {
+    EventBatch batch = openBatch.get();
+    if (batch != null && batch.h == h && batch.afterCommit != null) {
+      batch.afterCommit.add(action);
+    } else {
+      h.afterCommit(action);
     }
-    return null;
   }
 
   /** The events of one fenced transaction, kept on the run's own thread until the transaction's work is done. */
@@ -162,7 +276,7 @@ public final class Journal {
       WITH numbered AS (
           UPDATE runs SET last_event_id = last_event_id + :n, steps_count = steps_count + :steps,
                  prompt_tokens = prompt_tokens + :p, completion_tokens = completion_tokens + :c,
-                 total_tokens = total_tokens + :t
+                 total_tokens = total_tokens + :t%s
           WHERE id = :r%s
           RETURNING last_event_id)""";
   private static final String INSERT_NUMBERED = """
@@ -170,19 +284,23 @@ public final class Journal {
       SELECT :r, numbered.last_event_id - :n + e.ord, e.type, cast(e.data AS jsonb)
       FROM numbered, unnest(cast(:types AS text[]), cast(:data AS text[])) WITH ORDINALITY AS e(type, data, ord)""";
   /** The events and counts of a transaction already fenced. */
-  private static final String APPEND = NUMBERED.formatted("") + "\n" + INSERT_NUMBERED;
+  private static final String APPEND = NUMBERED.formatted("", "") + "\n" + INSERT_NUMBERED;
   /**
-   * The fence with the events and counts: the row matches only under the live lease with no
-   * cancel, and {@code journal_fence_failed} says why it did not.
+   * The fence with the events and counts: the row matches only under the live lease (with its
+   * safety margin left) and no cancel, and {@code journal_fence_failed} says why it did not. It
+   * leaves the write's token on the row.
    */
-  private static final String FENCE_AND_APPEND = NUMBERED.formatted(
-          " AND lease_owner = :owner AND lease_epoch = :epoch AND lease_expires_at > now() AND NOT cancel_requested")
+  private static final String FENCE_AND_APPEND = NUMBERED.formatted(", last_write = :token",
+          " AND lease_owner = :owner AND lease_epoch = :epoch"
+              + " AND lease_expires_at > now() + make_interval(secs => :margin) AND NOT cancel_requested")
       + ",\nappended AS (\n" + INSERT_NUMBERED + ")\n"
       + "SELECT journal_fence_failed(:r, :owner, :epoch) WHERE NOT EXISTS (SELECT FROM numbered)";
 
   private final class EventBatch {
     private final Handle h;
     private final String runId;
+    /** Where the fenced write collects what is to happen after its commit; null: the handle's own. */
+    private final List<Runnable> afterCommit;
     /** Appended and not yet in a statement. */
     private final List<String> types = new ArrayList<>();
     private final List<String> data = new ArrayList<>();
@@ -194,9 +312,10 @@ public final class Journal {
     private boolean fencePending;
 
     /** With a {@code fence}, the batch's first statement is that fence, made when the writes are first sent. */
-    EventBatch(Handle h, String runId, Lease fence) {
+    EventBatch(Handle h, String runId, FenceToken fence, List<Runnable> afterCommit) {
       this.h = h;
       this.runId = runId;
+      this.afterCommit = afterCommit;
       if (fence != null) {
         fencePending = true;
         BatchedWrites.sendFirst(h, () -> withFence(fence));
@@ -209,7 +328,8 @@ public final class Journal {
 
     void add(String type, Object eventData) {
       types.add(type);
-      data.add(Json.write(mapper, eventData));
+      // Bound as an array of texts, cast to jsonb one by one in SQL: made storable here.
+      data.add(StorableText.json(Json.write(mapper, eventData)));
       appended = true;
       settles |= RunEvent.FINAL.contains(type);
     }
@@ -220,10 +340,12 @@ public final class Journal {
     }
 
     /** The fence, with the events and counts so far. */
-    private BatchedWrites.Statement withFence(Lease lease) {
+    private BatchedWrites.Statement withFence(FenceToken fenceToken) {
       fencePending = false;
+      Lease lease = fenceToken.lease();
       BatchedWrites.Statement fence = BatchedWrites.statement(h, FENCE_AND_APPEND)
-          .bind("owner", lease.owner()).bind("epoch", lease.epoch()).bind("n", types.size());
+          .bind("owner", lease.owner()).bind("epoch", lease.epoch()).bind("n", types.size())
+          .bind("token", fenceToken.token()).bind("margin", marginSeconds());
       return bindPending(fence);
     }
 
@@ -238,9 +360,9 @@ public final class Journal {
       }
       if (settles) {
         // Whoever waits for the run to settle gets its row as this transaction leaves it.
-        notifier.afterSettling(h, runId, store.runWithWrites(h, runId));
+        afterCommit(h, notifier.settled(runId, store.runWithWrites(h, runId)));
       } else {
-        notifier.afterCommit(h, runId, false);
+        afterCommit(h, notifier.appended(runId, false));
       }
     }
 
@@ -285,7 +407,7 @@ public final class Journal {
             SELECT :r, last_event_id, :type, cast(:data AS jsonb) FROM numbered""")
         .bind("r", runId).bind("type", type).bind("data", Json.write(mapper, data))
         .execute();
-    notifier.afterCommit(h, runId, RunEvent.FINAL.contains(type));
+    afterCommit(h, notifier.appended(runId, RunEvent.FINAL.contains(type)));
   }
 
   void appendMessage(Handle h, String conversationId, String runId, String role, String content, List<ToolCall> calls,
@@ -388,6 +510,13 @@ public final class Journal {
         .execute();
     countOnRun(f, 0, usage);
     List<ToolCall> calls = result.toolCalls();
+    if (calls.isEmpty() && f.cancelRequested()) {
+      // The cancel came first: the answer is journaled in its step, and its tokens counted, but
+      // the run does not complete with it. (Tool calls asked for are settled as not executed.)
+      appendEvent(h, runId, "llm_call.completed", Map.of("step", index, "usage", usage));
+      cancelRun(f);
+      return;
+    }
     appendMessage(h, f.conversationId(), runId, "assistant", result.content(), calls, null, null);
     appendEvent(h, runId, "llm_call.completed", Map.of("step", index, "usage", usage));
     for (Step step : toolSteps(runId, index, calls)) {
@@ -482,27 +611,38 @@ public final class Journal {
    * unknown. Only under a live lease, so a process that stalled past its lease starts nothing.
    * A call found {@code started} again is a re-execution after a crash: its lost attempt is
    * recorded first.
+   *
+   * @param executedAs what the tool is as it starts (see {@link ToolSnapshot}); a re-execution
+   *     after a crash is decided from it
    */
-  void startTool(Fenced f, int index) {
+  void startTool(Fenced f, int index, JsonNode executedAs) {
     BatchedWrites.statement(f.requireLive().h(), """
             UPDATE run_steps SET
                 attempts = CASE WHEN status = 'started' THEN attempts || cast(:lost AS jsonb) ELSE attempts END,
-                status = 'started', started_at = coalesce(started_at, now())
+                status = 'started', started_at = coalesce(started_at, now()), executed_as = cast(:tool AS jsonb)
             WHERE run_id = :r AND idx = :i""")
-        .bind("lost", Json.write(mapper, List.of(lostAttempt())))
+        .bind("lost", Json.write(mapper, List.of(lostAttempt()))).bind("tool", Json.write(mapper, executedAs))
         .bind("r", f.runId()).bind("i", index).execute();
   }
 
   /**
-   * Records a failed attempt that is about to be retried (the call stays {@code started}); the
-   * retry is another execution, so like the first it needs a live lease: returns whether the lease
-   * is still live (the attempt is recorded either way).
+   * A call that failed in a way that leaves its effect unknown (the request may have reached the
+   * target): it is not finished, and the run will wait for a person to settle it.
    */
-  boolean recordToolAttemptBeforeRetry(Fenced f, int index, JsonNode attempt) {
+  void recordUnknownOutcome(Fenced f, int index, ToolOutcome outcome, JsonNode attempt) {
+    BatchedWrites.statement(f.h(), """
+            UPDATE run_steps SET status = 'unknown_outcome', error = :e, duration_ms = :d,
+                   attempts = attempts || cast(:a AS jsonb)
+            WHERE run_id = :r AND idx = :i""")
+        .bind("e", outcome.result()).bind("d", outcome.durationMs()).bind("a", Json.write(mapper, List.of(attempt)))
+        .bind("r", f.runId()).bind("i", index).execute();
+  }
+
+  /** Records a failed attempt that is about to be retried (the call stays {@code started}). */
+  void recordToolAttemptBeforeRetry(Fenced f, int index, JsonNode attempt) {
     BatchedWrites.statement(f.h(), """
             UPDATE run_steps SET attempts = attempts || cast(:a AS jsonb) WHERE run_id = :r AND idx = :i""")
         .bind("a", Json.write(mapper, List.of(attempt))).bind("r", f.runId()).bind("i", index).execute();
-    return f.live();
   }
 
   /** A tool's result and the tool message the model will read commit together. */
@@ -563,8 +703,23 @@ public final class Journal {
       case "rejected" -> "The user rejected this tool call"
           + (error == null || error.isBlank() ? "." : ": " + error);
       case "cancelled" -> "Not executed: the run was cancelled.";
+      case "unknown_outcome" -> OUTCOME_UNKNOWN + (error == null || error.isBlank() ? "" : " (" + error + ")");
       default -> "Error: " + error;
     };
+  }
+
+  /** What the model reads for a call that was executed, or may have been, with no known result. */
+  static final String OUTCOME_UNKNOWN =
+      "Outcome unknown: this call was started but its result is not known, so it may have been executed.";
+
+  /** Why a call of unknown outcome ended so, by how the run ended. */
+  private static String whyUnknownAtEnd(String runStatus) {
+    return "the run was " + runStatus + " before its outcome was settled";
+  }
+
+  /** Why a call of unknown outcome that a person chose not to execute again ended so. */
+  static String whyUnknownAfterRejection(String reason) {
+    return "the user chose not to execute it again" + (reason == null || reason.isBlank() ? "" : ": " + reason);
   }
 
   void requireAction(Fenced f, String type, List<Step> calls) {
@@ -611,7 +766,7 @@ public final class Journal {
   private void auditEngine(Fenced f, String action, Map<String, ?> details) {
     audit.record(f.h(), f.workspaceId(), ENGINE, action, "run", f.runId(), details);
     String runId = f.runId();
-    f.h().afterCommit(() -> log.info("Run {}: {} {}", runId, action, details));
+    afterCommit(f.h(), () -> log.info("Run {}: {} {}", runId, action, details));
   }
 
   // ---- terminal transitions, shared by the engine and the API ----
@@ -622,30 +777,51 @@ public final class Journal {
   }
 
   void fail(Handle h, String runId, String kind, String message) {
-    settleUnfinishedToolCalls(h, runId, "failed", "Not executed: the run failed.");
+    settleUnfinishedSteps(h, runId, "failed", "Not executed: the run failed.");
     ObjectNode error = mapper.createObjectNode().put("code", kind).put("message", message);
     endRun(h, runId, "failed", null, error);
     appendEvent(h, runId, "run.failed", Map.of("error", error));
   }
 
   void cancel(Handle h, String runId) {
-    settleUnfinishedToolCalls(h, runId, "cancelled", null);
+    settleUnfinishedSteps(h, runId, "cancelled", null);
     endRun(h, runId, "cancelled", null, null);
     appendEvent(h, runId, "run.cancelled", Map.of());
   }
 
-  /** No dangling tool calls: every unanswered call gets a recorded synthetic result. */
-  private void settleUnfinishedToolCalls(Handle h, String runId, String status, String error) {
+  /**
+   * No dangling steps when a run ends as {@code ending} ({@code failed} or {@code cancelled}):
+   * every unanswered tool call gets a recorded result and the tool message the model will read
+   * (a call that never started: not executed; one that started and has no result:
+   * {@code unknown_outcome}, for it may have been executed), and a model call left waiting by a
+   * process that died ends as the run does.
+   */
+  private void settleUnfinishedSteps(Handle h, String runId, String ending, String notExecutedError) {
     BatchedWrites.sendQueued(h);
-    List<Step> unfinished = store.stepOutlines(h, runId).stream().filter(s -> s.isToolCall() && !s.finished()).toList();
+    List<Step> unfinished = store.stepOutlines(h, runId).stream().filter(s -> !s.finished()).toList();
     if (unfinished.isEmpty()) {
       return;
     }
     String conversationId = h.createQuery("SELECT conversation_id FROM runs WHERE id = :id").bind("id", runId)
         .mapTo(String.class).one();
     for (Step step : unfinished) {
-      recordToolResult(h, runId, conversationId, step, status, null, error, null, List.of());
+      if (!step.isToolCall()) {
+        endUnansweredModelCall(h, runId, step.index(), ending);
+      } else if (step.status().equals("started") || step.status().equals("unknown_outcome")) {
+        List<JsonNode> lost = step.status().equals("started") ? List.of(lostAttempt()) : List.of();
+        recordToolResult(h, runId, conversationId, step, "unknown_outcome", null, whyUnknownAtEnd(ending), null, lost);
+      } else {
+        recordToolResult(h, runId, conversationId, step, ending, null, notExecutedError, null, List.of());
+      }
     }
+  }
+
+  private void endUnansweredModelCall(Handle h, String runId, int index, String ending) {
+    BatchedWrites.statement(h, """
+            UPDATE run_steps SET status = :s, ended_at = now(), error = :e, attempts = attempts || cast(:lost AS jsonb)
+            WHERE run_id = :r AND idx = :i""")
+        .bind("s", ending).bind("e", "the run was " + ending + " before the model's answer was recorded")
+        .bind("lost", Json.write(mapper, List.of(lostAttempt()))).bind("r", runId).bind("i", index).execute();
   }
 
   private void endRun(Handle h, String runId, String status, String output, JsonNode error) {

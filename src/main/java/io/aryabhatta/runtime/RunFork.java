@@ -207,10 +207,10 @@ public final class RunFork {
     h.createUpdate("""
             INSERT INTO run_steps (run_id, idx, type, status, started_at, ended_at, duration_ms, request, response,
                                    usage, attempts, tool_call_id, name, arguments, result, error, idempotency_key,
-                                   decision_reason, copied_from_run_id)
+                                   decision_reason, executed_as, copied_from_run_id)
             SELECT :to, idx, type, status, started_at, ended_at, duration_ms, request, response,
                    usage, attempts, tool_call_id, name, arguments, result, error, idempotency_key,
-                   decision_reason, :from
+                   decision_reason, executed_as, :from
             FROM run_steps WHERE run_id = :from AND idx < :before""")
         .bind("to", toRunId).bind("from", fromRunId).bind("before", beforeIndex)
         .execute();

@@ -156,7 +156,7 @@ public final class RunReplay {
     REJECTED("reported to the model as an error without running"),
     AWAITS_OUTPUT("left to the API caller (client tool)"),
     AWAITS_APPROVAL("held for approval"),
-    EXECUTED("executed"),
+    EXECUTED("executed (or started, with its outcome unknown)"),
     NOT_EXECUTED("not executed: the run ended first");
 
     final String label;
@@ -320,6 +320,10 @@ public final class RunReplay {
     }
 
     private Disposal recordedDisposal(Step step) {
+      if (step.status().equals("unknown_outcome")) {
+        // The loop set out to execute it; whether it took effect is unknown, never "not executed".
+        return Disposal.EXECUTED;
+      }
       if (step.status().equals("cancelled")
           || (step.status().equals("failed") && step.error() != null && step.error().startsWith("Not executed"))) {
         return Disposal.NOT_EXECUTED;

@@ -59,9 +59,11 @@ public final class RunRoutes {
     routes.get("/api/runs/{id}", ctx -> ctx.json(runs.run(Auth.caller(ctx), ctx.pathParam("id"))));
     routes.get("/api/runs/{id}/steps", this::steps);
     routes.get("/api/runs/{id}/events", this::events);
-    routes.post("/api/runs/{id}/cancel", ctx -> ctx.json(runs.cancel(Auth.caller(ctx), ctx.pathParam("id"))));
-    routes.post("/api/runs/{id}/approvals", this::approvals);
-    routes.post("/api/runs/{id}/tool_outputs", this::toolOutputs);
+    // A client retrying after a lost response learns that its input was taken, instead of a 409.
+    routes.post("/api/runs/{id}/cancel",
+        idempotency.wrap(ctx -> ctx.json(runs.cancel(Auth.caller(ctx), ctx.pathParam("id")))));
+    routes.post("/api/runs/{id}/approvals", idempotency.wrap(this::approvals));
+    routes.post("/api/runs/{id}/tool_outputs", idempotency.wrap(this::toolOutputs));
   }
 
   private void createConversation(Context ctx) {
@@ -204,6 +206,7 @@ public final class RunRoutes {
       v.put("error", s.error());
       v.put("idempotency_key", s.idempotencyKey());
       v.put("decision_reason", s.decisionReason());
+      v.put("executed_as", s.executedAs());
     } else {
       v.put("request", s.request());
       v.put("response", s.response());

@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.JdbiException;
+import io.aryabhatta.db.DatabaseErrors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -34,6 +35,8 @@ public final class RunScheduler implements AutoCloseable {
   private final ConcurrentHashMap<String, Execution> running = new ConcurrentHashMap<>();
   private final ScheduledExecutorService timer;
   private volatile boolean accepting = true;
+  /** Used by the heartbeat's thread only. */
+  private Handle heartbeat;
 
   public RunScheduler(Jdbi jdbi, AgentLoop loop, String node, Duration lease, int maxConcurrent,
       Duration pollInterval) {
@@ -193,13 +196,25 @@ public final class RunScheduler implements AutoCloseable {
     MDC.put("run_id", claimed.runId());
     try {
       loop.drive(claimed, execution, known);
+      if (execution.stopping()) {
+        // Stopped at a step boundary: nothing is in flight, so another process may resume it at once.
+        release(claimed);
+      }
     } catch (LeaseLostException e) {
-      log.warn("Run {}: lease lost to another process; stopping here", claimed.runId());
+      log.warn("Run {}: {}; stopping here", claimed.runId(), e.getMessage());
     } catch (JdbiException e) {
-      // The database is unreachable or failing: the lease is left to expire, so the run is
-      // resumed later (here or elsewhere) rather than retried in a tight loop.
-      log.warn("Run {}: database error ({}); it will be resumed when its lease expires", claimed.runId(),
-          e.getClass().getSimpleName());
+      if (DatabaseErrors.isOutage(e)) {
+        // The database stayed out of reach longer than a write waits: the lease is left to
+        // expire, so the run is resumed later (here or elsewhere), from what the journal holds.
+        log.warn("Run {}: the database is unreachable ({}); it will be resumed when its lease expires",
+            claimed.runId(), e.getClass().getSimpleName());
+      } else {
+        // A write the database refuses (a value it cannot store, a broken constraint) would be
+        // refused again on every resumption: fail the run rather than repeat its steps forever.
+        log.error("Run {}: the database refused a write (SQLSTATE {}); failing the run", claimed.runId(),
+            DatabaseErrors.sqlState(e), e);
+        loop.failAfterUnexpectedError(claimed, e);
+      }
     } catch (RuntimeException e) {
       // A bug would hit again on every resumption (and could repeat model calls forever): fail the run.
       log.error("Run {}: unexpected failure; failing the run", claimed.runId(), e);
@@ -222,14 +237,50 @@ public final class RunScheduler implements AutoCloseable {
       if (held.isEmpty()) {
         return;
       }
-      jdbi.useHandle(h -> h.createUpdate("""
+      heartbeatConnection().createUpdate("""
               UPDATE runs SET lease_expires_at = now() + make_interval(secs => :seconds)
               WHERE lease_owner = :node AND id = ANY(:ids)""")
           .bind("seconds", lease.toMillis() / 1000.0).bind("node", node)
           .bindArray("ids", String.class, held)
-          .execute());
+          .execute();
     } catch (RuntimeException e) {
       log.warn("Lease heartbeat failed: {}", e.getMessage());
+      closeHeartbeatConnection();
+    }
+  }
+
+  /**
+   * The heartbeat's own connection, kept open, so that runs using every connection of the pool
+   * cannot make it wait (and their leases expire while they work). Opened again after a failure.
+   */
+  private Handle heartbeatConnection() {
+    if (heartbeat == null) {
+      heartbeat = jdbi.open();
+    }
+    return heartbeat;
+  }
+
+  private void closeHeartbeatConnection() {
+    Handle broken = heartbeat;
+    heartbeat = null;
+    if (broken != null) {
+      try {
+        broken.close();
+      } catch (RuntimeException e) {
+        // It is already broken; a new one is opened at the next beat.
+      }
+    }
+  }
+
+  /** Gives up this process's claim on a run it no longer drives. */
+  private void release(Lease claimed) {
+    try {
+      jdbi.useHandle(h -> h.createUpdate("""
+              UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL
+              WHERE id = :id AND lease_owner = :node AND lease_epoch = :epoch""")
+          .bind("id", claimed.runId()).bind("node", node).bind("epoch", claimed.epoch()).execute());
+    } catch (RuntimeException e) {
+      log.warn("Run {}: could not release its lease ({}); it expires on its own", claimed.runId(), e.getMessage());
     }
   }
 
@@ -238,9 +289,12 @@ public final class RunScheduler implements AutoCloseable {
   }
 
   /**
-   * Graceful shutdown: stop claiming, let in-flight steps commit (each run stops at its next step
-   * boundary) for up to {@code grace}, then release the leases still held so another process
-   * resumes those runs at once. Leases keep being renewed while the steps finish.
+   * Graceful shutdown: stop claiming and start nothing new; model and tool calls in flight go on
+   * (each within its own timeout) for up to {@code grace}, their results commit, and each run
+   * stops at its next step boundary and releases its lease, so that another process resumes it at
+   * once. Leases keep being renewed meanwhile. A run whose call is still in flight when the grace
+   * ends keeps its lease until it expires: no other process executes the run while that call may
+   * still be running.
    */
   public void shutdown(Duration grace) {
     accepting = false;
@@ -254,16 +308,23 @@ public final class RunScheduler implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     timer.shutdownNow();
+    Set<String> inFlight = Set.copyOf(running.keySet());
+    if (!inFlight.isEmpty()) {
+      log.warn("{} run(s) still had a call in flight after {} s; their leases expire on their own in at most {} s: {}",
+          inFlight.size(), grace.toSeconds(), lease.toSeconds(), inFlight);
+    }
     try {
       int released = jdbi.withHandle(h -> h.createUpdate("""
-              UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = :node""")
-          .bind("node", node).execute());
+              UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL
+              WHERE lease_owner = :node AND NOT (id = ANY(:in_flight))""")
+          .bind("node", node).bindArray("in_flight", String.class, inFlight).execute());
       if (released > 0) {
         log.info("Released {} run lease(s)", released);
       }
     } catch (RuntimeException e) {
       log.warn("Could not release leases: {}", e.getMessage());
     }
+    closeHeartbeatConnection();
   }
 
   @Override

@@ -267,6 +267,10 @@ public final class RunService {
               h.createUpdate("""
                       UPDATE run_steps SET status = 'approved', decision_reason = :r WHERE run_id = :id AND idx = :i""")
                   .bind("r", d.reason()).bind("id", runId).bind("i", step.index()).execute();
+            } else if (step.status().equals("unknown_outcome")) {
+              // Not executing it again leaves what happened the first time unknown: the model is told so.
+              journal.recordToolResult(h, runId, conversationId, step, "unknown_outcome", null,
+                  Journal.whyUnknownAfterRejection(d.reason()), null, List.of());
             } else {
               journal.recordToolResult(h, runId, conversationId, step, "rejected", null, d.reason(), null, List.of());
             }

@@ -82,12 +82,15 @@ public final class RunStore {
   /** The journal's steps as the loop tracks them ({@link Step#outline}), without reading any recorded JSON. */
   List<Step> stepOutlines(Handle h, String runId) {
     return h.createQuery("""
-            SELECT idx, type, status, tool_call_id, name, arguments, idempotency_key FROM run_steps
-            WHERE run_id = :r ORDER BY idx""")
+            SELECT idx, type, status, tool_call_id, name, arguments, idempotency_key, ended_at,
+                   executed_as::text AS executed_as
+            FROM run_steps WHERE run_id = :r ORDER BY idx""")
         .bind("r", runId)
         .map((rs, c) -> Step.outline(runId, rs.getInt("idx"), rs.getString("type"), rs.getString("status"),
-            rs.getString("tool_call_id"), rs.getString("name"), rs.getString("arguments"),
-            rs.getString("idempotency_key")))
+                rs.getString("tool_call_id"), rs.getString("name"), rs.getString("arguments"),
+                rs.getString("idempotency_key"))
+            .endedAt(Rows.instant(rs, "ended_at"))
+            .withExecutedAs(json(rs.getString("executed_as"))))
         .list();
   }
 
@@ -216,6 +219,7 @@ public final class RunStore {
         rs.getString("error"),
         rs.getString("idempotency_key"),
         rs.getString("decision_reason"),
+        json(rs.getString("executed_as")),
         rs.getString("copied_from_run_id"));
   }
 

@@ -35,7 +35,8 @@ class JournalFenceTest {
   @BeforeAll
   static void database() {
     jdbi = TestPostgres.freshMigratedJdbi();
-    journal = new Journal(jdbi, mapper, new RunStore(jdbi, mapper), new EventNotifier(), new AuditLog(jdbi, mapper));
+    journal = new Journal(jdbi, mapper, new RunStore(jdbi, mapper), new EventNotifier(), new AuditLog(jdbi, mapper),
+        java.time.Duration.ofSeconds(30));
   }
 
   /** A running run leased to "node-a" at epoch 3, with two events already in its stream. */
@@ -158,7 +159,7 @@ class JournalFenceTest {
     assertThat(events()).containsExactly("1 run.created", "2 run.running", "3 llm_call.started");
 
     assertThatThrownBy(() -> journal.write(lease, facts, f -> {
-      journal.startTool(f, 0);
+      journal.startTool(f, 0, null);
       return null;
     })).isInstanceOf(LeaseLostException.class);
   }
