@@ -58,6 +58,21 @@ public final class RunProbe {
     }, timeout, () -> "run " + runId + " never reached " + status + ": " + safely(() -> run(runId)));
   }
 
+  /**
+   * Waits until the run has ended or waits for a person (any status but queued and running), and
+   * returns it; a server that is down or answers an error counts as "not yet".
+   */
+  public JsonNode awaitSettled(String runId, Duration timeout) {
+    return await(() -> {
+      JsonNode run = RunWatch.read(api, runId);
+      if (run == null) {
+        return null;
+      }
+      String status = run.get("status").asText();
+      return status.equals("queued") || status.equals("running") ? null : run;
+    }, timeout, () -> "run " + runId + " did not settle within " + timeout + ": " + RunWatch.read(api, runId));
+  }
+
   /** Polls {@code probe} until it returns non-null; connection errors count as null. */
   public static <T> T await(Supplier<T> probe, Duration timeout, Supplier<String> failure) {
     long deadline = System.nanoTime() + timeout.toNanos();

@@ -109,8 +109,18 @@ public final class ServerProcess implements AutoCloseable {
 
   /** {@code kill -TERM}: the graceful shutdown path. */
   public void terminate() {
+    terminate(Duration.ofSeconds(30));
+  }
+
+  /**
+   * {@code kill -TERM}, then waits up to {@code maxWait} for the process to exit (it is killed
+   * after that); returns how long it took to exit, or null when it had to be killed.
+   */
+  public Duration terminate(Duration maxWait) {
+    long signalled = System.nanoTime();
     signal("TERM");
-    awaitExit(Duration.ofSeconds(30));
+    boolean exited = awaitExit(maxWait);
+    return exited ? Duration.ofNanos(System.nanoTime() - signalled) : null;
   }
 
   /** {@code kill -STOP}: the process freezes (as in a long GC pause) without noticing. */
@@ -121,6 +131,19 @@ public final class ServerProcess implements AutoCloseable {
   /** {@code kill -CONT}. */
   public void resume() {
     signal("CONT");
+  }
+
+  /** The node name the process announced when it last started ("Listening on … as node-…"). */
+  public String node() {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("Listening on \\S+ as (\\S+)").matcher(logTail(100_000));
+    String node = null;
+    while (m.find()) {
+      node = m.group(1);
+    }
+    if (node == null) {
+      throw new IllegalStateException(name + " has not announced its node name:\n" + logTail(30));
+    }
+    return node;
   }
 
   /** The last lines the process wrote, for failure messages. */
@@ -205,11 +228,14 @@ public final class ServerProcess implements AutoCloseable {
     }
   }
 
-  private void awaitExit(Duration timeout) {
+  /** True when the process exited by itself within {@code timeout}; otherwise it is killed. */
+  private boolean awaitExit(Duration timeout) {
     try {
       if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        return false;
       }
+      return true;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);

@@ -5,6 +5,8 @@ import io.aryabhatta.db.EmbeddedDatabase;
 import io.aryabhatta.db.Migrations;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jdbi.v3.core.Jdbi;
@@ -42,6 +44,34 @@ public final class TestPostgres {
       throw new IllegalStateException(e);
     }
     return instance().jdbcUrl(name);
+  }
+
+  /** The name of the database a JDBC URL of {@link #freshDatabase} points at. */
+  public static String databaseName(String jdbcUrl) {
+    String path = jdbcUrl.substring(jdbcUrl.lastIndexOf('/') + 1);
+    int query = path.indexOf('?');
+    return query < 0 ? path : path.substring(0, query);
+  }
+
+  /** A connection of the test's own to the database at {@code jdbcUrl} (e.g. a server's), autocommit. */
+  public static Connection connect(String jdbcUrl) {
+    try {
+      return DriverManager.getConnection(jdbcUrl);
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * A superuser connection to the cluster's {@code postgres} maintenance database: it stays up
+   * while a test makes another database refuse connections.
+   */
+  public static Connection adminConnection() {
+    try {
+      return instance().adminDataSource().getConnection();
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** An empty database of its own. */

@@ -17,7 +17,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A real HTTP endpoint for HTTP tools to call: it counts calls, remembers each request's path,
- * body and Idempotency-Key, and answers with a fixed body after an optional delay.
+ * body and Idempotency-Key, and answers with a fixed body after an optional delay, or (see
+ * {@link #hangUp}) reads the whole request and closes the connection without answering.
  */
 public final class ToolTarget implements AutoCloseable {
   public record Call(String method, String path, String body, String idempotencyKey) {}
@@ -28,6 +29,8 @@ public final class ToolTarget implements AutoCloseable {
   private volatile int status = 200;
   private volatile String body = "{\"ok\":true}";
   private volatile Duration delay = Duration.ZERO;
+  private volatile String contentType = "application/json";
+  private volatile boolean hangUp;
   private final AtomicInteger failuresLeft = new AtomicInteger();
   private volatile int failureStatus;
 
@@ -49,6 +52,22 @@ public final class ToolTarget implements AutoCloseable {
   public ToolTarget answer(int status, String body) {
     this.status = status;
     this.body = body;
+    return this;
+  }
+
+  /** The Content-Type of the answers (default {@code application/json}). */
+  public ToolTarget contentType(String contentType) {
+    this.contentType = contentType;
+    return this;
+  }
+
+  /**
+   * From now on every call is received in full (and counted), then, after the delay, the
+   * connection is closed without a single byte of response: the caller cannot know whether the
+   * request was acted on.
+   */
+  public ToolTarget hangUp() {
+    this.hangUp = true;
     return this;
   }
 
@@ -84,11 +103,22 @@ public final class ToolTarget implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    if (hangUp && !fail) {
+      // An exception out of the handler, before any response header, makes the JDK server close
+      // the connection without answering.
+      throw new HungUp();
+    }
     byte[] bytes = (fail ? "{\"error\":\"scripted failure\"}" : body).getBytes(StandardCharsets.UTF_8);
-    exchange.getResponseHeaders().set("Content-Type", "application/json");
+    exchange.getResponseHeaders().set("Content-Type", fail ? "application/json" : contentType);
     exchange.sendResponseHeaders(fail ? failureStatus : status, bytes.length);
     exchange.getResponseBody().write(bytes);
     exchange.close();
+  }
+
+  private static final class HungUp extends RuntimeException {
+    HungUp() {
+      super("scripted hang-up: the connection is closed without an answer", null, false, false);
+    }
   }
 
   @Override
