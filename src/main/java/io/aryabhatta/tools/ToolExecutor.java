@@ -24,8 +24,9 @@ import org.slf4j.LoggerFactory;
  * already ({@link ArgumentValidator}).
  *
  * <p>Every tool-level failure — bad arguments, a blocked address, a timeout, a non-2xx answer, a
- * missing secret — is returned as {@link ToolOutcome#error}, with a message the model can act on;
- * no secret value appears in any outcome.
+ * missing secret — is returned as an error outcome, with a message the model can act on; no secret
+ * value appears in any outcome. A failure after which the target may have acted on the call (the
+ * request was sent but no answer came, a 502 or 504 from a gateway) is {@link ToolOutcome#unknown}.
  */
 public final class ToolExecutor {
   public static final long DEFAULT_MAX_RESPONSE_BYTES = 1_048_576;
@@ -169,7 +170,7 @@ public final class ToolExecutor {
     try {
       return outcome(httpGet.get(url.textValue(), context.idempotencyKey()), UnaryOperator.identity());
     } catch (Failed e) {
-      return ToolOutcome.error(e.getMessage(), null, 0);
+      return e.outcome(UnaryOperator.identity());
     } catch (InterruptedException e) {
       return cancelled();
     }
@@ -186,8 +187,7 @@ public final class ToolExecutor {
       Fetched fetched = runner.fetch(request, timeout(spec.timeoutMs()), type -> true);
       return outcome(fetched, templates::redact);
     } catch (Failed e) {
-      String message = templates.redact(e.getMessage());
-      return e.transientFailure() ? ToolOutcome.transientError(message, null, 0) : ToolOutcome.error(message, null, 0);
+      return e.outcome(templates::redact);
     } catch (MissingValue | InvalidSpec e) {
       return ToolOutcome.error(templates.redact(e.getMessage()), null, 0);
     } catch (InterruptedException e) {
@@ -207,11 +207,20 @@ public final class ToolExecutor {
     }
     String body = fetched.body().strip();
     String snippet = body.length() > ERROR_SNIPPET_CHARS ? body.substring(0, ERROR_SNIPPET_CHARS) + "…" : body;
-    String message = "HTTP " + fetched.status() + " from " + fetched.url().host()
-        + (snippet.isEmpty() ? " (empty body)" : ": " + snippet);
+    String answer = "HTTP " + fetched.status() + " from " + fetched.url().host();
+    String detail = snippet.isEmpty() ? " (empty body)" : ": " + snippet;
+    if (gatewayFailure(fetched.status())) {
+      return ToolOutcome.unknown(redact.apply("outcome unknown: " + answer
+          + ", a gateway: the server behind it may have received the request" + detail), fetched.status(), 0);
+    }
     return transientStatus(fetched.status())
-        ? ToolOutcome.transientError(redact.apply(message), fetched.status(), 0)
-        : ToolOutcome.error(redact.apply(message), fetched.status(), 0);
+        ? ToolOutcome.transientError(redact.apply(answer + detail), fetched.status(), 0)
+        : ToolOutcome.error(redact.apply(answer + detail), fetched.status(), 0);
+  }
+
+  /** 502 and 504 come from a gateway whose upstream failed or did not answer in time, maybe after acting. */
+  private static boolean gatewayFailure(int status) {
+    return status == 502 || status == 504;
   }
 
   private static boolean transientStatus(int status) {

@@ -203,7 +203,7 @@ class HttpToolExecutionTest {
   }
 
   @Test
-  void a_hanging_target_times_out_as_a_tool_error() throws IOException {
+  void a_hanging_target_times_out_as_a_tool_error_of_unknown_outcome() throws IOException {
     CountDownLatch release = new CountDownLatch(1);
     try (FakeTarget target = FakeTarget.start((exchange, request) -> await(release))) {
       HttpToolSpec spec = new HttpToolSpec("GET", target.url("/slow"), Map.of(), Map.of(), null, 300);
@@ -211,6 +211,7 @@ class HttpToolExecutionTest {
       ToolOutcome outcome = run(tool(spec), "{}");
       long elapsedMs = (System.nanoTime() - started) / 1_000_000;
       assertThat(outcome.ok()).isFalse();
+      assertThat(outcome.outcomeUnknown()).isTrue();
       assertThat(outcome.result()).contains("timed out after 300 ms");
       assertThat(elapsedMs).isBetween(250L, 3_000L);
       assertThat(outcome.durationMs()).isBetween(250L, 3_000L);
