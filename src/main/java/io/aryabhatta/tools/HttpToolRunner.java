@@ -64,6 +64,11 @@ final class HttpToolRunner {
         .followSslRedirects(false)
         // A silent retry could repeat a side effect; retries are the agent loop's, explicit and journaled.
         .retryOnConnectionFailure(false)
+        // The call's deadline (the tool's timeout) bounds every phase; the base client's own
+        // timeouts (OkHttp's default 10 s) would cut a longer call short, reported as the tool's.
+        .connectTimeout(Duration.ZERO)
+        .readTimeout(Duration.ZERO)
+        .writeTimeout(Duration.ZERO)
         .dispatcher(dispatcher)
         .build();
     this.guard = guard;

@@ -221,6 +221,23 @@ class HttpToolExecutionTest {
   }
 
   @Test
+  void the_tools_timeout_alone_bounds_the_call_not_the_read_timeout_of_the_base_client() throws IOException {
+    ToolExecutor shortReads = new ToolExecutor(new OkHttpClient.Builder().readTimeout(Duration.ofMillis(200)).build(),
+        mapper, secrets, new AddressGuard(List.of("127.0.0.1")), Clock.systemUTC());
+    CountDownLatch release = new CountDownLatch(1);
+    try (FakeTarget target = FakeTarget.start((exchange, request) -> await(release))) {
+      HttpToolSpec spec = new HttpToolSpec("GET", target.url("/slow"), Map.of(), Map.of(), null, 1_000);
+      long started = System.nanoTime();
+      ToolOutcome outcome = shortReads.execute(tool(spec), json("{}"), context);
+      long elapsedMs = (System.nanoTime() - started) / 1_000_000;
+      assertThat(outcome.result()).contains("timed out after 1000 ms");
+      assertThat(elapsedMs).isBetween(950L, 4_000L);
+    } finally {
+      release.countDown();
+    }
+  }
+
+  @Test
   void a_5_mib_response_is_capped_with_a_marker() throws IOException {
     try (FakeTarget target = FakeTarget.start((exchange, request) -> streamBytes(exchange, 5 * CAP))) {
       long started = System.nanoTime();
