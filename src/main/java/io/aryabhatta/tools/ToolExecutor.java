@@ -88,9 +88,9 @@ public final class ToolExecutor {
   /**
    * Executes {@code tool} once with {@code arguments}.
    *
-   * <p>If the calling thread is interrupted, an HTTP call in flight is cancelled at once and an
-   * error outcome is returned with the thread's interrupt flag set again, so the caller can tell
-   * a cancellation from a tool error.
+   * <p>If the calling thread is interrupted, an HTTP call in flight is cancelled at once (an
+   * in-process tool's thread is interrupted) and an error outcome is returned with the thread's
+   * interrupt flag set again, so the caller can tell a cancellation from a tool error.
    *
    * @param arguments a JSON object (null counts as {@code {}})
    * @throws IllegalArgumentException for {@code client} tools, which the agent loop handles itself
@@ -127,12 +127,14 @@ public final class ToolExecutor {
   }
 
   private ToolOutcome builtin(String name, JsonNode arguments, ToolContext context) {
+    // The shipped built-ins need no timeout of their own: calculator and current_time are pure and
+    // bounded (the calculator refuses huge work), and http_get runs under its own deadline.
     return switch (name) {
       case "calculator" -> calculator(arguments);
       case "current_time" -> currentTime(arguments);
       case "http_get" -> httpGet(arguments, context);
       default -> builtins.inProcess(name)
-          .map(tool -> tool.handler().call(arguments, context))
+          .map(tool -> InProcessRunner.run(tool, arguments, context))
           .orElseGet(() -> ToolOutcome.error("unknown built-in tool '" + name + "' (built-ins: "
               + String.join(", ", builtins.all().stream().map(ToolDefinition::name).toList()) + ")", null, 0));
     };
@@ -227,7 +229,8 @@ public final class ToolExecutor {
     return status == 408 || status == 429 || status >= 500;
   }
 
-  private static ToolOutcome cancelled() {
+  /** The outcome of a call cut short by interrupting the calling thread, whose flag is set again. */
+  static ToolOutcome cancelled() {
     Thread.currentThread().interrupt();
     return ToolOutcome.error("cancelled: the tool call was interrupted before it finished", null, 0);
   }
