@@ -1,15 +1,22 @@
 // A small MCP server (streamable HTTP, stateless) for the tests of what server-everything cannot
-// show: the _meta and headers a call carries, tools that fail or hang, and a tool list that
-// changes between two listings (read from TOOLS_FILE on every request).
+// show: the _meta and headers a call carries, tools that fail, hang, answer with a JSON-RPC error
+// or crash the server mid-call, and a tool list that changes between two listings (read from
+// TOOLS_FILE on every request).
 //
 //   PORT=8123 TOOLS_FILE=tools.json node probe-server.mjs
 //
-// TOOLS_FILE: [{"name": "...", "description": "...", "behaviour": "whoami" | "fail" | "hang"}]
+// TOOLS_FILE: [{"name": "...", "description": "...",
+//               "behaviour": "whoami" | "fail" | "hang" | "reject" | "exit"}]
 import { createServer } from "node:http";
 import { readFileSync } from "node:fs";
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import {
+  CallToolRequestSchema,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError,
+} from "@modelcontextprotocol/sdk/types.js";
 
 const toolsFile = process.env.TOOLS_FILE;
 const tools = () => JSON.parse(readFileSync(toolsFile, "utf8"));
@@ -30,6 +37,13 @@ function mcpServer() {
     }
     if (tool.behaviour === "hang") {
       await new Promise(() => {});
+    }
+    if (tool.behaviour === "exit") {
+      // A crash after the call arrived: the connection drops with no answer.
+      process.exit(1);
+    }
+    if (tool.behaviour === "reject") {
+      throw new McpError(ErrorCode.InvalidParams, `rejected on purpose: ${request.params.arguments?.text}`);
     }
     if (tool.behaviour === "fail") {
       return { content: [{ type: "text", text: `failed on purpose: ${request.params.arguments?.text}` }], isError: true };

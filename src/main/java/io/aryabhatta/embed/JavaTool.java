@@ -7,6 +7,7 @@ import io.aryabhatta.json.Json;
 import io.aryabhatta.tools.InProcessTool;
 import io.aryabhatta.tools.ToolContext;
 import io.aryabhatta.tools.ToolOutcome;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -21,9 +22,10 @@ import org.slf4j.LoggerFactory;
  * {@code parameters} (invalid ones go back to the model as a tool error), the call waits for
  * approval when the agent asks for it, it is journaled before and after it runs, and it receives
  * the call's idempotency key. A {@link ToolError} or any other exception becomes a tool error the
- * model reads; the run goes on.
+ * model reads; the run goes on. Each call runs under the tool's {@link #timeout}.
  *
- * <p>Instances are immutable: {@link #idempotent} and {@link #requiresApproval} return copies.
+ * <p>Instances are immutable: {@link #idempotent}, {@link #requiresApproval} and {@link #timeout}
+ * return copies.
  */
 public final class JavaTool {
   private static final Logger log = LoggerFactory.getLogger(JavaTool.class);
@@ -33,6 +35,7 @@ public final class JavaTool {
   private final JsonNode parameters;
   private final boolean idempotent;
   private final boolean requiresApproval;
+  private final Duration timeout;
   private final Invoker invoker;
 
   /** How a call reaches the application's function; the mapper is the engine's. */
@@ -42,12 +45,13 @@ public final class JavaTool {
   }
 
   private JavaTool(String name, String description, JsonNode parameters, boolean idempotent,
-      boolean requiresApproval, Invoker invoker) {
+      boolean requiresApproval, Duration timeout, Invoker invoker) {
     this.name = name;
     this.description = description;
     this.parameters = parameters;
     this.idempotent = idempotent;
     this.requiresApproval = requiresApproval;
+    this.timeout = timeout;
     this.invoker = invoker;
   }
 
@@ -72,7 +76,7 @@ public final class JavaTool {
    */
   public static JavaTool of(String name, String description, String parametersSchema, ToolFunction function) {
     Objects.requireNonNull(function, "function");
-    return new JavaTool(name, description, schema(parametersSchema), false, false,
+    return new JavaTool(name, description, schema(parametersSchema), false, false, InProcessTool.DEFAULT_TIMEOUT,
         (arguments, call, mapper) -> function.apply(arguments, call));
   }
 
@@ -87,16 +91,17 @@ public final class JavaTool {
       TypedToolFunction<A> function) {
     Objects.requireNonNull(argumentsType, "argumentsType");
     Objects.requireNonNull(function, "function");
-    return new JavaTool(name, description, schema(parametersSchema), false, false, (arguments, call, mapper) -> {
-      A typed;
-      try {
-        typed = mapper.treeToValue(arguments, argumentsType);
-      } catch (JsonProcessingException | IllegalArgumentException e) {
-        throw new ToolError("the arguments do not fit the tool: " + originalMessage(e));
-      }
-      Object result = function.apply(typed, call);
-      return result == null || result instanceof String ? (String) result : Json.write(mapper, result);
-    });
+    return new JavaTool(name, description, schema(parametersSchema), false, false, InProcessTool.DEFAULT_TIMEOUT,
+        (arguments, call, mapper) -> {
+          A typed;
+          try {
+            typed = mapper.treeToValue(arguments, argumentsType);
+          } catch (JsonProcessingException | IllegalArgumentException e) {
+            throw new ToolError("the arguments do not fit the tool: " + originalMessage(e));
+          }
+          Object result = function.apply(typed, call);
+          return result == null || result instanceof String ? (String) result : Json.write(mapper, result);
+        });
   }
 
   /**
@@ -104,12 +109,30 @@ public final class JavaTool {
    * false: such a call waits for a person to settle its outcome, as for HTTP tools).
    */
   public JavaTool idempotent(boolean idempotent) {
-    return new JavaTool(name, description, parameters, idempotent, requiresApproval, invoker);
+    return new JavaTool(name, description, parameters, idempotent, requiresApproval, timeout, invoker);
   }
 
   /** Whether calls wait for approval when the agent's {@code tool_approval} is {@code per_tool}. */
   public JavaTool requiresApproval(boolean requiresApproval) {
-    return new JavaTool(name, description, parameters, idempotent, requiresApproval, invoker);
+    return new JavaTool(name, description, parameters, idempotent, requiresApproval, timeout, invoker);
+  }
+
+  /**
+   * The longest one call may take (default 60 s). The function runs on a virtual thread of its
+   * own; when it has not returned in time, its thread is interrupted and the call fails with an
+   * unknown outcome, since the function may have had its effect (or may still have it). The agent
+   * loop treats that like a call cut short by a crash: an {@link #idempotent} tool is called again
+   * with the same idempotency key, any other waits for a person to settle its outcome. A function
+   * that should stop when given up must react to interruption.
+   *
+   * @throws IllegalArgumentException when {@code timeout} is not positive
+   */
+  public JavaTool timeout(Duration timeout) {
+    Objects.requireNonNull(timeout, "timeout");
+    if (!timeout.isPositive()) {
+      throw new IllegalArgumentException("the timeout of tool '" + name + "' must be positive, not " + timeout);
+    }
+    return new JavaTool(name, description, parameters, idempotent, requiresApproval, timeout, invoker);
   }
 
   public String name() {
@@ -132,9 +155,13 @@ public final class JavaTool {
     return requiresApproval;
   }
 
+  public Duration timeout() {
+    return timeout;
+  }
+
   /** The built-in the engine registers for this tool. */
   InProcessTool toInProcessTool(ObjectMapper mapper) {
-    return new InProcessTool(name, description, parameters, idempotent, requiresApproval,
+    return new InProcessTool(name, description, parameters, idempotent, requiresApproval, timeout,
         (arguments, context) -> call(arguments, context, mapper));
   }
 

@@ -15,6 +15,7 @@ import java.net.ConnectException;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
@@ -48,7 +49,7 @@ public final class McpConnector {
 
   /** Every tool the server lists, all pages. */
   public List<Tool> listTools(McpEndpoint endpoint) throws McpFailure {
-    return withSession(endpoint, client -> {
+    return withSession(endpoint, Effects.NONE, client -> {
       List<Tool> tools = new ArrayList<>();
       String cursor = null;
       int pages = 0;
@@ -66,16 +67,27 @@ public final class McpConnector {
   /**
    * One {@code tools/call}. The idempotency key travels in the request's {@code _meta}, where an
    * MCP server can read it (SPEC §6.3). A result with {@code isError} is returned, not thrown.
+   *
+   * @throws McpFailure whose {@link McpFailure#outcomeUnknown} says whether the server may have
+   *     received the call: true for a timeout or a broken connection once the call was sent; false
+   *     when the session could not be set up, the connection was refused, or the server answered
+   *     with a JSON-RPC error
    */
   public CallToolResult callTool(McpEndpoint endpoint, String toolName, Map<String, Object> arguments,
       String idempotencyKey) throws McpFailure {
     Map<String, Object> meta = idempotencyKey == null ? null : Map.of("idempotency_key", idempotencyKey);
-    return withSession(endpoint, client -> client.callTool(new CallToolRequest(toolName, arguments, meta)));
+    return withSession(endpoint, Effects.MAY_ACT,
+        client -> client.callTool(new CallToolRequest(toolName, arguments, meta)));
   }
 
-  private <T> T withSession(McpEndpoint endpoint, Function<McpSyncClient, T> work) throws McpFailure {
+  /** Whether the request made once the session is set up may change something on the server. */
+  private enum Effects { NONE, MAY_ACT }
+
+  private <T> T withSession(McpEndpoint endpoint, Effects effects, Function<McpSyncClient, T> work)
+      throws McpFailure {
     checkAddress(endpoint);
     McpSyncClient client = null;
+    boolean initialized = false;
     boolean answered = false;
     try {
       client = McpClient.sync(transport(endpoint))
@@ -84,11 +96,12 @@ public final class McpConnector {
           .initializationTimeout(endpoint.timeout())
           .build();
       client.initialize();
+      initialized = true;
       T result = work.apply(client);
       answered = true;
       return result;
     } catch (RuntimeException e) {
-      throw failure(endpoint, e);
+      throw failure(endpoint, e, initialized && effects == Effects.MAY_ACT);
     } finally {
       // A server that answered gets a proper session end; one that did not is simply dropped,
       // so a dead or hanging server cannot hold the caller any longer.
@@ -148,27 +161,45 @@ public final class McpConnector {
     }
   }
 
-  private static McpFailure failure(McpEndpoint endpoint, RuntimeException e) {
+  /**
+   * @param requestSent whether a request that may act was handed to the transport: then only a
+   *     connection that never opened proves it did not reach the server
+   */
+  private static McpFailure failure(McpEndpoint endpoint, RuntimeException e, boolean requestSent) {
     String server = "MCP server '" + endpoint.serverName() + "'";
     if (has(e, InterruptedException.class) || Thread.currentThread().isInterrupted()) {
       return new McpFailure(McpFailure.Kind.INTERRUPTED, "cancelled: the call to " + server + " was interrupted");
     }
     McpError error = find(e, McpError.class);
     if (error != null) {
+      // The SDK's client session raises McpError only for a JSON-RPC error response: the server's answer.
       String message = error.getJsonRpcError() != null ? error.getJsonRpcError().message() : error.getMessage();
       return new McpFailure(McpFailure.Kind.ERROR, server + " answered with an error: " + message);
     }
-    if (has(e, TimeoutException.class) || has(e, HttpTimeoutException.class)
-        || String.valueOf(e.getMessage()).startsWith("Timeout on blocking read")) {
+    boolean connectFailed = has(e, ConnectException.class) || has(e, HttpConnectTimeoutException.class);
+    if (requestSent && !connectFailed) {
+      McpFailure.Kind kind = timedOut(e) ? McpFailure.Kind.TIMEOUT : McpFailure.Kind.UNREACHABLE;
+      String what = kind == McpFailure.Kind.TIMEOUT
+          ? "it did not answer within " + endpoint.timeout().toMillis() + " ms"
+          : "the connection failed: " + describe(rootCause(e));
+      return McpFailure.outcomeUnknown(kind,
+          "outcome unknown: the call may have reached " + server + " (" + what + ")");
+    }
+    if (timedOut(e)) {
       return new McpFailure(McpFailure.Kind.TIMEOUT,
           server + " did not answer within " + endpoint.timeout().toMillis() + " ms");
     }
-    if (has(e, ConnectException.class)) {
+    if (connectFailed) {
       return new McpFailure(McpFailure.Kind.UNREACHABLE,
           "could not connect to " + server + " at " + endpoint.url() + " (connection refused or unreachable)");
     }
     return new McpFailure(McpFailure.Kind.UNREACHABLE,
         server + " at " + endpoint.url() + " failed: " + describe(rootCause(e)));
+  }
+
+  private static boolean timedOut(RuntimeException e) {
+    return has(e, TimeoutException.class) || has(e, HttpTimeoutException.class)
+        || String.valueOf(e.getMessage()).startsWith("Timeout on blocking read");
   }
 
   private static boolean has(Throwable e, Class<? extends Throwable> type) {

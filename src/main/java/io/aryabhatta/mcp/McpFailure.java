@@ -17,13 +17,33 @@ public final class McpFailure extends Exception {
   }
 
   private final Kind kind;
+  private final boolean outcomeUnknown;
 
+  /** A failure known to have had no effect on the server. */
   public McpFailure(Kind kind, String message) {
+    this(kind, message, false);
+  }
+
+  private McpFailure(Kind kind, String message, boolean outcomeUnknown) {
     super(message, null, false, false);
     this.kind = kind;
+    this.outcomeUnknown = outcomeUnknown;
+  }
+
+  /** A failure after the request was sent: nobody knows whether the server acted on it. */
+  static McpFailure outcomeUnknown(Kind kind, String message) {
+    return new McpFailure(kind, message, true);
   }
 
   public Kind kind() {
     return kind;
+  }
+
+  /**
+   * Whether the server may have received the request and acted on it: a {@code tools/call} that
+   * was sent and then timed out or lost its connection.
+   */
+  public boolean outcomeUnknown() {
+    return outcomeUnknown;
   }
 }

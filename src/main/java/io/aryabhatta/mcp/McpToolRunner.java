@@ -17,7 +17,8 @@ import java.util.Optional;
 /**
  * Executes {@code mcp} tools for {@link ToolExecutor}: one {@code tools/call} on the tool's server
  * with the call's idempotency key in {@code _meta}. A result with {@code isError}, a server that is
- * down, hangs or answers with an error: each is a tool error the model can read.
+ * down, hangs or answers with an error: each is a tool error the model can read. One that timed
+ * out or broke after the call was sent is {@link ToolOutcome#unknown}: the server may have acted.
  */
 public final class McpToolRunner implements McpToolCaller {
   private static final TypeReference<Map<String, Object>> OBJECT = new TypeReference<>() {};
@@ -57,7 +58,8 @@ public final class McpToolRunner implements McpToolCaller {
         // Keep the interrupt visible to the agent loop, as the HTTP tools do.
         Thread.currentThread().interrupt();
       }
-      return ToolOutcome.error(call.redaction().apply(e.getMessage()), null, 0);
+      String message = call.redaction().apply(e.getMessage());
+      return e.outcomeUnknown() ? ToolOutcome.unknown(message, null, 0) : ToolOutcome.error(message, null, 0);
     }
   }
 }

@@ -58,6 +58,9 @@ public final class BuiltinTools {
     if (tool.handler() == null) {
       throw new IllegalArgumentException("tool '" + tool.name() + "' has no function");
     }
+    if (tool.timeout() == null || !tool.timeout().isPositive()) {
+      throw new IllegalArgumentException("tool '" + tool.name() + "' needs a positive timeout, not " + tool.timeout());
+    }
   }
 
   private static List<ToolDefinition> shipped(ObjectMapper mapper) {

@@ -31,7 +31,7 @@ final class HttpGetTool {
   Fetched get(String url, String idempotencyKey) throws Failed, InterruptedException {
     HttpUrl target = HttpUrl.parse(url.trim());
     if (target == null) {
-      throw new Failed("not an http(s) URL: '" + url + "'");
+      throw Failed.permanent("not an http(s) URL: '" + url + "'");
     }
     Request.Builder request = new Request.Builder().url(target).get()
         .header("Accept", "text/html, text/plain, application/json, application/xml;q=0.9, text/*;q=0.8")
@@ -41,7 +41,7 @@ final class HttpGetTool {
     }
     Fetched fetched = runner.fetch(request.build(), TIMEOUT, HttpGetTool::textLike);
     if (fetched.successful() && fetched.body().indexOf('\u0000') >= 0) {
-      throw new Failed(fetched.url().host() + " sent binary content; http_get only returns text");
+      throw Failed.permanent(fetched.url().host() + " sent binary content; http_get only returns text");
     }
     return fetched;
   }

@@ -16,10 +16,12 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 import javax.net.ssl.SSLException;
 import okhttp3.Call;
 import okhttp3.Callback;
 import okhttp3.Dispatcher;
+import okhttp3.EventListener;
 import okhttp3.HttpUrl;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
@@ -32,6 +34,10 @@ import okio.BufferedSource;
  * Sends the requests of HTTP tools and {@code http_get} with the SSRF guard on every hop,
  * redirects followed by hand (at most {@value #MAX_REDIRECTS}), one deadline for the whole call,
  * a response size cap, and prompt cancellation when the calling thread is interrupted.
+ *
+ * <p>A failure says whether the target may have received the request: each hop watches whether
+ * OkHttp started writing the request, and a failure after that (or a 502/504 from a gateway,
+ * judged by the caller) leaves the call's outcome unknown.
  */
 final class HttpToolRunner {
   static final int MAX_REDIRECTS = 5;
@@ -58,6 +64,11 @@ final class HttpToolRunner {
         .followSslRedirects(false)
         // A silent retry could repeat a side effect; retries are the agent loop's, explicit and journaled.
         .retryOnConnectionFailure(false)
+        // The call's deadline (the tool's timeout) bounds every phase; the base client's own
+        // timeouts (OkHttp's default 10 s) would cut a longer call short, reported as the tool's.
+        .connectTimeout(Duration.ZERO)
+        .readTimeout(Duration.ZERO)
+        .writeTimeout(Duration.ZERO)
         .dispatcher(dispatcher)
         .build();
     this.guard = guard;
@@ -85,14 +96,15 @@ final class HttpToolRunner {
       try {
         guard.checkUrl(current.url());
       } catch (BlockedAddressException e) {
-        throw new Failed(e.getMessage());
+        throw Failed.permanent(e.getMessage());
       }
       Hop hop = send(current, deadline, timeout, acceptContent);
       if (hop.location() == null) {
         return hop.fetched();
       }
       if (redirects == MAX_REDIRECTS) {
-        throw new Failed("too many redirects (more than " + MAX_REDIRECTS + ") starting at " + request.url().host());
+        throw Failed.permanent("too many redirects (more than " + MAX_REDIRECTS + ") starting at "
+            + request.url().host());
       }
       current = redirect(current, hop.fetched().status(), hop.location());
     }
@@ -102,10 +114,13 @@ final class HttpToolRunner {
       throws Failed, InterruptedException {
     long remaining = deadline - System.nanoTime();
     if (remaining <= 0) {
-      throw timedOut(request.url(), timeout);
+      // The hops before answered with redirects: this one has sent nothing yet.
+      throw timedOutBeforeSending(request.url(), timeout);
     }
     Call call = client.newCall(request);
     call.timeout().timeout(remaining, TimeUnit.NANOSECONDS);
+    RequestWriteWatch written = new RequestWriteWatch();
+    call.addEventListener(written);
     CompletableFuture<Hop> result = new CompletableFuture<>();
     call.enqueue(new Callback() {
       @Override
@@ -128,7 +143,7 @@ final class HttpToolRunner {
       call.cancel();
       throw e;
     } catch (ExecutionException e) {
-      throw describe(e.getCause(), request.url(), timeout);
+      throw describe(e.getCause(), request.url(), timeout, written.started());
     }
   }
 
@@ -183,20 +198,43 @@ final class HttpToolRunner {
     return a.scheme().equals(b.scheme()) && a.host().equals(b.host()) && a.port() == b.port();
   }
 
-  private static Failed describe(Throwable cause, HttpUrl url, Duration timeout) {
+  private static Failed describe(Throwable cause, HttpUrl url, Duration timeout, boolean requestWritten) {
     Throwable blocked = findBlocked(cause);
     if (blocked != null) {
-      return new Failed(blocked.getMessage());
+      return Failed.permanent(blocked.getMessage());
     }
-    String target = url.host() + ":" + url.port();
+    if (cause instanceof NotFollowable e) {
+      return Failed.permanent(e.getMessage());
+    }
+    String target = target(url);
+    if (requestWritten) {
+      return Failed.outcomeUnknown("outcome unknown: the request to " + target + " may have been received ("
+          + afterWriting(cause, timeout) + ")");
+    }
     return switch (cause) {
-      case NotFollowable e -> new Failed(e.getMessage());
-      case InterruptedIOException e -> timedOut(url, timeout);
-      case UnknownHostException e -> new Failed("cannot resolve host " + url.host());
-      case ConnectException e -> new Failed("cannot connect to " + target + " (" + e.getMessage() + ")", true);
-      case SSLException e -> new Failed("TLS handshake with " + target + " failed: " + e.getMessage());
-      case IOException e -> new Failed("request to " + target + " failed: " + e.getMessage());
-      default -> new Failed("request to " + target + " failed: " + cause.getClass().getSimpleName());
+      case InterruptedIOException e -> timedOutBeforeSending(url, timeout);
+      case UnknownHostException e -> Failed.permanent("cannot resolve host " + url.host());
+      case ConnectException e -> Failed.transientFailure("cannot connect to " + target + " (" + e.getMessage() + ")");
+      case SSLException e -> Failed.permanent("TLS handshake with " + target + " failed: " + e.getMessage());
+      case IOException e -> Failed.permanent("request to " + target + " failed: " + e.getMessage());
+      default -> Failed.permanent("request to " + target + " failed: " + cause.getClass().getSimpleName());
+    };
+  }
+
+  private static Failed timedOutBeforeSending(HttpUrl url, Duration timeout) {
+    return Failed.transientFailure("timed out after " + timeout.toMillis() + " ms before the request to " + target(url)
+        + " was sent");
+  }
+
+  private static String target(HttpUrl url) {
+    return url.host() + ":" + url.port();
+  }
+
+  private static String afterWriting(Throwable cause, Duration timeout) {
+    return switch (cause) {
+      case InterruptedIOException e -> "timed out after " + timeout.toMillis() + " ms waiting for the answer";
+      case IOException e -> "the connection failed: " + e.getMessage();
+      default -> "the call failed: " + cause.getClass().getSimpleName();
     };
   }
 
@@ -216,10 +254,6 @@ final class HttpToolRunner {
     return null;
   }
 
-  private static Failed timedOut(HttpUrl url, Duration timeout) {
-    return new Failed("timed out after " + timeout.toMillis() + " ms waiting for " + url.host(), true);
-  }
-
   /** A response as read: the body is at most the cap, {@code truncated} says whether more was sent. */
   record Fetched(int status, HttpUrl url, MediaType contentType, String body, boolean truncated) {
     boolean successful() {
@@ -229,22 +263,63 @@ final class HttpToolRunner {
 
   private record Hop(Fetched fetched, HttpUrl location) {}
 
+  /**
+   * Sets itself when OkHttp starts writing a request's headers: from then on bytes of the request
+   * may have reached the target, which may act on them. Before it (DNS, connect, TLS handshake)
+   * nothing of the request has left.
+   */
+  private static final class RequestWriteWatch extends EventListener {
+    private volatile boolean started;
+
+    @Override
+    public void requestHeadersStart(Call call) {
+      started = true;
+    }
+
+    boolean started() {
+      return started;
+    }
+  }
+
   /** The call could not produce a usable response; the message is meant for the model. */
   static final class Failed extends Exception {
-    private final boolean transientFailure;
-
-    Failed(String message) {
-      this(message, false);
+    /** What the failure tells about the request's effect, as {@link ToolOutcome} reports it. */
+    private enum Kind {
+      /** Nothing was sent, or the target answered, and a retry would not help. */
+      PERMANENT,
+      /** Nothing was sent, and a retry may get past it (a refused connection, a timeout before sending). */
+      TRANSIENT,
+      /** The request may have reached the target: nobody knows whether it took effect. */
+      OUTCOME_UNKNOWN
     }
 
-    /** @param transientFailure a timeout or refused connection, which a retry may get past */
-    Failed(String message, boolean transientFailure) {
+    private final Kind kind;
+
+    private Failed(String message, Kind kind) {
       super(message);
-      this.transientFailure = transientFailure;
+      this.kind = kind;
     }
 
-    boolean transientFailure() {
-      return transientFailure;
+    static Failed permanent(String message) {
+      return new Failed(message, Kind.PERMANENT);
+    }
+
+    static Failed transientFailure(String message) {
+      return new Failed(message, Kind.TRANSIENT);
+    }
+
+    static Failed outcomeUnknown(String message) {
+      return new Failed(message, Kind.OUTCOME_UNKNOWN);
+    }
+
+    /** The outcome the model reads, its message passed through {@code redact}. */
+    ToolOutcome outcome(UnaryOperator<String> redact) {
+      String message = redact.apply(getMessage());
+      return switch (kind) {
+        case PERMANENT -> ToolOutcome.error(message, null, 0);
+        case TRANSIENT -> ToolOutcome.transientError(message, null, 0);
+        case OUTCOME_UNKNOWN -> ToolOutcome.unknown(message, null, 0);
+      };
     }
   }
 

@@ -14,7 +14,8 @@ public interface McpToolCaller {
 
   /**
    * Calls {@code tool} once. Every failure (server down, timeout, {@code isError}) is an error
-   * outcome, never an exception; no secret value appears in the outcome.
+   * outcome, never an exception, and {@link ToolOutcome#unknown} when the call may have reached the
+   * server; no secret value appears in the outcome.
    *
    * @param arguments a JSON object, already validated against the tool's schema
    */

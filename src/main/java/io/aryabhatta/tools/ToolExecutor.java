@@ -24,8 +24,9 @@ import org.slf4j.LoggerFactory;
  * already ({@link ArgumentValidator}).
  *
  * <p>Every tool-level failure — bad arguments, a blocked address, a timeout, a non-2xx answer, a
- * missing secret — is returned as {@link ToolOutcome#error}, with a message the model can act on;
- * no secret value appears in any outcome.
+ * missing secret — is returned as an error outcome, with a message the model can act on; no secret
+ * value appears in any outcome. A failure after which the target may have acted on the call (the
+ * request was sent but no answer came, a 502 or 504 from a gateway) is {@link ToolOutcome#unknown}.
  */
 public final class ToolExecutor {
   public static final long DEFAULT_MAX_RESPONSE_BYTES = 1_048_576;
@@ -87,9 +88,9 @@ public final class ToolExecutor {
   /**
    * Executes {@code tool} once with {@code arguments}.
    *
-   * <p>If the calling thread is interrupted, an HTTP call in flight is cancelled at once and an
-   * error outcome is returned with the thread's interrupt flag set again, so the caller can tell
-   * a cancellation from a tool error.
+   * <p>If the calling thread is interrupted, an HTTP call in flight is cancelled at once (an
+   * in-process tool's thread is interrupted) and an error outcome is returned with the thread's
+   * interrupt flag set again, so the caller can tell a cancellation from a tool error.
    *
    * @param arguments a JSON object (null counts as {@code {}})
    * @throws IllegalArgumentException for {@code client} tools, which the agent loop handles itself
@@ -126,12 +127,14 @@ public final class ToolExecutor {
   }
 
   private ToolOutcome builtin(String name, JsonNode arguments, ToolContext context) {
+    // The shipped built-ins need no timeout of their own: calculator and current_time are pure and
+    // bounded (the calculator refuses huge work), and http_get runs under its own deadline.
     return switch (name) {
       case "calculator" -> calculator(arguments);
       case "current_time" -> currentTime(arguments);
       case "http_get" -> httpGet(arguments, context);
       default -> builtins.inProcess(name)
-          .map(tool -> tool.handler().call(arguments, context))
+          .map(tool -> InProcessRunner.run(tool, arguments, context))
           .orElseGet(() -> ToolOutcome.error("unknown built-in tool '" + name + "' (built-ins: "
               + String.join(", ", builtins.all().stream().map(ToolDefinition::name).toList()) + ")", null, 0));
     };
@@ -169,7 +172,7 @@ public final class ToolExecutor {
     try {
       return outcome(httpGet.get(url.textValue(), context.idempotencyKey()), UnaryOperator.identity());
     } catch (Failed e) {
-      return ToolOutcome.error(e.getMessage(), null, 0);
+      return e.outcome(UnaryOperator.identity());
     } catch (InterruptedException e) {
       return cancelled();
     }
@@ -186,8 +189,7 @@ public final class ToolExecutor {
       Fetched fetched = runner.fetch(request, timeout(spec.timeoutMs()), type -> true);
       return outcome(fetched, templates::redact);
     } catch (Failed e) {
-      String message = templates.redact(e.getMessage());
-      return e.transientFailure() ? ToolOutcome.transientError(message, null, 0) : ToolOutcome.error(message, null, 0);
+      return e.outcome(templates::redact);
     } catch (MissingValue | InvalidSpec e) {
       return ToolOutcome.error(templates.redact(e.getMessage()), null, 0);
     } catch (InterruptedException e) {
@@ -207,18 +209,28 @@ public final class ToolExecutor {
     }
     String body = fetched.body().strip();
     String snippet = body.length() > ERROR_SNIPPET_CHARS ? body.substring(0, ERROR_SNIPPET_CHARS) + "…" : body;
-    String message = "HTTP " + fetched.status() + " from " + fetched.url().host()
-        + (snippet.isEmpty() ? " (empty body)" : ": " + snippet);
+    String answer = "HTTP " + fetched.status() + " from " + fetched.url().host();
+    String detail = snippet.isEmpty() ? " (empty body)" : ": " + snippet;
+    if (gatewayFailure(fetched.status())) {
+      return ToolOutcome.unknown(redact.apply("outcome unknown: " + answer
+          + ", a gateway: the server behind it may have received the request" + detail), fetched.status(), 0);
+    }
     return transientStatus(fetched.status())
-        ? ToolOutcome.transientError(redact.apply(message), fetched.status(), 0)
-        : ToolOutcome.error(redact.apply(message), fetched.status(), 0);
+        ? ToolOutcome.transientError(redact.apply(answer + detail), fetched.status(), 0)
+        : ToolOutcome.error(redact.apply(answer + detail), fetched.status(), 0);
+  }
+
+  /** 502 and 504 come from a gateway whose upstream failed or did not answer in time, maybe after acting. */
+  private static boolean gatewayFailure(int status) {
+    return status == 502 || status == 504;
   }
 
   private static boolean transientStatus(int status) {
     return status == 408 || status == 429 || status >= 500;
   }
 
-  private static ToolOutcome cancelled() {
+  /** The outcome of a call cut short by interrupting the calling thread, whose flag is set again. */
+  static ToolOutcome cancelled() {
     Thread.currentThread().interrupt();
     return ToolOutcome.error("cancelled: the tool call was interrupted before it finished", null, 0);
   }

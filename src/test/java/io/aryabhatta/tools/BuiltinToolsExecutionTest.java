@@ -1,13 +1,16 @@
 package io.aryabhatta.tools;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aryabhatta.json.Json;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import okhttp3.OkHttpClient;
@@ -149,6 +152,17 @@ class BuiltinToolsExecutionTest {
     ToolOutcome outcome = executor.execute(tool, json("{}"), context);
     assertThat(outcome.ok()).isFalse();
     assertThat(outcome.result()).contains("MCP tools are not available");
+  }
+
+  @Test
+  void an_in_process_tool_without_a_positive_timeout_is_refused() {
+    InProcessTool.Handler handler = (arguments, context) -> ToolOutcome.success("ok", null, 0);
+    for (Duration timeout : Arrays.asList(Duration.ZERO, Duration.ofSeconds(-1), null)) {
+      InProcessTool tool = new InProcessTool("lookup", "", json("{\"type\": \"object\"}"), false, false, timeout,
+          handler);
+      assertThatThrownBy(() -> new BuiltinTools(mapper, List.of(tool))).as("timeout %s", timeout)
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("positive timeout");
+    }
   }
 
   private String calculate(String expression) {

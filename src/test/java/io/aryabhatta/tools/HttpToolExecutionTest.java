@@ -203,7 +203,7 @@ class HttpToolExecutionTest {
   }
 
   @Test
-  void a_hanging_target_times_out_as_a_tool_error() throws IOException {
+  void a_hanging_target_times_out_as_a_tool_error_of_unknown_outcome() throws IOException {
     CountDownLatch release = new CountDownLatch(1);
     try (FakeTarget target = FakeTarget.start((exchange, request) -> await(release))) {
       HttpToolSpec spec = new HttpToolSpec("GET", target.url("/slow"), Map.of(), Map.of(), null, 300);
@@ -211,9 +211,27 @@ class HttpToolExecutionTest {
       ToolOutcome outcome = run(tool(spec), "{}");
       long elapsedMs = (System.nanoTime() - started) / 1_000_000;
       assertThat(outcome.ok()).isFalse();
+      assertThat(outcome.outcomeUnknown()).isTrue();
       assertThat(outcome.result()).contains("timed out after 300 ms");
       assertThat(elapsedMs).isBetween(250L, 3_000L);
       assertThat(outcome.durationMs()).isBetween(250L, 3_000L);
+    } finally {
+      release.countDown();
+    }
+  }
+
+  @Test
+  void the_tools_timeout_alone_bounds_the_call_not_the_read_timeout_of_the_base_client() throws IOException {
+    ToolExecutor shortReads = new ToolExecutor(new OkHttpClient.Builder().readTimeout(Duration.ofMillis(200)).build(),
+        mapper, secrets, new AddressGuard(List.of("127.0.0.1")), Clock.systemUTC());
+    CountDownLatch release = new CountDownLatch(1);
+    try (FakeTarget target = FakeTarget.start((exchange, request) -> await(release))) {
+      HttpToolSpec spec = new HttpToolSpec("GET", target.url("/slow"), Map.of(), Map.of(), null, 1_000);
+      long started = System.nanoTime();
+      ToolOutcome outcome = shortReads.execute(tool(spec), json("{}"), context);
+      long elapsedMs = (System.nanoTime() - started) / 1_000_000;
+      assertThat(outcome.result()).contains("timed out after 1000 ms");
+      assertThat(elapsedMs).isBetween(950L, 4_000L);
     } finally {
       release.countDown();
     }
