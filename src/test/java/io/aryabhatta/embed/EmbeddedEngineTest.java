@@ -45,6 +45,7 @@ class EmbeddedEngineTest {
 
   static final List<OrderLookup> lookups = new CopyOnWriteArrayList<>();
   static final List<Refund> refunds = new CopyOnWriteArrayList<>();
+  static final List<String> shipments = new CopyOnWriteArrayList<>();
   static final String SECRET_KEY = randomKey();
   static FakeModelServer fake;
   static PGSimpleDataSource dataSource;
@@ -68,6 +69,11 @@ class EmbeddedEngineTest {
         .tool(JavaTool.of("charge_card", "Charge the customer's card", ORDER_SCHEMA, args -> {
           throw new IllegalStateException("card gateway down at 10.0.0.7 with token tok_live_123");
         }))
+        .tool(JavaTool.of("ship_parcel", "Hand a parcel to the carrier (hangs)", ORDER_SCHEMA, (args, call) -> {
+          shipments.add(call.idempotencyKey());
+          Thread.sleep(Duration.ofSeconds(30));
+          return "shipped";
+        }).timeout(Duration.ofMillis(500)))
         .tool(JavaTool.typed("refund", "Refund part of an order", """
             {"type": "object",
              "properties": {"order_id": {"type": "string"}, "amount_cents": {"type": "integer", "minimum": 1}},
@@ -87,6 +93,28 @@ class EmbeddedEngineTest {
   static void stop() {
     engine.close();
     fake.close();
+  }
+
+  @Test
+  void a_java_tool_that_hangs_past_its_timeout_leaves_the_run_waiting_for_a_person_not_holding_its_lease()
+      throws Exception {
+    String agent = agent("shipping", List.of("ship_parcel"), null);
+    fake.enqueue(toolCall("ship_parcel", "{\"order_id\": \"A-7\"}"), text("Shipping was settled by hand."));
+
+    RunHandle run = engine.run(agent, "Ship order A-7");
+    Run waiting = run.await(WAIT);
+
+    // The function did not return: it may have handed the parcel over, so nobody runs it again.
+    assertThat(waiting.status()).isEqualTo("requires_action");
+    assertThat(waiting.requiredAction().get("type").asText()).isEqualTo("resolve_unknown_outcome");
+    Step step = run.steps().get(1);
+    assertThat(step.status()).isEqualTo("unknown_outcome");
+    assertThat(step.error()).contains("did not return within 500 ms");
+    assertThat(shipments).containsExactly(step.idempotencyKey());
+
+    run.submitToolOutputs(List.of(new ToolOutput(step.toolCallId(), TextNode.valueOf("handed over"))));
+    assertThat(run.await(WAIT).output()).isEqualTo("Shipping was settled by hand.");
+    assertThat(shipments).hasSize(1);
   }
 
   @Test

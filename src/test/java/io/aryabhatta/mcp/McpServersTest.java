@@ -164,20 +164,27 @@ class McpServersTest {
   }
 
   @Test
-  void a_hanging_mcp_tool_is_a_tool_error_after_the_server_timeout_and_the_run_completes() {
+  void a_hanging_mcp_tool_leaves_its_outcome_unknown_after_the_server_timeout_and_a_person_settles_it() {
     created(api.post("/api/mcp_servers", Map.of("name", "slow", "url", probe.url(), "timeout_ms", 1500)));
     String agent = setup.agent(List.of("slow__hang"), Map.of());
-    fake.enqueue(toolCall("slow__hang", "{}"), text("It timed out."));
+    fake.enqueue(toolCall("slow__hang", "{}"), text("It was settled by hand."));
 
     long started = System.nanoTime();
     JsonNode run = runAndWait(agent, "Wait for it");
     long elapsedMs = (System.nanoTime() - started) / 1_000_000;
 
-    assertThat(run.get("status").asText()).as(run.toString()).isEqualTo("completed");
+    // The call reached the server, which never answered: it may have acted, so nobody retries it.
+    assertThat(run.get("status").asText()).as(run.toString()).isEqualTo("requires_action");
+    assertThat(run.at("/required_action/type").asText()).isEqualTo("resolve_unknown_outcome");
     JsonNode step = toolStep(run);
-    assertThat(step.get("status").asText()).isEqualTo("failed");
-    assertThat(step.get("error").asText()).contains("did not answer within 1500 ms");
+    assertThat(step.get("status").asText()).isEqualTo("unknown_outcome");
+    assertThat(step.get("error").asText()).contains("outcome unknown").contains("did not answer within 1500 ms");
     assertThat(elapsedMs).isLessThan(15_000);
+
+    String callId = run.at("/required_action/tool_calls/0/id").asText();
+    assertThat(api.post("/api/runs/" + run.get("id").asText() + "/tool_outputs", Map.of("tool_outputs",
+        List.of(Map.of("tool_call_id", callId, "output", "it did nothing")))).status()).isEqualTo(200);
+    assertThat(setup.awaitSettled(run.get("id").asText()).get("output").asText()).isEqualTo("It was settled by hand.");
   }
 
   // --- server down ----------------------------------------------------------------------------
