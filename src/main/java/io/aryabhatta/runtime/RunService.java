@@ -264,7 +264,7 @@ public final class RunService {
           for (Decision d : decisions) {
             Step step = byId.get(d.toolCallId());
             if (Boolean.TRUE.equals(d.approve())) {
-              h.createUpdate("""
+              BatchedWrites.statement(h, """
                       UPDATE run_steps SET status = 'approved', decision_reason = :r WHERE run_id = :id AND idx = :i""")
                   .bind("r", d.reason()).bind("id", runId).bind("i", step.index()).execute();
             } else if (step.status().equals("unknown_outcome")) {
