@@ -1,8 +1,8 @@
 package io.aryabhatta.db;
 
 /**
- * Text as PostgreSQL can store it. A NUL character (U+0000) is refused in {@code text} columns and
- * as the escape {@code \u0000} in {@code jsonb}; a tool's answer or a model's may contain one, and
+ * Text as PostgreSQL can store it. A NUL character (U+0000) is refused in {@code text} columns and,
+ * as a JSON escape, in {@code jsonb}; a tool's answer or a model's may contain one, and
  * refusing the write would fail the step every time it is tried. Each NUL becomes U+FFFD, the
  * replacement character, which says that a character was replaced.
  */
@@ -17,9 +17,9 @@ public final class StorableText {
   }
 
   /**
-   * A JSON text for a {@code jsonb} column: each {@code \u0000} escape becomes {@code \uFFFD}. An
-   * escape is a backslash that is not itself escaped, so a string holding the six characters
-   * {@code \u0000} (written {@code \\u0000}) is kept as it is.
+   * A JSON text for a {@code jsonb} column: each escape of U+0000 becomes an escape of U+FFFD. An
+   * escape is a backslash that is not itself escaped, so a string holding the six characters of
+   * such an escape as text (a backslash written as two) is kept as it is.
    */
   public static String json(String value) {
     String text = text(value);

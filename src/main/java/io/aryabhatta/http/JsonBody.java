@@ -31,6 +31,7 @@ public final class JsonBody {
     if (bytes.length == 0) {
       throw new ApiException.MalformedJson("the request body is empty; a JSON object is expected");
     }
+    refuseNul(bytes);
     try {
       T value = mapper.readValue(bytes, type);
       if (value == null) {
@@ -61,10 +62,27 @@ public final class JsonBody {
     if (bytes.length == 0) {
       return mapper.createObjectNode();
     }
+    refuseNul(bytes);
     try {
       return mapper.readTree(bytes);
     } catch (IOException e) {
       throw new ApiException.MalformedJson("the body is not valid JSON");
+    }
+  }
+
+  /**
+   * PostgreSQL cannot store the NUL character (U+0000): a request holding one (as a JSON escape,
+   * the only way JSON can) is refused rather than stored altered.
+   */
+  private static void refuseNul(byte[] json) {
+    for (int i = 0; i + 5 < json.length; i++) {
+      if (json[i] == '\\') {
+        if (json[i + 1] == 'u' && json[i + 2] == '0' && json[i + 3] == '0' && json[i + 4] == '0' && json[i + 5] == '0') {
+          throw new ApiException.ValidationFailed("body",
+              "contains the NUL character (\\u0000), which cannot be stored; remove it");
+        }
+        i++; // the escaped character, so that an escaped backslash is not taken for an escape
+      }
     }
   }
 

@@ -48,6 +48,19 @@ class ProblemJsonTest {
   }
 
   @Test
+  void a_nul_character_in_a_body_is_422_and_nothing_is_stored() {
+    String tool = """
+        {"name": "nul_tool", "kind": "client", "description": "holds \\u0000 here",
+         "parameters": {"type": "object"}}""";
+    assertThat(fields(assertProblem(server.admin.post("/api/tools", tool), 422))).contains("body");
+    assertProblem(server.admin.post("/api/secrets", "{\"name\": \"NUL\", \"value\": \"a\\u0000b\"}"), 422);
+    // The six characters of the escape, written as text, are an ordinary string.
+    Http.Response created = server.admin.post("/api/tools", tool.replace("holds \\u0000", "holds \\\\u0000"));
+    assertThat(created.status()).as(created.toString()).isEqualTo(201);
+    assertThat(created.json().get("description").asText()).isEqualTo("holds \\u0000 here");
+  }
+
+  @Test
   void body_over_the_limit_with_content_length_is_413() {
     String big = "{\"name\":\"" + "a".repeat(LIMIT) + "\"}";
     // Every time: a client still sending the body must read the answer, not a connection reset.
