@@ -159,6 +159,11 @@ public final class BatchedWrites {
       read = true;
     }
 
+    /** The row, or null if the query found none or has not been sent (its round trip failed). */
+    public T orNull() {
+      return read ? value : null;
+    }
+
     /** The row, or null if the query found none. */
     public T get() {
       if (!read) {

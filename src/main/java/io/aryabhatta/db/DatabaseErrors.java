@@ -5,13 +5,18 @@ import java.sql.SQLTransientConnectionException;
 import java.util.Set;
 
 /**
- * What kind of failure a database error is. Only a lost or refused connection is an outage, which
- * a writer may wait out and try again; anything else (a value PostgreSQL cannot store, a broken
- * constraint, a bug in a statement) fails the same way every time it is tried.
+ * What kind of failure a database error is. A lost or refused connection, or a server that cannot
+ * take the write now, is an outage, which a writer may wait out and try again; anything else (a
+ * value PostgreSQL cannot store, a broken constraint, a bug in a statement) fails the same way
+ * every time it is tried.
  */
 public final class DatabaseErrors {
-  /** Server states that mean "not now" rather than "never": shutting down, starting, out of connections. */
-  private static final Set<String> UNAVAILABLE = Set.of("57P01", "57P02", "57P03", "53300", "55000");
+  /**
+   * Server states that mean "not now" rather than "never": shutting down or starting, a read-only
+   * server (a failover in progress), a serialization failure or deadlock (the transaction may be
+   * tried again as it is); with class 53, out of connections, memory or disk.
+   */
+  private static final Set<String> NOT_NOW = Set.of("57P01", "57P02", "57P03", "25006", "40001", "40P01");
 
   private DatabaseErrors() {}
 
@@ -23,7 +28,7 @@ public final class DatabaseErrors {
       }
       if (t instanceof SQLException sql && sql.getSQLState() != null) {
         String state = sql.getSQLState();
-        return state.startsWith("08") || UNAVAILABLE.contains(state);
+        return state.startsWith("08") || state.startsWith("53") || NOT_NOW.contains(state);
       }
     }
     return false;

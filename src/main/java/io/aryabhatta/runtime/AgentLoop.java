@@ -26,6 +26,7 @@ import io.aryabhatta.tools.ToolDefinition;
 import io.aryabhatta.tools.ToolExecutor;
 import io.aryabhatta.tools.ToolOutcome;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -512,9 +513,10 @@ public final class AgentLoop {
    * the tool runs, then its result and the tool message commit together (with the loop's next
    * write). An idempotent tool that fails transiently is tried again, with the same idempotency
    * key, up to the retry policy's bound; each failed attempt is committed to the step before the
-   * next one starts, which needs the lease's margin and no cancel like the first. A failure of a
-   * tool that is not idempotent after which nobody knows whether it took effect leaves the call
-   * of unknown outcome, for a person to settle.
+   * next one starts, which needs the lease's margin and no cancel like the first. A failure after
+   * which nobody knows whether the call took effect (of a tool that is not idempotent, or of an
+   * idempotent one whose retries ran out or were stopped) leaves the call of unknown outcome, for
+   * a person to settle.
    */
   private Executed execute(Writes writes, Context context, Progress progress, Step step, ToolDefinition tool,
       Execution execution) {
@@ -530,6 +532,8 @@ public final class AgentLoop {
     ToolContext toolContext = new ToolContext(context.run().workspaceId(), step.idempotencyKey());
     int attemptNumber = 1;
     ToolOutcome outcome = runTool(tool, step, toolContext);
+    boolean anyUnknown = outcome.outcomeUnknown();
+    boolean lastRecorded = false;
     while (shouldRetry(tool, outcome, attemptNumber)) {
       ToolOutcome failed = outcome;
       writes.commit(f -> journal.recordToolAttemptBeforeRetry(f, step.index(), attemptRecord(failed)));
@@ -542,20 +546,29 @@ public final class AgentLoop {
       log.info("Run {}: retrying idempotent tool {} (attempt {} of {}) after: {}", writes.lease.runId(), tool.name(),
           attemptNumber, toolRetry.maxAttempts(), failed.result());
       if (!sleep(toolRetry.backoffBefore(attemptNumber).toMillis()) || writes.commitBeforeSideEffect(f -> true) == null) {
+        lastRecorded = true;
         break;
       }
       outcome = runTool(tool, step, toolContext);
+      anyUnknown |= outcome.outcomeUnknown();
     }
-    ToolOutcome last = outcome;
+    List<JsonNode> lastAttempt = lastRecorded ? List.of() : List.of(attemptRecord(outcome));
+    // Retries stopped by a cancel after an attempt whose outcome was unknown leave it unknown too.
+    ToolOutcome last = lastRecorded && anyUnknown && !outcome.outcomeUnknown()
+        ? ToolOutcome.unknown(outcome.result(), outcome.statusCode(), outcome.durationMs()) : outcome;
     observer.toolCall(tool.name(), last.ok(), Duration.ofNanos(System.nanoTime() - started));
-    if (last.outcomeUnknown() && !tool.idempotent()) {
+    if (last.outcomeUnknown()) {
       log.warn("Run {}: the outcome of tool call {} ({}) is unknown: {}", writes.lease.runId(), step.toolCallId(),
           tool.name(), last.result());
-      writes.hold(f -> journal.recordUnknownOutcome(f, step.index(), last, attemptRecord(last)));
+    }
+    if (last.outcomeUnknown() && !tool.idempotent()) {
+      writes.hold(f -> journal.recordUnknownOutcome(f, step.index(), last, lastAttempt));
       progress.update(step.withStatus("unknown_outcome"));
       return Executed.OUTCOME_UNKNOWN;
     }
-    writes.hold(f -> journal.finishTool(f, step, last, List.of(attemptRecord(last))));
+    // An idempotent tool's call of unknown outcome (its retries ran out) ends so, and the model,
+    // told so, may call it again: executing it twice is harmless.
+    writes.hold(f -> journal.finishTool(f, step, last, lastAttempt));
     recordInProgress(progress, step, last);
     return Executed.ANSWERED;
   }
@@ -563,7 +576,7 @@ public final class AgentLoop {
   /** What a held tool result will have written: the step's status and the tool message. */
   private static void recordInProgress(Progress progress, Step step, ToolOutcome outcome) {
     Journal.ToolResult recorded = Journal.ToolResult.of(outcome);
-    progress.update(step.withStatus(recorded.status()));
+    progress.update(step.withStatus(recorded.status()).endedAt(Instant.now()));
     progress.history.add(ChatMessage.tool(step.toolCallId(), step.name(), recorded.message()));
   }
 

@@ -23,7 +23,9 @@ public final class EventNotifier {
 
   /** The same for a transaction that settles the run and read its row, which is handed to the waiters. */
   Runnable settled(String runId, BatchedWrites.Row<Run> run) {
-    return () -> notify(runId, true, run.get());
+    // The row is unread when the commit's answer was lost (it landed, as its token showed):
+    // the waiters then read the run themselves.
+    return () -> notify(runId, true, run.orNull());
   }
 
   /** Something happened to the run; it may have settled. */

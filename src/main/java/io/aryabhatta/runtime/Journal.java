@@ -95,13 +95,18 @@ public final class Journal {
    */
   private Fenced fence(Handle h, Lease lease, long token) {
     Fenced fenced = h.createQuery("""
-            SELECT workspace_id, conversation_id,
+            SELECT workspace_id, conversation_id, coalesce(last_write = :token, false) AS landed,
                    lease_expires_at > now() + make_interval(secs => :margin) AS live, cancel_requested
             FROM runs WHERE id = :id AND lease_owner = :owner AND lease_epoch = :epoch FOR UPDATE""")
         .bind("id", lease.runId()).bind("owner", lease.owner()).bind("epoch", lease.epoch())
-        .bind("margin", marginSeconds())
-        .map((rs, c) -> new Fenced(h, lease, rs.getString("workspace_id"), rs.getString("conversation_id"),
-            rs.getBoolean("live"), rs.getBoolean("cancel_requested")))
+        .bind("margin", marginSeconds()).bind("token", token)
+        .map((rs, c) -> {
+          if (rs.getBoolean("landed")) {
+            throw new AlreadyLanded();
+          }
+          return new Fenced(h, lease, rs.getString("workspace_id"), rs.getString("conversation_id"),
+              rs.getBoolean("live"), rs.getBoolean("cancel_requested"));
+        })
         .findOne()
         .orElseThrow(() -> new LeaseLostException(lease.runId()));
     BatchedWrites.statement(h, "UPDATE runs SET last_write = :token WHERE id = :id")
@@ -130,32 +135,42 @@ public final class Journal {
    * <p>A lost database connection is waited out, for up to one lease, and the write sent again
    * (the lease's owner and epoch still fence it). When the connection broke after the commit may
    * have been sent, the run's row says whether it landed: every write marks it with a token of its
-   * own, so a write that landed is not made twice.
+   * own, which is read before the write is sent again, and which the fence refuses to find (a
+   * commit still on its way when the row was read), so a write that landed is not made twice.
    */
   <T> T write(Lease lease, RunFacts facts, Function<Fenced, T> work) {
     long token = ThreadLocalRandom.current().nextLong();
     long deadline = System.nanoTime() + outageBound.toNanos();
     long backoffMillis = 100;
+    // The last try whose commit was sent and got no answer: it may have landed.
+    WriteAttempt<T> mayHaveLanded = null;
     while (true) {
       WriteAttempt<T> attempt = new WriteAttempt<>();
       try {
-        T result = writeOnce(lease, facts, work, token, attempt);
-        attempt.afterCommit.forEach(Runnable::run);
-        return result;
+        if (mayHaveLanded == null || !landed(lease, token)) {
+          writeOnce(lease, facts, work, token, attempt);
+          return attempt.finish();
+        }
+        return mayHaveLanded.finish();
+      } catch (AlreadyLanded e) {
+        // A try sent earlier committed after all (its commit was still on its way when asked).
+        return mayHaveLanded.finish();
       } catch (RuntimeException e) {
-        if (!DatabaseErrors.isOutage(e) || System.nanoTime() + backoffMillis * 1_000_000 > deadline) {
+        if (!DatabaseErrors.isOutage(e)) {
           throw e;
         }
-        log.warn("Run {}: the database connection failed ({}); writing again in {} ms", lease.runId(),
+        if (attempt.sent) {
+          mayHaveLanded = attempt;
+        }
+        if (System.nanoTime() + backoffMillis * 1_000_000 > deadline) {
+          throw e;
+        }
+        log.warn("Run {}: the database connection failed ({}); trying again in {} ms", lease.runId(),
             e.getClass().getSimpleName(), backoffMillis);
         if (!pause(backoffMillis)) {
           throw e;
         }
         backoffMillis = Math.min(2_000, backoffMillis * 2);
-        if (attempt.sent && landed(lease, token)) {
-          attempt.afterCommit.forEach(Runnable::run);
-          return attempt.result;
-        }
       }
     }
   }
@@ -176,6 +191,25 @@ public final class Journal {
     void discard() {
       sent = false;
       afterCommit.clear();
+    }
+
+    /** The write has committed: what was to happen then happens, each action on its own. */
+    T finish() {
+      for (Runnable action : afterCommit) {
+        try {
+          action.run();
+        } catch (RuntimeException e) {
+          log.warn("An action after a commit failed: {}", e.toString());
+        }
+      }
+      return result;
+    }
+  }
+
+  /** The fence found the write's own token on the run's row: a try sent before has committed. */
+  private static final class AlreadyLanded extends RuntimeException {
+    AlreadyLanded() {
+      super("the write has already committed", null, false, false);
     }
   }
 
@@ -200,15 +234,13 @@ public final class Journal {
         attempt.afterCommit)));
   }
 
-  /** Whether the write marked with {@code token} committed, asked once the database answers again. */
+  /**
+   * Whether the write marked with {@code token} has committed. Throws while the database cannot
+   * be reached: a try that may have landed is never sent again before this is known.
+   */
   private boolean landed(Lease lease, long token) {
-    try {
-      return jdbi.withHandle(h -> h.createQuery("SELECT last_write = :token FROM runs WHERE id = :id")
-          .bind("token", token).bind("id", lease.runId()).mapTo(Boolean.class).findOne().orElse(false));
-    } catch (RuntimeException e) {
-      // Still unreachable: the write is sent again, and its fence decides.
-      return false;
-    }
+    return jdbi.withHandle(h -> h.createQuery("SELECT last_write = :token FROM runs WHERE id = :id")
+        .bind("token", token).bind("id", lease.runId()).mapTo(Boolean.class).findOne().orElse(false));
   }
 
   private static boolean pause(long millis) {
@@ -288,11 +320,13 @@ public final class Journal {
   /**
    * The fence with the events and counts: the row matches only under the live lease (with its
    * safety margin left) and no cancel, and {@code journal_fence_failed} says why it did not. It
-   * leaves the write's token on the row.
+   * leaves the write's token on the row, and does not match a row that already has it (a try of
+   * the same write has committed; the row read after the failure says so).
    */
   private static final String FENCE_AND_APPEND = NUMBERED.formatted(", last_write = :token",
           " AND lease_owner = :owner AND lease_epoch = :epoch"
-              + " AND lease_expires_at > now() + make_interval(secs => :margin) AND NOT cancel_requested")
+              + " AND lease_expires_at > now() + make_interval(secs => :margin) AND NOT cancel_requested"
+              + " AND last_write IS DISTINCT FROM :token")
       + ",\nappended AS (\n" + INSERT_NUMBERED + ")\n"
       + "SELECT journal_fence_failed(:r, :owner, :epoch) WHERE NOT EXISTS (SELECT FROM numbered)";
 
@@ -629,12 +663,12 @@ public final class Journal {
    * A call that failed in a way that leaves its effect unknown (the request may have reached the
    * target): it is not finished, and the run will wait for a person to settle it.
    */
-  void recordUnknownOutcome(Fenced f, int index, ToolOutcome outcome, JsonNode attempt) {
+  void recordUnknownOutcome(Fenced f, int index, ToolOutcome outcome, List<JsonNode> attempts) {
     BatchedWrites.statement(f.h(), """
             UPDATE run_steps SET status = 'unknown_outcome', error = :e, duration_ms = :d,
                    attempts = attempts || cast(:a AS jsonb)
             WHERE run_id = :r AND idx = :i""")
-        .bind("e", outcome.result()).bind("d", outcome.durationMs()).bind("a", Json.write(mapper, List.of(attempt)))
+        .bind("e", outcome.result()).bind("d", outcome.durationMs()).bind("a", Json.write(mapper, attempts))
         .bind("r", f.runId()).bind("i", index).execute();
   }
 
@@ -656,6 +690,7 @@ public final class Journal {
   record ToolResult(String status, String result, String error) {
     static ToolResult of(ToolOutcome outcome) {
       return outcome.ok() ? new ToolResult("completed", outcome.result(), null)
+          : outcome.outcomeUnknown() ? new ToolResult("unknown_outcome", null, outcome.result())
           : new ToolResult("failed", null, outcome.result());
     }
 

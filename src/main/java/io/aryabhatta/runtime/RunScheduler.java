@@ -9,6 +9,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.sql.SQLException;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.JdbiException;
@@ -35,6 +37,8 @@ public final class RunScheduler implements AutoCloseable {
   private final ConcurrentHashMap<String, Execution> running = new ConcurrentHashMap<>();
   private final ScheduledExecutorService timer;
   private volatile boolean accepting = true;
+  /** Slots reserved by runs being created, not yet started. */
+  private final AtomicInteger startsPending = new AtomicInteger();
   /** Used by the heartbeat's thread only. */
   private Handle heartbeat;
 
@@ -83,7 +87,11 @@ public final class RunScheduler implements AutoCloseable {
    * Empty when every slot is taken (the run is queued; a poller claims it when one frees up).
    */
   Optional<Reservation> reserve() {
-    return accepting && slots.tryAcquire() ? Optional.of(new Reservation()) : Optional.empty();
+    if (!accepting || !slots.tryAcquire()) {
+      return Optional.empty();
+    }
+    startsPending.incrementAndGet();
+    return Optional.of(new Reservation());
   }
 
   /** A held slot: {@link #start} the run once its insert has committed, or {@link #cancel} it. */
@@ -111,6 +119,7 @@ public final class RunScheduler implements AutoCloseable {
     void start(NewRun run) {
       used = true;
       RunScheduler.this.start(lease(run), run);
+      startsPending.decrementAndGet();
     }
 
     private Lease lease(NewRun run) {
@@ -121,6 +130,7 @@ public final class RunScheduler implements AutoCloseable {
       if (!used) {
         used = true;
         slots.release();
+        startsPending.decrementAndGet();
       }
     }
   }
@@ -255,7 +265,15 @@ public final class RunScheduler implements AutoCloseable {
    */
   private Handle heartbeatConnection() {
     if (heartbeat == null) {
-      heartbeat = jdbi.open();
+      Handle opened = jdbi.open();
+      try {
+        // A connection dropped without a word (a NAT, a failover) must fail the beat, not hang it.
+        opened.getConnection().setNetworkTimeout(Runnable::run, (int) Math.max(1_000, lease.toMillis() / 3));
+      } catch (SQLException e) {
+        opened.close();
+        throw new IllegalStateException("cannot set the heartbeat connection's timeout: " + e.getMessage(), e);
+      }
+      heartbeat = opened;
     }
     return heartbeat;
   }
@@ -301,13 +319,21 @@ public final class RunScheduler implements AutoCloseable {
     running.values().forEach(Execution::stop);
     long deadline = System.nanoTime() + grace.toNanos();
     try {
-      while (!running.isEmpty() && System.nanoTime() < deadline) {
+      // A run being created with a reserved slot is not running yet, but its first model call may
+      // be opened already: its lease is not released under it.
+      while ((!running.isEmpty() || startsPending.get() > 0) && System.nanoTime() < deadline) {
         Thread.sleep(50);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
     timer.shutdownNow();
+    try {
+      // A beat still running must not find its connection closed under it.
+      timer.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     Set<String> inFlight = Set.copyOf(running.keySet());
     if (!inFlight.isEmpty()) {
       log.warn("{} run(s) still had a call in flight after {} s; their leases expire on their own in at most {} s: {}",

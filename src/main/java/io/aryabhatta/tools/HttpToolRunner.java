@@ -94,20 +94,33 @@ final class HttpToolRunner {
     Request current = request;
     for (int redirects = 0; ; redirects++) {
       try {
-        guard.checkUrl(current.url());
-      } catch (BlockedAddressException e) {
-        throw Failed.permanent(e.getMessage());
+        Hop hop = hop(current, deadline, timeout, acceptContent);
+        if (hop.location() == null) {
+          return hop.fetched();
+        }
+        if (redirects == MAX_REDIRECTS) {
+          throw Failed.permanent("too many redirects (more than " + MAX_REDIRECTS + ") starting at "
+              + request.url().host());
+        }
+        current = redirect(current, hop.fetched().status(), hop.location());
+      } catch (Failed e) {
+        // A redirect is an answer: a request that is not a GET or HEAD reached its first target,
+        // which may have acted on it (a POST answered "303 See Other"), so a later hop's failure
+        // leaves its outcome unknown. A GET redirected is only told where to look.
+        boolean safe = request.method().equals("GET") || request.method().equals("HEAD");
+        throw redirects == 0 || safe ? e : e.afterTheTargetAnswered(request.url().host());
       }
-      Hop hop = send(current, deadline, timeout, acceptContent);
-      if (hop.location() == null) {
-        return hop.fetched();
-      }
-      if (redirects == MAX_REDIRECTS) {
-        throw Failed.permanent("too many redirects (more than " + MAX_REDIRECTS + ") starting at "
-            + request.url().host());
-      }
-      current = redirect(current, hop.fetched().status(), hop.location());
     }
+  }
+
+  private Hop hop(Request request, long deadline, Duration timeout, Predicate<MediaType> acceptContent)
+      throws Failed, InterruptedException {
+    try {
+      guard.checkUrl(request.url());
+    } catch (BlockedAddressException e) {
+      throw Failed.permanent(e.getMessage());
+    }
+    return send(request, deadline, timeout, acceptContent);
   }
 
   private Hop send(Request request, long deadline, Duration timeout, Predicate<MediaType> acceptContent)
@@ -310,6 +323,12 @@ final class HttpToolRunner {
 
     static Failed outcomeUnknown(String message) {
       return new Failed(message, Kind.OUTCOME_UNKNOWN);
+    }
+
+    /** This failure, after {@code host} had answered the request with a redirect. */
+    Failed afterTheTargetAnswered(String host) {
+      return kind == Kind.OUTCOME_UNKNOWN ? this : outcomeUnknown("outcome unknown: " + host
+          + " received the request and answered with a redirect, then following it failed: " + getMessage());
     }
 
     /** The outcome the model reads, its message passed through {@code redact}. */

@@ -119,6 +119,20 @@ class HttpOutcomeUnknownTest {
     }
   }
 
+  @Test
+  void a_post_answered_with_a_redirect_whose_next_hop_fails_has_an_unknown_outcome() throws IOException {
+    int closedPort = closedPort();
+    try (FakeTarget target = FakeTarget.start((exchange, request) -> FakeTarget.redirect(exchange,
+        "http://127.0.0.1:" + closedPort + "/receipt"))) {
+      ToolOutcome outcome = http(new HttpToolSpec("POST", target.url("/orders"), Map.of(), Map.of(), null, 5_000));
+
+      // The first target received the POST and answered: it may have created the order.
+      assertUnknown(outcome);
+      assertThat(outcome.result()).startsWith("outcome unknown: 127.0.0.1 received the request")
+          .contains("cannot connect to 127.0.0.1:" + closedPort);
+    }
+  }
+
   // --- nothing was sent: a plain error ----------------------------------------------------------
 
   @Test
