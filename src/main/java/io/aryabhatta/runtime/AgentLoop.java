@@ -545,7 +545,7 @@ public final class AgentLoop {
       attemptNumber++;
       log.info("Run {}: retrying idempotent tool {} (attempt {} of {}) after: {}", writes.lease.runId(), tool.name(),
           attemptNumber, toolRetry.maxAttempts(), failed.result());
-      if (!sleep(toolRetry.backoffBefore(attemptNumber).toMillis()) || writes.commitBeforeSideEffect(f -> true) == null) {
+      if (!Pause.sleep(toolRetry.backoffBefore(attemptNumber).toMillis()) || writes.commitBeforeSideEffect(f -> true) == null) {
         lastRecorded = true;
         break;
       }
@@ -602,17 +602,6 @@ public final class AgentLoop {
     attempt.put("error", outcome.ok() ? null : outcome.result());
     attempt.put("duration_ms", outcome.durationMs());
     return attempt;
-  }
-
-  /** False when interrupted (the interrupt flag is kept for the caller). */
-  private static boolean sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-      return true;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
   }
 
   private void reportToolError(Writes writes, Progress progress, Step step, String problem) {

@@ -167,7 +167,7 @@ public final class Journal {
         }
         log.warn("Run {}: the database connection failed ({}); trying again in {} ms", lease.runId(),
             e.getClass().getSimpleName(), backoffMillis);
-        if (!pause(backoffMillis)) {
+        if (!Pause.sleep(backoffMillis)) {
           throw e;
         }
         backoffMillis = Math.min(2_000, backoffMillis * 2);
@@ -241,16 +241,6 @@ public final class Journal {
   private boolean landed(Lease lease, long token) {
     return jdbi.withHandle(h -> h.createQuery("SELECT last_write = :token FROM runs WHERE id = :id")
         .bind("token", token).bind("id", lease.runId()).mapTo(Boolean.class).findOne().orElse(false));
-  }
-
-  private static boolean pause(long millis) {
-    try {
-      Thread.sleep(millis);
-      return true;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
   }
 
   /** The lease a fence checks, and the token its write leaves on the run's row. */
