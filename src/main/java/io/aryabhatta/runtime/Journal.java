@@ -728,14 +728,14 @@ public final class Journal {
       case "rejected" -> "The user rejected this tool call"
           + (error == null || error.isBlank() ? "." : ": " + error);
       case "cancelled" -> "Not executed: the run was cancelled.";
-      case "unknown_outcome" -> OUTCOME_UNKNOWN + (error == null || error.isBlank() ? "" : " (" + error + ")");
+      case "unknown_outcome" -> OUTCOME_UNKNOWN + (error == null || error.isBlank() ? "." : " (" + error + ").");
       default -> "Error: " + error;
     };
   }
 
   /** What the model reads for a call that was executed, or may have been, with no known result. */
   static final String OUTCOME_UNKNOWN =
-      "Outcome unknown: this call was started but its result is not known, so it may have been executed.";
+      "Outcome unknown: this call was started but its result is not known, so it may have been executed";
 
   /** Why a call of unknown outcome ended so, by how the run ended. */
   private static String whyUnknownAtEnd(String runStatus) {
