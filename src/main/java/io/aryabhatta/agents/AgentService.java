@@ -30,7 +30,7 @@ import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.statement.StatementContext;
 
 /**
- * Agents of a workspace (SPEC §5 Agents). Every change makes a new immutable version, stored as a
+ * Agents of a workspace. Every change makes a new immutable version, stored as a
  * full snapshot; deleting an agent hides it but keeps its versions readable for the runs that
  * pinned them.
  */

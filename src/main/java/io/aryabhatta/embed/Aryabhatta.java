@@ -37,7 +37,7 @@ import javax.sql.DataSource;
 import org.jdbi.v3.core.Jdbi;
 
 /**
- * The Aryabhatta engine running inside a JVM application, without the HTTP server (SPEC §11).
+ * The Aryabhatta engine running inside a JVM application, without the HTTP server.
  *
  * <pre>{@code
  * try (Aryabhatta engine = Aryabhatta.builder()
@@ -268,7 +268,7 @@ public final class Aryabhatta implements AutoCloseable {
 
   /**
    * The settings of an engine. Only {@link #dataSource} and {@link #secretKey} are required; the
-   * rest default as for the server (SPEC §2).
+   * rest default as for the server.
    */
   public static final class Builder {
     private DataSource dataSource;

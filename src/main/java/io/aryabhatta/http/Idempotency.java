@@ -14,7 +14,7 @@ import java.util.Optional;
 import org.jdbi.v3.core.Jdbi;
 
 /**
- * {@code Idempotency-Key} on creating POSTs (SPEC §3): the same key with the same body returns the
+ * {@code Idempotency-Key} on creating POSTs: the same key with the same body returns the
  * first response and creates nothing new; with a different body it is a 422. The key is reserved
  * before the handler runs, so two concurrent requests with one key cannot both create.
  */

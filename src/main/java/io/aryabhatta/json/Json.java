@@ -55,6 +55,21 @@ public final class Json {
     }
   }
 
+  /**
+   * Text that is JSON (tool-call arguments as a model wrote them) as a tree, so that it is shown as
+   * JSON; text that is not, as it is; null as null.
+   */
+  public static Object parsedOrText(ObjectMapper mapper, String text) {
+    if (text == null) {
+      return null;
+    }
+    try {
+      return mapper.readTree(text);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      return text;
+    }
+  }
+
   public static JsonNode read(ObjectMapper mapper, String text) {
     try {
       return mapper.readTree(text);

@@ -66,7 +66,7 @@ public final class McpConnector {
 
   /**
    * One {@code tools/call}. The idempotency key travels in the request's {@code _meta}, where an
-   * MCP server can read it (SPEC §6.3). A result with {@code isError} is returned, not thrown.
+   * MCP server can read it. A result with {@code isError} is returned, not thrown.
    *
    * @throws McpFailure whose {@link McpFailure#outcomeUnknown} says whether the server may have
    *     received the call: true for a timeout or a broken connection once the call was sent; false

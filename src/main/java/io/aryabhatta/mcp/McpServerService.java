@@ -43,7 +43,7 @@ import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.statement.StatementContext;
 
 /**
- * MCP servers of a workspace (SPEC §5 Tools, MCP) and the {@code mcp} tools imported from them,
+ * MCP servers of a workspace and the {@code mcp} tools imported from them,
  * named {@code <server>__<tool>}. Importing and refreshing talk to the server first and change
  * the database only with what it answered, in one transaction.
  */

@@ -17,7 +17,7 @@ import java.io.IOException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The OpenAI-compatible API (SPEC §8): agents as models, chat completions as agent runs. */
+/** The OpenAI-compatible API: agents as models, chat completions as agent runs. */
 public final class OpenAiRoutes {
   private static final Logger log = LoggerFactory.getLogger(OpenAiRoutes.class);
 

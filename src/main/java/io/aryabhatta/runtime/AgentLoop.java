@@ -584,7 +584,7 @@ public final class AgentLoop {
     if (tool.kind().equals("client")) {
       return ToolOutcome.error("client tools are executed by the API caller", null, 0);
     }
-    return executor.execute(tool, parseArguments(step.arguments()), toolContext);
+    return executor.execute(tool, rules.parseArguments(step.arguments()), toolContext);
   }
 
   private boolean shouldRetry(ToolDefinition tool, ToolOutcome outcome, int attemptsMade) {
@@ -618,15 +618,6 @@ public final class AgentLoop {
       journal.requireAction(f, actionType, calls);
     });
     return false;
-  }
-
-  private JsonNode parseArguments(String text) {
-    try {
-      JsonNode node = mapper.readTree(text == null || text.isBlank() ? "{}" : text);
-      return node != null && node.isObject() ? node : null;
-    } catch (Exception e) {
-      return null;
-    }
   }
 
   /** Rounded, not truncated: a sum of durations should not lose half a millisecond per step. */

@@ -551,8 +551,7 @@ public final class Journal {
           .bind("args", step.arguments()).bind("key", step.idempotencyKey())
           .execute();
       appendEvent(h, runId, "tool_call.created", Map.of("step", step.index(), "tool_call_id", step.toolCallId(),
-          "name", step.name(), "arguments", argumentsForEvent(new ToolCall(step.toolCallId(), step.name(),
-              step.arguments()))));
+          "name", step.name(), "arguments", Json.parsedOrText(mapper, step.arguments())));
     }
     if (calls.isEmpty()) {
       complete(h, runId, result.content(), runUsageBefore.plus(usage));
@@ -582,14 +581,6 @@ public final class Journal {
     record.set("parsed", parsed);
     record.set("raw", result.response());
     return record;
-  }
-
-  private Object argumentsForEvent(ToolCall call) {
-    try {
-      return mapper.readTree(call.arguments());
-    } catch (Exception e) {
-      return call.arguments();
-    }
   }
 
   /** Derived from the run and the step, so a re-execution after a crash carries the same key. */
@@ -767,7 +758,7 @@ public final class Journal {
       ObjectNode c = list.addObject();
       c.put("id", call.toolCallId());
       c.put("name", call.name());
-      c.putPOJO("arguments", argumentsForEvent(new ToolCall(call.toolCallId(), call.name(), call.arguments())));
+      c.putPOJO("arguments", Json.parsedOrText(mapper, call.arguments()));
     }
     BatchedWrites.statement(h, """
             UPDATE runs SET status = 'requires_action', required_action = cast(:a AS jsonb),

@@ -5,7 +5,7 @@ import io.aryabhatta.model.Usage;
 import java.time.Instant;
 import java.util.Set;
 
-/** A run as the API shows it (SPEC §5 Conversations and runs). */
+/** A run as the API shows it. */
 public record Run(String id, String conversationId, String agentId, int agentVersion, String status, String output,
     JsonNode error, Usage usage, int stepsCount, JsonNode requiredAction, Instant createdAt, Instant startedAt,
     Instant endedAt) {

@@ -2,6 +2,7 @@ package io.aryabhatta.runtime;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.aryabhatta.json.Json;
 import io.aryabhatta.http.ApiException;
 import io.aryabhatta.http.Auth;
 import io.aryabhatta.http.Idempotency;
@@ -16,7 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Conversations, runs, their journal and their event stream (SPEC §5). */
+/** Conversations, runs, their journal and their event stream. */
 public final class RunRoutes {
   private static final Duration DEFAULT_WAIT = Duration.ofSeconds(60);
   private static final Duration MAX_WAIT = Duration.ofSeconds(300);
@@ -201,7 +202,7 @@ public final class RunRoutes {
     if (s.isToolCall()) {
       v.put("tool_call_id", s.toolCallId());
       v.put("name", s.name());
-      v.put("arguments", parsedOrText(s.arguments()));
+      v.put("arguments", Json.parsedOrText(mapper, s.arguments()));
       v.put("result", s.result());
       v.put("error", s.error());
       v.put("idempotency_key", s.idempotencyKey());
@@ -216,14 +217,6 @@ public final class RunRoutes {
     v.put("attempts", s.attempts());
     v.put("copied_from_run_id", s.copiedFromRunId());
     return v;
-  }
-
-  private Object parsedOrText(String text) {
-    try {
-      return text == null ? null : mapper.readTree(text);
-    } catch (Exception e) {
-      return text;
-    }
   }
 
   private static String input(String input) {

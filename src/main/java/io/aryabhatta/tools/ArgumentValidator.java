@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Checks tool-call arguments against the tool's JSON Schema before the tool runs (SPEC §6.1).
+ * Checks tool-call arguments against the tool's JSON Schema before the tool runs.
  * Schemas without {@code $schema} are read as draft 2020-12. Remote {@code $ref}s are never
  * fetched. Compiled schemas are cached by their text, so a tool's schema is compiled once.
  */

@@ -16,7 +16,7 @@ import okhttp3.MediaType;
 import okhttp3.Request;
 import okhttp3.RequestBody;
 
-/** Builds the request of one {@code http} tool call from its {@link HttpToolSpec} (SPEC §5 Tools). */
+/** Builds the request of one {@code http} tool call from its {@link HttpToolSpec}. */
 final class HttpToolRequests {
   private static final Set<String> METHODS = Set.of("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD");
   private static final Set<String> ARGUMENTS_AS_BODY = Set.of("POST", "PUT", "PATCH");

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Map;
 
 /**
- * How an {@code http} tool calls its target (SPEC §5 Tools, templating rules there).
+ * How an {@code http} tool calls its target.
  *
  * @param url template with {@code {param}} placeholders (URL-encoded) and {@code {{secret.NAME}}}
  * @param headers header templates

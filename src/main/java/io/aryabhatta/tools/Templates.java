@@ -16,7 +16,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Fills the templates of one {@code http} tool call (SPEC §5 Tools): {@code {param}} from the
+ * Fills the templates of one {@code http} tool call: {@code {param}} from the
  * call's arguments and {@code {{secret.NAME}}} from the workspace's secrets.
  *
  * <p>Each template is scanned once: text that came from an argument is never scanned again, so a

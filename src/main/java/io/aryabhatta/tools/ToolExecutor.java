@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs {@code builtin} (shipped or {@linkplain InProcessTool in-process}), {@code http} and {@code mcp}
- * tools (SPEC §5 Tools). Arguments are expected to have been validated against the tool's schema
+ * tools. Arguments are expected to have been validated against the tool's schema
  * already ({@link ArgumentValidator}).
  *
  * <p>Every tool-level failure — bad arguments, a blocked address, a timeout, a non-2xx answer, a

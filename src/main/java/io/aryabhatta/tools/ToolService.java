@@ -37,7 +37,7 @@ import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.statement.StatementContext;
 
 /**
- * The workspace's tools (SPEC §5 Tools) and the built-ins: definition, validation, storage. Tool
+ * The workspace's tools and the built-ins: definition, validation, storage. Tool
  * execution lives elsewhere; this class only says what a tool is.
  */
 public final class ToolService {

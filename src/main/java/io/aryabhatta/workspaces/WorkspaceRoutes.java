@@ -7,7 +7,7 @@ import io.aryabhatta.http.PageRequest;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 
-/** Admin routes: workspaces and their keys (SPEC §4). */
+/** Admin routes: workspaces and their keys. */
 public final class WorkspaceRoutes {
   private final WorkspaceService workspaces;
   private final JsonBody body;

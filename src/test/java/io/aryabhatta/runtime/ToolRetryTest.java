@@ -16,7 +16,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Retries of idempotent tools: explicit, bounded, each attempt in the journal (SPEC §6.6). */
+/** Retries of idempotent tools: explicit, bounded, each attempt in the journal. */
 class ToolRetryTest {
   static FakeModelServer fake;
   static TestServer server;

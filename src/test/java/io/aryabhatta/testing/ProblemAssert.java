@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Checks an error response against the problem JSON contract (SPEC §3). */
+/** Checks an error response against the problem JSON contract. */
 public final class ProblemAssert {
   private ProblemAssert() {}
 
