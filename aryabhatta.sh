@@ -72,7 +72,7 @@ shift || true
 case "$command" in
   start)
     if classes_are_stale; then
-      mvn -q -B compile dependency:build-classpath -Dmdep.includeScope=runtime \
+      mvn -q -B compile dependency:build-classpath -DincludeScope=runtime \
         -Dmdep.outputFile=target/start.classpath.tmp
       mv target/start.classpath.tmp target/start.classpath
     fi

@@ -388,7 +388,7 @@ public final class Aryabhatta implements AutoCloseable {
       AddressGuard addressGuard = new AddressGuard(httpToolAllowlist);
       List<InProcessTool> inProcessTools = tools.stream().map(t -> t.toInProcessTool(Json.mapper())).toList();
 
-      Migrations.packaged(dataSource).apply();
+      new Migrations(dataSource).apply();
       Jdbi jdbi = Database.jdbi(dataSource);
       Engine engine = Engine.start(jdbi, new Engine.Settings(cipher, addressGuard, hfApiUrl,
           Optional.ofNullable(hfToken), lease, maxConcurrentRuns, inProcessTools, toolMaxAttempts, observer));
