@@ -13,7 +13,10 @@ import io.aryabhatta.providers.ProviderService;
 import io.aryabhatta.runtime.AgentLoop;
 import io.aryabhatta.runtime.EventNotifier;
 import io.aryabhatta.runtime.Journal;
+import io.aryabhatta.evaluations.EvaluationService;
+import io.aryabhatta.runtime.RunFork;
 import io.aryabhatta.runtime.RunObserver;
+import io.aryabhatta.runtime.RunReplay;
 import io.aryabhatta.runtime.RunScheduler;
 import io.aryabhatta.runtime.RunService;
 import io.aryabhatta.runtime.RunSetup;
@@ -61,7 +64,10 @@ public record Engine(
     EventNotifier notifier,
     Journal journal,
     RunScheduler scheduler,
-    RunService runs) {
+    RunService runs,
+    RunReplay replay,
+    RunFork forks,
+    EvaluationService evaluations) {
 
   /**
    * What the engine is built from, besides the database.
@@ -124,8 +130,16 @@ public record Engine(
         settings.maxConcurrentRuns(), Duration.ofMillis(500));
     RunService runs = new RunService(jdbi, runStore, journal, agents, scheduler, audit, ids, mapper, notifier, runSetup);
 
+    // What is built on runs: replay and fork of a recorded run, evaluations of an agent.
+    RunReplay replay = new RunReplay(jdbi, runStore, agents, tools, argumentValidator, audit, mapper);
+    RunFork forks = new RunFork(jdbi, runStore, journal, agents, scheduler, audit, ids, mapper);
+    EvaluationService evaluations = new EvaluationService(jdbi, agents, runs, runStore, argumentValidator,
+        tools.schemas(), audit, ids, mapper);
+
+    scheduler.start();
     return new Engine(clock, ids, mapper, jdbi, audit, workspaces, secrets, tools, mcpServers, providers, agents,
-        models, toolExecutor, argumentValidator, runStore, notifier, journal, scheduler, runs);
+        models, toolExecutor, argumentValidator, runStore, notifier, journal, scheduler, runs, replay, forks,
+        evaluations);
   }
 
   /**

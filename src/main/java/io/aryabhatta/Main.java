@@ -9,7 +9,6 @@ import io.aryabhatta.db.Database;
 import io.aryabhatta.db.DatabaseUnavailableException;
 import io.aryabhatta.db.Migrations;
 import io.aryabhatta.evaluations.EvaluationRoutes;
-import io.aryabhatta.evaluations.EvaluationService;
 import io.aryabhatta.http.Auth;
 import io.aryabhatta.http.DocsRoutes;
 import io.aryabhatta.http.HealthRoutes;
@@ -30,8 +29,6 @@ import io.aryabhatta.openai.ChatCompletions;
 import io.aryabhatta.openai.OpenAiRoutes;
 import io.aryabhatta.runtime.EventStream;
 import io.aryabhatta.runtime.ReplayRoutes;
-import io.aryabhatta.runtime.RunFork;
-import io.aryabhatta.runtime.RunReplay;
 import io.aryabhatta.runtime.RunRoutes;
 import io.aryabhatta.tools.AddressGuard;
 import io.aryabhatta.tools.ToolRoutes;
@@ -130,8 +127,6 @@ public final class Main {
     ObjectMapper mapper = engine.mapper();
     ChatCompletions chatCompletions =
         new ChatCompletions(engine.agents(), engine.runs(), mapper, Duration.ofMinutes(10));
-    EvaluationService evaluations = new EvaluationService(jdbi, engine.agents(), engine.runs(), engine.runStore(),
-        engine.argumentValidator(), engine.tools().schemas(), engine.audit(), engine.ids(), mapper);
 
     JsonBody body = new JsonBody(mapper, config.maxBodyBytes());
     Idempotency idempotency = new Idempotency(jdbi, body);
@@ -149,13 +144,8 @@ public final class Main {
         new AgentRoutes(engine.agents(), body, idempotency)::register,
         new RunRoutes(engine.runs(), engine.runStore(), new EventStream(engine.runStore(), engine.notifier(), mapper),
             body, idempotency, mapper)::register,
-        new ReplayRoutes(
-            new RunReplay(jdbi, engine.runStore(), engine.agents(), engine.tools(), engine.argumentValidator(),
-                engine.audit(), mapper),
-            new RunFork(jdbi, engine.runStore(), engine.journal(), engine.agents(), engine.scheduler(), engine.audit(),
-                engine.ids(), mapper),
-            body, idempotency)::register,
-        new EvaluationRoutes(evaluations, body, idempotency)::register,
+        new ReplayRoutes(engine.replay(), engine.forks(), body, idempotency)::register,
+        new EvaluationRoutes(engine.evaluations(), body, idempotency)::register,
         new UsageRoutes(new UsageReport(jdbi, config.modelPrices()))::register,
         new AuditRoutes(engine.audit())::register,
         new OpenAiRoutes(chatCompletions, engine.runStore(), engine.notifier(), body, idempotency, mapper)::register));

@@ -36,6 +36,7 @@ public final class RunScheduler implements AutoCloseable {
   private final int maxConcurrent;
   private final ConcurrentHashMap<String, Execution> running = new ConcurrentHashMap<>();
   private final ScheduledExecutorService timer;
+  private final Duration pollInterval;
   private volatile boolean accepting = true;
   /** Slots reserved by runs being created, not yet started. */
   private final AtomicInteger startsPending = new AtomicInteger();
@@ -50,10 +51,16 @@ public final class RunScheduler implements AutoCloseable {
     this.lease = lease;
     this.maxConcurrent = maxConcurrent;
     this.slots = new Semaphore(maxConcurrent);
+    this.pollInterval = pollInterval;
     this.timer = Executors.newScheduledThreadPool(2, Thread.ofPlatform().daemon().name("scheduler-", 0).factory());
+  }
+
+  /** From here on this process claims queued runs and renews the leases of those it drives. */
+  public RunScheduler start() {
     long heartbeat = Math.max(200, lease.toMillis() / 3);
     timer.scheduleWithFixedDelay(this::pollSafely, 0, pollInterval.toMillis(), TimeUnit.MILLISECONDS);
     timer.scheduleWithFixedDelay(this::heartbeatSafely, heartbeat, heartbeat, TimeUnit.MILLISECONDS);
+    return this;
   }
 
   public String node() {
