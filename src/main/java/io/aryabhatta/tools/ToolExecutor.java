@@ -44,28 +44,12 @@ public final class ToolExecutor {
   private final McpToolCaller mcp;
   private final BuiltinTools builtins;
 
-  /** An executor capping responses at {@value #DEFAULT_MAX_RESPONSE_BYTES} bytes. */
+  /**
+   * An executor of the shipped built-ins and http tools, capping responses at
+   * {@value #DEFAULT_MAX_RESPONSE_BYTES} bytes, without MCP or in-process tools.
+   */
   public ToolExecutor(OkHttpClient http, ObjectMapper mapper, SecretResolver secrets, AddressGuard guard, Clock clock) {
-    this(http, mapper, secrets, guard, clock, DEFAULT_MAX_RESPONSE_BYTES);
-  }
-
-  /**
-   * @param http base client; its redirect, DNS, proxy and retry settings are replaced by safe ones
-   * @param maxResponseBytes responses longer than this are truncated, with a marker
-   */
-  public ToolExecutor(OkHttpClient http, ObjectMapper mapper, SecretResolver secrets, AddressGuard guard, Clock clock,
-      long maxResponseBytes) {
-    this(http, mapper, secrets, guard, clock, maxResponseBytes, McpToolCaller.NONE);
-  }
-
-  /**
-   * @param http base client; its redirect, DNS, proxy and retry settings are replaced by safe ones
-   * @param maxResponseBytes responses longer than this are truncated, with a marker
-   * @param mcp runs {@code mcp} tools
-   */
-  public ToolExecutor(OkHttpClient http, ObjectMapper mapper, SecretResolver secrets, AddressGuard guard, Clock clock,
-      long maxResponseBytes, McpToolCaller mcp) {
-    this(http, mapper, secrets, guard, clock, maxResponseBytes, mcp, new BuiltinTools(mapper));
+    this(http, mapper, secrets, guard, clock, DEFAULT_MAX_RESPONSE_BYTES, McpToolCaller.NONE, new BuiltinTools(mapper));
   }
 
   /**
