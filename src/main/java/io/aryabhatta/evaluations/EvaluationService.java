@@ -241,7 +241,7 @@ public final class EvaluationService {
       failures.add("the output does not match /" + e.outputMatches() + "/");
     }
     if (e.outputSchema() != null) {
-      JsonNode parsed = parse(text);
+      JsonNode parsed = Json.treeOrNull(mapper, text);
       if (parsed == null) {
         failures.add("the output is not JSON");
       } else {
@@ -252,16 +252,8 @@ public final class EvaluationService {
   }
 
   private boolean argumentsMatch(JsonNode schema, Step call) {
-    JsonNode args = parse(call.arguments());
+    JsonNode args = Json.treeOrNull(mapper, call.arguments());
     return args != null && validator.validate(schema, args).isEmpty();
-  }
-
-  private JsonNode parse(String text) {
-    try {
-      return text == null ? null : mapper.readTree(text);
-    } catch (Exception e) {
-      return null;
-    }
   }
 
   public EvaluationReport report(String workspaceId, String id) {

@@ -60,13 +60,19 @@ public final class Json {
    * JSON; text that is not, as it is; null as null.
    */
   public static Object parsedOrText(ObjectMapper mapper, String text) {
+    JsonNode tree = treeOrNull(mapper, text);
+    return tree != null ? tree : text;
+  }
+
+  /** Text as a JSON tree, or null when it is null or not JSON (text a model wrote, for instance). */
+  public static JsonNode treeOrNull(ObjectMapper mapper, String text) {
     if (text == null) {
       return null;
     }
     try {
       return mapper.readTree(text);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      return text;
+      return null;
     }
   }
 

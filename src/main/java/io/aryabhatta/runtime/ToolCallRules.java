@@ -2,6 +2,7 @@ package io.aryabhatta.runtime;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.aryabhatta.json.Json;
 import io.aryabhatta.agents.AgentVersion;
 import io.aryabhatta.tools.ArgumentValidator;
 import io.aryabhatta.tools.ToolDefinition;
@@ -51,12 +52,8 @@ final class ToolCallRules {
 
   /** The arguments as a JSON object ({@code {}} when blank), or null when they are not one. */
   JsonNode parseArguments(String text) {
-    try {
-      JsonNode node = mapper.readTree(text == null || text.isBlank() ? "{}" : text);
-      return node != null && node.isObject() ? node : null;
-    } catch (Exception e) {
-      return null;
-    }
+    JsonNode node = Json.treeOrNull(mapper, text == null || text.isBlank() ? "{}" : text);
+    return node != null && node.isObject() ? node : null;
   }
 
   private static String abbreviate(String text) {
