@@ -545,7 +545,11 @@ public final class AgentLoop {
       attemptNumber++;
       log.info("Run {}: retrying idempotent tool {} (attempt {} of {}) after: {}", writes.lease.runId(), tool.name(),
           attemptNumber, toolRetry.maxAttempts(), failed.result());
-      if (!Pause.sleep(toolRetry.backoffBefore(attemptNumber).toMillis()) || writes.commitBeforeSideEffect(f -> true) == null) {
+      if (!Pause.sleep(toolRetry.backoffBefore(attemptNumber).toMillis()) || execution.stopping()
+          || writes.commitBeforeSideEffect(f -> true) == null) {
+        if (execution.stopping()) {
+          return Executed.STOPPED;
+        }
         lastRecorded = true;
         break;
       }
@@ -553,9 +557,11 @@ public final class AgentLoop {
       anyUnknown |= outcome.outcomeUnknown();
     }
     List<JsonNode> lastAttempt = lastRecorded ? List.of() : List.of(attemptRecord(outcome));
-    // Retries stopped by a cancel after an attempt whose outcome was unknown leave it unknown too.
-    ToolOutcome last = lastRecorded && anyUnknown && !outcome.outcomeUnknown()
-        ? ToolOutcome.unknown(outcome.result(), outcome.statusCode(), outcome.durationMs()) : outcome;
+    // A call that failed after any attempt whose outcome was unknown has an unknown outcome: that
+    // attempt may have taken effect, whatever the later ones answered.
+    ToolOutcome last = anyUnknown && !outcome.ok() && !outcome.outcomeUnknown()
+        ? ToolOutcome.unknown("outcome unknown: an earlier attempt may have taken effect; the last one: "
+            + outcome.result(), outcome.statusCode(), outcome.durationMs()) : outcome;
     observer.toolCall(tool.name(), last.ok(), Duration.ofNanos(System.nanoTime() - started));
     if (last.outcomeUnknown()) {
       log.warn("Run {}: the outcome of tool call {} ({}) is unknown: {}", writes.lease.runId(), step.toolCallId(),
@@ -566,8 +572,8 @@ public final class AgentLoop {
       progress.update(step.withStatus("unknown_outcome"));
       return Executed.OUTCOME_UNKNOWN;
     }
-    // An idempotent tool's call of unknown outcome (its retries ran out) ends so, and the model,
-    // told so, may call it again: executing it twice is harmless.
+    // An idempotent tool's call of unknown outcome (its retries ran out) ends so, and the model is
+    // told so: it decides what to do next.
     writes.hold(f -> journal.finishTool(f, step, last, lastAttempt));
     recordInProgress(progress, step, last);
     return Executed.ANSWERED;

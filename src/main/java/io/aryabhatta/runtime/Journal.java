@@ -16,7 +16,7 @@ import io.aryabhatta.model.Usage;
 import io.aryabhatta.tools.ToolOutcome;
 import java.util.ArrayList;
 import java.time.Duration;
-import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -135,11 +135,12 @@ public final class Journal {
    * <p>A lost database connection is waited out, for up to one lease, and the write sent again
    * (the lease's owner and epoch still fence it). When the connection broke after the commit may
    * have been sent, the run's row says whether it landed: every write marks it with a token of its
-   * own, which is read before the write is sent again, and which the fence refuses to find (a
-   * commit still on its way when the row was read), so a write that landed is not made twice.
+   * own, which is read before the write is sent again. Tokens only grow, and the fence matches a
+   * row only with an older one: a try still on its way when the row was read, or delivered after
+   * its writer gave it up, is refused, so a write is never made twice.
    */
   <T> T write(Lease lease, RunFacts facts, Function<Fenced, T> work) {
-    long token = ThreadLocalRandom.current().nextLong();
+    long token = nextToken(lease);
     long deadline = System.nanoTime() + outageBound.toNanos();
     long backoffMillis = 100;
     // The last try whose commit was sent and got no answer: it may have landed.
@@ -173,6 +174,13 @@ public final class Journal {
         backoffMillis = Math.min(2_000, backoffMillis * 2);
       }
     }
+  }
+
+  /** Tokens increase with the lease's epoch and, within it, with each write of this process. */
+  private static final AtomicLong WRITES = new AtomicLong();
+
+  private static long nextToken(Lease lease) {
+    return (lease.epoch() << 40) | (WRITES.incrementAndGet() & ((1L << 40) - 1));
   }
 
   /** One try of a write: what its work returned, and what is to happen once it has committed. */
@@ -310,13 +318,14 @@ public final class Journal {
   /**
    * The fence with the events and counts: the row matches only under the live lease (with its
    * safety margin left) and no cancel, and {@code journal_fence_failed} says why it did not. It
-   * leaves the write's token on the row, and does not match a row that already has it (a try of
-   * the same write has committed; the row read after the failure says so).
+   * leaves the write's token on the row, and matches only a row whose token is older: not one
+   * where a try of the same write has committed (the row read after the failure says so), nor
+   * one that a later write has passed (a try delivered late, after its writer gave it up).
    */
   private static final String FENCE_AND_APPEND = NUMBERED.formatted(", last_write = :token",
           " AND lease_owner = :owner AND lease_epoch = :epoch"
               + " AND lease_expires_at > now() + make_interval(secs => :margin) AND NOT cancel_requested"
-              + " AND last_write IS DISTINCT FROM :token")
+              + " AND (last_write IS NULL OR last_write < :token)")
       + ",\nappended AS (\n" + INSERT_NUMBERED + ")\n"
       + "SELECT journal_fence_failed(:r, :owner, :epoch) WHERE NOT EXISTS (SELECT FROM numbered)";
 

@@ -41,7 +41,7 @@ public final class RunScheduler implements AutoCloseable {
   /** Slots reserved by runs being created, not yet started. */
   private final AtomicInteger startsPending = new AtomicInteger();
   /** Used by the heartbeat's thread only. */
-  private Handle heartbeat;
+  private volatile Handle heartbeat;
 
   public RunScheduler(Jdbi jdbi, AgentLoop loop, String node, Duration lease, int maxConcurrent,
       Duration pollInterval) {
@@ -94,10 +94,12 @@ public final class RunScheduler implements AutoCloseable {
    * Empty when every slot is taken (the run is queued; a poller claims it when one frees up).
    */
   Optional<Reservation> reserve() {
+    // Counted before the check, so that a shutdown beginning now waits for this creation.
+    startsPending.incrementAndGet();
     if (!accepting || !slots.tryAcquire()) {
+      startsPending.decrementAndGet();
       return Optional.empty();
     }
-    startsPending.incrementAndGet();
     return Optional.of(new Reservation());
   }
 
@@ -125,8 +127,11 @@ public final class RunScheduler implements AutoCloseable {
 
     void start(NewRun run) {
       used = true;
-      RunScheduler.this.start(lease(run), run);
-      startsPending.decrementAndGet();
+      try {
+        RunScheduler.this.start(lease(run), run);
+      } finally {
+        startsPending.decrementAndGet();
+      }
     }
 
     private Lease lease(NewRun run) {
@@ -275,7 +280,7 @@ public final class RunScheduler implements AutoCloseable {
       Handle opened = jdbi.open();
       try {
         // A connection dropped without a word (a NAT, a failover) must fail the beat, not hang it.
-        opened.getConnection().setNetworkTimeout(Runnable::run, (int) Math.max(1_000, lease.toMillis() / 3));
+        opened.getConnection().setNetworkTimeout(Runnable::run, (int) heartbeatTimeout().toMillis());
       } catch (SQLException e) {
         opened.close();
         throw new IllegalStateException("cannot set the heartbeat connection's timeout: " + e.getMessage(), e);
@@ -295,6 +300,10 @@ public final class RunScheduler implements AutoCloseable {
         // It is already broken; a new one is opened at the next beat.
       }
     }
+  }
+
+  private Duration heartbeatTimeout() {
+    return Duration.ofMillis(Math.max(1_000, lease.toMillis() / 3));
   }
 
   /** Gives up this process's claim on a run it no longer drives. */
@@ -337,7 +346,7 @@ public final class RunScheduler implements AutoCloseable {
     timer.shutdownNow();
     try {
       // A beat still running must not find its connection closed under it.
-      timer.awaitTermination(5, TimeUnit.SECONDS);
+      timer.awaitTermination(heartbeatTimeout().toMillis() + 1_000, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
