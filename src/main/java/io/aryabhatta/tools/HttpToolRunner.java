@@ -96,7 +96,8 @@ final class HttpToolRunner {
       try {
         Hop hop = hop(current, deadline, timeout, acceptContent);
         if (hop.location() == null) {
-          return hop.fetched();
+          boolean safe = request.method().equals("GET") || request.method().equals("HEAD");
+          return redirects == 0 || safe ? hop.fetched() : hop.fetched().redirectedBy(request.url().host());
         }
         if (redirects == MAX_REDIRECTS) {
           throw Failed.permanent("too many redirects (more than " + MAX_REDIRECTS + ") starting at "
@@ -169,7 +170,7 @@ final class HttpToolRunner {
       if (target == null) {
         throw new NotFollowable("HTTP " + status + " from " + url.host() + " redirects to an unsupported location");
       }
-      return new Hop(new Fetched(status, url, null, "", false), target);
+      return new Hop(new Fetched(status, url, null, "", false, null), target);
     }
     MediaType contentType = response.body().contentType();
     if (response.isSuccessful() && !acceptContent.test(contentType)) {
@@ -188,7 +189,7 @@ final class HttpToolRunner {
     boolean truncated = buffer.size() > limit;
     Charset charset = contentType == null ? StandardCharsets.UTF_8 : contentType.charset(StandardCharsets.UTF_8);
     String body = buffer.readString(Math.min(buffer.size(), limit), charset);
-    return new Hop(new Fetched(status, url, contentType, body, truncated), null);
+    return new Hop(new Fetched(status, url, contentType, body, truncated, null), null);
   }
 
   private static Request redirect(Request previous, int status, HttpUrl target) {
@@ -268,9 +269,18 @@ final class HttpToolRunner {
   }
 
   /** A response as read: the body is at most the cap, {@code truncated} says whether more was sent. */
-  record Fetched(int status, HttpUrl url, MediaType contentType, String body, boolean truncated) {
+  /**
+   * @param redirectedBy the host that answered a request other than GET or HEAD with a redirect
+   *     before this response (it may have acted on it), or null
+   */
+  record Fetched(int status, HttpUrl url, MediaType contentType, String body, boolean truncated,
+      String redirectedBy) {
     boolean successful() {
       return status >= 200 && status < 300;
+    }
+
+    Fetched redirectedBy(String host) {
+      return new Fetched(status, url, contentType, body, truncated, host);
     }
   }
 

@@ -195,6 +195,12 @@ public final class ToolExecutor {
     String snippet = body.length() > ERROR_SNIPPET_CHARS ? body.substring(0, ERROR_SNIPPET_CHARS) + "…" : body;
     String answer = "HTTP " + fetched.status() + " from " + fetched.url().host();
     String detail = snippet.isEmpty() ? " (empty body)" : ": " + snippet;
+    if (fetched.redirectedBy() != null) {
+      // The first target answered with a redirect: it received the request, and may have acted.
+      return ToolOutcome.unknown(redact.apply("outcome unknown: " + fetched.redirectedBy()
+          + " received the request and answered with a redirect; following it got " + answer + detail),
+          fetched.status(), 0);
+    }
     if (gatewayFailure(fetched.status())) {
       return ToolOutcome.unknown(redact.apply("outcome unknown: " + answer
           + ", a gateway: the server behind it may have received the request" + detail), fetched.status(), 0);

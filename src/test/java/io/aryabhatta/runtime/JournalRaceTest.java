@@ -27,6 +27,11 @@ import org.postgresql.ds.PGSimpleDataSource;
 import org.postgresql.util.PSQLException;
 import org.postgresql.util.PSQLState;
 
+/**
+ * Journal writes whose tries cross on the way to a real database: a first try still committing
+ * when its writer asks whether it landed, and a first try delivered only after its writer gave it
+ * up and went on to the next write. Each write must be applied exactly once.
+ */
 class JournalRaceTest {
   static final ObjectMapper mapper = Json.mapper();
   enum Mode { PASS, DROP_BEFORE, BACKGROUND }

@@ -133,6 +133,22 @@ class HttpOutcomeUnknownTest {
     }
   }
 
+  @Test
+  void a_post_answered_with_a_redirect_to_a_page_that_answers_404_has_an_unknown_outcome() throws IOException {
+    try (FakeTarget target = FakeTarget.start((exchange, request) -> {
+      if (request.uri().getPath().equals("/orders")) {
+        FakeTarget.redirect(exchange, "/receipt");
+      } else {
+        exchange.sendResponseHeaders(404, -1);
+      }
+    })) {
+      ToolOutcome outcome = http(new HttpToolSpec("POST", target.url("/orders"), Map.of(), Map.of(), null, 5_000));
+
+      assertUnknown(outcome);
+      assertThat(outcome.result()).startsWith("outcome unknown: 127.0.0.1 received the request").contains("HTTP 404");
+    }
+  }
+
   // --- nothing was sent: a plain error ----------------------------------------------------------
 
   @Test
