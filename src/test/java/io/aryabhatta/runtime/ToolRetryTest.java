@@ -77,6 +77,23 @@ class ToolRetryTest {
   }
 
   @Test
+  void an_idempotent_call_answered_504_then_503_until_its_retries_run_out_has_an_unknown_outcome() {
+    try (ToolTarget target = ToolTarget.start().answer(503, "{}").failNext(1, 504)) {
+      setup.httpTool("book", "POST", target.url("/book"), Map.of("idempotent", true));
+      String agent = setup.agent(List.of("book"), Map.of());
+      fake.enqueue(toolCall("book", "{\"q\":\"x\"}"), text("done"));
+
+      JsonNode run = runAndWait(agent);
+
+      // The 504's request may have been booked: the 503s after it do not undo that.
+      JsonNode step = steps(run).get(1);
+      assertThat(step.get("status").asText()).isEqualTo("unknown_outcome");
+      assertThat(step.get("attempts")).extracting(a -> a.get("status_code").asInt()).containsExactly(504, 503, 503);
+      assertThat(fake.lastRequest().lastMessageContent()).startsWith("Outcome unknown");
+    }
+  }
+
+  @Test
   void a_tool_that_is_not_idempotent_or_fails_for_good_is_never_retried() {
     try (ToolTarget payments = ToolTarget.start().failNext(1, 503);
         ToolTarget lookups = ToolTarget.start().failNext(1, 404)) {
