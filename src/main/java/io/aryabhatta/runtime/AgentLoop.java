@@ -545,11 +545,11 @@ public final class AgentLoop {
       attemptNumber++;
       log.info("Run {}: retrying idempotent tool {} (attempt {} of {}) after: {}", writes.lease.runId(), tool.name(),
           attemptNumber, toolRetry.maxAttempts(), failed.result());
-      if (!Pause.sleep(toolRetry.backoffBefore(attemptNumber).toMillis()) || execution.stopping()
-          || writes.commitBeforeSideEffect(f -> true) == null) {
-        if (execution.stopping()) {
-          return Executed.STOPPED;
-        }
+      boolean waited = Pause.sleep(toolRetry.backoffBefore(attemptNumber).toMillis());
+      if (execution.stopping()) {
+        return Executed.STOPPED;
+      }
+      if (!waited || writes.commitBeforeSideEffect(f -> true) == null) {
         lastRecorded = true;
         break;
       }

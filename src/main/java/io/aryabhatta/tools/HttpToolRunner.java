@@ -91,25 +91,26 @@ final class HttpToolRunner {
   Fetched fetch(Request request, Duration timeout, Predicate<MediaType> acceptContent)
       throws Failed, InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
+    boolean safe = request.method().equals("GET") || request.method().equals("HEAD");
+    // A redirect is an answer: a request that is not a GET or HEAD reached its first target, which
+    // may have acted on it (a POST answered "303 See Other"), so what follows cannot say the call
+    // failed. A GET redirected is only told where to look.
+    String answeredBy = null;
     Request current = request;
     for (int redirects = 0; ; redirects++) {
       try {
         Hop hop = hop(current, deadline, timeout, acceptContent);
         if (hop.location() == null) {
-          boolean safe = request.method().equals("GET") || request.method().equals("HEAD");
-          return redirects == 0 || safe ? hop.fetched() : hop.fetched().redirectedBy(request.url().host());
+          return answeredBy == null ? hop.fetched() : hop.fetched().redirectedBy(answeredBy);
         }
         if (redirects == MAX_REDIRECTS) {
           throw Failed.permanent("too many redirects (more than " + MAX_REDIRECTS + ") starting at "
               + request.url().host());
         }
         current = redirect(current, hop.fetched().status(), hop.location());
+        answeredBy = safe ? null : request.url().host();
       } catch (Failed e) {
-        // A redirect is an answer: a request that is not a GET or HEAD reached its first target,
-        // which may have acted on it (a POST answered "303 See Other"), so a later hop's failure
-        // leaves its outcome unknown. A GET redirected is only told where to look.
-        boolean safe = request.method().equals("GET") || request.method().equals("HEAD");
-        throw redirects == 0 || safe ? e : e.afterTheTargetAnswered(request.url().host());
+        throw answeredBy == null ? e : e.afterTheTargetAnswered(answeredBy);
       }
     }
   }
