@@ -44,20 +44,14 @@ class JournalFenceTest {
   void leasedRun() {
     runId = "run_fence" + runs.incrementAndGet();
     String conversationId = "conv_" + runId;
-    jdbi.useTransaction(h -> {
-      h.createUpdate("INSERT INTO conversations (id, workspace_id, agent_id) VALUES (:c, 'default', 'agent_x')")
-          .bind("c", conversationId).execute();
-      h.createUpdate("""
-              INSERT INTO runs (id, workspace_id, conversation_id, agent_id, agent_version, system_prompt, status,
-                                lease_owner, lease_epoch, lease_expires_at, started_at)
-              VALUES (:r, 'default', :c, 'agent_x', 1, 'You help.', 'running', 'node-a', 3,
-                      now() + interval '30 seconds', now())""")
-          .bind("r", runId).bind("c", conversationId).execute();
+    LeasedRun run = jdbi.inTransaction(h -> {
+      LeasedRun inserted = LeasedRun.insert(h, runId, conversationId);
       journal.appendEvent(h, runId, "run.created", Map.of());
       journal.appendEvent(h, runId, "run.running", Map.of());
+      return inserted;
     });
-    lease = new Lease(runId, "node-a", 3);
-    facts = new Journal.RunFacts("default", conversationId);
+    lease = run.lease();
+    facts = run.facts();
   }
 
   private void openModelCall(Journal.Fenced f) {

@@ -53,18 +53,9 @@ class JournalOutageTest {
     notifier = new EventNotifier();
     journal = new Journal(jdbi, mapper, new RunStore(jdbi, mapper), notifier, new AuditLog(jdbi, mapper),
         java.time.Duration.ofSeconds(30));
-    jdbi.useTransaction(h -> {
-      h.createUpdate("INSERT INTO conversations (id, workspace_id, agent_id) VALUES ('c1', 'default', 'agent_x')")
-          .execute();
-      h.createUpdate("""
-              INSERT INTO runs (id, workspace_id, conversation_id, agent_id, agent_version, system_prompt, status,
-                                lease_owner, lease_epoch, lease_expires_at, started_at)
-              VALUES (:r, 'default', 'c1', 'agent_x', 1, 'You help.', 'running', 'node-a', 3,
-                      now() + interval '30 seconds', now())""")
-          .bind("r", runId).execute();
-    });
-    lease = new Lease(runId, "node-a", 3);
-    facts = new Journal.RunFacts("default", "c1");
+    LeasedRun run = jdbi.inTransaction(h -> LeasedRun.insert(h, runId, "c1"));
+    lease = run.lease();
+    facts = run.facts();
   }
 
   DataSource faulty(PGSimpleDataSource real) {
