@@ -1,6 +1,7 @@
 package io.aryabhatta.agents;
 
-import io.aryabhatta.http.ApiException;
+
+import io.aryabhatta.errors.DomainException;
 import io.aryabhatta.http.Auth;
 import io.aryabhatta.http.Idempotency;
 import io.aryabhatta.http.JsonBody;
@@ -66,7 +67,7 @@ public final class AgentRoutes {
     try {
       version = Integer.parseInt(ctx.pathParam("version"));
     } catch (NumberFormatException e) {
-      throw new ApiException.NotFound("no version '" + ctx.pathParam("version") + "'");
+      throw new DomainException.NotFound("no version '" + ctx.pathParam("version") + "'");
     }
     ctx.json(agents.versionView(Auth.caller(ctx).workspaceId(), ctx.pathParam("id"), version));
   }
@@ -75,7 +76,7 @@ public final class AgentRoutes {
     try {
       return Integer.parseInt(text);
     } catch (NumberFormatException e) {
-      throw new ApiException.ValidationFailed(field, "is not a cursor returned by this API");
+      throw new DomainException.ValidationFailed(field, "is not a cursor returned by this API");
     }
   }
 }

@@ -1,13 +1,15 @@
 package io.aryabhatta.agents;
 
+import io.aryabhatta.errors.FieldError;
+import io.aryabhatta.errors.DomainException;
 import io.aryabhatta.db.Rows;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aryabhatta.audit.AuditLog;
 import io.aryabhatta.db.Constraints;
-import io.aryabhatta.http.ApiException;
-import io.aryabhatta.http.ApiException.FieldError;
+
+import io.aryabhatta.errors.FieldError;
 import io.aryabhatta.ids.Ids;
 import io.aryabhatta.json.Json;
 import io.aryabhatta.json.JsonMergePatch;
@@ -97,7 +99,7 @@ public final class AgentService {
 
   /** A live agent, at its latest version; deleted, unknown or another workspace's → 404. */
   public AgentView view(String workspaceId, String id) {
-    return jdbi.withHandle(h -> latest(h, workspaceId, id)).orElseThrow(() -> ApiException.NotFound.of("agent", id));
+    return jdbi.withHandle(h -> latest(h, workspaceId, id)).orElseThrow(() -> DomainException.NotFound.of("agent", id));
   }
 
   /**
@@ -120,7 +122,7 @@ public final class AgentService {
               RETURNING current_version""")
           .bind("name", checked.name()).bind("id", id).bind("w", workspaceId)
           .mapTo(Integer.class).findOne();
-      int version = next.orElseThrow(() -> ApiException.NotFound.of("agent", id));
+      int version = next.orElseThrow(() -> DomainException.NotFound.of("agent", id));
       insertVersion(h, withVersion(checked, version));
       audit.record(h, caller, "agent.updated", "agent", id, Map.of("name", checked.name(), "version", version));
       return latest(h, workspaceId, id).orElseThrow();
@@ -136,7 +138,7 @@ public final class AgentService {
           .bind("id", id).bind("w", caller.workspaceId())
           .mapTo(String.class).findOne();
       audit.record(h, caller, "agent.deleted", "agent", id,
-          Map.of("name", name.orElseThrow(() -> ApiException.NotFound.of("agent", id))));
+          Map.of("name", name.orElseThrow(() -> DomainException.NotFound.of("agent", id))));
     });
   }
 
@@ -162,7 +164,7 @@ public final class AgentService {
    * version of a live agent (a deleted agent starts nothing new). A given version of a deleted agent
    * stays readable, so runs that pinned it can still be read and resumed.
    *
-   * @throws ApiException.NotFound for an unknown agent or version, or another workspace's agent
+   * @throws DomainException.NotFound for an unknown agent or version, or another workspace's agent
    */
   public AgentVersion version(String workspaceId, String agentId, Integer version) {
     return jdbi.withHandle(h -> h.createQuery("SELECT " + VERSION_COLUMNS + """
@@ -172,8 +174,8 @@ public final class AgentService {
         .bind("id", agentId).bind("w", workspaceId).bind("version", version)
         .map(this::agentVersion).findOne())
         .orElseThrow(() -> version == null
-            ? ApiException.NotFound.of("agent", agentId)
-            : new ApiException.NotFound("agent '" + agentId + "' has no version " + version));
+            ? DomainException.NotFound.of("agent", agentId)
+            : new DomainException.NotFound("agent '" + agentId + "' has no version " + version));
   }
 
   /**
@@ -181,7 +183,7 @@ public final class AgentService {
    * stored nowhere: the effective configuration of a run started with overrides (a fork). The
    * result keeps the base's agent id and version number.
    *
-   * @throws ApiException.ValidationFailed when the merged configuration is not valid
+   * @throws DomainException.ValidationFailed when the merged configuration is not valid
    */
   public AgentVersion withOverrides(AgentVersion base, JsonNode overrides) {
     AgentInput input = convert(JsonMergePatch.apply(mapper.valueToTree(AgentInput.of(base)), overrides));
@@ -229,7 +231,7 @@ public final class AgentService {
           + MAX_CONTEXT_WINDOW + " tokens"));
     }
     if (!errors.isEmpty()) {
-      throw new ApiException.ValidationFailed(errors);
+      throw new DomainException.ValidationFailed(errors);
     }
     return new AgentVersion(id, workspaceId, input.name(), version, input.description(), systemPrompt, model,
         toolNames, toolApproval, maxSteps, contextWindow, null);
@@ -287,7 +289,7 @@ public final class AgentService {
     try {
       return mapper.treeToValue(merged, AgentInput.class);
     } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
-      throw new ApiException.ValidationFailed("body", "the patched agent is not valid");
+      throw new DomainException.ValidationFailed("body", "the patched agent is not valid");
     }
   }
 
@@ -298,7 +300,7 @@ public final class AgentService {
       return transaction.get();
     } catch (RuntimeException e) {
       if (Constraints.isUniqueViolation(e)) {
-        throw new ApiException.Conflict("an agent named '" + name + "' already exists");
+        throw new DomainException.Conflict("an agent named '" + name + "' already exists");
       }
       throw e;
     }
@@ -311,7 +313,7 @@ public final class AgentService {
         .bind("w", workspaceId).bind("name", name).bind("id", id)
         .mapTo(Boolean.class).one();
     if (taken) {
-      throw new ApiException.Conflict("an agent named '" + name + "' already exists");
+      throw new DomainException.Conflict("an agent named '" + name + "' already exists");
     }
   }
 

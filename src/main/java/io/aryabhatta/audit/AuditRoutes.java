@@ -1,6 +1,7 @@
 package io.aryabhatta.audit;
 
-import io.aryabhatta.http.ApiException;
+
+import io.aryabhatta.errors.DomainException;
 import io.aryabhatta.http.Auth;
 import io.aryabhatta.http.QueryParams;
 import io.aryabhatta.http.PageRequest;
@@ -26,7 +27,7 @@ public final class AuditRoutes {
       try {
         after = Long.parseLong(page.after());
       } catch (NumberFormatException e) {
-        throw new ApiException.ValidationFailed("after", "is not a cursor returned by this API");
+        throw new DomainException.ValidationFailed("after", "is not a cursor returned by this API");
       }
     }
     var filter = new AuditLog.Filter(

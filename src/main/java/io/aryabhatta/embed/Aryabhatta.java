@@ -1,5 +1,6 @@
 package io.aryabhatta.embed;
 
+import io.aryabhatta.errors.DomainException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.aryabhatta.Engine;
 import io.aryabhatta.agents.AgentInput;
@@ -58,7 +59,7 @@ import org.jdbi.v3.core.Jdbi;
  *
  * <p>Definitions and runs belong to one workspace, {@code default} unless chosen with
  * {@link #inWorkspace}; everything is recorded in the audit log with the actor {@code embedded}.
- * A refused request throws the same {@link io.aryabhatta.http.ApiException} the HTTP API turns
+ * A refused request throws the same {@link io.aryabhatta.errors.DomainException} the HTTP API turns
  * into problem JSON: {@code NotFound}, {@code ValidationFailed} (with field errors),
  * {@code Conflict}.
  *
@@ -102,7 +103,7 @@ public final class Aryabhatta implements AutoCloseable {
   /**
    * The same engine, acting in another workspace; closing the returned instance does nothing.
    *
-   * @throws io.aryabhatta.http.ApiException.NotFound when there is no such workspace
+   * @throws io.aryabhatta.http.DomainException.NotFound when there is no such workspace
    */
   public Aryabhatta inWorkspace(String workspaceId) {
     engine.workspaces().workspace(workspaceId);

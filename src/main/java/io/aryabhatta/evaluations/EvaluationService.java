@@ -1,13 +1,15 @@
 package io.aryabhatta.evaluations;
 
+import io.aryabhatta.errors.FieldError;
+import io.aryabhatta.errors.DomainException;
 import io.aryabhatta.db.Rows;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aryabhatta.agents.AgentService;
 import io.aryabhatta.agents.AgentVersion;
 import io.aryabhatta.audit.AuditLog;
-import io.aryabhatta.http.ApiException;
-import io.aryabhatta.http.ApiException.FieldError;
+
+import io.aryabhatta.errors.FieldError;
 import io.aryabhatta.ids.Ids;
 import io.aryabhatta.json.Json;
 import io.aryabhatta.runtime.Run;
@@ -115,7 +117,7 @@ public final class EvaluationService {
       }
     }
     if (!errors.isEmpty()) {
-      throw new ApiException.ValidationFailed(errors);
+      throw new DomainException.ValidationFailed(errors);
     }
   }
 
@@ -134,7 +136,7 @@ public final class EvaluationService {
             FROM evaluation_cases WHERE workspace_id = :w AND id = :id""")
         .bind("w", workspaceId).bind("id", id)
         .map((rs, c) -> toCase(rs))
-        .findOne()).orElseThrow(() -> ApiException.NotFound.of("evaluation case", id));
+        .findOne()).orElseThrow(() -> DomainException.NotFound.of("evaluation case", id));
   }
 
   public void deleteCase(Caller caller, String id) {
@@ -151,7 +153,7 @@ public final class EvaluationService {
     AgentVersion agent = agents.version(caller.workspaceId(), agentId, version);
     List<EvaluationCase> cases = cases(caller.workspaceId(), agentId);
     if (cases.isEmpty()) {
-      throw new ApiException.Unprocessable("no-evaluation-cases",
+      throw new DomainException.Unprocessable("no-evaluation-cases",
           "the agent has no evaluation cases; add some with POST /api/agents/" + agentId + "/evaluation_cases");
     }
     Instant started = Instant.now();
@@ -198,7 +200,7 @@ public final class EvaluationService {
     Run run;
     try {
       run = runs.startRunOfAgent(caller, agent.agentId(), agent.version(), c.input(), c.variables(), null, true);
-    } catch (ApiException e) {
+    } catch (DomainException e) {
       return new CaseResult(c.id(), c.name(), false, List.of("the run could not start: " + e.detail()), null,
           null, null, 0, 0, 0);
     }
@@ -210,7 +212,7 @@ public final class EvaluationService {
           : "the run did not end within " + CASE_TIMEOUT.toSeconds() + " s");
       try {
         run = runs.cancel(caller, run.id());
-      } catch (ApiException.Conflict endedMeanwhile) {
+      } catch (DomainException.Conflict endedMeanwhile) {
         run = runs.run(caller, run.id());
       }
     } else if (!run.status().equals("completed")) {
@@ -265,7 +267,7 @@ public final class EvaluationService {
             rs.getInt("passed"), rs.getInt("failed"), readResults(rs.getString("cases")),
             Rows.instant(rs, "created_at"),
             Rows.instant(rs, "finished_at")))
-        .findOne()).orElseThrow(() -> ApiException.NotFound.of("evaluation", id));
+        .findOne()).orElseThrow(() -> DomainException.NotFound.of("evaluation", id));
   }
 
   public List<EvaluationReport> reports(String workspaceId, String agentId) {

@@ -1,10 +1,14 @@
 package io.aryabhatta.http;
 
+import io.aryabhatta.errors.DomainException;
+import io.aryabhatta.errors.FieldError;
 import java.util.List;
 
 /**
- * A request the API refuses, rendered as RFC 9457 problem JSON. One subclass per failure mode;
- * their messages are written for the API's users and never carry internals.
+ * A request the HTTP API refuses, rendered as RFC 9457 problem JSON. One subclass per failure of
+ * the HTTP layer itself (authentication, body, routing, rate limits); a {@link DomainException}
+ * from a service becomes one through {@link #from(DomainException)}, the one place that gives the
+ * domain's refusals their statuses. Messages never carry internals.
  */
 public abstract sealed class ApiException extends RuntimeException {
   private final int status;
@@ -37,8 +41,6 @@ public abstract sealed class ApiException extends RuntimeException {
   public List<FieldError> errors() {
     return List.of();
   }
-
-  public record FieldError(String field, String message) {}
 
   public static final class BadRequest extends ApiException {
     public BadRequest(String detail) {
@@ -74,23 +76,9 @@ public abstract sealed class ApiException extends RuntimeException {
     }
   }
 
-  /** The OpenAI-compatible API's {@code model} names no live agent of the caller's workspace. */
-  public static final class ModelNotFound extends ApiException {
-    public ModelNotFound(String model) {
-      super(404, "model-not-found", "Model not found",
-          "The model '" + model + "' does not exist: no agent of this workspace has that name");
-    }
-  }
-
   public static final class MethodNotAllowed extends ApiException {
     public MethodNotAllowed(String detail) {
       super(405, "method-not-allowed", "Method not allowed", detail);
-    }
-  }
-
-  public static final class Conflict extends ApiException {
-    public Conflict(String detail) {
-      super(409, "conflict", "Conflict", detail);
     }
   }
 
@@ -103,36 +91,6 @@ public abstract sealed class ApiException extends RuntimeException {
   public static final class UnsupportedMediaType extends ApiException {
     public UnsupportedMediaType(String detail) {
       super(415, "unsupported-media-type", "Unsupported media type", detail);
-    }
-  }
-
-  public static final class ValidationFailed extends ApiException {
-    private final List<FieldError> errors;
-
-    public ValidationFailed(List<FieldError> errors) {
-      super(422, "validation-failed", "Validation failed", summary(errors));
-      this.errors = List.copyOf(errors);
-    }
-
-    public ValidationFailed(String field, String message) {
-      this(List.of(new FieldError(field, message)));
-    }
-
-    private static String summary(List<FieldError> errors) {
-      return errors.size() == 1
-          ? errors.get(0).field() + ": " + errors.get(0).message()
-          : errors.size() + " fields are invalid";
-    }
-
-    @Override
-    public List<FieldError> errors() {
-      return errors;
-    }
-  }
-
-  public static final class Unprocessable extends ApiException {
-    public Unprocessable(String type, String detail) {
-      super(422, type, "Unprocessable request", detail);
     }
   }
 
@@ -149,16 +107,37 @@ public abstract sealed class ApiException extends RuntimeException {
     }
   }
 
-  /** An upstream service (a model provider, a tool's target) failed or could not be reached. */
-  public static final class BadGateway extends ApiException {
-    public BadGateway(String detail) {
-      super(502, "bad-gateway", "Bad gateway", detail);
-    }
-  }
-
   public static final class Unavailable extends ApiException {
     public Unavailable(String detail) {
       super(503, "unavailable", "Service unavailable", detail);
     }
+  }
+
+  /** A service's refusal as the HTTP API answers it. */
+  public static final class Refused extends ApiException {
+    private final List<FieldError> errors;
+
+    private Refused(int status, String type, String title, DomainException e) {
+      super(status, type, title, e.detail());
+      this.errors = e.errors();
+    }
+
+    @Override
+    public List<FieldError> errors() {
+      return errors;
+    }
+  }
+
+  public static ApiException from(DomainException e) {
+    return switch (e) {
+      case DomainException.NotFound n -> new Refused(404, "not-found", "Not found", n);
+      case DomainException.ModelNotFound m -> new Refused(404, "model-not-found", "Model not found", m);
+      case DomainException.ReadOnly r -> new Refused(405, "method-not-allowed", "Method not allowed", r);
+      case DomainException.Conflict c -> new Refused(409, "conflict", "Conflict", c);
+      case DomainException.InvalidRequest i -> new Refused(400, "bad-request", "Bad request", i);
+      case DomainException.ValidationFailed v -> new Refused(422, "validation-failed", "Validation failed", v);
+      case DomainException.Unprocessable u -> new Refused(422, u.code(), "Unprocessable request", u);
+      case DomainException.UpstreamFailed u -> new Refused(502, "bad-gateway", "Bad gateway", u);
+    };
   }
 }

@@ -1,5 +1,6 @@
 package io.aryabhatta.http;
 
+import io.aryabhatta.errors.DomainException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -49,7 +50,7 @@ public final class Idempotency {
         return;
       }
       if (key.length() > 255) {
-        throw new ApiException.ValidationFailed(HEADER, "must be at most 255 characters");
+        throw new DomainException.ValidationFailed(HEADER, "must be at most 255 characters");
       }
       Caller caller = Auth.caller(ctx);
       String scope = ctx.method().name() + " " + ctx.path();
@@ -76,11 +77,11 @@ public final class Idempotency {
 
   private void replay(Context ctx, Stored stored, String hash) {
     if (!stored.requestHash().equals(hash)) {
-      throw new ApiException.Unprocessable("idempotency-key-reused",
+      throw new DomainException.Unprocessable("idempotency-key-reused",
           "this Idempotency-Key was already used with a different request body");
     }
     if (stored.status() == null) {
-      throw new ApiException.Conflict("a request with this Idempotency-Key is still in progress");
+      throw new DomainException.Conflict("a request with this Idempotency-Key is still in progress");
     }
     ctx.header("Idempotent-Replayed", "true");
     ctx.status(stored.status()).contentType("application/json").result(stored.responseBody());

@@ -1,5 +1,6 @@
 package io.aryabhatta.http;
 
+import io.aryabhatta.errors.DomainException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -39,16 +40,16 @@ public final class JsonBody {
       }
       return value;
     } catch (UnrecognizedPropertyException e) {
-      throw new ApiException.ValidationFailed(path(e), "unknown field");
+      throw new DomainException.ValidationFailed(path(e), "unknown field");
     } catch (InvalidFormatException e) {
-      throw new ApiException.ValidationFailed(path(e), "invalid value " + e.getValue());
+      throw new DomainException.ValidationFailed(path(e), "invalid value " + e.getValue());
     } catch (MismatchedInputException e) {
       String expected = e.getTargetType() == null ? "another type" : describe(e.getTargetType());
-      throw new ApiException.ValidationFailed(path(e), "wrong type: expected " + expected);
+      throw new DomainException.ValidationFailed(path(e), "wrong type: expected " + expected);
     } catch (JsonMappingException e) {
       Throwable cause = e.getCause();
-      String message = cause instanceof ApiException ? cause.getMessage() : e.getOriginalMessage();
-      throw new ApiException.ValidationFailed(path(e), message);
+      String message = cause instanceof DomainException || cause instanceof ApiException ? cause.getMessage() : e.getOriginalMessage();
+      throw new DomainException.ValidationFailed(path(e), message);
     } catch (JsonProcessingException e) {
       throw new ApiException.MalformedJson("the body is not valid JSON: " + e.getOriginalMessage());
     } catch (IOException e) {
@@ -78,7 +79,7 @@ public final class JsonBody {
     for (int i = 0; i + 5 < json.length; i++) {
       if (json[i] == '\\') {
         if (json[i + 1] == 'u' && json[i + 2] == '0' && json[i + 3] == '0' && json[i + 4] == '0' && json[i + 5] == '0') {
-          throw new ApiException.ValidationFailed("body",
+          throw new DomainException.ValidationFailed("body",
               "contains the NUL character (\\u0000), which cannot be stored; remove it");
         }
         i++; // the escaped character, so that an escaped backslash is not taken for an escape

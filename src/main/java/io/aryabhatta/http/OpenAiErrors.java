@@ -1,5 +1,6 @@
 package io.aryabhatta.http;
 
+import io.aryabhatta.errors.FieldError;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,7 +44,7 @@ public final class OpenAiErrors {
       case "rate-limited" -> "rate_limit_exceeded";
       default -> e.type().replace('-', '_');
     };
-    List<ApiException.FieldError> fields = e.errors();
+    List<FieldError> fields = e.errors();
     String param = fields.isEmpty() ? null : fields.get(0).field();
     String message = fields.size() > 1
         ? fields.stream().map(f -> f.field() + ": " + f.message()).collect(Collectors.joining("; "))

@@ -1,5 +1,6 @@
 package io.aryabhatta.http;
 
+import io.aryabhatta.errors.DomainException;
 import io.javalin.http.Context;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -27,10 +28,10 @@ public record PageRequest(int limit, String after) {
       try {
         limit = Integer.parseInt(limitText);
       } catch (NumberFormatException e) {
-        throw new ApiException.ValidationFailed("limit", "must be an integer between 1 and " + MAX_LIMIT);
+        throw new DomainException.ValidationFailed("limit", "must be an integer between 1 and " + MAX_LIMIT);
       }
       if (limit < 1 || limit > MAX_LIMIT) {
-        throw new ApiException.ValidationFailed("limit", "must be an integer between 1 and " + MAX_LIMIT);
+        throw new DomainException.ValidationFailed("limit", "must be an integer between 1 and " + MAX_LIMIT);
       }
     }
     return limit;
@@ -57,7 +58,7 @@ public record PageRequest(int limit, String after) {
     try {
       return new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
     } catch (IllegalArgumentException e) {
-      throw new ApiException.ValidationFailed("after", "is not a cursor returned by this API");
+      throw new DomainException.ValidationFailed("after", "is not a cursor returned by this API");
     }
   }
 }

@@ -1,6 +1,8 @@
 package io.aryabhatta.http;
 
+import io.aryabhatta.errors.FieldError;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.aryabhatta.errors.DomainException;
 import io.aryabhatta.json.Json;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
@@ -27,6 +29,7 @@ public final class Problems {
 
   public void register(RoutesConfig routes) {
     routes.exception(ApiException.class, (e, ctx) -> write(ctx, e));
+    routes.exception(DomainException.class, (e, ctx) -> write(ctx, ApiException.from(e)));
     routes.exception(HttpResponseException.class, (e, ctx) -> write(ctx, fromJavalin(e, ctx)));
     // The pool had no connection within its timeout: the server is overloaded, not broken.
     routes.exception(org.jdbi.v3.core.ConnectionException.class, (e, ctx) -> {
@@ -80,7 +83,7 @@ public final class Problems {
     body.put("detail", e.detail());
     body.put("instance", ctx.path());
     body.put("request_id", RequestIds.of(ctx));
-    List<ApiException.FieldError> errors = e.errors();
+    List<FieldError> errors = e.errors();
     if (!errors.isEmpty()) {
       body.put("errors", errors);
     }

@@ -1,5 +1,6 @@
 package io.aryabhatta.http;
 
+import io.aryabhatta.errors.DomainException;
 import io.javalin.http.Context;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -17,7 +18,7 @@ public final class QueryParams {
     try {
       return Instant.parse(value);
     } catch (DateTimeParseException e) {
-      throw new ApiException.ValidationFailed(name, "must be an RFC 3339 UTC timestamp such as 2026-01-31T12:00:00Z");
+      throw new DomainException.ValidationFailed(name, "must be an RFC 3339 UTC timestamp such as 2026-01-31T12:00:00Z");
     }
   }
 }

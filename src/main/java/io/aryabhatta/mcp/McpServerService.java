@@ -1,5 +1,7 @@
 package io.aryabhatta.mcp;
 
+import io.aryabhatta.errors.FieldError;
+import io.aryabhatta.errors.DomainException;
 import io.aryabhatta.tools.SecretRedaction;
 import io.aryabhatta.db.Rows;
 import com.fasterxml.jackson.core.type.TypeReference;
@@ -9,8 +11,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.aryabhatta.agents.AgentReferences;
 import io.aryabhatta.audit.AuditLog;
 import io.aryabhatta.db.Constraints;
-import io.aryabhatta.http.ApiException;
-import io.aryabhatta.http.ApiException.FieldError;
+
+import io.aryabhatta.errors.FieldError;
 import io.aryabhatta.ids.Ids;
 import io.aryabhatta.json.Json;
 import io.aryabhatta.mcp.McpServerView.ImportedTool;
@@ -266,16 +268,16 @@ public final class McpServerService {
     try {
       endpoint = endpoint(workspaceId, name, url, templates, timeoutMs, injected);
     } catch (MissingSecret e) {
-      throw new ApiException.Unprocessable("secret-missing", "MCP server '" + name + "': " + e.getMessage());
+      throw new DomainException.Unprocessable("secret-missing", "MCP server '" + name + "': " + e.getMessage());
     }
     try {
       return connector.listTools(endpoint);
     } catch (McpFailure e) {
       String message = SecretRedaction.of(injected).apply(e.getMessage());
       if (e.kind() == McpFailure.Kind.BLOCKED) {
-        throw new ApiException.ValidationFailed("url", message);
+        throw new DomainException.ValidationFailed("url", message);
       }
-      throw new ApiException.BadGateway("could not list the tools of MCP server '" + name + "': " + message);
+      throw new DomainException.UpstreamFailed("could not list the tools of MCP server '" + name + "': " + message);
     }
   }
 
@@ -391,7 +393,7 @@ public final class McpServerService {
     secretsByField.forEach((field, names) -> names.stream().filter(missing::contains).forEach(name ->
         errors.add(new FieldError(field, "references unknown secret " + name + "; create it with POST /api/secrets"))));
     if (!errors.isEmpty()) {
-      throw new ApiException.ValidationFailed(errors);
+      throw new DomainException.ValidationFailed(errors);
     }
     return new McpServerInput(input.name(), url, headers, timeoutMs);
   }
@@ -421,7 +423,7 @@ public final class McpServerService {
     Optional<String> taken = h.createQuery("SELECT kind FROM tools WHERE workspace_id = :w AND name = :name")
         .bind("w", caller.workspaceId()).bind("name", tool.name()).mapTo(String.class).findOne();
     if (taken.isPresent()) {
-      throw new ApiException.Conflict("a tool named '" + tool.name() + "' already exists (kind " + taken.get()
+      throw new DomainException.Conflict("a tool named '" + tool.name() + "' already exists (kind " + taken.get()
           + "); rename or delete it, or give the MCP server another name");
     }
     String toolId = ids.next();
@@ -455,7 +457,7 @@ public final class McpServerService {
       }
     }
     if (!inUse.isEmpty()) {
-      throw new ApiException.Conflict(what + " tools that agents use: " + String.join("; ", inUse)
+      throw new DomainException.Conflict(what + " tools that agents use: " + String.join("; ", inUse)
           + "; remove them from those agents first");
     }
   }
@@ -495,11 +497,11 @@ public final class McpServerService {
   }
 
 
-  private static ApiException.Conflict nameTaken(String name) {
-    return new ApiException.Conflict("an MCP server named '" + name + "' already exists");
+  private static DomainException.Conflict nameTaken(String name) {
+    return new DomainException.Conflict("an MCP server named '" + name + "' already exists");
   }
 
-  private static ApiException.NotFound notFound(String id) {
-    return ApiException.NotFound.of("MCP server", id);
+  private static DomainException.NotFound notFound(String id) {
+    return DomainException.NotFound.of("MCP server", id);
   }
 }

@@ -1,10 +1,11 @@
 package io.aryabhatta.openai;
 
+import io.aryabhatta.errors.DomainException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aryabhatta.agents.AgentService;
 import io.aryabhatta.agents.AgentVersion;
 import io.aryabhatta.agents.AgentView;
-import io.aryabhatta.http.ApiException;
+
 import io.aryabhatta.runtime.Run;
 import io.aryabhatta.runtime.RunService;
 import io.aryabhatta.workspaces.Caller;
@@ -76,6 +77,6 @@ public final class ChatCompletions {
   }
 
   private AgentVersion agent(String workspaceId, String name) {
-    return agents.latestByName(workspaceId, name).orElseThrow(() -> new ApiException.ModelNotFound(name));
+    return agents.latestByName(workspaceId, name).orElseThrow(() -> new DomainException.ModelNotFound(name));
   }
 }

@@ -1,8 +1,10 @@
 package io.aryabhatta.openai;
 
+import io.aryabhatta.errors.FieldError;
+import io.aryabhatta.errors.DomainException;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.aryabhatta.http.ApiException;
-import io.aryabhatta.http.ApiException.FieldError;
+
+import io.aryabhatta.errors.FieldError;
 import io.aryabhatta.model.ChatMessage;
 import io.aryabhatta.model.ToolCall;
 import java.util.ArrayList;
@@ -29,7 +31,7 @@ record CompletionRequest(String model, String systemPrompt, List<ChatMessage> ea
 
   static CompletionRequest parse(JsonNode body) {
     if (!body.isObject()) {
-      throw new ApiException.BadRequest("the request body must be a JSON object");
+      throw new DomainException.InvalidRequest("the request body must be a JSON object");
     }
     List<FieldError> errors = new ArrayList<>();
     String model = text(body.get("model"));
@@ -42,7 +44,7 @@ record CompletionRequest(String model, String systemPrompt, List<ChatMessage> ea
     unsupported(body, errors);
     Messages messages = Messages.parse(body.get("messages"), errors);
     if (!errors.isEmpty()) {
-      throw new ApiException.ValidationFailed(errors);
+      throw new DomainException.ValidationFailed(errors);
     }
     return new CompletionRequest(model, messages.system(), messages.earlier(), messages.input(), stream,
         includeUsage);

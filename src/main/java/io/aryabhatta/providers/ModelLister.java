@@ -5,7 +5,7 @@ import io.aryabhatta.model.ModelEndpoint;
 
 /**
  * Fetches a provider's model list (its {@code GET /models} answer, as received). Implementations
- * report failures as {@link io.aryabhatta.http.ApiException}s (e.g. {@code BadGateway}); any
+ * report failures as {@link io.aryabhatta.errors.DomainException}s (e.g. {@code UpstreamFailed}); any
  * other exception is answered as an unreachable provider.
  */
 @FunctionalInterface

@@ -1,5 +1,6 @@
 package io.aryabhatta.providers;
 
+import io.aryabhatta.errors.DomainException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.aryabhatta.http.ApiException;
 import io.aryabhatta.http.Auth;
@@ -74,18 +75,18 @@ public final class ProviderRoutes {
     JsonNode answer;
     try {
       answer = models.list(endpoint);
-    } catch (ApiException e) {
+    } catch (DomainException e) {
       throw e;
     } catch (ModelCallException e) {
-      throw new ApiException.BadGateway(e.getMessage());
+      throw new DomainException.UpstreamFailed(e.getMessage());
     } catch (RuntimeException e) {
       log.warn("Listing the models of {} failed: {}", endpoint, e.getClass().getSimpleName());
-      throw new ApiException.BadGateway("provider '" + endpoint.provider() + "' could not be reached at "
+      throw new DomainException.UpstreamFailed("provider '" + endpoint.provider() + "' could not be reached at "
           + endpoint.baseUrl());
     }
     JsonNode data = answer.isArray() ? answer : answer.path("data");
     if (!data.isArray()) {
-      throw new ApiException.BadGateway("provider '" + endpoint.provider() + "' answered GET /models without a data list");
+      throw new DomainException.UpstreamFailed("provider '" + endpoint.provider() + "' answered GET /models without a data list");
     }
     List<JsonNode> list = new ArrayList<>();
     data.forEach(list::add);

@@ -1,5 +1,7 @@
 package io.aryabhatta.providers;
 
+import io.aryabhatta.errors.FieldError;
+import io.aryabhatta.errors.DomainException;
 import io.aryabhatta.db.Rows;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -7,8 +9,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aryabhatta.agents.AgentReferences;
 import io.aryabhatta.audit.AuditLog;
 import io.aryabhatta.db.Constraints;
-import io.aryabhatta.http.ApiException;
-import io.aryabhatta.http.ApiException.FieldError;
+
+import io.aryabhatta.errors.FieldError;
 import io.aryabhatta.ids.Ids;
 import io.aryabhatta.json.Json;
 import io.aryabhatta.json.JsonMergePatch;
@@ -86,7 +88,7 @@ public final class ProviderService {
   public ProviderView create(Caller caller, ProviderInput input) {
     ProviderInput provider = validate(caller.workspaceId(), input);
     if (provider.name().equals(BUILTIN)) {
-      throw new ApiException.Conflict("'" + BUILTIN + "' is the built-in provider");
+      throw new DomainException.Conflict("'" + BUILTIN + "' is the built-in provider");
     }
     String id = ids.next();
     try {
@@ -104,7 +106,7 @@ public final class ProviderService {
       });
     } catch (RuntimeException e) {
       if (Constraints.isUniqueViolation(e)) {
-        throw new ApiException.Conflict("a provider named '" + provider.name() + "' already exists");
+        throw new DomainException.Conflict("a provider named '" + provider.name() + "' already exists");
       }
       throw e;
     }
@@ -144,7 +146,7 @@ public final class ProviderService {
         current.defaultHeaders(), current.maxAttempts(), current.connectTimeoutMs(), current.readTimeoutMs());
     ProviderInput merged = convert(JsonMergePatch.apply(mapper.valueToTree(base), patch));
     if (merged.name() == null || !merged.name().equals(name)) {
-      throw new ApiException.ValidationFailed("name", "cannot be changed; create a new provider instead");
+      throw new DomainException.ValidationFailed("name", "cannot be changed; create a new provider instead");
     }
     ProviderInput provider = validate(caller.workspaceId(), merged);
     return jdbi.inTransaction(h -> {
@@ -171,7 +173,7 @@ public final class ProviderService {
       ProviderView current = find(h, caller.workspaceId(), name).orElseThrow(() -> notFound(name));
       List<String> agents = AgentReferences.agentsUsingProvider(h, caller.workspaceId(), name);
       if (!agents.isEmpty()) {
-        throw new ApiException.Conflict("provider '" + name + "' is used by agents " + String.join(", ", agents)
+        throw new DomainException.Conflict("provider '" + name + "' is used by agents " + String.join(", ", agents)
             + "; move them to another provider first");
       }
       h.createUpdate("DELETE FROM providers WHERE workspace_id = :w AND name = :name")
@@ -186,7 +188,7 @@ public final class ProviderService {
    */
   public ModelEndpoint endpoint(String workspaceId, String providerName) {
     if (providerName.equals(BUILTIN)) {
-      String token = hfToken.orElseThrow(() -> new ApiException.Unprocessable("provider-key-missing",
+      String token = hfToken.orElseThrow(() -> new DomainException.Unprocessable("provider-key-missing",
           "the built-in provider 'hf' needs an API key: set HUGGING_FACE_AUTH_TOKEN and restart the server"));
       return new ModelEndpoint(BUILTIN, hfBaseUrl, token, Map.of(), DEFAULT_MAX_ATTEMPTS,
           Duration.ofMillis(DEFAULT_CONNECT_TIMEOUT_MS), Duration.ofMillis(DEFAULT_READ_TIMEOUT_MS));
@@ -203,7 +205,7 @@ public final class ProviderService {
   }
 
   private String secret(String workspaceId, String providerName, String secretName) {
-    return secrets.resolve(workspaceId, secretName).orElseThrow(() -> new ApiException.Unprocessable(
+    return secrets.resolve(workspaceId, secretName).orElseThrow(() -> new DomainException.Unprocessable(
         "provider-key-missing", "provider '" + providerName + "' uses secret " + secretName
             + ", which does not exist; create it with POST /api/secrets"));
   }
@@ -251,7 +253,7 @@ public final class ProviderService {
     secretsByField.forEach((field, names) -> names.stream().filter(missing::contains).forEach(name ->
         errors.add(new FieldError(field, "references unknown secret " + name + "; create it with POST /api/secrets"))));
     if (!errors.isEmpty()) {
-      throw new ApiException.ValidationFailed(errors);
+      throw new DomainException.ValidationFailed(errors);
     }
     return new ProviderInput(input.name(), baseUrl, input.apiKeySecret(), headers, maxAttempts, connect, read);
   }
@@ -286,20 +288,20 @@ public final class ProviderService {
 
   private static void refuseBuiltin(String name) {
     if (name.equals(BUILTIN)) {
-      throw new ApiException.MethodNotAllowed(
+      throw new DomainException.ReadOnly(
           "the built-in provider 'hf' is read-only; configure it with HF_API_URL and HUGGING_FACE_AUTH_TOKEN");
     }
   }
 
-  private static ApiException.NotFound notFound(String name) {
-    return new ApiException.NotFound("no provider named '" + name + "'");
+  private static DomainException.NotFound notFound(String name) {
+    return new DomainException.NotFound("no provider named '" + name + "'");
   }
 
   private ProviderInput convert(JsonNode merged) {
     try {
       return mapper.treeToValue(merged, ProviderInput.class);
     } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
-      throw new ApiException.ValidationFailed("body", "the patched provider is not valid");
+      throw new DomainException.ValidationFailed("body", "the patched provider is not valid");
     }
   }
 

@@ -1,5 +1,6 @@
 package io.aryabhatta.runtime;
 
+import io.aryabhatta.errors.DomainException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -7,7 +8,7 @@ import io.aryabhatta.agents.AgentService;
 import io.aryabhatta.agents.AgentVersion;
 import io.aryabhatta.agents.ModelSettings;
 import io.aryabhatta.db.DatabaseErrors;
-import io.aryabhatta.http.ApiException;
+
 import io.aryabhatta.model.ChatMessage;
 import io.aryabhatta.model.ChatRequest;
 import io.aryabhatta.model.ChatResult;
@@ -297,7 +298,7 @@ public final class AgentLoop {
       RunSetup.Ahead ahead = known != null && known.ahead() != null && known.ahead().isFor(agent) ? known.ahead() : null;
       Map<String, ToolDefinition> byName = ahead != null ? ahead.tools() : setup.tools(run.workspaceId(), agent);
       return new Context(run, agent, byName, ahead);
-    } catch (ApiException e) {
+    } catch (DomainException e) {
       writes.commit(f -> journal.failRun(f, "configuration_error",
           "the agent's definition cannot be used: " + e.detail()));
       return null;
@@ -353,7 +354,7 @@ public final class AgentLoop {
       try {
         progress.endpoint = context.ahead() != null ? context.ahead().endpoint()
             : setup.endpoint(context.run().workspaceId(), context.agent());
-      } catch (ApiException e) {
+      } catch (DomainException e) {
         writes.commit(f -> journal.failModelCall(f, index, "provider_not_configured", e.detail(), List.of(), 0));
         return false;
       }

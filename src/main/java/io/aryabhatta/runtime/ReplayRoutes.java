@@ -1,7 +1,8 @@
 package io.aryabhatta.runtime;
 
+import io.aryabhatta.errors.DomainException;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.aryabhatta.http.ApiException;
+
 import io.aryabhatta.http.Auth;
 import io.aryabhatta.http.Idempotency;
 import io.aryabhatta.http.JsonBody;
@@ -35,7 +36,7 @@ public final class ReplayRoutes {
     ReplayRequest request = body.readOrDefault(ctx, ReplayRequest.class, null);
     String version = request == null || request.agentVersion() == null ? "latest" : request.agentVersion();
     if (!version.equals("latest") && !version.equals("pinned")) {
-      throw new ApiException.ValidationFailed("agent_version", "must be \"pinned\" (the run's version) or"
+      throw new DomainException.ValidationFailed("agent_version", "must be \"pinned\" (the run's version) or"
           + " \"latest\" (today's version of the agent)");
     }
     ctx.json(replays.replay(Auth.caller(ctx), ctx.pathParam("id"), version.equals("latest")));

@@ -1,12 +1,14 @@
 package io.aryabhatta.runtime;
 
+import io.aryabhatta.errors.FieldError;
+import io.aryabhatta.errors.DomainException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aryabhatta.agents.AgentService;
 import io.aryabhatta.agents.AgentVersion;
 import io.aryabhatta.audit.AuditLog;
-import io.aryabhatta.http.ApiException;
-import io.aryabhatta.http.ApiException.FieldError;
+
+import io.aryabhatta.errors.FieldError;
 import io.aryabhatta.ids.Ids;
 import io.aryabhatta.json.Json;
 import io.aryabhatta.model.ChatMessage;
@@ -63,14 +65,14 @@ public final class RunFork {
    *
    * @param overrides a JSON object of {@link #OVERRIDABLE} fields, or null
    * @return the new run (its {@code conversation_id} is the new conversation)
-   * @throws ApiException.NotFound for an unknown run or another workspace's
-   * @throws ApiException.Conflict when the run has not ended
-   * @throws ApiException.ValidationFailed for a step that is not a model call, or invalid overrides
+   * @throws DomainException.NotFound for an unknown run or another workspace's
+   * @throws DomainException.Conflict when the run has not ended
+   * @throws DomainException.ValidationFailed for a step that is not a model call, or invalid overrides
    */
   public Run fork(Caller caller, String runId, Integer fromStep, JsonNode overrides) {
-    Run original = store.run(caller.workspaceId(), runId).orElseThrow(() -> ApiException.NotFound.of("run", runId));
+    Run original = store.run(caller.workspaceId(), runId).orElseThrow(() -> DomainException.NotFound.of("run", runId));
     if (!Run.ENDED.contains(original.status())) {
-      throw new ApiException.Conflict("the run has not ended (status " + original.status()
+      throw new DomainException.Conflict("the run has not ended (status " + original.status()
           + "); only a completed, failed or cancelled run can be forked");
     }
     JsonNode patch = checkedOverrides(overrides);
@@ -121,7 +123,7 @@ public final class RunFork {
       return null;
     }
     if (!overrides.isObject()) {
-      throw new ApiException.ValidationFailed("agent_overrides", "must be an object");
+      throw new DomainException.ValidationFailed("agent_overrides", "must be an object");
     }
     List<FieldError> errors = new ArrayList<>();
     overrides.fieldNames().forEachRemaining(name -> {
@@ -131,7 +133,7 @@ public final class RunFork {
       }
     });
     if (!errors.isEmpty()) {
-      throw new ApiException.ValidationFailed(errors);
+      throw new DomainException.ValidationFailed(errors);
     }
     return overrides.isEmpty() ? null : overrides;
   }
@@ -139,7 +141,7 @@ public final class RunFork {
   private static void checkFromStep(List<Step> steps, Integer fromStep) {
     List<Integer> modelCalls = steps.stream().filter(s -> !s.isToolCall()).map(Step::index).toList();
     if (fromStep == null || !modelCalls.contains(fromStep)) {
-      throw new ApiException.ValidationFailed("from_step", "must be the index of one of the run's model calls"
+      throw new DomainException.ValidationFailed("from_step", "must be the index of one of the run's model calls"
           + " (llm_call steps), where the fork asks the model again: one of " + modelCalls);
     }
   }
@@ -147,8 +149,8 @@ public final class RunFork {
   private AgentVersion effective(AgentVersion pinned, JsonNode patch) {
     try {
       return agents.withOverrides(pinned, patch);
-    } catch (ApiException.ValidationFailed e) {
-      throw new ApiException.ValidationFailed(e.errors().stream()
+    } catch (DomainException.ValidationFailed e) {
+      throw new DomainException.ValidationFailed(e.errors().stream()
           .map(f -> new FieldError(f.field().equals("body") ? "agent_overrides" : "agent_overrides." + f.field(),
               f.message()))
           .toList());
@@ -163,7 +165,7 @@ public final class RunFork {
     }
     Set<String> missing = PromptTemplate.missing(prompt, variables);
     if (!missing.isEmpty()) {
-      throw new ApiException.ValidationFailed("agent_overrides.system_prompt",
+      throw new DomainException.ValidationFailed("agent_overrides.system_prompt",
           "uses variables the conversation does not have: " + missing);
     }
     return PromptTemplate.fill(prompt, variables);

@@ -1,5 +1,6 @@
 package io.aryabhatta.runtime;
 
+import io.aryabhatta.errors.DomainException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -7,7 +8,7 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import io.aryabhatta.agents.AgentService;
 import io.aryabhatta.agents.AgentVersion;
 import io.aryabhatta.audit.AuditLog;
-import io.aryabhatta.http.ApiException;
+
 import io.aryabhatta.model.ChatRequest;
 import io.aryabhatta.model.ToolCall;
 import io.aryabhatta.model.WireFormat;
@@ -75,13 +76,13 @@ public final class RunReplay {
    *
    * @param latest true to judge it by today's latest version of the agent, false by the version
    *     the run pinned (either with the run's own overrides, for a fork)
-   * @throws ApiException.NotFound for an unknown run or another workspace's
-   * @throws ApiException.Conflict when the run has not ended
+   * @throws DomainException.NotFound for an unknown run or another workspace's
+   * @throws DomainException.Conflict when the run has not ended
    */
   public ReplayReport replay(Caller caller, String runId, boolean latest) {
-    Run run = store.run(caller.workspaceId(), runId).orElseThrow(() -> ApiException.NotFound.of("run", runId));
+    Run run = store.run(caller.workspaceId(), runId).orElseThrow(() -> DomainException.NotFound.of("run", runId));
     if (!Run.ENDED.contains(run.status())) {
-      throw new ApiException.Conflict("the run has not ended (status " + run.status()
+      throw new DomainException.Conflict("the run has not ended (status " + run.status()
           + "); only a completed, failed or cancelled run can be replayed");
     }
     Recorded recorded = jdbi.withHandle(h -> new Recorded(store.state(h, runId), store.agentOverrides(h, runId),
@@ -143,7 +144,7 @@ public final class RunReplay {
     }
     try {
       return agents.withOverrides(base, overrides);
-    } catch (ApiException e) {
+    } catch (DomainException e) {
       differences.add("the run's agent_overrides no longer apply to version " + base.version() + ": " + e.detail());
       return base;
     }

@@ -1,9 +1,10 @@
 package io.aryabhatta.runtime;
 
+import io.aryabhatta.errors.DomainException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aryabhatta.json.Json;
-import io.aryabhatta.http.ApiException;
+
 import io.aryabhatta.http.Auth;
 import io.aryabhatta.http.Idempotency;
 import io.aryabhatta.http.JsonBody;
@@ -165,18 +166,18 @@ public final class RunRoutes {
       }
       return n;
     } catch (NumberFormatException e) {
-      throw new ApiException.ValidationFailed("after", "must be an event id (a non-negative integer)");
+      throw new DomainException.ValidationFailed("after", "must be an event id (a non-negative integer)");
     }
   }
 
   private void approvals(Context ctx) {
     Approvals request = body.read(ctx, Approvals.class);
     if (request.decisions() == null || request.decisions().isEmpty()) {
-      throw new ApiException.ValidationFailed("decisions", "must list a decision for each tool call");
+      throw new DomainException.ValidationFailed("decisions", "must list a decision for each tool call");
     }
     for (int i = 0; i < request.decisions().size(); i++) {
       if (request.decisions().get(i).approve() == null) {
-        throw new ApiException.ValidationFailed("decisions[" + i + "].approve", "must be true or false");
+        throw new DomainException.ValidationFailed("decisions[" + i + "].approve", "must be true or false");
       }
     }
     ctx.json(runs.approve(Auth.caller(ctx), ctx.pathParam("id"), request.decisions()));
@@ -185,7 +186,7 @@ public final class RunRoutes {
   private void toolOutputs(Context ctx) {
     ToolOutputs request = body.read(ctx, ToolOutputs.class);
     if (request.toolOutputs() == null || request.toolOutputs().isEmpty()) {
-      throw new ApiException.ValidationFailed("tool_outputs", "must list an output for each tool call");
+      throw new DomainException.ValidationFailed("tool_outputs", "must list an output for each tool call");
     }
     ctx.json(runs.submitToolOutputs(Auth.caller(ctx), ctx.pathParam("id"), request.toolOutputs()));
   }
@@ -221,14 +222,14 @@ public final class RunRoutes {
 
   private static String input(String input) {
     if (input == null || input.isBlank()) {
-      throw new ApiException.ValidationFailed("input", "is required and must be a non-empty string");
+      throw new DomainException.ValidationFailed("input", "is required and must be a non-empty string");
     }
     return input;
   }
 
   private static void require(String value, String field) {
     if (value == null || value.isBlank()) {
-      throw new ApiException.ValidationFailed(field, "is required");
+      throw new DomainException.ValidationFailed(field, "is required");
     }
   }
 
@@ -237,7 +238,7 @@ public final class RunRoutes {
     if (raw != null) {
       raw.forEach((k, v) -> {
         if (v == null || v instanceof Map || v instanceof List) {
-          throw new ApiException.ValidationFailed("variables." + k, "must be a string, number or boolean");
+          throw new DomainException.ValidationFailed("variables." + k, "must be a string, number or boolean");
         }
         vars.put(k, v.toString());
       });
@@ -247,7 +248,7 @@ public final class RunRoutes {
 
   private JsonNode metadata(JsonNode metadata) {
     if (metadata != null && !metadata.isNull() && !metadata.isObject()) {
-      throw new ApiException.ValidationFailed("metadata", "must be an object");
+      throw new DomainException.ValidationFailed("metadata", "must be an object");
     }
     return metadata == null || metadata.isNull() ? mapper.createObjectNode() : metadata;
   }
@@ -264,7 +265,7 @@ public final class RunRoutes {
     }
     int seconds = parseInt(v, "timeout");
     if (seconds < 1 || seconds > MAX_WAIT.toSeconds()) {
-      throw new ApiException.ValidationFailed("timeout", "must be between 1 and " + MAX_WAIT.toSeconds() + " seconds");
+      throw new DomainException.ValidationFailed("timeout", "must be between 1 and " + MAX_WAIT.toSeconds() + " seconds");
     }
     return Duration.ofSeconds(seconds);
   }
@@ -273,7 +274,7 @@ public final class RunRoutes {
     try {
       return Integer.parseInt(value);
     } catch (NumberFormatException e) {
-      throw new ApiException.ValidationFailed(field, "must be an integer");
+      throw new DomainException.ValidationFailed(field, "must be an integer");
     }
   }
 }

@@ -1,13 +1,15 @@
 package io.aryabhatta.runtime;
 
+import io.aryabhatta.errors.FieldError;
+import io.aryabhatta.errors.DomainException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aryabhatta.agents.AgentService;
 import io.aryabhatta.agents.AgentVersion;
 import io.aryabhatta.audit.AuditLog;
 import io.aryabhatta.db.BatchedWrites;
-import io.aryabhatta.http.ApiException;
-import io.aryabhatta.http.ApiException.FieldError;
+
+import io.aryabhatta.errors.FieldError;
 import io.aryabhatta.ids.Ids;
 import io.aryabhatta.json.Json;
 import io.aryabhatta.model.ChatMessage;
@@ -64,7 +66,7 @@ public final class RunService {
 
   public Conversation conversation(Caller caller, String id) {
     return store.conversation(caller.workspaceId(), id)
-        .orElseThrow(() -> ApiException.NotFound.of("conversation", id));
+        .orElseThrow(() -> DomainException.NotFound.of("conversation", id));
   }
 
   /** Appends the user's message and queues a run of the conversation's agent, latest version. */
@@ -133,13 +135,13 @@ public final class RunService {
   }
 
   public Run run(Caller caller, String runId) {
-    return store.run(caller.workspaceId(), runId).orElseThrow(() -> ApiException.NotFound.of("run", runId));
+    return store.run(caller.workspaceId(), runId).orElseThrow(() -> DomainException.NotFound.of("run", runId));
   }
 
   private String fillPrompt(AgentVersion agent, Map<String, String> variables) {
     Set<String> missing = PromptTemplate.missing(agent.systemPrompt(), variables);
     if (!missing.isEmpty()) {
-      throw new ApiException.ValidationFailed(missing.stream()
+      throw new DomainException.ValidationFailed(missing.stream()
           .map(name -> new FieldError("variables." + name, "the agent's system prompt needs this variable"))
           .toList());
     }
@@ -209,7 +211,7 @@ public final class RunService {
                              AND status IN ('queued', 'running', 'requires_action'))""")
           .bind("c", conversationId).mapTo(Boolean.class).one();
       if (busy) {
-        throw new ApiException.Conflict("the conversation already has an active run; wait for it or cancel it");
+        throw new DomainException.Conflict("the conversation already has an active run; wait for it or cancel it");
       }
     }
     BatchedWrites.statement(h, """
@@ -242,7 +244,7 @@ public final class RunService {
       Map<String, Object> row = lockRun(h, runId);
       String status = (String) row.get("status");
       if (Run.ENDED.contains(status)) {
-        throw new ApiException.Conflict("the run has already ended (" + status + ")");
+        throw new DomainException.Conflict("the run has already ended (" + status + ")");
       }
       boolean executing = status.equals("running") && row.get("lease_owner") != null
           && Boolean.TRUE.equals(row.get("lease_live"));
@@ -321,7 +323,7 @@ public final class RunService {
     JsonNode action = row.get("required_action") == null ? null : Json.read(mapper, (String) row.get("required_action"));
     if (!"requires_action".equals(row.get("status")) || action == null
         || !actionTypes.contains(action.path("type").asText())) {
-      throw new ApiException.Conflict("the run is not waiting for " + what + " (status " + row.get("status") + ")");
+      throw new DomainException.Conflict("the run is not waiting for " + what + " (status " + row.get("status") + ")");
     }
     Set<String> ids = new HashSet<>();
     action.path("tool_calls").forEach(c -> ids.add(c.path("id").asText()));
@@ -353,7 +355,7 @@ public final class RunService {
       errors.add(new FieldError(field, "a tool call is listed twice"));
     }
     if (!errors.isEmpty()) {
-      throw new ApiException.ValidationFailed(errors);
+      throw new DomainException.ValidationFailed(errors);
     }
   }
 

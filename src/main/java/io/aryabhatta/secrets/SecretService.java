@@ -1,8 +1,10 @@
 package io.aryabhatta.secrets;
 
+import io.aryabhatta.errors.FieldError;
+import io.aryabhatta.errors.DomainException;
 import io.aryabhatta.audit.AuditLog;
 import io.aryabhatta.config.ConfigException;
-import io.aryabhatta.http.ApiException;
+
 import io.aryabhatta.workspaces.Caller;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -67,17 +69,17 @@ public final class SecretService implements SecretResolver {
    * name (key rotation is a POST with the same name).
    */
   public Saved put(Caller caller, String name, String value) {
-    List<ApiException.FieldError> errors = new ArrayList<>();
+    List<FieldError> errors = new ArrayList<>();
     if (name == null || !NAME.matcher(name).matches()) {
-      errors.add(new ApiException.FieldError("name", "must match " + NAME.pattern()));
+      errors.add(new FieldError("name", "must match " + NAME.pattern()));
     }
     if (value == null || value.isEmpty()) {
-      errors.add(new ApiException.FieldError("value", "is required"));
+      errors.add(new FieldError("value", "is required"));
     } else if (value.length() > MAX_VALUE_LENGTH) {
-      errors.add(new ApiException.FieldError("value", "must be at most " + MAX_VALUE_LENGTH + " characters"));
+      errors.add(new FieldError("value", "must be at most " + MAX_VALUE_LENGTH + " characters"));
     }
     if (!errors.isEmpty()) {
-      throw new ApiException.ValidationFailed(errors);
+      throw new DomainException.ValidationFailed(errors);
     }
     SecretCipher.Sealed sealed = cipher.encrypt(value, owner(caller.workspaceId(), name));
     return jdbi.inTransaction(h -> {
@@ -116,11 +118,11 @@ public final class SecretService implements SecretResolver {
       boolean exists = h.createQuery("SELECT EXISTS (SELECT 1 FROM secrets WHERE workspace_id = :w AND name = :n)")
           .bind("w", caller.workspaceId()).bind("n", name).mapTo(Boolean.class).one();
       if (!exists) {
-        throw new ApiException.NotFound("no secret named '" + name + "'");
+        throw new DomainException.NotFound("no secret named '" + name + "'");
       }
       List<String> users = usersOf(h, caller.workspaceId(), name);
       if (!users.isEmpty()) {
-        throw new ApiException.Conflict("secret '" + name + "' is still referenced by " + String.join(", ", users)
+        throw new DomainException.Conflict("secret '" + name + "' is still referenced by " + String.join(", ", users)
             + "; change those first");
       }
       h.createUpdate("DELETE FROM secrets WHERE workspace_id = :w AND name = :n")

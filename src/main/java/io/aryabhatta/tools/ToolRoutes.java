@@ -1,6 +1,7 @@
 package io.aryabhatta.tools;
 
-import io.aryabhatta.http.ApiException;
+
+import io.aryabhatta.errors.DomainException;
 import io.aryabhatta.http.Auth;
 import io.aryabhatta.http.Idempotency;
 import io.aryabhatta.http.JsonBody;
@@ -58,7 +59,7 @@ public final class ToolRoutes {
   private static void allowOnlyGetOnBuiltins(Context ctx) {
     if (BuiltinTools.isBuiltinId(ctx.pathParam("id"))) {
       ctx.header("Allow", "GET");
-      throw new ApiException.MethodNotAllowed("built-in tools are read-only");
+      throw new DomainException.ReadOnly("built-in tools are read-only");
     }
   }
 }

@@ -1,5 +1,7 @@
 package io.aryabhatta.tools;
 
+import io.aryabhatta.errors.FieldError;
+import io.aryabhatta.errors.DomainException;
 import io.aryabhatta.db.Rows;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -7,8 +9,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aryabhatta.agents.AgentReferences;
 import io.aryabhatta.audit.AuditLog;
 import io.aryabhatta.db.Constraints;
-import io.aryabhatta.http.ApiException;
-import io.aryabhatta.http.ApiException.FieldError;
+
+import io.aryabhatta.errors.FieldError;
 import io.aryabhatta.ids.Ids;
 import io.aryabhatta.json.Json;
 import io.aryabhatta.json.JsonMergePatch;
@@ -127,7 +129,7 @@ public final class ToolService {
   public ToolView view(String workspaceId, String id) {
     return builtins.byId(id).map(t -> ToolView.of(t, null, null))
         .orElseGet(() -> jdbi.withHandle(h -> find(h, workspaceId, id)).map(Stored::view)
-            .orElseThrow(() -> ApiException.NotFound.of("tool", id)));
+            .orElseThrow(() -> DomainException.NotFound.of("tool", id)));
   }
 
   /**
@@ -137,14 +139,14 @@ public final class ToolService {
   public ToolView update(Caller caller, String id, JsonNode patch) {
     refuseBuiltin(id);
     String workspaceId = caller.workspaceId();
-    Stored current = jdbi.withHandle(h -> find(h, workspaceId, id)).orElseThrow(() -> ApiException.NotFound.of("tool", id));
+    Stored current = jdbi.withHandle(h -> find(h, workspaceId, id)).orElseThrow(() -> DomainException.NotFound.of("tool", id));
     ToolInput input = convert(JsonMergePatch.apply(mapper.valueToTree(input(current.tool())), patch));
     if (!patch.has("idempotent") && !Objects.equals(method(input), method(current.tool()))) {
       input = new ToolInput(input.name(), input.kind(), input.description(), input.parameters(), input.http(), null,
           input.requiresApproval());
     }
     if (input.kind() != null && !input.kind().equals(current.tool().kind())) {
-      throw new ApiException.ValidationFailed("kind", "cannot be changed; create a new tool instead");
+      throw new DomainException.ValidationFailed("kind", "cannot be changed; create a new tool instead");
     }
     ToolDefinition tool = validate(workspaceId, id, input);
     String oldName = current.tool().name();
@@ -153,7 +155,7 @@ public final class ToolService {
         ensureNameFree(h, workspaceId, tool.name(), id);
         List<String> agents = AgentReferences.agentsUsingTool(h, workspaceId, oldName);
         if (!agents.isEmpty()) {
-          throw new ApiException.Conflict("tool '" + oldName + "' cannot be renamed while agents use it: "
+          throw new DomainException.Conflict("tool '" + oldName + "' cannot be renamed while agents use it: "
               + String.join(", ", agents));
         }
       }
@@ -166,7 +168,7 @@ public final class ToolService {
           .bindMap(columns(tool))
           .execute();
       if (updated == 0) {
-        throw ApiException.NotFound.of("tool", id);
+        throw DomainException.NotFound.of("tool", id);
       }
       audit.record(h, caller, "tool.updated", "tool", id, Map.of("name", tool.name()));
       return find(h, workspaceId, id).orElseThrow().view();
@@ -177,11 +179,11 @@ public final class ToolService {
   public void delete(Caller caller, String id) {
     refuseBuiltin(id);
     jdbi.useTransaction(h -> {
-      Stored current = find(h, caller.workspaceId(), id).orElseThrow(() -> ApiException.NotFound.of("tool", id));
+      Stored current = find(h, caller.workspaceId(), id).orElseThrow(() -> DomainException.NotFound.of("tool", id));
       String name = current.tool().name();
       List<String> agents = AgentReferences.agentsUsingTool(h, caller.workspaceId(), name);
       if (!agents.isEmpty()) {
-        throw new ApiException.Conflict("tool '" + name + "' is used by agents " + String.join(", ", agents)
+        throw new DomainException.Conflict("tool '" + name + "' is used by agents " + String.join(", ", agents)
             + "; remove it from them first");
       }
       h.createUpdate("DELETE FROM tools WHERE id = :id AND workspace_id = :w")
@@ -194,7 +196,7 @@ public final class ToolService {
   public ToolDefinition byId(String workspaceId, String id) {
     return builtins.byId(id)
         .or(() -> jdbi.withHandle(h -> find(h, workspaceId, id)).map(Stored::tool))
-        .orElseThrow(() -> ApiException.NotFound.of("tool", id));
+        .orElseThrow(() -> DomainException.NotFound.of("tool", id));
   }
 
   /**
@@ -210,7 +212,7 @@ public final class ToolService {
       }
     }
     if (!errors.isEmpty()) {
-      throw new ApiException.ValidationFailed(errors);
+      throw new DomainException.ValidationFailed(errors);
     }
     return names.stream().map(found::get).toList();
   }
@@ -273,7 +275,7 @@ public final class ToolService {
       errors.add(new FieldError("http", "only http tools have an http spec"));
     }
     if (!errors.isEmpty()) {
-      throw new ApiException.ValidationFailed(errors);
+      throw new DomainException.ValidationFailed(errors);
     }
     boolean idempotent = input.idempotent() != null ? input.idempotent() : http != null && http.method().equals("GET");
     boolean requiresApproval = input.requiresApproval() != null && input.requiresApproval();
@@ -371,7 +373,7 @@ public final class ToolService {
 
   private static void refuseBuiltin(String id) {
     if (BuiltinTools.isBuiltinId(id)) {
-      throw new ApiException.MethodNotAllowed("built-in tools are read-only");
+      throw new DomainException.ReadOnly("built-in tools are read-only");
     }
   }
 
@@ -388,7 +390,7 @@ public final class ToolService {
     try {
       return mapper.treeToValue(merged, ToolInput.class);
     } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
-      throw new ApiException.ValidationFailed("body", "the patched tool is not valid");
+      throw new DomainException.ValidationFailed("body", "the patched tool is not valid");
     }
   }
 
@@ -408,7 +410,7 @@ public final class ToolService {
       return transaction.get();
     } catch (RuntimeException e) {
       if (Constraints.isUniqueViolation(e)) {
-        throw new ApiException.Conflict("a tool named '" + name + "' already exists");
+        throw new DomainException.Conflict("a tool named '" + name + "' already exists");
       }
       throw e;
     }
@@ -416,13 +418,13 @@ public final class ToolService {
 
   private void ensureNameFree(Handle h, String workspaceId, String name, String id) {
     if (builtins.named(name).isPresent()) {
-      throw new ApiException.Conflict("'" + name + "' is the name of a built-in tool");
+      throw new DomainException.Conflict("'" + name + "' is the name of a built-in tool");
     }
     boolean taken = h.createQuery("SELECT EXISTS (SELECT 1 FROM tools WHERE workspace_id = :w AND name = :n AND id <> :id)")
         .bind("w", workspaceId).bind("n", name).bind("id", id)
         .mapTo(Boolean.class).one();
     if (taken) {
-      throw new ApiException.Conflict("a tool named '" + name + "' already exists");
+      throw new DomainException.Conflict("a tool named '" + name + "' already exists");
     }
   }
 

@@ -1,8 +1,10 @@
 package io.aryabhatta.tools;
 
+import io.aryabhatta.errors.FieldError;
+import io.aryabhatta.errors.DomainException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import io.aryabhatta.http.ApiException;
+
 import io.aryabhatta.http.Auth;
 import io.aryabhatta.http.JsonBody;
 import io.aryabhatta.workspaces.Caller;
@@ -42,16 +44,16 @@ public final class ToolTestRoutes {
     TestRequest request = body.readOrDefault(ctx, TestRequest.class, new TestRequest(null));
     JsonNode arguments = request.arguments() == null ? JsonNodeFactory.instance.objectNode() : request.arguments();
     if (!arguments.isObject()) {
-      throw new ApiException.ValidationFailed("arguments", "must be an object");
+      throw new DomainException.ValidationFailed("arguments", "must be an object");
     }
     if (tool.kind().equals("client")) {
-      throw new ApiException.Unprocessable("tool-not-executable",
+      throw new DomainException.Unprocessable("tool-not-executable",
           "'" + tool.kind() + "' tools are not executed by the server; nothing to test");
     }
     List<String> errors = validator.validate(tool.parameters(), arguments);
     if (!errors.isEmpty()) {
-      throw new ApiException.ValidationFailed(errors.stream()
-          .map(e -> new ApiException.FieldError("arguments", e)).toList());
+      throw new DomainException.ValidationFailed(errors.stream()
+          .map(e -> new FieldError("arguments", e)).toList());
     }
     ToolOutcome outcome = executor.execute(tool, arguments,
         new ToolContext(caller.workspaceId(), "test-" + UUID.randomUUID()));

@@ -1,7 +1,8 @@
 package io.aryabhatta.usage;
 
+import io.aryabhatta.errors.DomainException;
 import io.aryabhatta.config.Config.ModelPrice;
-import io.aryabhatta.http.ApiException;
+
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -39,7 +40,7 @@ public final class UsageReport {
       case "agent" -> "r.agent_id";
       case "model" -> "coalesce(s.request->>'model', '')";
       case "day" -> "to_char(s.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')";
-      default -> throw new ApiException.ValidationFailed("group_by", "must be one of " + GROUPS);
+      default -> throw new DomainException.ValidationFailed("group_by", "must be one of " + GROUPS);
     };
     record Part(String key, String model, long runs, long calls, long prompt, long completion, long total) {}
     List<Part> parts = jdbi.withHandle(h -> h.createQuery("""

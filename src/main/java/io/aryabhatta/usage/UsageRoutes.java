@@ -1,6 +1,7 @@
 package io.aryabhatta.usage;
 
-import io.aryabhatta.http.ApiException;
+
+import io.aryabhatta.errors.DomainException;
 import io.aryabhatta.http.Auth;
 import io.aryabhatta.http.QueryParams;
 import io.aryabhatta.http.Page;
@@ -22,7 +23,7 @@ public final class UsageRoutes {
   private void report(Context ctx) {
     String groupBy = ctx.queryParam("group_by") == null ? "day" : ctx.queryParam("group_by");
     if (!UsageReport.GROUPS.contains(groupBy)) {
-      throw new ApiException.ValidationFailed("group_by", "must be one of run, conversation, agent, model, day");
+      throw new DomainException.ValidationFailed("group_by", "must be one of run, conversation, agent, model, day");
     }
     var filter = new UsageReport.Filter(groupBy, ctx.queryParam("agent_id"), ctx.queryParam("conversation_id"),
         QueryParams.instant(ctx, "since"), QueryParams.instant(ctx, "until"));

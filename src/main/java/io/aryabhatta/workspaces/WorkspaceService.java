@@ -1,7 +1,8 @@
 package io.aryabhatta.workspaces;
 
+import io.aryabhatta.errors.DomainException;
 import io.aryabhatta.audit.AuditLog;
-import io.aryabhatta.http.ApiException;
+
 import io.aryabhatta.ids.Ids;
 import java.util.List;
 import java.util.Map;
@@ -83,13 +84,13 @@ public final class WorkspaceService {
 
   public Workspace createWorkspace(Caller caller, String name) {
     if (name == null || !NAME.matcher(name).matches()) {
-      throw new ApiException.ValidationFailed("name", "must match ^[a-z0-9][a-z0-9_-]{0,63}$");
+      throw new DomainException.ValidationFailed("name", "must match ^[a-z0-9][a-z0-9_-]{0,63}$");
     }
     return jdbi.inTransaction(h -> {
       WorkspaceDao dao = h.attach(WorkspaceDao.class);
       String id = ids.next();
       if (dao.insert(id, name) == 0) {
-        throw new ApiException.Conflict("a workspace named '" + name + "' already exists");
+        throw new DomainException.Conflict("a workspace named '" + name + "' already exists");
       }
       audit.record(h, caller, "workspace.created", "workspace", id, Map.of("name", name));
       audit.record(h, id, caller.keyPrefix(), "workspace.created", "workspace", id, Map.of("name", name));
@@ -102,17 +103,17 @@ public final class WorkspaceService {
   }
 
   public Workspace workspace(String id) {
-    return jdbi.onDemand(WorkspaceDao.class).find(id).orElseThrow(() -> ApiException.NotFound.of("workspace", id));
+    return jdbi.onDemand(WorkspaceDao.class).find(id).orElseThrow(() -> DomainException.NotFound.of("workspace", id));
   }
 
   public CreatedKey createKey(Caller caller, String workspaceId, String name) {
     String keyName = name == null || name.isBlank() ? "key" : name.strip();
     if (keyName.length() > 100) {
-      throw new ApiException.ValidationFailed("name", "must be at most 100 characters");
+      throw new DomainException.ValidationFailed("name", "must be at most 100 characters");
     }
     return jdbi.inTransaction(h -> {
       WorkspaceDao dao = h.attach(WorkspaceDao.class);
-      dao.find(workspaceId).orElseThrow(() -> ApiException.NotFound.of("workspace", workspaceId));
+      dao.find(workspaceId).orElseThrow(() -> DomainException.NotFound.of("workspace", workspaceId));
       String key = ApiKeys.generate();
       String id = ids.next();
       dao.insertKey(id, workspaceId, keyName, ApiKeys.prefix(key), ApiKeys.hash(key), "member");
@@ -142,9 +143,9 @@ public final class WorkspaceService {
   private ApiKey revokeKeyInTransaction(Caller caller, String keyId) {
     return jdbi.inTransaction(h -> {
       WorkspaceDao dao = h.attach(WorkspaceDao.class);
-      ApiKey key = dao.findKey(keyId).orElseThrow(() -> ApiException.NotFound.of("key", keyId));
+      ApiKey key = dao.findKey(keyId).orElseThrow(() -> DomainException.NotFound.of("key", keyId));
       if (key.id().equals(caller.keyId())) {
-        throw new ApiException.Conflict("a key cannot revoke itself; use another admin key");
+        throw new DomainException.Conflict("a key cannot revoke itself; use another admin key");
       }
       if (dao.revoke(keyId) == 1) {
         Map<String, String> details = Map.of("prefix", key.prefix());

@@ -1,11 +1,12 @@
 package io.aryabhatta.agents;
 
+import io.aryabhatta.errors.DomainException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.aryabhatta.audit.AuditLog;
-import io.aryabhatta.http.ApiException;
+
 import io.aryabhatta.ids.Ids;
 import io.aryabhatta.json.Json;
 import io.aryabhatta.providers.ProviderService;
@@ -144,7 +145,7 @@ class AgentsApiTest {
     // The runtime still reads the deleted agent's versions.
     assertThat(service.version("default", id, 1).name()).isEqualTo("unique-bot");
     // Its pinned versions stay readable for its runs, but a deleted agent has no "latest": it starts nothing new.
-    assertThatThrownBy(() -> service.version("default", id, null)).isInstanceOf(ApiException.NotFound.class);
+    assertThatThrownBy(() -> service.version("default", id, null)).isInstanceOf(DomainException.NotFound.class);
     assertThat(service.latestByName("default", "unique-bot")).get()
         .extracting(AgentVersion::agentId).isEqualTo(again.json().get("id").asText());
   }
@@ -174,7 +175,7 @@ class AgentsApiTest {
 
     assertThat(service.version("default", id, 2).model().temperature()).isEqualTo(0.9);
     assertThat(service.version("default", id, null).maxSteps()).isEqualTo(20);
-    assertThatThrownBy(() -> service.version("default", id, 7)).isInstanceOf(ApiException.NotFound.class);
+    assertThatThrownBy(() -> service.version("default", id, 7)).isInstanceOf(DomainException.NotFound.class);
 
     var page = server.admin.get("/api/agents/" + id + "/versions?limit=2").json();
     assertThat(page.get("data").findValuesAsText("version")).containsExactly("1", "2");
@@ -254,7 +255,7 @@ class AgentsApiTest {
     assertThat(other.get("/api/agents").json().get("data")).isEmpty();
     // Tools of the default workspace are unknown there.
     assertThat(fields(other.post("/api/agents", agent("private-bot")))).containsExactly("tools[1]");
-    assertThatThrownBy(() -> service.version("elsewhere", id, null)).isInstanceOf(ApiException.NotFound.class);
+    assertThatThrownBy(() -> service.version("elsewhere", id, null)).isInstanceOf(DomainException.NotFound.class);
     assertThat(service.latestByName("elsewhere", "private-bot")).isEmpty();
   }
 }

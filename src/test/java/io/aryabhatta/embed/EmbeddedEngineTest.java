@@ -1,5 +1,6 @@
 package io.aryabhatta.embed;
 
+import io.aryabhatta.errors.DomainException;
 import static io.aryabhatta.testing.FakeModelServer.text;
 import static io.aryabhatta.testing.FakeModelServer.toolCall;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -9,7 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import io.aryabhatta.agents.AgentInput;
 import io.aryabhatta.agents.ModelSettings;
-import io.aryabhatta.http.ApiException;
+
 import io.aryabhatta.json.Json;
 import io.aryabhatta.runtime.Message;
 import io.aryabhatta.runtime.Run;
@@ -271,7 +272,7 @@ class EmbeddedEngineTest {
     assertThat(engine.tool("builtin:charge_card").idempotent()).isFalse();
     Aryabhatta other = engine.inWorkspace(engine.createWorkspace("shop-two").id());
     assertThat(other.tool("builtin:refund").requiresApproval()).isTrue();
-    assertThatThrownBy(() -> engine.inWorkspace("no-such-workspace")).isInstanceOf(ApiException.NotFound.class);
+    assertThatThrownBy(() -> engine.inWorkspace("no-such-workspace")).isInstanceOf(DomainException.NotFound.class);
   }
 
   @Test

@@ -1,11 +1,13 @@
 package io.aryabhatta.tools;
 
+import io.aryabhatta.errors.FieldError;
+import io.aryabhatta.errors.DomainException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.aryabhatta.audit.AuditLog;
-import io.aryabhatta.http.ApiException;
+
 import io.aryabhatta.ids.Ids;
 import io.aryabhatta.json.Json;
 import io.aryabhatta.secrets.SecretCipher;
@@ -236,9 +238,9 @@ class ToolsApiTest {
     assertThat(resolved.get(0).http().body()).isNull();
     assertThat(resolved.get(1).kind()).isEqualTo("builtin");
     assertThatThrownBy(() -> service.resolve("default", List.of("calculator", "nope")))
-        .isInstanceOfSatisfying(ApiException.ValidationFailed.class,
-            e -> assertThat(e.errors()).extracting(ApiException.FieldError::field).containsExactly("tools[1]"));
+        .isInstanceOfSatisfying(DomainException.ValidationFailed.class,
+            e -> assertThat(e.errors()).extracting(FieldError::field).containsExactly("tools[1]"));
     assertThat(service.byId("default", "builtin:current_time").name()).isEqualTo("current_time");
-    assertThatThrownBy(() -> service.byId("other", resolved.get(0).id())).isInstanceOf(ApiException.NotFound.class);
+    assertThatThrownBy(() -> service.byId("other", resolved.get(0).id())).isInstanceOf(DomainException.NotFound.class);
   }
 }
