@@ -280,6 +280,7 @@ public final class BatchedWrites {
         case Double number -> executed.setDouble(index, number);
         case Boolean flag -> executed.setBoolean(index, flag);
         case String[] texts -> executed.setArray(index, connection.createArrayOf("text", texts));
+        case SqlValue named -> executed.setString(index, named.sqlValue());
         default -> throw new IllegalArgumentException("cannot bind a " + value.getClass().getName());
       }
     }

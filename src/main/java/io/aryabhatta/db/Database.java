@@ -7,6 +7,10 @@ import io.aryabhatta.config.DatabaseUrl;
 import java.sql.SQLException;
 import javax.sql.DataSource;
 import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.argument.AbstractArgumentFactory;
+import org.jdbi.v3.core.argument.Argument;
+import org.jdbi.v3.core.config.ConfigRegistry;
+import java.sql.Types;
 import org.jdbi.v3.postgres.PostgresPlugin;
 import org.jdbi.v3.sqlobject.SqlObjectPlugin;
 import org.slf4j.Logger;
@@ -28,7 +32,15 @@ public final class Database implements AutoCloseable {
 
   /** JDBI on {@code dataSource}, with the plugins the services rely on. */
   public static Jdbi jdbi(DataSource dataSource) {
-    return Jdbi.create(dataSource).installPlugin(new SqlObjectPlugin()).installPlugin(new PostgresPlugin());
+    Jdbi jdbi = Jdbi.create(dataSource).installPlugin(new SqlObjectPlugin()).installPlugin(new PostgresPlugin());
+    // A state is stored by its own name ("requires_action"), not by its Java constant's.
+    jdbi.registerArgument(new AbstractArgumentFactory<SqlValue>(Types.VARCHAR) {
+      @Override
+      protected Argument build(SqlValue value, ConfigRegistry config) {
+        return (position, statement, context) -> statement.setString(position, value.sqlValue());
+      }
+    });
+    return jdbi;
   }
 
   public static Database open(Config config) {

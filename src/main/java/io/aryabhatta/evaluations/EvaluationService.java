@@ -1,5 +1,6 @@
 package io.aryabhatta.evaluations;
 
+import io.aryabhatta.runtime.RunStatus;
 import io.aryabhatta.errors.FieldError;
 import io.aryabhatta.errors.DomainException;
 import io.aryabhatta.db.Rows;
@@ -206,8 +207,8 @@ public final class EvaluationService {
     }
     run = runs.awaitSettled(caller, run.id(), CASE_TIMEOUT);
     List<String> failures = new ArrayList<>();
-    if (!Run.ENDED.contains(run.status())) {
-      failures.add(run.status().equals("requires_action")
+    if (!run.status().isEnded()) {
+      failures.add(run.status() == RunStatus.REQUIRES_ACTION
           ? "the run needed action (" + run.requiredAction().path("type").asText() + "); evaluations do not approve"
           : "the run did not end within " + CASE_TIMEOUT.toSeconds() + " s");
       try {
@@ -215,12 +216,12 @@ public final class EvaluationService {
       } catch (DomainException.Conflict endedMeanwhile) {
         run = runs.run(caller, run.id());
       }
-    } else if (!run.status().equals("completed")) {
+    } else if (run.status() != RunStatus.COMPLETED) {
       failures.add("the run " + run.status() + (run.error() == null ? "" : ": " + run.error().path("message").asText()));
     }
     List<Step> steps = store.steps(run.id());
     failures.addAll(check(c.expect(), run.output(), steps));
-    return new CaseResult(c.id(), c.name(), failures.isEmpty(), failures, run.id(), run.status(), run.output(),
+    return new CaseResult(c.id(), c.name(), failures.isEmpty(), failures, run.id(), run.status().wire(), run.output(),
         steps.size(), run.usage().totalTokens(), (System.nanoTime() - t0) / 1_000_000);
   }
 

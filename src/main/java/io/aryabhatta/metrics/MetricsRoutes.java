@@ -1,9 +1,11 @@
 package io.aryabhatta.metrics;
 
 import io.aryabhatta.runtime.RunScheduler;
+import io.aryabhatta.runtime.RunStatus;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.micrometer.core.instrument.Gauge;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -15,8 +17,7 @@ import org.jdbi.v3.core.Jdbi;
  * the cluster's runs by status; leases held are this process's own.
  */
 public final class MetricsRoutes {
-  private static final List<String> STATUSES =
-      List.of("queued", "running", "requires_action", "completed", "failed", "cancelled");
+  private static final List<String> STATUSES = Arrays.stream(RunStatus.values()).map(RunStatus::wire).toList();
 
   private final Metrics metrics;
   private final Jdbi jdbi;
@@ -31,7 +32,7 @@ public final class MetricsRoutes {
       Gauge.builder("aryabhatta_runs", value, AtomicLong::get).description("Runs by status (all nodes)")
           .tag("status", status).register(metrics.registry());
     }
-    Gauge.builder("aryabhatta_run_queue_depth", runsByStatus.get("queued"), AtomicLong::get)
+    Gauge.builder("aryabhatta_run_queue_depth", runsByStatus.get(RunStatus.QUEUED.wire()), AtomicLong::get)
         .description("Runs waiting to be claimed").register(metrics.registry());
     Gauge.builder("aryabhatta_leases_held", scheduler, RunScheduler::runningCount)
         .description("Runs this process is executing").register(metrics.registry());

@@ -1,5 +1,6 @@
 package io.aryabhatta.openai;
 
+import io.aryabhatta.runtime.RunStatus;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aryabhatta.http.Auth;
 import io.aryabhatta.http.Idempotency;
@@ -64,7 +65,7 @@ public final class OpenAiRoutes {
     CompletionRequest request = CompletionRequest.parse(body.tree(ctx));
     Caller caller = Auth.caller(ctx);
     Run run = completions.settle(caller, completions.start(caller, request));
-    if (!run.status().equals("completed")) {
+    if (run.status() != RunStatus.COMPLETED) {
       OpenAiErrors.Error error = RunOutcomes.errorOf(run, completions.maxWait().toSeconds());
       ctx.header(OpenAiErrors.NO_RETRY_HEADER, "false");
       ctx.status(error.status()).contentType("application/json").result(Json.write(mapper, error.body()));

@@ -1,5 +1,6 @@
 package io.aryabhatta.openai;
 
+import io.aryabhatta.runtime.RunStatus;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.aryabhatta.http.OpenAiErrors;
 import io.aryabhatta.runtime.Run;
@@ -17,12 +18,12 @@ final class RunOutcomes {
   static OpenAiErrors.Error errorOf(Run run, long waitedSeconds) {
     String where = " (run " + run.id() + "; see GET /api/runs/" + run.id() + ")";
     return switch (run.status()) {
-      case "failed" -> failed(run, where);
-      case "cancelled" -> new OpenAiErrors.Error(409, "the run was cancelled" + where, "invalid_request_error", null,
+      case FAILED -> failed(run, where);
+      case CANCELLED -> new OpenAiErrors.Error(409, "the run was cancelled" + where, "invalid_request_error", null,
           "run_cancelled");
-      case "requires_action" -> new OpenAiErrors.Error(409, waitingFor(run.requiredAction(), run.id()),
+      case REQUIRES_ACTION -> new OpenAiErrors.Error(409, waitingFor(run.requiredAction(), run.id()),
           "invalid_request_error", null, "run_requires_action");
-      default -> new OpenAiErrors.Error(504, "the run did not finish within " + waitedSeconds + " s; it goes on"
+      case QUEUED, RUNNING, COMPLETED -> new OpenAiErrors.Error(504, "the run did not finish within " + waitedSeconds + " s; it goes on"
           + where, "server_error", null, "run_timeout");
     };
   }

@@ -115,12 +115,17 @@ public final class AgentLoop {
     }
 
     Integer unansweredModelCall() {
-      return steps.stream().filter(s -> !s.isToolCall() && s.status().equals("started")).map(Step::index)
+      return steps.stream().filter(s -> !s.isToolCall() && s.status() == StepStatus.STARTED).map(Step::index)
           .findFirst().orElse(null);
     }
 
     int nextIndex() {
       return steps.isEmpty() ? 0 : steps.get(steps.size() - 1).index() + 1;
+    }
+
+    Step step(int index) {
+      return steps.stream().filter(s -> s.index() == index).findFirst()
+          .orElseThrow(() -> new IllegalStateException("no step " + index));
     }
 
     void update(Step step) {
@@ -240,9 +245,9 @@ public final class AgentLoop {
     OpenedModelCall firstCall = known == null ? null : known.firstCall();
     if (firstCall != null) {
       progress.opened = firstCall;
-      progress.update(Step.outline(lease.runId(), firstCall.index(), "llm_call", "started", null, null, null, null));
+      progress.update(Step.outline(lease.runId(), firstCall.index(), "llm_call", StepStatus.STARTED, null, null, null, null));
     } else {
-      boolean queued = taken.run().status().equals("queued");
+      boolean queued = taken.run().status() == RunStatus.QUEUED;
       writes.hold(f -> journal.markRunning(f, queued));
     }
     Context context = load(taken.run(), known, writes);
@@ -387,7 +392,7 @@ public final class AgentLoop {
     long ms = millisSince(started);
     ChatResult answer = result;
     observer.modelCall(settings.provider(), settings.name(), "ok", Duration.ofMillis(ms), answer.usage());
-    progress.update(Step.outline(context.run().id(), index, "llm_call", "completed", null, null, null, null));
+    progress.update(Step.outline(context.run().id(), index, "llm_call", StepStatus.COMPLETED, null, null, null, null));
     progress.history.add(ChatMessage.assistant(answer.content(), store.chatToolCalls(mapper.valueToTree(answer.toolCalls()))));
     // The last text deltas commit with the answer; the answer itself is held when it asks for
     // tools (it commits before the first of them starts) and committed now when it ends the run.
@@ -417,7 +422,7 @@ public final class AgentLoop {
     if (index == null) {
       return null;
     }
-    progress.update(Step.outline(context.run().id(), index, "llm_call", "started", null, null, null, null));
+    progress.update(Step.outline(context.run().id(), index, "llm_call", StepStatus.STARTED, null, null, null, null));
     return new OpenedModelCall(index, request, body);
   }
 
@@ -439,7 +444,7 @@ public final class AgentLoop {
       ToolDefinition tool = context.tools().get(step.name());
       Executed executed = Executed.ANSWERED;
       switch (step.status()) {
-        case "pending" -> {
+        case PENDING -> {
           String problem = checkCall(tool, step, context);
           if (problem != null) {
             reportToolError(writes, progress, step, problem);
@@ -451,10 +456,10 @@ public final class AgentLoop {
             executed = execute(writes, context, progress, step, tool, execution);
           }
         }
-        case "approved" -> executed = execute(writes, context, progress, step, tool, execution);
-        case "awaiting_approval" -> awaitingApproval.add(step);
-        case "awaiting_output" -> awaitingOutput.add(step);
-        case "started" -> {
+        case APPROVED -> executed = execute(writes, context, progress, step, tool, execution);
+        case AWAITING_APPROVAL -> awaitingApproval.add(step);
+        case AWAITING_OUTPUT -> awaitingOutput.add(step);
+        case STARTED -> {
           // The process that started this call died (or stalled and lost its lease) before
           // recording its outcome. Executing it again is safe only if the tool was idempotent when
           // the call started (as journaled) and is still the same call, and then with the same
@@ -465,25 +470,26 @@ public final class AgentLoop {
             unknownOutcome.add(step);
           }
         }
-        case "unknown_outcome" -> unknownOutcome.add(step);
-        default -> throw new IllegalStateException("unexpected tool step status " + step.status());
+        case UNKNOWN_OUTCOME -> unknownOutcome.add(step);
+        case COMPLETED, FAILED, REJECTED, CANCELLED ->
+            throw new IllegalStateException("a finished tool call among the open ones: " + step.status());
       }
       if (executed == Executed.CANCELLED || executed == Executed.STOPPED) {
         // The next turn ends the run (a cancel) or stops the loop.
         return true;
       }
       if (executed == Executed.OUTCOME_UNKNOWN) {
-        unknownOutcome.add(step);
+        unknownOutcome.add(progress.step(step.index()));
       }
     }
     if (!unknownOutcome.isEmpty()) {
-      return pause(writes, "resolve_unknown_outcome", "unknown_outcome", unknownOutcome);
+      return pause(writes, "resolve_unknown_outcome", StepStatus.Change.OUTCOME_LOST, unknownOutcome);
     }
     if (!awaitingApproval.isEmpty()) {
-      return pause(writes, "approve_tool_calls", "awaiting_approval", awaitingApproval);
+      return pause(writes, "approve_tool_calls", StepStatus.Change.APPROVAL_ASKED, awaitingApproval);
     }
     if (!awaitingOutput.isEmpty()) {
-      return pause(writes, "submit_tool_outputs", "awaiting_output", awaitingOutput);
+      return pause(writes, "submit_tool_outputs", StepStatus.Change.OUTPUT_ASKED, awaitingOutput);
     }
     return true;
   }
@@ -523,13 +529,14 @@ public final class AgentLoop {
       Execution execution) {
     ObjectNode executedAs = ToolSnapshot.of(tool, mapper);
     if (writes.commitBeforeSideEffect(f -> {
-      journal.startTool(f, step.index(), executedAs);
+      journal.startTool(f, step, executedAs);
       return true;
     }) == null) {
       return Executed.CANCELLED;
     }
-    progress.update(step.withStatus("started").withExecutedAs(executedAs));
-    long started = System.nanoTime();
+    Step started = step.after(StepStatus.Change.EXECUTION_STARTED).withExecutedAs(executedAs);
+    progress.update(started);
+    long startedNanos = System.nanoTime();
     ToolContext toolContext = new ToolContext(context.run().workspaceId(), step.idempotencyKey());
     int attemptNumber = 1;
     ToolOutcome outcome = runTool(tool, step, toolContext);
@@ -563,27 +570,27 @@ public final class AgentLoop {
     ToolOutcome last = anyUnknown && !outcome.ok() && !outcome.outcomeUnknown()
         ? ToolOutcome.unknown("outcome unknown: an earlier attempt may have taken effect; the last one: "
             + outcome.result(), outcome.statusCode(), outcome.durationMs()) : outcome;
-    observer.toolCall(tool.name(), last.ok(), Duration.ofNanos(System.nanoTime() - started));
+    observer.toolCall(tool.name(), last.ok(), Duration.ofNanos(System.nanoTime() - startedNanos));
     if (last.outcomeUnknown()) {
       log.warn("Run {}: the outcome of tool call {} ({}) is unknown: {}", writes.lease.runId(), step.toolCallId(),
           tool.name(), last.result());
     }
     if (last.outcomeUnknown() && !tool.idempotent()) {
       writes.hold(f -> journal.recordUnknownOutcome(f, step.index(), last, lastAttempt));
-      progress.update(step.withStatus("unknown_outcome"));
+      progress.update(started.after(StepStatus.Change.OUTCOME_LOST));
       return Executed.OUTCOME_UNKNOWN;
     }
     // An idempotent tool's call of unknown outcome (its retries ran out) ends so, and the model is
     // told so: it decides what to do next.
-    writes.hold(f -> journal.finishTool(f, step, last, lastAttempt));
-    recordInProgress(progress, step, last);
+    writes.hold(f -> journal.finishTool(f, started, last, lastAttempt));
+    recordInProgress(progress, started, last);
     return Executed.ANSWERED;
   }
 
   /** What a held tool result will have written: the step's status and the tool message. */
   private static void recordInProgress(Progress progress, Step step, ToolOutcome outcome) {
     Journal.ToolResult recorded = Journal.ToolResult.of(outcome);
-    progress.update(step.withStatus(recorded.status()).endedAt(Instant.now()));
+    progress.update(step.after(recorded.change()).endedAt(Instant.now()));
     progress.history.add(ChatMessage.tool(step.toolCallId(), step.name(), recorded.message()));
   }
 
@@ -617,10 +624,10 @@ public final class AgentLoop {
     recordInProgress(progress, step, error);
   }
 
-  private boolean pause(Writes writes, String actionType, String stepStatus, List<Step> calls) {
+  private boolean pause(Writes writes, String actionType, StepStatus.Change waitFor, List<Step> calls) {
     writes.commit(f -> {
       for (Step call : calls) {
-        journal.setToolStatus(f, call.index(), stepStatus);
+        journal.toolWaits(f, call, waitFor);
       }
       journal.requireAction(f, actionType, calls);
     });

@@ -457,6 +457,15 @@ public final class Journal {
 
   // ---- the engine's writes, fenced by the lease ----
 
+  private static final String STARTED_RUN = """
+      UPDATE runs SET status = :to, started_at = coalesce(started_at, now())
+      WHERE id = :id AND status IN (%s)""".formatted(guard(RunStatus.Change.STARTED));
+
+  /** The statuses a run may be in for {@code change} to happen, as the statement making it checks them. */
+  private static String guard(RunStatus.Change change) {
+    return RunStatus.sqlList(RunStatus.TRANSITIONS.sources(change));
+  }
+
   /**
    * A queued run starts; a run left {@code running} by a process that died or stopped is resumed.
    *
@@ -464,10 +473,8 @@ public final class Journal {
    */
   void markRunning(Fenced f, boolean queued) {
     if (queued) {
-      BatchedWrites.statement(f.h(), """
-              UPDATE runs SET status = 'running', started_at = coalesce(started_at, now())
-              WHERE id = :id AND status = 'queued'""")
-          .bind("id", f.runId()).execute();
+      BatchedWrites.statement(f.h(), STARTED_RUN).bind("id", f.runId())
+          .bind("to", RunStatus.TRANSITIONS.target(RunStatus.Change.STARTED)).execute();
       appendEvent(f.h(), f.runId(), "run.running", Map.of());
       auditEngine(f, "run.running", Map.of("node", f.lease().owner()));
     } else {
@@ -498,8 +505,8 @@ public final class Journal {
     }
     BatchedWrites.statement(h, """
             INSERT INTO run_steps (run_id, idx, type, status, started_at, request)
-            VALUES (:r, :i, 'llm_call', 'started', now(), cast(:req AS jsonb))""")
-        .bind("r", f.runId()).bind("i", nextIndex).bind("req", Json.write(mapper, request))
+            VALUES (:r, :i, 'llm_call', :s, now(), cast(:req AS jsonb))""")
+        .bind("r", f.runId()).bind("i", nextIndex).bind("s", StepStatus.STARTED).bind("req", Json.write(mapper, request))
         .execute();
     countOnRun(f, 1, Usage.ZERO);
     appendEvent(h, f.runId(), "llm_call.started", Map.of("step", nextIndex));
@@ -530,11 +537,11 @@ public final class Journal {
     Usage usage = result.usage() == null ? Usage.ZERO : result.usage();
     boolean requestChanged = result.request() != null && !result.request().equals(requestAsJournaled);
     BatchedWrites.statement(h, """
-            UPDATE run_steps SET status = 'completed', ended_at = now(), duration_ms = :d,
+            UPDATE run_steps SET status = :s, ended_at = now(), duration_ms = :d,
                    request = coalesce(cast(:req AS jsonb), request), response = cast(:resp AS jsonb),
                    usage = cast(:usage AS jsonb), attempts = attempts || cast(:attempts AS jsonb)
             WHERE run_id = :r AND idx = :i""")
-        .bind("d", durationMs)
+        .bind("s", StepStatus.STARTED.after(StepStatus.Change.SUCCEEDED)).bind("d", durationMs)
         .bind("req", requestChanged ? Json.write(mapper, result.request()) : null)
         .bind("resp", Json.write(mapper, responseRecord(result)))
         .bind("usage", result.usage() == null ? null : Json.write(mapper, result.usage()))
@@ -555,8 +562,8 @@ public final class Journal {
     for (Step step : toolSteps(runId, index, calls)) {
       BatchedWrites.statement(h, """
               INSERT INTO run_steps (run_id, idx, type, status, tool_call_id, name, arguments, idempotency_key)
-              VALUES (:r, :i, 'tool_call', 'pending', :id, :name, :args, :key)""")
-          .bind("r", runId).bind("i", step.index()).bind("id", step.toolCallId()).bind("name", step.name())
+              VALUES (:r, :i, 'tool_call', :s, :id, :name, :args, :key)""")
+          .bind("s", step.status()).bind("r", runId).bind("i", step.index()).bind("id", step.toolCallId()).bind("name", step.name())
           .bind("args", step.arguments()).bind("key", step.idempotencyKey())
           .execute();
       appendEvent(h, runId, "tool_call.created", Map.of("step", step.index(), "tool_call_id", step.toolCallId(),
@@ -573,7 +580,7 @@ public final class Journal {
     List<Step> steps = new ArrayList<>();
     int next = index + 1;
     for (ToolCall call : calls) {
-      steps.add(Step.outline(runId, next, "tool_call", "pending", call.id(), call.name(), call.arguments(),
+      steps.add(Step.outline(runId, next, "tool_call", StepStatus.PENDING, call.id(), call.name(), call.arguments(),
           idempotencyKey(runId, next)));
       next++;
     }
@@ -599,10 +606,10 @@ public final class Journal {
 
   void failModelCall(Fenced f, int index, String kind, String message, List<Attempt> attempts, long durationMs) {
     BatchedWrites.statement(f.h(), """
-            UPDATE run_steps SET status = 'failed', ended_at = now(), duration_ms = :d, error = :e,
+            UPDATE run_steps SET status = :s, ended_at = now(), duration_ms = :d, error = :e,
                    attempts = attempts || cast(:a AS jsonb)
             WHERE run_id = :r AND idx = :i""")
-        .bind("d", durationMs).bind("e", message).bind("a", Json.write(mapper, attempts))
+        .bind("s", StepStatus.STARTED.after(StepStatus.Change.FAILED)).bind("d", durationMs).bind("e", message).bind("a", Json.write(mapper, attempts))
         .bind("r", f.runId()).bind("i", index).execute();
     fail(f.h(), f.runId(), kind, message);
     auditEngine(f, "run.failed", Map.of("node", f.lease().owner(), "code", kind));
@@ -610,24 +617,27 @@ public final class Journal {
 
   void cancelModelCall(Fenced f, int index, List<Attempt> attempts, long durationMs) {
     BatchedWrites.statement(f.h(), """
-            UPDATE run_steps SET status = 'cancelled', ended_at = now(), duration_ms = :d,
+            UPDATE run_steps SET status = :s, ended_at = now(), duration_ms = :d,
                    error = 'cancelled during the model call', attempts = attempts || cast(:a AS jsonb)
             WHERE run_id = :r AND idx = :i""")
-        .bind("d", durationMs).bind("a", Json.write(mapper, attempts))
+        .bind("s", StepStatus.STARTED.after(StepStatus.Change.RUN_CANCELLED)).bind("d", durationMs).bind("a", Json.write(mapper, attempts))
         .bind("r", f.runId()).bind("i", index).execute();
     cancel(f.h(), f.runId());
     auditEngine(f, "run.cancelled", Map.of("node", f.lease().owner()));
   }
 
-  /** Moves a waiting tool call to {@code status}; a call left {@code started} by a dead process gets its lost attempt. */
-  void setToolStatus(Fenced f, int index, String status) {
+  /**
+   * A tool call starts to wait for a person after {@code change}; a call left {@code started} by a
+   * dead process gets its lost attempt.
+   */
+  void toolWaits(Fenced f, Step step, StepStatus.Change change) {
     BatchedWrites.statement(f.h(), """
             UPDATE run_steps SET
                 attempts = CASE WHEN status = 'started' THEN attempts || cast(:lost AS jsonb) ELSE attempts END,
                 status = :s
             WHERE run_id = :r AND idx = :i""")
         .bind("lost", Json.write(mapper, List.of(lostAttempt())))
-        .bind("s", status).bind("r", f.runId()).bind("i", index).execute();
+        .bind("s", step.status().after(change)).bind("r", f.runId()).bind("i", step.index()).execute();
   }
 
   /**
@@ -639,14 +649,15 @@ public final class Journal {
    * @param executedAs what the tool is as it starts (see {@link ToolSnapshot}); a re-execution
    *     after a crash is decided from it
    */
-  void startTool(Fenced f, int index, JsonNode executedAs) {
+  void startTool(Fenced f, Step step, JsonNode executedAs) {
     BatchedWrites.statement(f.requireLive().h(), """
             UPDATE run_steps SET
                 attempts = CASE WHEN status = 'started' THEN attempts || cast(:lost AS jsonb) ELSE attempts END,
-                status = 'started', started_at = coalesce(started_at, now()), executed_as = cast(:tool AS jsonb)
+                status = :s, started_at = coalesce(started_at, now()), executed_as = cast(:tool AS jsonb)
             WHERE run_id = :r AND idx = :i""")
         .bind("lost", Json.write(mapper, List.of(lostAttempt()))).bind("tool", Json.write(mapper, executedAs))
-        .bind("r", f.runId()).bind("i", index).execute();
+        .bind("s", step.status().after(StepStatus.Change.EXECUTION_STARTED))
+        .bind("r", f.runId()).bind("i", step.index()).execute();
   }
 
   /**
@@ -655,10 +666,10 @@ public final class Journal {
    */
   void recordUnknownOutcome(Fenced f, int index, ToolOutcome outcome, List<JsonNode> attempts) {
     BatchedWrites.statement(f.h(), """
-            UPDATE run_steps SET status = 'unknown_outcome', error = :e, duration_ms = :d,
+            UPDATE run_steps SET status = :s, error = :e, duration_ms = :d,
                    attempts = attempts || cast(:a AS jsonb)
             WHERE run_id = :r AND idx = :i""")
-        .bind("e", outcome.result()).bind("d", outcome.durationMs()).bind("a", Json.write(mapper, attempts))
+        .bind("s", StepStatus.STARTED.after(StepStatus.Change.OUTCOME_LOST)).bind("e", outcome.result()).bind("d", outcome.durationMs()).bind("a", Json.write(mapper, attempts))
         .bind("r", f.runId()).bind("i", index).execute();
   }
 
@@ -672,27 +683,36 @@ public final class Journal {
   /** A tool's result and the tool message the model will read commit together. */
   void finishTool(Fenced f, Step step, ToolOutcome outcome, List<JsonNode> attempts) {
     ToolResult recorded = ToolResult.of(outcome);
-    recordToolResult(f.h(), f.runId(), f.conversationId(), step, recorded.status(), recorded.result(),
+    recordToolResult(f.h(), f.runId(), f.conversationId(), step, recorded.change(), recorded.result(),
         recorded.error(), outcome.durationMs(), attempts);
   }
 
   /** How an executed tool's outcome is recorded: its step's status, and its result or error. */
-  record ToolResult(String status, String result, String error) {
+  record ToolResult(StepStatus.Change change, String result, String error) {
     static ToolResult of(ToolOutcome outcome) {
-      return outcome.ok() ? new ToolResult("completed", outcome.result(), null)
-          : outcome.outcomeUnknown() ? new ToolResult("unknown_outcome", null, outcome.result())
-          : new ToolResult("failed", null, outcome.result());
+      return outcome.ok() ? new ToolResult(StepStatus.Change.SUCCEEDED, outcome.result(), null)
+          : outcome.outcomeUnknown() ? new ToolResult(StepStatus.Change.OUTCOME_LOST, null, outcome.result())
+          : new ToolResult(StepStatus.Change.FAILED, null, outcome.result());
+    }
+
+    /** The step's status once its execution (which started it) has this result. */
+    StepStatus status() {
+      return StepStatus.STARTED.after(change);
     }
 
     /** The tool message the model reads for it. */
     String message() {
-      return toolMessage(status, result, error);
+      return toolMessage(status(), result, error);
     }
   }
 
-  /** Records a tool call's outcome and the tool message the model will read. */
-  void recordToolResult(Handle h, String runId, String conversationId, Step step, String status, String result,
-      String error, Long durationMs, List<JsonNode> attempts) {
+  /**
+   * Records a tool call's outcome, reached by {@code change} from the step's status, and the tool
+   * message the model will read.
+   */
+  void recordToolResult(Handle h, String runId, String conversationId, Step step, StepStatus.Change change,
+      String result, String error, Long durationMs, List<JsonNode> attempts) {
+    StepStatus status = step.status().after(change);
     ArrayNode attemptArray = mapper.createArrayNode();
     if (attempts != null) {
       attempts.forEach(attemptArray::add);
@@ -712,8 +732,8 @@ public final class Journal {
     data.put("step", step.index());
     data.put("tool_call_id", step.toolCallId());
     data.put("name", step.name());
-    data.put("status", status);
-    if (status.equals("completed")) {
+    data.put("status", status.wire());
+    if (status == StepStatus.COMPLETED) {
       data.put("result", result);
     } else {
       data.put("error", content);
@@ -722,13 +742,13 @@ public final class Journal {
   }
 
   /** The tool message the model reads for a call's outcome. */
-  static String toolMessage(String status, String result, String error) {
+  static String toolMessage(StepStatus status, String result, String error) {
     return switch (status) {
-      case "completed" -> result;
-      case "rejected" -> "The user rejected this tool call"
+      case COMPLETED -> result;
+      case REJECTED -> "The user rejected this tool call"
           + (error == null || error.isBlank() ? "." : ": " + error);
-      case "cancelled" -> "Not executed: the run was cancelled.";
-      case "unknown_outcome" -> OUTCOME_UNKNOWN + (error == null || error.isBlank() ? "." : " (" + error + ").");
+      case CANCELLED -> "Not executed: the run was cancelled.";
+      case UNKNOWN_OUTCOME -> OUTCOME_UNKNOWN + (error == null || error.isBlank() ? "." : " (" + error + ").");
       default -> "Error: " + error;
     };
   }
@@ -738,7 +758,7 @@ public final class Journal {
       "Outcome unknown: this call was started but its result is not known, so it may have been executed";
 
   /** Why a call of unknown outcome ended so, by how the run ended. */
-  private static String whyUnknownAtEnd(String runStatus) {
+  private static String whyUnknownAtEnd(RunStatus runStatus) {
     return "the run was " + runStatus + " before its outcome was settled";
   }
 
@@ -770,9 +790,10 @@ public final class Journal {
       c.putPOJO("arguments", Json.parsedOrText(mapper, call.arguments()));
     }
     BatchedWrites.statement(h, """
-            UPDATE runs SET status = 'requires_action', required_action = cast(:a AS jsonb),
+            UPDATE runs SET status = :to, required_action = cast(:a AS jsonb),
                    lease_owner = NULL, lease_expires_at = NULL
-            WHERE id = :id""")
+            WHERE id = :id AND status IN (%s)""".formatted(guard(RunStatus.Change.PAUSED)))
+        .bind("to", RunStatus.TRANSITIONS.target(RunStatus.Change.PAUSED))
         .bind("a", Json.write(mapper, action)).bind("id", runId).execute();
     appendEvent(h, runId, "run.requires_action", Map.of("required_action", action));
   }
@@ -797,20 +818,20 @@ public final class Journal {
   // ---- terminal transitions, shared by the engine and the API ----
 
   private void complete(Handle h, String runId, String output, Usage usage) {
-    endRun(h, runId, "completed", output, null);
+    endRun(h, runId, RunStatus.Change.COMPLETED, output, null);
     appendEvent(h, runId, "run.completed", Map.of("output", output == null ? "" : output, "usage", usage));
   }
 
   void fail(Handle h, String runId, String kind, String message) {
-    settleUnfinishedSteps(h, runId, "failed", "Not executed: the run failed.");
+    settleUnfinishedSteps(h, runId, RunStatus.Change.FAILED, "Not executed: the run failed.");
     ObjectNode error = mapper.createObjectNode().put("code", kind).put("message", message);
-    endRun(h, runId, "failed", null, error);
+    endRun(h, runId, RunStatus.Change.FAILED, null, error);
     appendEvent(h, runId, "run.failed", Map.of("error", error));
   }
 
   void cancel(Handle h, String runId) {
-    settleUnfinishedSteps(h, runId, "cancelled", null);
-    endRun(h, runId, "cancelled", null, null);
+    settleUnfinishedSteps(h, runId, RunStatus.Change.CANCELLED, null);
+    endRun(h, runId, RunStatus.Change.CANCELLED, null, null);
     appendEvent(h, runId, "run.cancelled", Map.of());
   }
 
@@ -821,7 +842,10 @@ public final class Journal {
    * {@code unknown_outcome}, for it may have been executed), and a model call left waiting by a
    * process that died ends as the run does.
    */
-  private void settleUnfinishedSteps(Handle h, String runId, String ending, String notExecutedError) {
+  private void settleUnfinishedSteps(Handle h, String runId, RunStatus.Change ending, String notExecutedError) {
+    RunStatus ended = RunStatus.TRANSITIONS.target(ending);
+    StepStatus.Change notExecuted = ending == RunStatus.Change.CANCELLED
+        ? StepStatus.Change.RUN_CANCELLED : StepStatus.Change.RUN_FAILED;
     BatchedWrites.sendQueued(h);
     List<Step> unfinished = store.stepOutlines(h, runId).stream().filter(s -> !s.finished()).toList();
     if (unfinished.isEmpty()) {
@@ -831,30 +855,42 @@ public final class Journal {
         .mapTo(String.class).one();
     for (Step step : unfinished) {
       if (!step.isToolCall()) {
-        endUnansweredModelCall(h, runId, step.index(), ending);
-      } else if (step.status().equals("started") || step.status().equals("unknown_outcome")) {
-        List<JsonNode> lost = step.status().equals("started") ? List.of(lostAttempt()) : List.of();
-        recordToolResult(h, runId, conversationId, step, "unknown_outcome", null, whyUnknownAtEnd(ending), null, lost);
+        endUnansweredModelCall(h, runId, step, notExecuted, ended);
+      } else if (step.status() == StepStatus.STARTED || step.status() == StepStatus.UNKNOWN_OUTCOME) {
+        List<JsonNode> lost = step.status() == StepStatus.STARTED ? List.of(lostAttempt()) : List.of();
+        recordToolResult(h, runId, conversationId, step, StepStatus.Change.OUTCOME_LOST, null, whyUnknownAtEnd(ended),
+            null, lost);
       } else {
-        recordToolResult(h, runId, conversationId, step, ending, null, notExecutedError, null, List.of());
+        recordToolResult(h, runId, conversationId, step, notExecuted, null, notExecutedError, null, List.of());
       }
     }
   }
 
-  private void endUnansweredModelCall(Handle h, String runId, int index, String ending) {
+  private void endUnansweredModelCall(Handle h, String runId, Step step, StepStatus.Change change, RunStatus ended) {
     BatchedWrites.statement(h, """
             UPDATE run_steps SET status = :s, ended_at = now(), error = :e, attempts = attempts || cast(:lost AS jsonb)
             WHERE run_id = :r AND idx = :i""")
-        .bind("s", ending).bind("e", "the run was " + ending + " before the model's answer was recorded")
-        .bind("lost", Json.write(mapper, List.of(lostAttempt()))).bind("r", runId).bind("i", index).execute();
+        .bind("s", step.status().after(change))
+        .bind("e", "the run was " + ended + " before the model's answer was recorded")
+        .bind("lost", Json.write(mapper, List.of(lostAttempt()))).bind("r", runId).bind("i", step.index()).execute();
   }
 
-  private void endRun(Handle h, String runId, String status, String output, JsonNode error) {
-    BatchedWrites.statement(h, """
-            UPDATE runs SET status = :s, output = :o, error = cast(:e AS jsonb), required_action = NULL,
-                   ended_at = now(), lease_owner = NULL, lease_expires_at = NULL
-            WHERE id = :id""")
-        .bind("s", status).bind("o", output).bind("e", error == null ? null : Json.write(mapper, error))
+  /** The statement ending a run by each change that ends one, guarded by the statuses it may end from. */
+  private static final Map<RunStatus.Change, String> END_RUN = Map.of(
+      RunStatus.Change.COMPLETED, endRunStatement(RunStatus.Change.COMPLETED),
+      RunStatus.Change.FAILED, endRunStatement(RunStatus.Change.FAILED),
+      RunStatus.Change.CANCELLED, endRunStatement(RunStatus.Change.CANCELLED));
+
+  private static String endRunStatement(RunStatus.Change change) {
+    return """
+        UPDATE runs SET status = :s, output = :o, error = cast(:e AS jsonb), required_action = NULL,
+               ended_at = now(), lease_owner = NULL, lease_expires_at = NULL
+        WHERE id = :id AND status IN (%s)""".formatted(guard(change));
+  }
+
+  private void endRun(Handle h, String runId, RunStatus.Change change, String output, JsonNode error) {
+    BatchedWrites.statement(h, END_RUN.get(change))
+        .bind("s", RunStatus.TRANSITIONS.target(change)).bind("o", output).bind("e", error == null ? null : Json.write(mapper, error))
         .bind("id", runId)
         .execute();
   }

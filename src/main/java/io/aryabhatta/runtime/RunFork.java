@@ -71,7 +71,7 @@ public final class RunFork {
    */
   public Run fork(Caller caller, String runId, Integer fromStep, JsonNode overrides) {
     Run original = store.run(caller.workspaceId(), runId).orElseThrow(() -> DomainException.NotFound.of("run", runId));
-    if (!Run.ENDED.contains(original.status())) {
+    if (!original.status().isEnded()) {
       throw new DomainException.Conflict("the run has not ended (status " + original.status()
           + "); only a completed, failed or cancelled run can be forked");
     }
@@ -189,7 +189,7 @@ public final class RunFork {
         .bind("m", Json.write(mapper, orEmpty(conversation.metadata())))
         .execute();
     int answered = (int) steps.stream()
-        .filter(s -> s.index() < fromStep && !s.isToolCall() && s.status().equals("completed")).count();
+        .filter(s -> s.index() < fromStep && !s.isToolCall() && s.status() == StepStatus.COMPLETED).count();
     List<Message> seen = RunMessages.of(store.messages(h, original.conversationId(), 0, Integer.MAX_VALUE),
         original.id()).seenBy(answered);
     List<ChatMessage> chat = store.asChat(seen);

@@ -81,7 +81,7 @@ public final class RunReplay {
    */
   public ReplayReport replay(Caller caller, String runId, boolean latest) {
     Run run = store.run(caller.workspaceId(), runId).orElseThrow(() -> DomainException.NotFound.of("run", runId));
-    if (!Run.ENDED.contains(run.status())) {
+    if (!run.status().isEnded()) {
       throw new DomainException.Conflict("the run has not ended (status " + run.status()
           + "); only a completed, failed or cancelled run can be replayed");
     }
@@ -195,7 +195,7 @@ public final class RunReplay {
           if (!step.isToolCall() && step.finished()) {
             finishedModelCalls++;
           }
-          if (!step.isToolCall() && step.status().equals("completed")) {
+          if (!step.isToolCall() && step.status() == StepStatus.COMPLETED) {
             answered++;
           }
           reports.add(new StepReport(step.index(), step.type(), true, List.of(), step.copiedFromRunId()));
@@ -205,7 +205,7 @@ public final class RunReplay {
           replayToolCall(step, differences);
         } else {
           replayModelCall(step, answered, differences);
-          if (step.status().equals("completed")) {
+          if (step.status() == StepStatus.COMPLETED) {
             answered++;
           }
         }
@@ -236,7 +236,7 @@ public final class RunReplay {
           setup.tools().values(), recorded.state().stream());
       JsonNode today = wire.requestBody(request);
       differences.addAll(JsonDiff.between(step.request(), today, "request"));
-      if (!step.status().equals("completed")) {
+      if (step.status() != StepStatus.COMPLETED) {
         return;
       }
       JsonNode parsed = step.response() == null ? null : step.response().get("parsed");
@@ -252,7 +252,7 @@ public final class RunReplay {
       askedFor.addAll(calls);
       if (calls.isEmpty()) {
         String answer = parsed.path("content").isNull() ? null : parsed.path("content").asText(null);
-        if (!run.status().equals("completed")) {
+        if (run.status() != RunStatus.COMPLETED) {
           differences.add("this final answer would complete the run; it ended " + run.status());
         } else if (!Objects.equals(normalized(run.output()), normalized(answer))) {
           differences.add("output differs: recorded " + quoted(run.output()) + ", today " + quoted(answer));
@@ -321,12 +321,12 @@ public final class RunReplay {
     }
 
     private Disposal recordedDisposal(Step step) {
-      if (step.status().equals("unknown_outcome")) {
+      if (step.status() == StepStatus.UNKNOWN_OUTCOME) {
         // The loop set out to execute it; whether it took effect is unknown, never "not executed".
         return Disposal.EXECUTED;
       }
-      if (step.status().equals("cancelled")
-          || (step.status().equals("failed") && step.error() != null && step.error().startsWith("Not executed"))) {
+      if (step.status() == StepStatus.CANCELLED
+          || (step.status() == StepStatus.FAILED && step.error() != null && step.error().startsWith("Not executed"))) {
         return Disposal.NOT_EXECUTED;
       }
       if (recorded.pausedCalls().getOrDefault("approve_tool_calls", Set.of()).contains(step.toolCallId())) {
@@ -337,7 +337,7 @@ public final class RunReplay {
       }
       // The loop records a rejected call with no attempt; every execution records its attempts.
       boolean attempted = step.attempts() != null && !step.attempts().isEmpty();
-      if (step.status().equals("failed") && !attempted) {
+      if (step.status() == StepStatus.FAILED && !attempted) {
         return Disposal.REJECTED;
       }
       return Disposal.EXECUTED;

@@ -179,22 +179,25 @@ public final class RunScheduler implements AutoCloseable {
     }
   }
 
+  /** Leases runs that no live lease holds, oldest first; rows another node is claiming are skipped. */
+  private static final String CLAIM = """
+      WITH claimable AS MATERIALIZED (
+          SELECT id FROM runs
+          WHERE status IN (%s)
+            AND (lease_expires_at IS NULL OR lease_expires_at < now())
+            AND (cast(:run AS text) IS NULL OR id = :run)
+          ORDER BY created_at
+          LIMIT :limit
+          FOR UPDATE SKIP LOCKED)
+      UPDATE runs r
+      SET lease_owner = :node, lease_epoch = r.lease_epoch + 1,
+          lease_expires_at = now() + make_interval(secs => :seconds)
+      FROM claimable WHERE r.id = claimable.id
+      RETURNING r.id, r.lease_epoch""".formatted(RunStatus.sqlList(RunStatus.CLAIMABLE));
+
   /** Claims one given run, or up to {@code limit} claimable runs in creation order. */
   private List<Lease> claim(String runId, int limit) {
-    return jdbi.inTransaction(h -> h.createQuery("""
-            WITH claimable AS MATERIALIZED (
-                SELECT id FROM runs
-                WHERE status IN ('queued', 'running')
-                  AND (lease_expires_at IS NULL OR lease_expires_at < now())
-                  AND (cast(:run AS text) IS NULL OR id = :run)
-                ORDER BY created_at
-                LIMIT :limit
-                FOR UPDATE SKIP LOCKED)
-            UPDATE runs r
-            SET lease_owner = :node, lease_epoch = r.lease_epoch + 1,
-                lease_expires_at = now() + make_interval(secs => :seconds)
-            FROM claimable WHERE r.id = claimable.id
-            RETURNING r.id, r.lease_epoch""")
+    return jdbi.inTransaction(h -> h.createQuery(CLAIM)
         .bind("run", runId).bind("limit", limit).bind("node", node).bind("seconds", lease.toMillis() / 1000.0)
         .map((rs, c) -> new Lease(rs.getString("id"), node, rs.getLong("lease_epoch")))
         .list());

@@ -208,7 +208,7 @@ public final class RunService {
           .mapTo(String.class).one();
       boolean busy = h.createQuery("""
               SELECT EXISTS (SELECT 1 FROM runs WHERE conversation_id = :c
-                             AND status IN ('queued', 'running', 'requires_action'))""")
+                             AND status IN (%s))""".formatted(RunStatus.sqlList(RunStatus.ACTIVE)))
           .bind("c", conversationId).mapTo(Boolean.class).one();
       if (busy) {
         throw new DomainException.Conflict("the conversation already has an active run; wait for it or cancel it");
@@ -230,7 +230,7 @@ public final class RunService {
     audit.record(h, caller, "run.created", "run", runId,
         Map.of("conversation_id", conversationId, "agent_id", agent.agentId(), "agent_version", agent.version()));
     RunStore.RunState state = new RunStore.RunState(runId, caller.workspaceId(), conversationId, agent.agentId(),
-        agent.version(), systemPrompt, stream, "queued", false, null, Usage.ZERO);
+        agent.version(), systemPrompt, stream, RunStatus.QUEUED, false, null, Usage.ZERO);
     return new NewRun(state, agent, newConversation ? List.of(ChatMessage.user(input)) : null, null, null);
   }
 
@@ -242,11 +242,11 @@ public final class RunService {
     run(caller, runId);
     jdbi.useTransaction(h -> {
       Map<String, Object> row = lockRun(h, runId);
-      String status = (String) row.get("status");
-      if (Run.ENDED.contains(status)) {
+      RunStatus status = RunStatus.of((String) row.get("status"));
+      if (status.isEnded()) {
         throw new DomainException.Conflict("the run has already ended (" + status + ")");
       }
-      boolean executing = status.equals("running") && row.get("lease_owner") != null
+      boolean executing = status == RunStatus.RUNNING && row.get("lease_owner") != null
           && Boolean.TRUE.equals(row.get("lease_live"));
       if (executing) {
         h.createUpdate("UPDATE runs SET cancel_requested = true WHERE id = :id").bind("id", runId).execute();
@@ -267,14 +267,15 @@ public final class RunService {
             Step step = byId.get(d.toolCallId());
             if (Boolean.TRUE.equals(d.approve())) {
               BatchedWrites.statement(h, """
-                      UPDATE run_steps SET status = 'approved', decision_reason = :r WHERE run_id = :id AND idx = :i""")
-                  .bind("r", d.reason()).bind("id", runId).bind("i", step.index()).execute();
-            } else if (step.status().equals("unknown_outcome")) {
+                      UPDATE run_steps SET status = :s, decision_reason = :r WHERE run_id = :id AND idx = :i""")
+                  .bind("s", step.status().after(StepStatus.Change.APPROVED)).bind("r", d.reason()).bind("id", runId).bind("i", step.index()).execute();
+            } else if (step.status() == StepStatus.UNKNOWN_OUTCOME) {
               // Not executing it again leaves what happened the first time unknown: the model is told so.
-              journal.recordToolResult(h, runId, conversationId, step, "unknown_outcome", null,
+              journal.recordToolResult(h, runId, conversationId, step, StepStatus.Change.SETTLED_UNKNOWN, null,
                   Journal.whyUnknownAfterRejection(d.reason()), null, List.of());
             } else {
-              journal.recordToolResult(h, runId, conversationId, step, "rejected", null, d.reason(), null, List.of());
+              journal.recordToolResult(h, runId, conversationId, step, StepStatus.Change.REJECTED, null, d.reason(),
+                  null, List.of());
             }
           }
           audit.record(h, caller, "run.approvals", "run", runId, Map.of("decisions", decisions));
@@ -289,7 +290,7 @@ public final class RunService {
           for (ToolOutput o : outputs) {
             String text = o.output() == null || o.output().isNull() ? ""
                 : o.output().isTextual() ? o.output().asText() : o.output().toString();
-            journal.recordToolResult(h, runId, conversationId, byId.get(o.toolCallId()), "completed", text, null,
+            journal.recordToolResult(h, runId, conversationId, byId.get(o.toolCallId()), StepStatus.Change.SUCCEEDED, text, null,
                 null, List.of());
           }
           audit.record(h, caller, "run.tool_outputs", "run", runId, Map.of("tool_call_ids", callIds));
@@ -321,7 +322,7 @@ public final class RunService {
   private List<Step> waitingCalls(Handle h, String runId, Set<String> actionTypes, String what) {
     Map<String, Object> row = lockRun(h, runId);
     JsonNode action = row.get("required_action") == null ? null : Json.read(mapper, (String) row.get("required_action"));
-    if (!"requires_action".equals(row.get("status")) || action == null
+    if (RunStatus.of((String) row.get("status")) != RunStatus.REQUIRES_ACTION || action == null
         || !actionTypes.contains(action.path("type").asText())) {
       throw new DomainException.Conflict("the run is not waiting for " + what + " (status " + row.get("status") + ")");
     }
@@ -361,9 +362,10 @@ public final class RunService {
 
   private void resume(Handle h, String runId) {
     h.createUpdate("""
-            UPDATE runs SET status = 'queued', required_action = NULL, lease_owner = NULL, lease_expires_at = NULL
-            WHERE id = :id""")
-        .bind("id", runId).execute();
+            UPDATE runs SET status = :to, required_action = NULL, lease_owner = NULL, lease_expires_at = NULL
+            WHERE id = :id AND status IN (%s)""".formatted(
+            RunStatus.sqlList(RunStatus.TRANSITIONS.sources(RunStatus.Change.ANSWERED))))
+        .bind("to", RunStatus.TRANSITIONS.target(RunStatus.Change.ANSWERED)).bind("id", runId).execute();
   }
 
   private static Map<String, Object> lockRun(Handle h, String runId) {

@@ -57,14 +57,14 @@ public final class RunStore {
 
   /** What the engine needs to know about a run, read inside its transaction. */
   public record RunState(String id, String workspaceId, String conversationId, String agentId, int agentVersion,
-      String systemPrompt, boolean stream, String status, boolean cancelRequested, JsonNode agentOverrides,
+      String systemPrompt, boolean stream, RunStatus status, boolean cancelRequested, JsonNode agentOverrides,
       Usage usage) {}
 
   public RunState state(Handle h, String runId) {
     return h.createQuery("SELECT * FROM runs WHERE id = :id").bind("id", runId)
         .map((rs, c) -> new RunState(rs.getString("id"), rs.getString("workspace_id"), rs.getString("conversation_id"),
             rs.getString("agent_id"), rs.getInt("agent_version"), rs.getString("system_prompt"),
-            rs.getBoolean("stream"), rs.getString("status"), rs.getBoolean("cancel_requested"),
+            rs.getBoolean("stream"), RunStatus.of(rs.getString("status")), rs.getBoolean("cancel_requested"),
             json(rs.getString("agent_overrides")),
             new Usage(rs.getInt("prompt_tokens"), rs.getInt("completion_tokens"), rs.getInt("total_tokens"))))
         .one();
@@ -86,7 +86,7 @@ public final class RunStore {
                    executed_as::text AS executed_as
             FROM run_steps WHERE run_id = :r ORDER BY idx""")
         .bind("r", runId)
-        .map((rs, c) -> Step.outline(runId, rs.getInt("idx"), rs.getString("type"), rs.getString("status"),
+        .map((rs, c) -> Step.outline(runId, rs.getInt("idx"), rs.getString("type"), StepStatus.of(rs.getString("status")),
                 rs.getString("tool_call_id"), rs.getString("name"), rs.getString("arguments"),
                 rs.getString("idempotency_key"))
             .endedAt(Rows.instant(rs, "ended_at"))
@@ -188,7 +188,7 @@ public final class RunStore {
         rs.getString("conversation_id"),
         rs.getString("agent_id"),
         rs.getInt("agent_version"),
-        rs.getString("status"),
+        RunStatus.of(rs.getString("status")),
         rs.getString("output"),
         json(rs.getString("error")),
         new Usage(rs.getInt("prompt_tokens"), rs.getInt("completion_tokens"), rs.getInt("total_tokens")),
@@ -204,7 +204,7 @@ public final class RunStore {
         rs.getString("run_id"),
         rs.getInt("idx"),
         rs.getString("type"),
-        rs.getString("status"),
+        StepStatus.of(rs.getString("status")),
         Rows.instant(rs, "started_at"),
         Rows.instant(rs, "ended_at"),
         (Long) rs.getObject("duration_ms"),

@@ -1,6 +1,8 @@
 package io.aryabhatta.embed;
 
 import io.aryabhatta.errors.DomainException;
+import io.aryabhatta.runtime.RunStatus;
+import io.aryabhatta.runtime.StepStatus;
 import static io.aryabhatta.testing.FakeModelServer.text;
 import static io.aryabhatta.testing.FakeModelServer.toolCall;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -106,10 +108,10 @@ class EmbeddedEngineTest {
     Run waiting = run.await(WAIT);
 
     // The function did not return: it may have handed the parcel over, so nobody runs it again.
-    assertThat(waiting.status()).isEqualTo("requires_action");
+    assertThat(waiting.status()).isEqualTo(RunStatus.REQUIRES_ACTION);
     assertThat(waiting.requiredAction().get("type").asText()).isEqualTo("resolve_unknown_outcome");
     Step step = run.steps().get(1);
-    assertThat(step.status()).isEqualTo("unknown_outcome");
+    assertThat(step.status()).isEqualTo(StepStatus.UNKNOWN_OUTCOME);
     assertThat(step.error()).contains("did not return within 500 ms");
     assertThat(shipments).containsExactly(step.idempotencyKey());
 
@@ -129,7 +131,7 @@ class EmbeddedEngineTest {
     try (EventSubscription subscription = run.events(0, events::add)) {
       Run finished = run.await(WAIT);
 
-      assertThat(finished.status()).isEqualTo("completed");
+      assertThat(finished.status()).isEqualTo(RunStatus.COMPLETED);
       assertThat(finished.output()).isEqualTo("Order A-1001 has shipped.");
       assertThat(subscription.awaitEnd(WAIT)).isTrue();
     }
@@ -137,7 +139,7 @@ class EmbeddedEngineTest {
     List<Step> steps = run.steps();
     assertThat(steps).extracting(Step::type).containsExactly("llm_call", "tool_call", "llm_call");
     Step toolStep = steps.get(1);
-    assertThat(toolStep.status()).isEqualTo("completed");
+    assertThat(toolStep.status()).isEqualTo(StepStatus.COMPLETED);
     assertThat(toolStep.result()).contains("\"status\": \"shipped\"");
     assertThat(lookups.subList(before, lookups.size())).singleElement().satisfies(call -> {
       assertThat(call.arguments().get("order_id").asText()).isEqualTo("A-1001");
@@ -160,13 +162,13 @@ class EmbeddedEngineTest {
 
     Run finished = engine.run(agent, "Charge order A-1002").await(WAIT);
 
-    assertThat(finished.status()).isEqualTo("completed");
+    assertThat(finished.status()).isEqualTo(RunStatus.COMPLETED);
     assertThat(finished.output()).isEqualTo("Sorry, payment failed.");
     String toolMessage = fake.lastRequest().lastMessageContent();
     assertThat(toolMessage).startsWith("Error: ").contains("the tool failed (IllegalStateException)");
     assertThat(toolMessage).doesNotContain("tok_live_123").doesNotContain("10.0.0.7");
     Step toolStep = engine.attach(finished.id()).steps().get(1);
-    assertThat(toolStep.status()).isEqualTo("failed");
+    assertThat(toolStep.status()).isEqualTo(StepStatus.FAILED);
   }
 
   @Test
@@ -178,18 +180,18 @@ class EmbeddedEngineTest {
 
     RunHandle run = engine.run(agent, "Refund 250.00 on A-1003");
     Run waiting = run.await(WAIT);
-    assertThat(waiting.status()).isEqualTo("requires_action");
+    assertThat(waiting.status()).isEqualTo(RunStatus.REQUIRES_ACTION);
     run.approve(List.of(new Decision(toolCallId(waiting), true, "ok")));
 
     waiting = run.await(WAIT);
-    assertThat(waiting.status()).isEqualTo("requires_action");
+    assertThat(waiting.status()).isEqualTo(RunStatus.REQUIRES_ACTION);
     assertThat(fake.lastRequest().lastMessageContent())
         .isEqualTo("Error: refunds above 100.00 need a manager; offer 100.00 at most");
     assertThat(refunds).isEmpty();
     run.approve(List.of(new Decision(toolCallId(waiting), true, null)));
 
     Run finished = run.await(WAIT);
-    assertThat(finished.status()).isEqualTo("completed");
+    assertThat(finished.status()).isEqualTo(RunStatus.COMPLETED);
     assertThat(refunds).containsExactly(new Refund("A-1003", 10_000));
     assertThat(fake.lastRequest().lastMessageContent()).contains("\"refunded_cents\":10000");
   }
@@ -202,7 +204,7 @@ class EmbeddedEngineTest {
 
     Run finished = engine.run(agent, "Where is my order?").await(WAIT);
 
-    assertThat(finished.status()).isEqualTo("completed");
+    assertThat(finished.status()).isEqualTo(RunStatus.COMPLETED);
     assertThat(lookups).hasSize(before);
     assertThat(fake.lastRequest().lastMessageContent()).contains("invalid arguments for 'lookup_order'");
   }
@@ -218,7 +220,7 @@ class EmbeddedEngineTest {
 
     RunHandle run = engine.run(agent, "Help me with my order");
     Run waiting = run.await(WAIT);
-    assertThat(waiting.status()).isEqualTo("requires_action");
+    assertThat(waiting.status()).isEqualTo(RunStatus.REQUIRES_ACTION);
     assertThat(waiting.requiredAction().get("type").asText()).isEqualTo("submit_tool_outputs");
     run.submitToolOutputs(List.of(new ToolOutput(toolCallId(waiting), TextNode.valueOf("A-1004"))));
     assertThat(run.await(WAIT).output()).isEqualTo("Thanks, A-1004 it is.");
@@ -235,10 +237,10 @@ class EmbeddedEngineTest {
     int before = lookups.size();
 
     RunHandle run = engine.run(agent, "Where is A-1005?");
-    assertThat(run.await(WAIT).status()).isEqualTo("requires_action");
+    assertThat(run.await(WAIT).status()).isEqualTo(RunStatus.REQUIRES_ACTION);
     run.cancel();
 
-    assertThat(run.await(WAIT).status()).isEqualTo("cancelled");
+    assertThat(run.await(WAIT).status()).isEqualTo(RunStatus.CANCELLED);
     assertThat(lookups).hasSize(before);
   }
 

@@ -153,7 +153,7 @@ class JournalFenceTest {
     assertThat(events()).containsExactly("1 run.created", "2 run.running", "3 llm_call.started");
 
     assertThatThrownBy(() -> journal.write(lease, facts, f -> {
-      journal.startTool(f, 0, null);
+      journal.startTool(f, Step.outline(runId, 1, "tool_call", StepStatus.PENDING, "call_1", "t", "{}", "k"), null);
       return null;
     })).isInstanceOf(LeaseLostException.class);
   }
