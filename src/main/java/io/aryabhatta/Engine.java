@@ -13,6 +13,8 @@ import io.aryabhatta.providers.ProviderService;
 import io.aryabhatta.runtime.AgentLoop;
 import io.aryabhatta.runtime.EventNotifier;
 import io.aryabhatta.runtime.Journal;
+import io.aryabhatta.runtime.RunEventLog;
+import io.aryabhatta.runtime.RunTransitions;
 import io.aryabhatta.evaluations.EvaluationService;
 import io.aryabhatta.runtime.RunFork;
 import io.aryabhatta.runtime.RunObserver;
@@ -122,17 +124,19 @@ public record Engine(
     ArgumentValidator argumentValidator = new ArgumentValidator();
     RunStore runStore = new RunStore(jdbi, mapper);
     EventNotifier notifier = new EventNotifier();
-    Journal journal = new Journal(jdbi, mapper, runStore, notifier, audit, settings.lease());
+    RunEventLog runEvents = new RunEventLog(mapper, runStore, notifier);
+    RunTransitions transitions = new RunTransitions(mapper, runStore, runEvents);
+    Journal journal = new Journal(jdbi, mapper, runEvents, transitions, audit, settings.lease());
     RunSetup runSetup = new RunSetup(tools, providers);
     AgentLoop loop = new AgentLoop(jdbi, runStore, journal, agents, runSetup, models, toolExecutor,
         argumentValidator, ToolRetryPolicy.of(settings.toolMaxAttempts()), mapper, settings.observer());
     RunScheduler scheduler = new RunScheduler(jdbi, loop, "node-" + ids.next(), settings.lease(),
         settings.maxConcurrentRuns(), Duration.ofMillis(500));
-    RunService runs = new RunService(jdbi, runStore, journal, agents, scheduler, audit, ids, mapper, notifier, runSetup);
+    RunService runs = new RunService(jdbi, runStore, runEvents, transitions, agents, scheduler, audit, ids, mapper, notifier, runSetup);
 
     // What is built on runs: replay and fork of a recorded run, evaluations of an agent.
     RunReplay replay = new RunReplay(jdbi, runStore, agents, tools, argumentValidator, audit, mapper);
-    RunFork forks = new RunFork(jdbi, runStore, journal, agents, scheduler, audit, ids, mapper);
+    RunFork forks = new RunFork(jdbi, runStore, runEvents, agents, scheduler, audit, ids, mapper);
     EvaluationService evaluations = new EvaluationService(jdbi, agents, runs, runStore, argumentValidator,
         tools.schemas(), audit, ids, mapper);
 

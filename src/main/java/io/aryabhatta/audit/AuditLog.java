@@ -1,6 +1,6 @@
 package io.aryabhatta.audit;
 
-import io.aryabhatta.db.BatchedWrites;
+import io.aryabhatta.db.WriteBatch;
 import io.aryabhatta.db.Rows;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -25,9 +25,23 @@ public final class AuditLog {
     this.mapper = mapper;
   }
 
+  /** An audit row written at once, in the transaction of {@code handle}. */
   public void record(Handle handle, String workspaceId, String actor, String action, String resourceType,
       String resourceId, Map<String, ?> details) {
-    BatchedWrites.statement(handle, """
+    record(WriteBatch.immediate(handle), workspaceId, actor, action, resourceType, resourceId, details);
+  }
+
+  /** An audit row of an action of {@code caller}, written at once, in the transaction of {@code handle}. */
+  public void record(Handle handle, Caller caller, String action, String resourceType, String resourceId,
+      Map<String, ?> details) {
+    record(WriteBatch.immediate(handle), caller.workspaceId(), caller.keyPrefix(), action, resourceType, resourceId,
+        details);
+  }
+
+  /** An audit row among the writes of {@code batch}, sent with them. */
+  public void record(WriteBatch batch, String workspaceId, String actor, String action, String resourceType,
+      String resourceId, Map<String, ?> details) {
+    batch.statement("""
             INSERT INTO audit_log (workspace_id, actor, action, resource_type, resource_id, details)
             VALUES (:workspace, :actor, :action, :type, :id, cast(:details AS jsonb))""")
         .bind("workspace", workspaceId)
@@ -37,11 +51,6 @@ public final class AuditLog {
         .bind("id", resourceId)
         .bind("details", Json.write(mapper, details))
         .execute();
-  }
-
-  public void record(Handle handle, Caller caller, String action, String resourceType, String resourceId,
-      Map<String, ?> details) {
-    record(handle, caller.workspaceId(), caller.keyPrefix(), action, resourceType, resourceId, details);
   }
 
   /** A filtered page of the caller's workspace's log, oldest first. */

@@ -15,6 +15,7 @@ import io.aryabhatta.runtime.RunObserver;
 import io.aryabhatta.runtime.EventNotifier;
 import io.aryabhatta.runtime.Run;
 import io.aryabhatta.runtime.RunEvent;
+import io.aryabhatta.runtime.Streaming;
 import io.aryabhatta.runtime.RunService;
 import io.aryabhatta.runtime.RunStore;
 import io.aryabhatta.secrets.SecretCipher;
@@ -180,7 +181,7 @@ public final class Aryabhatta implements AutoCloseable {
    *     a {@code ValidationFailed}
    */
   public RunHandle run(String agentId, String input, Map<String, String> variables) {
-    return new RunHandle(this, engine.runs().startRunOfAgent(caller, agentId, input, variables, null, false));
+    return new RunHandle(this, engine.runs().startRunOfAgent(caller, agentId, input, variables, null, Streaming.WHOLE_ANSWER));
   }
 
   /**
@@ -188,7 +189,7 @@ public final class Aryabhatta implements AutoCloseable {
    * so far. A conversation has one active run at a time ({@code Conflict} otherwise).
    */
   public RunHandle continueConversation(String conversationId, String input) {
-    return new RunHandle(this, engine.runs().startRun(caller, conversationId, input, false));
+    return new RunHandle(this, engine.runs().startRun(caller, conversationId, input, Streaming.WHOLE_ANSWER));
   }
 
   /** A handle on an existing run, e.g. after a restart. */

@@ -14,6 +14,7 @@ import io.aryabhatta.errors.FieldError;
 import io.aryabhatta.ids.Ids;
 import io.aryabhatta.json.Json;
 import io.aryabhatta.runtime.Run;
+import io.aryabhatta.runtime.Streaming;
 import io.aryabhatta.runtime.RunService;
 import io.aryabhatta.runtime.RunStore;
 import io.aryabhatta.runtime.Step;
@@ -200,7 +201,7 @@ public final class EvaluationService {
     long t0 = System.nanoTime();
     Run run;
     try {
-      run = runs.startRunOfAgent(caller, agent.agentId(), agent.version(), c.input(), c.variables(), null, true);
+      run = runs.startRunOfAgent(caller, agent.agentId(), agent.version(), c.input(), c.variables(), null, Streaming.TEXT_AS_WRITTEN);
     } catch (DomainException e) {
       return new CaseResult(c.id(), c.name(), false, List.of("the run could not start: " + e.detail()), null,
           null, null, 0, 0, 0);

@@ -1,5 +1,6 @@
 package io.aryabhatta.runtime;
 
+import io.aryabhatta.db.WriteBatch;
 import io.aryabhatta.errors.DomainException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -19,7 +20,6 @@ import io.aryabhatta.model.Usage;
 import io.aryabhatta.model.WireFormat;
 import io.aryabhatta.runtime.Journal.Fenced;
 import io.aryabhatta.runtime.Journal.RunFacts;
-import io.aryabhatta.runtime.NewRun.OpenedModelCall;
 import io.aryabhatta.runtime.RunStore.RunState;
 import io.aryabhatta.tools.ArgumentValidator;
 import io.aryabhatta.tools.ToolContext;
@@ -33,7 +33,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.Function;
-import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -94,8 +93,6 @@ public final class AgentLoop {
     final List<Step> steps;
     final List<ChatMessage> history;
     ModelEndpoint endpoint;
-    /** The model call opened by the run's creation, until it is made. */
-    OpenedModelCall opened;
     /** The run's tokens, with those of answers held but not yet committed. */
     Usage usage;
 
@@ -242,21 +239,13 @@ public final class AgentLoop {
         });
     Writes writes = new Writes(lease, taken.run());
     Progress progress = taken.progress();
-    OpenedModelCall firstCall = known == null ? null : known.firstCall();
-    if (firstCall != null) {
-      progress.opened = firstCall;
-      progress.update(Step.outline(lease.runId(), firstCall.index(), "llm_call", StepStatus.STARTED, null, null, null, null));
-    } else {
-      boolean queued = taken.run().status() == RunStatus.QUEUED;
-      writes.hold(f -> journal.markRunning(f, queued));
-    }
+    boolean queued = taken.run().status() == RunStatus.QUEUED;
+    writes.hold(f -> journal.markRunning(f, queued));
     Context context = load(taken.run(), known, writes);
     if (context == null) {
       return;
     }
-    // A model call whose start has committed (by the run's creation) is made even if this process
-    // has begun to stop: it is the step in flight, not a new one.
-    while (progress.opened != null || !execution.stopping()) {
+    while (!execution.stopping()) {
       if (writes.cancelRequested()) {
         writes.commit(journal::cancelRun);
         return;
@@ -310,44 +299,12 @@ public final class AgentLoop {
     }
   }
 
-  /**
-   * Opens the first model call of a run that this process starts, in the transaction {@code h}
-   * creating it, when everything its request needs is known by then: the conversation is new and
-   * the agent's tools were read ahead, without error, before the transaction began (it must not
-   * wait for reads that need connections of their own). The run then starts with one commit fewer,
-   * and its loop calls the model as soon as the creation has committed. Otherwise the run is
-   * returned as it was, and its loop opens the call as for any run.
-   */
-  NewRun openFirstModelCall(Handle h, Lease lease, NewRun run) {
-    RunSetup.Ahead ahead = run.ahead();
-    if (run.history() == null || run.state().agentOverrides() != null || ahead == null || !ahead.isFor(run.agent())
-        || !ahead.toolsDone()) {
-      return run;
-    }
-    Map<String, ToolDefinition> tools;
-    try {
-      tools = ahead.tools();
-    } catch (RuntimeException e) {
-      return run;
-    }
-    ChatRequest request = ModelRequests.build(run.state().systemPrompt(), run.history(), run.agent(), tools.values(),
-        run.state().stream());
-    JsonNode body = wire.requestBody(request);
-    RunFacts facts = new RunFacts(run.state().workspaceId(), run.state().conversationId());
-    int index = journal.withinCreation(h, lease, facts, f -> {
-      journal.markRunning(f, true);
-      return journal.startModelCall(f, body, null, 0);
-    });
-    return run.withFirstCall(new OpenedModelCall(index, request, body));
-  }
-
   // ---- asking the model ----
 
   /** Asks the model for the next step; false when the run has ended. */
   private boolean askModel(Writes writes, Context context, Progress progress, Execution execution) {
     ModelSettings settings = context.agent().model();
-    OpenedModelCall call = progress.opened != null ? progress.opened : openModelCall(writes, context, progress);
-    progress.opened = null;
+    OpenedModelCall call = openModelCall(writes, context, progress);
     if (call == null) {
       // A cancel arrived: the next turn ends the run.
       return true;
@@ -399,7 +356,7 @@ public final class AgentLoop {
     Usage usageBefore = progress.usage;
     progress.usage = usageBefore.plus(answer.usage());
     Consumer<Fenced> record = f -> {
-      deltas.flush(f.h());
+      deltas.flush(f.w());
       journal.completeModelCall(f, index, body, answer, ms, usageBefore);
     };
     if (answer.toolCalls().isEmpty()) {
@@ -410,6 +367,9 @@ public final class AgentLoop {
     Journal.toolSteps(context.run().id(), index, answer.toolCalls()).forEach(progress::update);
     return true;
   }
+
+  /** A model call whose step, request and (for a run's first) the run's start have committed, but which is not made yet. */
+  private record OpenedModelCall(int index, ChatRequest request, JsonNode body) {}
 
   /** Commits the start of the next model call (its step and request); null when a cancel arrived instead. */
   private OpenedModelCall openModelCall(Writes writes, Context context, Progress progress) {
@@ -589,7 +549,7 @@ public final class AgentLoop {
 
   /** What a held tool result will have written: the step's status and the tool message. */
   private static void recordInProgress(Progress progress, Step step, ToolOutcome outcome) {
-    Journal.ToolResult recorded = Journal.ToolResult.of(outcome);
+    ToolMessages.ToolResult recorded = ToolMessages.ToolResult.of(outcome);
     progress.update(step.after(recorded.change()).endedAt(Instant.now()));
     progress.history.add(ChatMessage.tool(step.toolCallId(), step.name(), recorded.message()));
   }

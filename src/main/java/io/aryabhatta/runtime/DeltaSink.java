@@ -1,7 +1,7 @@
 package io.aryabhatta.runtime;
 
+import io.aryabhatta.db.WriteBatch;
 import java.util.Map;
-import org.jdbi.v3.core.Handle;
 
 /**
  * Turns a model's token stream into {@code message.delta} events. The first delta of a streamed
@@ -47,7 +47,7 @@ final class DeltaSink {
     execution.beginWrite();
     try {
       journal.write(lease, facts, f -> {
-        flush(f.h());
+        flush(f.w());
         return null;
       });
     } finally {
@@ -60,13 +60,13 @@ final class DeltaSink {
    * text stays pending until that transaction commits: a transaction that is rolled back and run
    * again writes it again.
    */
-  synchronized void flush(Handle h) {
+  synchronized void flush(WriteBatch w) {
     if (pending.isEmpty()) {
       return;
     }
     String text = pending.toString();
-    journal.appendEvent(h, lease.runId(), "message.delta", Map.of("text", text));
-    journal.afterCommit(h, () -> written(text.length()));
+    journal.events().appendEvent(w, lease.runId(), "message.delta", Map.of("text", text));
+    journal.events().afterCommit(w, () -> written(text.length()));
   }
 
   private synchronized void written(int length) {

@@ -1,6 +1,6 @@
 package io.aryabhatta.runtime;
 
-import io.aryabhatta.db.BatchedWrites;
+import io.aryabhatta.db.WriteBatch;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
@@ -22,7 +22,7 @@ public final class EventNotifier {
   }
 
   /** The same for a transaction that settles the run and read its row, which is handed to the waiters. */
-  Runnable settled(String runId, BatchedWrites.Row<Run> run) {
+  Runnable settled(String runId, WriteBatch.Row<Run> run) {
     // The row is unread when the commit's answer was lost (it landed, as its token showed):
     // the waiters then read the run themselves.
     return () -> notify(runId, true, run.orNull());

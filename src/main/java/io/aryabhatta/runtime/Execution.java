@@ -19,8 +19,7 @@ final class Execution {
 
   /**
    * The run's thread starts or ends a model call. A call started after a cancel is interrupted at
-   * once: every other call is preceded by a commit whose fence sees the cancel, but the first one
-   * of a run may have been opened by the run's creation.
+   * once: the commit before it saw no cancel, but one may arrive between that commit and the call.
    */
   synchronized void modelCall(boolean active) {
     inModelCall = active;

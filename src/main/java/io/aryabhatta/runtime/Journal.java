@@ -2,12 +2,10 @@ package io.aryabhatta.runtime;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.aryabhatta.audit.AuditLog;
-import io.aryabhatta.db.BatchedWrites;
+import io.aryabhatta.db.WriteBatch;
 import io.aryabhatta.db.DatabaseErrors;
-import io.aryabhatta.db.StorableText;
 import io.aryabhatta.json.Json;
 import io.aryabhatta.model.Attempt;
 import io.aryabhatta.model.ChatResult;
@@ -20,17 +18,17 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
-import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Every write the engine makes about a run. The engine's writes happen inside {@link #write}: one
- * transaction, fenced by the lease (a process that lost its lease writes nothing), in which
- * several of them may commit together; the API's writes (a run's creation, a cancel, answers to
- * waiting calls) join their caller's transaction. The engine's run state changes are audited with
- * the actor {@value #ENGINE}.
+ * The engine's writes about a run it holds the lease of. They happen inside {@link #write}: one
+ * transaction, fenced by the lease (a process that lost its lease writes nothing), in which several
+ * of them may commit together, with the run's events ({@link RunEventLog}). The status changes the
+ * API makes too (waiting for a person, completing, failing, cancelling) are {@link RunTransitions}'s;
+ * this class adds the engine's own (a model call opened and answered, a tool started and finished)
+ * and audits the engine's run state changes with the actor {@value #ENGINE}.
  */
 public final class Journal {
   private static final Logger log = LoggerFactory.getLogger(Journal.class);
@@ -38,9 +36,14 @@ public final class Journal {
 
   private final Jdbi jdbi;
   private final ObjectMapper mapper;
-  private final RunStore store;
-  private final EventNotifier notifier;
+  private final RunEventLog events;
+  private final RunTransitions transitions;
   private final AuditLog audit;
+  /** Where the engine's writes number the run's events. */
+  RunEventLog events() {
+    return events;
+  }
+
   /** A side effect starts only while at least this much of the lease is left. */
   private final Duration safetyMargin;
   /** How long a write waits out a lost database connection before giving up. */
@@ -50,12 +53,12 @@ public final class Journal {
    * @param lease how long a claim on a run lasts: a third of it is the safety margin a side effect
    *     needs to start, and a write retries through an outage for at most one lease
    */
-  public Journal(Jdbi jdbi, ObjectMapper mapper, RunStore store, EventNotifier notifier, AuditLog audit,
+  public Journal(Jdbi jdbi, ObjectMapper mapper, RunEventLog events, RunTransitions transitions, AuditLog audit,
       Duration lease) {
     this.jdbi = jdbi;
     this.mapper = mapper;
-    this.store = store;
-    this.notifier = notifier;
+    this.events = events;
+    this.transitions = transitions;
     this.audit = audit;
     this.safetyMargin = lease.dividedBy(3);
     this.outageBound = lease;
@@ -71,7 +74,7 @@ public final class Journal {
    *     that start no side effect commit either way (the owner and epoch are their fence)
    * @param cancelRequested a cancel arrived while the run executed; the loop ends it at this step boundary
    */
-  record Fenced(Handle h, Lease lease, String workspaceId, String conversationId, boolean live,
+  record Fenced(WriteBatch w, Lease lease, String workspaceId, String conversationId, boolean live,
       boolean cancelRequested) {
     String runId() {
       return lease.runId();
@@ -93,8 +96,8 @@ public final class Journal {
    * Locks the run's row if {@code lease} still holds it (otherwise the caller must stop) and marks
    * it with the write's {@code token}.
    */
-  private Fenced fence(Handle h, Lease lease, long token) {
-    Fenced fenced = h.createQuery("""
+  private Fenced fence(WriteBatch w, Lease lease, long token) {
+    Fenced fenced = w.handleForReads().createQuery("""
             SELECT workspace_id, conversation_id, coalesce(last_write = :token, false) AS landed,
                    lease_expires_at > now() + make_interval(secs => :margin) AS live, cancel_requested
             FROM runs WHERE id = :id AND lease_owner = :owner AND lease_epoch = :epoch FOR UPDATE""")
@@ -104,12 +107,12 @@ public final class Journal {
           if (rs.getBoolean("landed")) {
             throw new AlreadyLanded();
           }
-          return new Fenced(h, lease, rs.getString("workspace_id"), rs.getString("conversation_id"),
+          return new Fenced(w, lease, rs.getString("workspace_id"), rs.getString("conversation_id"),
               rs.getBoolean("live"), rs.getBoolean("cancel_requested"));
         })
         .findOne()
         .orElseThrow(() -> new LeaseLostException(lease.runId()));
-    BatchedWrites.statement(h, "UPDATE runs SET last_write = :token WHERE id = :id")
+    w.statement("UPDATE runs SET last_write = :token WHERE id = :id")
         .bind("token", token).bind("id", lease.runId()).execute();
     return fenced;
   }
@@ -121,7 +124,7 @@ public final class Journal {
   /**
    * Runs {@code work} in a transaction of its own, fenced by {@code lease}. Its writes and the
    * commit are sent to the database together, in one round trip, when it is done
-   * ({@link BatchedWrites}); the events it appends are numbered and inserted in one statement
+   * ({@link WriteBatch}); the events it appends are numbered and inserted in one statement
    * among them.
    *
    * <p>With {@code facts}, the fence is the first statement of that round trip: the update of the
@@ -224,9 +227,9 @@ public final class Journal {
   private <T> T writeOnce(Lease lease, RunFacts facts, Function<Fenced, T> work, long token, WriteAttempt<T> attempt) {
     if (facts != null) {
       try {
-        return BatchedWrites.inTransaction(jdbi, h -> attempt.done(collectingEvents(
-            new Fenced(h, lease, facts.workspaceId(), facts.conversationId(), true, false), work,
-            new FenceToken(lease, token), attempt.afterCommit)));
+        return WriteBatch.inTransaction(jdbi, w -> attempt.done(collectingEvents(
+            new Fenced(w, lease, facts.workspaceId(), facts.conversationId(), true, false), work,
+            new RunEventLog.Fence(lease, token, marginSeconds()), attempt.afterCommit)));
       } catch (RuntimeException e) {
         String state = DatabaseErrors.sqlState(e);
         if (LEASE_LOST.equals(state)) {
@@ -238,7 +241,7 @@ public final class Journal {
         attempt.discard();
       }
     }
-    return BatchedWrites.inTransaction(jdbi, h -> attempt.done(collectingEvents(fence(h, lease, token), work, null,
+    return WriteBatch.inTransaction(jdbi, w -> attempt.done(collectingEvents(fence(w, lease, token), work, null,
         attempt.afterCommit)));
   }
 
@@ -251,9 +254,6 @@ public final class Journal {
         .bind("token", token).bind("id", lease.runId()).mapTo(Boolean.class).findOne().orElse(false));
   }
 
-  /** The lease a fence checks, and the token its write leaves on the run's row. */
-  private record FenceToken(Lease lease, long token) {}
-
   private static final String LEASE_LOST = "AR001";
   private static final String NEEDS_DECISION = "AR002";
 
@@ -262,209 +262,26 @@ public final class Journal {
    * lease is inserted by that transaction, so it needs no fence, and nothing else can have changed
    * the run yet.
    */
-  <T> T withinCreation(Handle h, Lease lease, RunFacts facts, Function<Fenced, T> work) {
-    return collectingEvents(new Fenced(h, lease, facts.workspaceId(), facts.conversationId(), true, false), work, null,
+  <T> T withinCreation(WriteBatch w, Lease lease, RunFacts facts, Function<Fenced, T> work) {
+    return collectingEvents(new Fenced(w, lease, facts.workspaceId(), facts.conversationId(), true, false), work, null,
         null);
   }
 
   /**
    * With a {@code fence}, the events go with it, sent ahead of the work's writes. What is to happen
    * after the commit goes to {@code afterCommit} (run by the writer once it knows the write
-   * landed), or else to the handle's own after-commit actions.
+   * landed), or else to the transaction's own after-commit actions.
    */
-  private <T> T collectingEvents(Fenced fenced, Function<Fenced, T> work, FenceToken fence,
+  private <T> T collectingEvents(Fenced fenced, Function<Fenced, T> work, RunEventLog.Fence fence,
       List<Runnable> afterCommit) {
-    EventBatch events = new EventBatch(fenced.h(), fenced.runId(), fence, afterCommit);
-    openBatch.set(events);
-    try {
-      T result = work.apply(fenced);
-      events.insert();
-      return result;
-    } finally {
-      openBatch.remove();
-    }
-  }
-
-  /** Runs {@code action} once the transaction of {@code h} has committed. */
-  void afterCommit(Handle h, Runnable action) {
-    EventBatch batch = openBatch.get();
-    if (batch != null && batch.h == h && batch.afterCommit != null) {
-      batch.afterCommit.add(action);
-    } else {
-      h.afterCommit(action);
-    }
-  }
-
-  /** The events of one fenced transaction, kept on the run's own thread until the transaction's work is done. */
-  private final ThreadLocal<EventBatch> openBatch = new ThreadLocal<>();
-
-  /**
-   * Adds the pending counts to the run's row and numbers the pending events from its counter: one
-   * new version of the row. {@code %s} is a further condition on the row.
-   */
-  private static final String NUMBERED = """
-      WITH numbered AS (
-          UPDATE runs SET last_event_id = last_event_id + :n, steps_count = steps_count + :steps,
-                 prompt_tokens = prompt_tokens + :p, completion_tokens = completion_tokens + :c,
-                 total_tokens = total_tokens + :t%s
-          WHERE id = :r%s
-          RETURNING last_event_id)""";
-  private static final String INSERT_NUMBERED = """
-      INSERT INTO run_events (run_id, id, type, data)
-      SELECT :r, numbered.last_event_id - :n + e.ord, e.type, cast(e.data AS jsonb)
-      FROM numbered, unnest(cast(:types AS text[]), cast(:data AS text[])) WITH ORDINALITY AS e(type, data, ord)""";
-  /** The events and counts of a transaction already fenced. */
-  private static final String APPEND = NUMBERED.formatted("", "") + "\n" + INSERT_NUMBERED;
-  /**
-   * The fence with the events and counts: the row matches only under the live lease (with its
-   * safety margin left) and no cancel, and {@code journal_fence_failed} says why it did not. It
-   * leaves the write's token on the row, and matches only a row whose token is older: not one
-   * where a try of the same write has committed (the row read after the failure says so), nor
-   * one that a later write has passed (a try delivered late, after its writer gave it up).
-   */
-  private static final String FENCE_AND_APPEND = NUMBERED.formatted(", last_write = :token",
-          " AND lease_owner = :owner AND lease_epoch = :epoch"
-              + " AND lease_expires_at > now() + make_interval(secs => :margin) AND NOT cancel_requested"
-              + " AND (last_write IS NULL OR last_write < :token)")
-      + ",\nappended AS (\n" + INSERT_NUMBERED + ")\n"
-      + "SELECT journal_fence_failed(:r, :owner, :epoch) WHERE NOT EXISTS (SELECT FROM numbered)";
-
-  private final class EventBatch {
-    private final Handle h;
-    private final String runId;
-    /** Where the fenced write collects what is to happen after its commit; null: the handle's own. */
-    private final List<Runnable> afterCommit;
-    /** Appended and not yet in a statement. */
-    private final List<String> types = new ArrayList<>();
-    private final List<String> data = new ArrayList<>();
-    private int steps;
-    private Usage tokens = Usage.ZERO;
-    private boolean appended;
-    private boolean settles;
-    /** The fence has not been sent yet: it takes what is appended until then. */
-    private boolean fencePending;
-
-    /** With a {@code fence}, the batch's first statement is that fence, made when the writes are first sent. */
-    EventBatch(Handle h, String runId, FenceToken fence, List<Runnable> afterCommit) {
-      this.h = h;
-      this.runId = runId;
-      this.afterCommit = afterCommit;
-      if (fence != null) {
-        fencePending = true;
-        BatchedWrites.sendFirst(h, () -> withFence(fence));
-      }
-    }
-
-    boolean collects(Handle handle, String run) {
-      return h == handle && runId.equals(run);
-    }
-
-    void add(String type, Object eventData) {
-      types.add(type);
-      // Bound as an array of texts, cast to jsonb one by one in SQL: made storable here.
-      data.add(StorableText.json(Json.write(mapper, eventData)));
-      appended = true;
-      settles |= RunEvent.FINAL.contains(type);
-    }
-
-    void count(int addedSteps, Usage addedTokens) {
-      steps += addedSteps;
-      tokens = tokens.plus(addedTokens);
-    }
-
-    /** The fence, with the events and counts so far. */
-    private BatchedWrites.Statement withFence(FenceToken fenceToken) {
-      fencePending = false;
-      Lease lease = fenceToken.lease();
-      BatchedWrites.Statement fence = BatchedWrites.statement(h, FENCE_AND_APPEND)
-          .bind("owner", lease.owner()).bind("epoch", lease.epoch()).bind("n", types.size())
-          .bind("token", fenceToken.token()).bind("margin", marginSeconds());
-      return bindPending(fence);
-    }
-
-    /** What is appended and not yet sent, and the notice of the run's new events. */
-    void insert() {
-      boolean pending = !types.isEmpty() || steps != 0 || !tokens.equals(Usage.ZERO);
-      if (pending && !fencePending) {
-        bindPending(BatchedWrites.statement(h, APPEND).bind("n", types.size())).execute();
-      }
-      if (!appended) {
-        return;
-      }
-      if (settles) {
-        // Whoever waits for the run to settle gets its row as this transaction leaves it.
-        afterCommit(h, notifier.settled(runId, store.runWithWrites(h, runId)));
-      } else {
-        afterCommit(h, notifier.appended(runId, false));
-      }
-    }
-
-    private BatchedWrites.Statement bindPending(BatchedWrites.Statement statement) {
-      statement.bind("r", runId).bind("steps", steps)
-          .bind("p", tokens.promptTokens()).bind("c", tokens.completionTokens()).bind("t", tokens.totalTokens())
-          .bind("types", types.toArray(String[]::new)).bind("data", data.toArray(String[]::new));
-      types.clear();
-      data.clear();
-      steps = 0;
-      tokens = Usage.ZERO;
-      return statement;
-    }
-  }
-
-  /**
-   * Adds to the run's model-call count and tokens, with the events of the fenced transaction (the
-   * same update of the run's row).
-   */
-  private void countOnRun(Fenced f, int steps, Usage tokens) {
-    EventBatch batch = openBatch.get();
-    if (batch == null || !batch.collects(f.h(), f.runId())) {
-      throw new IllegalStateException("a fenced write outside its transaction");
-    }
-    batch.count(steps, tokens);
-  }
-
-  /**
-   * Appends an event to the run's stream: with the other events of the fenced transaction it is
-   * part of, or else at once (numbered from the run's counter and inserted in one round trip).
-   */
-  void appendEvent(Handle h, String runId, String type, Object data) {
-    EventBatch batch = openBatch.get();
-    if (batch != null && batch.collects(h, runId)) {
-      batch.add(type, data);
-      return;
-    }
-    BatchedWrites.statement(h, """
-            WITH numbered AS (
-                UPDATE runs SET last_event_id = last_event_id + 1 WHERE id = :r RETURNING last_event_id)
-            INSERT INTO run_events (run_id, id, type, data)
-            SELECT :r, last_event_id, :type, cast(:data AS jsonb) FROM numbered""")
-        .bind("r", runId).bind("type", type).bind("data", Json.write(mapper, data))
-        .execute();
-    afterCommit(h, notifier.appended(runId, RunEvent.FINAL.contains(type)));
-  }
-
-  void appendMessage(Handle h, String conversationId, String runId, String role, String content, List<ToolCall> calls,
-      String toolCallId, String name) {
-    String toolCalls = calls == null || calls.isEmpty() ? null : Json.write(mapper, calls);
-    BatchedWrites.statement(h, """
-            INSERT INTO messages (conversation_id, seq, run_id, role, content, tool_calls, tool_call_id, name)
-            VALUES (:c, (SELECT coalesce(max(seq), 0) + 1 FROM messages WHERE conversation_id = :c), :r, :role,
-                    :content, cast(:calls AS jsonb), :tcid, :name)""")
-        .bind("c", conversationId).bind("r", runId).bind("role", role).bind("content", content)
-        .bind("calls", toolCalls).bind("tcid", toolCallId).bind("name", name)
-        .execute();
+    return events.collecting(fenced.w(), fenced.runId(), fence, afterCommit, () -> work.apply(fenced));
   }
 
   // ---- the engine's writes, fenced by the lease ----
 
   private static final String STARTED_RUN = """
       UPDATE runs SET status = :to, started_at = coalesce(started_at, now())
-      WHERE id = :id AND status IN (%s)""".formatted(guard(RunStatus.Change.STARTED));
-
-  /** The statuses a run may be in for {@code change} to happen, as the statement making it checks them. */
-  private static String guard(RunStatus.Change change) {
-    return RunStatus.sqlList(RunStatus.TRANSITIONS.sources(change));
-  }
+      WHERE id = :id AND status IN (%s)""".formatted(RunTransitions.guard(RunStatus.Change.STARTED));
 
   /**
    * A queued run starts; a run left {@code running} by a process that died or stopped is resumed.
@@ -473,9 +290,9 @@ public final class Journal {
    */
   void markRunning(Fenced f, boolean queued) {
     if (queued) {
-      BatchedWrites.statement(f.h(), STARTED_RUN).bind("id", f.runId())
+      f.w().statement(STARTED_RUN).bind("id", f.runId())
           .bind("to", RunStatus.TRANSITIONS.target(RunStatus.Change.STARTED)).execute();
-      appendEvent(f.h(), f.runId(), "run.running", Map.of());
+      events.appendEvent(f.w(), f.runId(), "run.running", Map.of());
       auditEngine(f, "run.running", Map.of("node", f.lease().owner()));
     } else {
       auditEngine(f, "run.resumed", Map.of("node", f.lease().owner(), "lease_epoch", f.lease().epoch()));
@@ -493,33 +310,24 @@ public final class Journal {
    * @return the step's index
    */
   int startModelCall(Fenced f, JsonNode request, Integer unanswered, int nextIndex) {
-    Handle h = f.h();
+    WriteBatch w = f.w();
     if (unanswered != null) {
-      BatchedWrites.statement(h, """
+      w.statement("""
               UPDATE run_steps SET request = cast(:req AS jsonb), attempts = attempts || cast(:lost AS jsonb)
               WHERE run_id = :r AND idx = :i""")
-          .bind("req", Json.write(mapper, request)).bind("lost", Json.write(mapper, List.of(lostAttempt())))
+          .bind("req", Json.write(mapper, request)).bind("lost", Json.write(mapper, List.of(transitions.lostAttempt())))
           .bind("r", f.runId()).bind("i", unanswered).execute();
-      appendEvent(h, f.runId(), "llm_call.started", Map.of("step", unanswered, "resumed", true));
+      events.appendEvent(w, f.runId(), "llm_call.started", Map.of("step", unanswered, "resumed", true));
       return unanswered;
     }
-    BatchedWrites.statement(h, """
+    w.statement("""
             INSERT INTO run_steps (run_id, idx, type, status, started_at, request)
             VALUES (:r, :i, 'llm_call', :s, now(), cast(:req AS jsonb))""")
         .bind("r", f.runId()).bind("i", nextIndex).bind("s", StepStatus.STARTED).bind("req", Json.write(mapper, request))
         .execute();
-    countOnRun(f, 1, Usage.ZERO);
-    appendEvent(h, f.runId(), "llm_call.started", Map.of("step", nextIndex));
+    events.count(f.w(), f.runId(), 1, Usage.ZERO);
+    events.appendEvent(w, f.runId(), "llm_call.started", Map.of("step", nextIndex));
     return nextIndex;
-  }
-
-  /** The attempt a process was making when it died: no status, no duration, outcome unknown. */
-  private ObjectNode lostAttempt() {
-    ObjectNode attempt = mapper.createObjectNode();
-    attempt.putNull("status_code");
-    attempt.put("error", "interrupted: the process making this attempt stopped before recording its outcome");
-    attempt.putNull("duration_ms");
-    return attempt;
   }
 
   /**
@@ -532,11 +340,11 @@ public final class Journal {
    */
   void completeModelCall(Fenced f, int index, JsonNode requestAsJournaled, ChatResult result, long durationMs,
       Usage runUsageBefore) {
-    Handle h = f.h();
+    WriteBatch w = f.w();
     String runId = f.runId();
     Usage usage = result.usage() == null ? Usage.ZERO : result.usage();
     boolean requestChanged = result.request() != null && !result.request().equals(requestAsJournaled);
-    BatchedWrites.statement(h, """
+    w.statement("""
             UPDATE run_steps SET status = :s, ended_at = now(), duration_ms = :d,
                    request = coalesce(cast(:req AS jsonb), request), response = cast(:resp AS jsonb),
                    usage = cast(:usage AS jsonb), attempts = attempts || cast(:attempts AS jsonb)
@@ -548,29 +356,29 @@ public final class Journal {
         .bind("attempts", Json.write(mapper, result.attempts()))
         .bind("r", runId).bind("i", index)
         .execute();
-    countOnRun(f, 0, usage);
+    events.count(f.w(), f.runId(), 0, usage);
     List<ToolCall> calls = result.toolCalls();
     if (calls.isEmpty() && f.cancelRequested()) {
       // The cancel came first: the answer is journaled in its step, and its tokens counted, but
       // the run does not complete with it. (Tool calls asked for are settled as not executed.)
-      appendEvent(h, runId, "llm_call.completed", Map.of("step", index, "usage", usage));
+      events.appendEvent(w, runId, "llm_call.completed", Map.of("step", index, "usage", usage));
       cancelRun(f);
       return;
     }
-    appendMessage(h, f.conversationId(), runId, "assistant", result.content(), calls, null, null);
-    appendEvent(h, runId, "llm_call.completed", Map.of("step", index, "usage", usage));
+    events.appendMessage(w, f.conversationId(), runId, "assistant", result.content(), calls, null, null);
+    events.appendEvent(w, runId, "llm_call.completed", Map.of("step", index, "usage", usage));
     for (Step step : toolSteps(runId, index, calls)) {
-      BatchedWrites.statement(h, """
+      w.statement("""
               INSERT INTO run_steps (run_id, idx, type, status, tool_call_id, name, arguments, idempotency_key)
               VALUES (:r, :i, 'tool_call', :s, :id, :name, :args, :key)""")
           .bind("s", step.status()).bind("r", runId).bind("i", step.index()).bind("id", step.toolCallId()).bind("name", step.name())
           .bind("args", step.arguments()).bind("key", step.idempotencyKey())
           .execute();
-      appendEvent(h, runId, "tool_call.created", Map.of("step", step.index(), "tool_call_id", step.toolCallId(),
+      events.appendEvent(w, runId, "tool_call.created", Map.of("step", step.index(), "tool_call_id", step.toolCallId(),
           "name", step.name(), "arguments", Json.parsedOrText(mapper, step.arguments())));
     }
     if (calls.isEmpty()) {
-      complete(h, runId, result.content(), runUsageBefore.plus(usage));
+      transitions.complete(w, runId, result.content(), runUsageBefore.plus(usage));
       auditEngine(f, "run.completed", Map.of("node", f.lease().owner()));
     }
   }
@@ -605,24 +413,24 @@ public final class Journal {
   }
 
   void failModelCall(Fenced f, int index, String kind, String message, List<Attempt> attempts, long durationMs) {
-    BatchedWrites.statement(f.h(), """
+    f.w().statement("""
             UPDATE run_steps SET status = :s, ended_at = now(), duration_ms = :d, error = :e,
                    attempts = attempts || cast(:a AS jsonb)
             WHERE run_id = :r AND idx = :i""")
         .bind("s", StepStatus.STARTED.after(StepStatus.Change.FAILED)).bind("d", durationMs).bind("e", message).bind("a", Json.write(mapper, attempts))
         .bind("r", f.runId()).bind("i", index).execute();
-    fail(f.h(), f.runId(), kind, message);
+    transitions.fail(f.w(), f.runId(), kind, message);
     auditEngine(f, "run.failed", Map.of("node", f.lease().owner(), "code", kind));
   }
 
   void cancelModelCall(Fenced f, int index, List<Attempt> attempts, long durationMs) {
-    BatchedWrites.statement(f.h(), """
+    f.w().statement("""
             UPDATE run_steps SET status = :s, ended_at = now(), duration_ms = :d,
                    error = 'cancelled during the model call', attempts = attempts || cast(:a AS jsonb)
             WHERE run_id = :r AND idx = :i""")
         .bind("s", StepStatus.STARTED.after(StepStatus.Change.RUN_CANCELLED)).bind("d", durationMs).bind("a", Json.write(mapper, attempts))
         .bind("r", f.runId()).bind("i", index).execute();
-    cancel(f.h(), f.runId());
+    transitions.cancel(f.w(), f.runId());
     auditEngine(f, "run.cancelled", Map.of("node", f.lease().owner()));
   }
 
@@ -631,12 +439,12 @@ public final class Journal {
    * dead process gets its lost attempt.
    */
   void toolWaits(Fenced f, Step step, StepStatus.Change change) {
-    BatchedWrites.statement(f.h(), """
+    f.w().statement("""
             UPDATE run_steps SET
                 attempts = CASE WHEN status = 'started' THEN attempts || cast(:lost AS jsonb) ELSE attempts END,
                 status = :s
             WHERE run_id = :r AND idx = :i""")
-        .bind("lost", Json.write(mapper, List.of(lostAttempt())))
+        .bind("lost", Json.write(mapper, List.of(transitions.lostAttempt())))
         .bind("s", step.status().after(change)).bind("r", f.runId()).bind("i", step.index()).execute();
   }
 
@@ -650,12 +458,12 @@ public final class Journal {
    *     after a crash is decided from it
    */
   void startTool(Fenced f, Step step, JsonNode executedAs) {
-    BatchedWrites.statement(f.requireLive().h(), """
+    f.requireLive().w().statement("""
             UPDATE run_steps SET
                 attempts = CASE WHEN status = 'started' THEN attempts || cast(:lost AS jsonb) ELSE attempts END,
                 status = :s, started_at = coalesce(started_at, now()), executed_as = cast(:tool AS jsonb)
             WHERE run_id = :r AND idx = :i""")
-        .bind("lost", Json.write(mapper, List.of(lostAttempt()))).bind("tool", Json.write(mapper, executedAs))
+        .bind("lost", Json.write(mapper, List.of(transitions.lostAttempt()))).bind("tool", Json.write(mapper, executedAs))
         .bind("s", step.status().after(StepStatus.Change.EXECUTION_STARTED))
         .bind("r", f.runId()).bind("i", step.index()).execute();
   }
@@ -665,7 +473,7 @@ public final class Journal {
    * target): it is not finished, and the run will wait for a person to settle it.
    */
   void recordUnknownOutcome(Fenced f, int index, ToolOutcome outcome, List<JsonNode> attempts) {
-    BatchedWrites.statement(f.h(), """
+    f.w().statement("""
             UPDATE run_steps SET status = :s, error = :e, duration_ms = :d,
                    attempts = attempts || cast(:a AS jsonb)
             WHERE run_id = :r AND idx = :i""")
@@ -675,223 +483,45 @@ public final class Journal {
 
   /** Records a failed attempt that is about to be retried (the call stays {@code started}). */
   void recordToolAttemptBeforeRetry(Fenced f, int index, JsonNode attempt) {
-    BatchedWrites.statement(f.h(), """
+    f.w().statement("""
             UPDATE run_steps SET attempts = attempts || cast(:a AS jsonb) WHERE run_id = :r AND idx = :i""")
         .bind("a", Json.write(mapper, List.of(attempt))).bind("r", f.runId()).bind("i", index).execute();
   }
 
   /** A tool's result and the tool message the model will read commit together. */
   void finishTool(Fenced f, Step step, ToolOutcome outcome, List<JsonNode> attempts) {
-    ToolResult recorded = ToolResult.of(outcome);
-    recordToolResult(f.h(), f.runId(), f.conversationId(), step, recorded.change(), recorded.result(),
+    ToolMessages.ToolResult recorded = ToolMessages.ToolResult.of(outcome);
+    transitions.recordToolResult(f.w(), f.runId(), f.conversationId(), step, recorded.change(), recorded.result(),
         recorded.error(), outcome.durationMs(), attempts);
-  }
-
-  /** How an executed tool's outcome is recorded: its step's status, and its result or error. */
-  record ToolResult(StepStatus.Change change, String result, String error) {
-    static ToolResult of(ToolOutcome outcome) {
-      return outcome.ok() ? new ToolResult(StepStatus.Change.SUCCEEDED, outcome.result(), null)
-          : outcome.outcomeUnknown() ? new ToolResult(StepStatus.Change.OUTCOME_LOST, null, outcome.result())
-          : new ToolResult(StepStatus.Change.FAILED, null, outcome.result());
-    }
-
-    /** The step's status once its execution (which started it) has this result. */
-    StepStatus status() {
-      return StepStatus.STARTED.after(change);
-    }
-
-    /** The tool message the model reads for it. */
-    String message() {
-      return toolMessage(status(), result, error);
-    }
-  }
-
-  /**
-   * Records a tool call's outcome, reached by {@code change} from the step's status, and the tool
-   * message the model will read.
-   */
-  void recordToolResult(Handle h, String runId, String conversationId, Step step, StepStatus.Change change,
-      String result, String error, Long durationMs, List<JsonNode> attempts) {
-    StepStatus status = step.status().after(change);
-    ArrayNode attemptArray = mapper.createArrayNode();
-    if (attempts != null) {
-      attempts.forEach(attemptArray::add);
-    }
-    // Appended in SQL: earlier attempts were committed one by one as they happened.
-    BatchedWrites.statement(h, """
-            UPDATE run_steps SET status = :s, result = :res, error = :err, ended_at = now(),
-                   started_at = coalesce(started_at, now()), duration_ms = :d,
-                   attempts = attempts || cast(:a AS jsonb)
-            WHERE run_id = :r AND idx = :i""")
-        .bind("s", status).bind("res", result).bind("err", error).bind("d", durationMs)
-        .bind("a", Json.write(mapper, attemptArray)).bind("r", runId).bind("i", step.index())
-        .execute();
-    String content = toolMessage(status, result, error);
-    appendMessage(h, conversationId, runId, "tool", content, null, step.toolCallId(), step.name());
-    ObjectNode data = mapper.createObjectNode();
-    data.put("step", step.index());
-    data.put("tool_call_id", step.toolCallId());
-    data.put("name", step.name());
-    data.put("status", status.wire());
-    if (status == StepStatus.COMPLETED) {
-      data.put("result", result);
-    } else {
-      data.put("error", content);
-    }
-    appendEvent(h, runId, "tool_call.completed", data);
-  }
-
-  /** The tool message the model reads for a call's outcome. */
-  static String toolMessage(StepStatus status, String result, String error) {
-    return switch (status) {
-      case COMPLETED -> result;
-      case REJECTED -> "The user rejected this tool call"
-          + (error == null || error.isBlank() ? "." : ": " + error);
-      case CANCELLED -> "Not executed: the run was cancelled.";
-      case UNKNOWN_OUTCOME -> OUTCOME_UNKNOWN + (error == null || error.isBlank() ? "." : " (" + error + ").");
-      default -> "Error: " + error;
-    };
-  }
-
-  /** What the model reads for a call that was executed, or may have been, with no known result. */
-  static final String OUTCOME_UNKNOWN =
-      "Outcome unknown: this call was started but its result is not known, so it may have been executed";
-
-  /** Why a call of unknown outcome ended so, by how the run ended. */
-  private static String whyUnknownAtEnd(RunStatus runStatus) {
-    return "the run was " + runStatus + " before its outcome was settled";
-  }
-
-  /** Why a call of unknown outcome that a person chose not to execute again ended so. */
-  static String whyUnknownAfterRejection(String reason) {
-    return "the user chose not to execute it again" + (reason == null || reason.isBlank() ? "" : ": " + reason);
   }
 
   void requireAction(Fenced f, String type, List<Step> calls) {
     if (f.cancelRequested()) {
       // A cancel that arrived while the loop decided to pause wins: nobody should be asked to act.
-      cancel(f.h(), f.runId());
+      transitions.cancel(f.w(), f.runId());
       auditEngine(f, "run.cancelled", Map.of("node", f.lease().owner()));
       return;
     }
-    requireAction(f.h(), f.runId(), type, calls);
+    transitions.requireAction(f.w(), f.runId(), type, calls);
     auditEngine(f, "run.requires_action", Map.of("node", f.lease().owner(), "type", type,
         "tool_call_ids", calls.stream().map(Step::toolCallId).toList()));
   }
 
-  void requireAction(Handle h, String runId, String type, List<Step> calls) {
-    ObjectNode action = mapper.createObjectNode();
-    action.put("type", type);
-    ArrayNode list = action.putArray("tool_calls");
-    for (Step call : calls) {
-      ObjectNode c = list.addObject();
-      c.put("id", call.toolCallId());
-      c.put("name", call.name());
-      c.putPOJO("arguments", Json.parsedOrText(mapper, call.arguments()));
-    }
-    BatchedWrites.statement(h, """
-            UPDATE runs SET status = :to, required_action = cast(:a AS jsonb),
-                   lease_owner = NULL, lease_expires_at = NULL
-            WHERE id = :id AND status IN (%s)""".formatted(guard(RunStatus.Change.PAUSED)))
-        .bind("to", RunStatus.TRANSITIONS.target(RunStatus.Change.PAUSED))
-        .bind("a", Json.write(mapper, action)).bind("id", runId).execute();
-    appendEvent(h, runId, "run.requires_action", Map.of("required_action", action));
-  }
-
   void failRun(Fenced f, String kind, String message) {
-    fail(f.h(), f.runId(), kind, message);
+    transitions.fail(f.w(), f.runId(), kind, message);
     auditEngine(f, "run.failed", Map.of("node", f.lease().owner(), "code", kind));
   }
 
   void cancelRun(Fenced f) {
-    cancel(f.h(), f.runId());
+    transitions.cancel(f.w(), f.runId());
     auditEngine(f, "run.cancelled", Map.of("node", f.lease().owner()));
   }
 
   /** An audit row for a run state change the engine made, in the transaction making it. */
   private void auditEngine(Fenced f, String action, Map<String, ?> details) {
-    audit.record(f.h(), f.workspaceId(), ENGINE, action, "run", f.runId(), details);
+    audit.record(f.w(), f.workspaceId(), ENGINE, action, "run", f.runId(), details);
     String runId = f.runId();
-    afterCommit(f.h(), () -> log.info("Run {}: {} {}", runId, action, details));
+    events.afterCommit(f.w(), () -> log.info("Run {}: {} {}", runId, action, details));
   }
 
-  // ---- terminal transitions, shared by the engine and the API ----
-
-  private void complete(Handle h, String runId, String output, Usage usage) {
-    endRun(h, runId, RunStatus.Change.COMPLETED, output, null);
-    appendEvent(h, runId, "run.completed", Map.of("output", output == null ? "" : output, "usage", usage));
-  }
-
-  void fail(Handle h, String runId, String kind, String message) {
-    settleUnfinishedSteps(h, runId, RunStatus.Change.FAILED, "Not executed: the run failed.");
-    ObjectNode error = mapper.createObjectNode().put("code", kind).put("message", message);
-    endRun(h, runId, RunStatus.Change.FAILED, null, error);
-    appendEvent(h, runId, "run.failed", Map.of("error", error));
-  }
-
-  void cancel(Handle h, String runId) {
-    settleUnfinishedSteps(h, runId, RunStatus.Change.CANCELLED, null);
-    endRun(h, runId, RunStatus.Change.CANCELLED, null, null);
-    appendEvent(h, runId, "run.cancelled", Map.of());
-  }
-
-  /**
-   * No dangling steps when a run ends as {@code ending} ({@code failed} or {@code cancelled}):
-   * every unanswered tool call gets a recorded result and the tool message the model will read
-   * (a call that never started: not executed; one that started and has no result:
-   * {@code unknown_outcome}, for it may have been executed), and a model call left waiting by a
-   * process that died ends as the run does.
-   */
-  private void settleUnfinishedSteps(Handle h, String runId, RunStatus.Change ending, String notExecutedError) {
-    RunStatus ended = RunStatus.TRANSITIONS.target(ending);
-    StepStatus.Change notExecuted = ending == RunStatus.Change.CANCELLED
-        ? StepStatus.Change.RUN_CANCELLED : StepStatus.Change.RUN_FAILED;
-    BatchedWrites.sendQueued(h);
-    List<Step> unfinished = store.stepOutlines(h, runId).stream().filter(s -> !s.finished()).toList();
-    if (unfinished.isEmpty()) {
-      return;
-    }
-    String conversationId = h.createQuery("SELECT conversation_id FROM runs WHERE id = :id").bind("id", runId)
-        .mapTo(String.class).one();
-    for (Step step : unfinished) {
-      if (!step.isToolCall()) {
-        endUnansweredModelCall(h, runId, step, notExecuted, ended);
-      } else if (step.status() == StepStatus.STARTED || step.status() == StepStatus.UNKNOWN_OUTCOME) {
-        List<JsonNode> lost = step.status() == StepStatus.STARTED ? List.of(lostAttempt()) : List.of();
-        recordToolResult(h, runId, conversationId, step, StepStatus.Change.OUTCOME_LOST, null, whyUnknownAtEnd(ended),
-            null, lost);
-      } else {
-        recordToolResult(h, runId, conversationId, step, notExecuted, null, notExecutedError, null, List.of());
-      }
-    }
-  }
-
-  private void endUnansweredModelCall(Handle h, String runId, Step step, StepStatus.Change change, RunStatus ended) {
-    BatchedWrites.statement(h, """
-            UPDATE run_steps SET status = :s, ended_at = now(), error = :e, attempts = attempts || cast(:lost AS jsonb)
-            WHERE run_id = :r AND idx = :i""")
-        .bind("s", step.status().after(change))
-        .bind("e", "the run was " + ended + " before the model's answer was recorded")
-        .bind("lost", Json.write(mapper, List.of(lostAttempt()))).bind("r", runId).bind("i", step.index()).execute();
-  }
-
-  /** The statement ending a run by each change that ends one, guarded by the statuses it may end from. */
-  private static final Map<RunStatus.Change, String> END_RUN = Map.of(
-      RunStatus.Change.COMPLETED, endRunStatement(RunStatus.Change.COMPLETED),
-      RunStatus.Change.FAILED, endRunStatement(RunStatus.Change.FAILED),
-      RunStatus.Change.CANCELLED, endRunStatement(RunStatus.Change.CANCELLED));
-
-  private static String endRunStatement(RunStatus.Change change) {
-    return """
-        UPDATE runs SET status = :s, output = :o, error = cast(:e AS jsonb), required_action = NULL,
-               ended_at = now(), lease_owner = NULL, lease_expires_at = NULL
-        WHERE id = :id AND status IN (%s)""".formatted(guard(change));
-  }
-
-  private void endRun(Handle h, String runId, RunStatus.Change change, String output, JsonNode error) {
-    BatchedWrites.statement(h, END_RUN.get(change))
-        .bind("s", RunStatus.TRANSITIONS.target(change)).bind("o", output).bind("e", error == null ? null : Json.write(mapper, error))
-        .bind("id", runId)
-        .execute();
-  }
 }

@@ -1,5 +1,6 @@
 package io.aryabhatta.runtime;
 
+import io.aryabhatta.db.WriteBatch;
 import io.aryabhatta.errors.FieldError;
 import io.aryabhatta.errors.DomainException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -41,18 +42,18 @@ public final class RunFork {
 
   private final Jdbi jdbi;
   private final RunStore store;
-  private final Journal journal;
+  private final RunEventLog events;
   private final AgentService agents;
   private final RunScheduler scheduler;
   private final AuditLog audit;
   private final Ids ids;
   private final ObjectMapper mapper;
 
-  public RunFork(Jdbi jdbi, RunStore store, Journal journal, AgentService agents, RunScheduler scheduler,
+  public RunFork(Jdbi jdbi, RunStore store, RunEventLog events, AgentService agents, RunScheduler scheduler,
       AuditLog audit, Ids ids, ObjectMapper mapper) {
     this.jdbi = jdbi;
     this.store = store;
-    this.journal = journal;
+    this.events = events;
     this.agents = agents;
     this.scheduler = scheduler;
     this.audit = audit;
@@ -93,8 +94,8 @@ public final class RunFork {
       h.createUpdate("""
               INSERT INTO runs (id, workspace_id, conversation_id, agent_id, agent_version, system_prompt, stream,
                                 status, steps_count, forked_from_run_id, forked_from_step, agent_overrides)
-              VALUES (:id, :w, :c, :a, :v, :p, :s, 'queued', :steps, :from, :step, cast(:overrides AS jsonb))""")
-          .bind("id", id).bind("w", caller.workspaceId()).bind("c", conversationId)
+              VALUES (:id, :w, :c, :a, :v, :p, :s, :queued, :steps, :from, :step, cast(:overrides AS jsonb))""")
+          .bind("queued", RunStatus.QUEUED).bind("id", id).bind("w", caller.workspaceId()).bind("c", conversationId)
           .bind("a", original.agentId()).bind("v", original.agentVersion()).bind("p", systemPrompt)
           .bind("s", state.stream()).bind("steps", copiedModelCalls).bind("from", runId).bind("step", fromStep)
           .bind("overrides", patch == null ? null : Json.write(mapper, patch))
@@ -107,7 +108,7 @@ public final class RunFork {
       origin.put("agent_version", original.agentVersion());
       origin.put("forked_from_run_id", runId);
       origin.put("from_step", fromStep);
-      journal.appendEvent(h, id, "run.created", origin);
+      events.appendEvent(WriteBatch.immediate(h), id, "run.created", origin);
       audit.record(h, caller, "run.forked", "run", id, Map.of("forked_from_run_id", runId, "from_step", fromStep,
           "conversation_id", conversationId, "overridden", patch == null ? List.of() : fieldNames(patch)));
       return id;
@@ -196,7 +197,7 @@ public final class RunFork {
     for (int i = 0; i < seen.size(); i++) {
       ChatMessage m = chat.get(i);
       String runId = original.id().equals(seen.get(i).runId()) ? forkId : null;
-      journal.appendMessage(h, id, runId, m.role(), m.content(), m.toolCalls(), m.toolCallId(), m.name());
+      events.appendMessage(WriteBatch.immediate(h), id, runId, m.role(), m.content(), m.toolCalls(), m.toolCallId(), m.name());
     }
     return id;
   }

@@ -80,7 +80,7 @@ public final class RunRoutes {
     Caller caller = Auth.caller(ctx);
     String input = input(request.input());
     boolean stream = flag(ctx, "stream");
-    answer(ctx, caller, runs.startRun(caller, ctx.pathParam("id"), input, true), stream);
+    answer(ctx, caller, runs.startRun(caller, ctx.pathParam("id"), input, Streaming.TEXT_AS_WRITTEN), stream);
   }
 
   private void createAgentRun(Context ctx) throws Exception {
@@ -88,7 +88,7 @@ public final class RunRoutes {
     Caller caller = Auth.caller(ctx);
     String input = input(request.input());
     Run run = runs.startRunOfAgent(caller, ctx.pathParam("id"), input, variables(request.variables()),
-        metadata(request.metadata()), true);
+        metadata(request.metadata()), Streaming.TEXT_AS_WRITTEN);
     answer(ctx, caller, run, flag(ctx, "stream"));
   }
 

@@ -1,5 +1,6 @@
 package io.aryabhatta.runtime;
 
+import io.aryabhatta.db.WriteBatch;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -118,11 +119,6 @@ public final class RunScheduler implements AutoCloseable {
 
     double leaseSeconds() {
       return lease.toMillis() / 1000.0;
-    }
-
-    /** The run's first model call, opened in its creation's transaction {@code h} if it can be. */
-    NewRun openFirstModelCall(Handle h, NewRun run) {
-      return loop.openFirstModelCall(h, lease(run), run);
     }
 
     void start(NewRun run) {
@@ -338,8 +334,8 @@ public final class RunScheduler implements AutoCloseable {
     running.values().forEach(Execution::stop);
     long deadline = System.nanoTime() + grace.toNanos();
     try {
-      // A run being created with a reserved slot is not running yet, but its first model call may
-      // be opened already: its lease is not released under it.
+      // A run being created with a reserved slot is not running yet, but it is leased to this
+      // node already: its lease is not released under it.
       while ((!running.isEmpty() || startsPending.get() > 0) && System.nanoTime() < deadline) {
         Thread.sleep(50);
       }

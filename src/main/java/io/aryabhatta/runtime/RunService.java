@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aryabhatta.agents.AgentService;
 import io.aryabhatta.agents.AgentVersion;
 import io.aryabhatta.audit.AuditLog;
-import io.aryabhatta.db.BatchedWrites;
+import io.aryabhatta.db.WriteBatch;
 
 import io.aryabhatta.errors.FieldError;
 import io.aryabhatta.ids.Ids;
@@ -30,7 +30,8 @@ import org.jdbi.v3.core.Jdbi;
 public final class RunService {
   private final Jdbi jdbi;
   private final RunStore store;
-  private final Journal journal;
+  private final RunEventLog events;
+  private final RunTransitions transitions;
   private final AgentService agents;
   private final RunScheduler scheduler;
   private final AuditLog audit;
@@ -39,13 +40,14 @@ public final class RunService {
   private final EventNotifier notifier;
   private final RunSetup setup;
 
-  public RunService(Jdbi jdbi, RunStore store, Journal journal, AgentService agents, RunScheduler scheduler,
+  public RunService(Jdbi jdbi, RunStore store, RunEventLog events, RunTransitions transitions, AgentService agents, RunScheduler scheduler,
       AuditLog audit, Ids ids, ObjectMapper mapper, EventNotifier notifier, RunSetup setup) {
     this.notifier = notifier;
     this.setup = setup;
     this.jdbi = jdbi;
     this.store = store;
-    this.journal = journal;
+    this.events = events;
+    this.transitions = transitions;
     this.agents = agents;
     this.scheduler = scheduler;
     this.audit = audit;
@@ -60,7 +62,7 @@ public final class RunService {
   public Conversation createConversation(Caller caller, String agentId, Map<String, String> variables,
       JsonNode metadata) {
     agents.version(caller.workspaceId(), agentId, null);
-    String id = jdbi.inTransaction(h -> insertConversation(h, caller, agentId, variables, metadata));
+    String id = WriteBatch.inTransaction(jdbi, w -> insertConversation(w, caller, agentId, variables, metadata));
     return conversation(caller, id);
   }
 
@@ -70,28 +72,28 @@ public final class RunService {
   }
 
   /** Appends the user's message and queues a run of the conversation's agent, latest version. */
-  public Run startRun(Caller caller, String conversationId, String input, boolean stream) {
+  public Run startRun(Caller caller, String conversationId, String input, Streaming streaming) {
     Conversation conversation = conversation(caller, conversationId);
     AgentVersion agent = agents.version(caller.workspaceId(), conversation.agentId(), null);
     String systemPrompt = fillPrompt(agent, variables(conversation.variables()));
-    return createAndStart(caller, agent, false,
-        (h, slot) -> insertRun(h, caller, conversationId, agent, systemPrompt, input, stream, false, slot));
+    return createAndStart(caller, agent,
+        (w, slot) -> insertRun(w, caller, conversationId, agent, systemPrompt, input, streaming.streamed(), false, slot));
   }
 
   /** Creates a conversation and its first run together (quick testing of an agent). */
   public Run startRunOfAgent(Caller caller, String agentId, String input, Map<String, String> variables,
-      JsonNode metadata, boolean stream) {
-    return startRunOfAgent(caller, agentId, null, input, variables, metadata, stream);
+      JsonNode metadata, Streaming streaming) {
+    return startRunOfAgent(caller, agentId, null, input, variables, metadata, streaming);
   }
 
   /** The same, pinned to an agent version ({@code null}: the latest), e.g. to evaluate one version. */
   public Run startRunOfAgent(Caller caller, String agentId, Integer version, String input,
-      Map<String, String> variables, JsonNode metadata, boolean stream) {
+      Map<String, String> variables, JsonNode metadata, Streaming streaming) {
     AgentVersion agent = agents.version(caller.workspaceId(), agentId, version);
     String systemPrompt = fillPrompt(agent, variables);
-    return createAndStart(caller, agent, true, (h, slot) -> {
-      String conversationId = insertConversation(h, caller, agentId, variables, metadata);
-      return insertRun(h, caller, conversationId, agent, systemPrompt, input, stream, true, slot);
+    return createAndStart(caller, agent, (w, slot) -> {
+      String conversationId = insertConversation(w, caller, agentId, variables, metadata);
+      return insertRun(w, caller, conversationId, agent, systemPrompt, input, streaming.streamed(), true, slot);
     });
   }
 
@@ -107,12 +109,12 @@ public final class RunService {
     String agentPrompt = fillPrompt(agent, Map.of());
     String systemPrompt = extraSystemPrompt == null || extraSystemPrompt.isBlank() ? agentPrompt
         : agentPrompt.isBlank() ? extraSystemPrompt : agentPrompt + "\n\n" + extraSystemPrompt;
-    return createAndStart(caller, agent, false, (h, slot) -> {
-      String conversationId = insertConversation(h, caller, agentId, Map.of(), metadata);
+    return createAndStart(caller, agent, (w, slot) -> {
+      String conversationId = insertConversation(w, caller, agentId, Map.of(), metadata);
       for (ChatMessage m : earlier) {
-        journal.appendMessage(h, conversationId, null, m.role(), m.content(), m.toolCalls(), m.toolCallId(), m.name());
+        events.appendMessage(w, conversationId, null, m.role(), m.content(), m.toolCalls(), m.toolCallId(), m.name());
       }
-      return insertRun(h, caller, conversationId, agent, systemPrompt, input, true, true, slot).withUnknownHistory();
+      return insertRun(w, caller, conversationId, agent, systemPrompt, input, true, true, slot).withUnknownHistory();
     });
   }
 
@@ -148,10 +150,10 @@ public final class RunService {
     return PromptTemplate.fill(agent.systemPrompt(), variables);
   }
 
-  private String insertConversation(Handle h, Caller caller, String agentId, Map<String, String> variables,
+  private String insertConversation(WriteBatch w, Caller caller, String agentId, Map<String, String> variables,
       JsonNode metadata) {
     String id = ids.next();
-    BatchedWrites.statement(h, """
+    w.statement("""
             INSERT INTO conversations (id, workspace_id, agent_id, variables, metadata)
             VALUES (:id, :w, :a, cast(:v AS jsonb), cast(:m AS jsonb))""")
         .bind("id", id).bind("w", caller.workspaceId()).bind("a", agentId)
@@ -163,30 +165,23 @@ public final class RunService {
 
   /** What a run's creation transaction inserts. */
   private interface RunInsert {
-    NewRun insert(Handle h, RunScheduler.Reservation slot);
+    NewRun insert(WriteBatch w, RunScheduler.Reservation slot);
   }
 
   /**
    * Creates a run of {@code agent} in one transaction (its inserts sent together) and starts it
    * here at once if a slot is free: the run is then inserted already leased to this node, so it
-   * needs no claim of its own; the tools and provider its loop needs are read ahead, and its first
-   * model call is opened by the same transaction when it can be. Otherwise it is queued.
-   *
-   * @param knownHistory whether the creation knows the conversation's messages (a new one's), so
-   *     that it can open the first model call: the agent's tools (no query when all are built in)
-   *     are then read before it begins, since its transaction cannot wait for reads that need
-   *     connections of their own; the provider is read while it commits
+   * needs no claim of its own, and the tools and provider its loop needs are read ahead while the
+   * creation commits. Otherwise it is queued. Either way the loop starts it as it starts any run.
    */
-  private Run createAndStart(Caller caller, AgentVersion agent, boolean knownHistory, RunInsert insert) {
+  private Run createAndStart(Caller caller, AgentVersion agent, RunInsert insert) {
     Optional<RunScheduler.Reservation> slot = scheduler.reserve();
     Created created;
     try {
-      RunSetup.Ahead ahead = slot.isEmpty() ? null
-          : knownHistory ? setup.readToolsNow(caller.workspaceId(), agent) : setup.readAhead(caller.workspaceId(), agent);
-      created = BatchedWrites.inTransaction(jdbi, h -> {
-        NewRun inserted = insert.insert(h, slot.orElse(null)).withAhead(ahead);
-        NewRun run = slot.isPresent() ? slot.get().openFirstModelCall(h, inserted) : inserted;
-        return new Created(run, store.runWithWrites(h, run.state().id()));
+      RunSetup.Ahead ahead = slot.map(s -> setup.readAhead(caller.workspaceId(), agent)).orElse(null);
+      created = WriteBatch.inTransaction(jdbi, w -> {
+        NewRun run = insert.insert(w, slot.orElse(null)).withAhead(ahead);
+        return new Created(run, store.runWithWrites(w, run.state().id()));
       });
     } catch (RuntimeException e) {
       slot.ifPresent(RunScheduler.Reservation::cancel);
@@ -197,16 +192,16 @@ public final class RunService {
   }
 
   /** A run's creation: what it hands to the loop, and the run's row as committed (read in the same round trip). */
-  private record Created(NewRun run, BatchedWrites.Row<Run> row) {}
+  private record Created(NewRun run, WriteBatch.Row<Run> row) {}
 
-  private NewRun insertRun(Handle h, Caller caller, String conversationId, AgentVersion agent, String systemPrompt,
+  private NewRun insertRun(WriteBatch w, Caller caller, String conversationId, AgentVersion agent, String systemPrompt,
       String input, boolean stream, boolean newConversation, RunScheduler.Reservation slot) {
     String runId = ids.next();
     if (!newConversation) {
       // Serializes run creation per conversation, so two concurrent requests cannot both pass the check below.
-      h.createQuery("SELECT id FROM conversations WHERE id = :c FOR UPDATE").bind("c", conversationId)
+      w.handleForReads().createQuery("SELECT id FROM conversations WHERE id = :c FOR UPDATE").bind("c", conversationId)
           .mapTo(String.class).one();
-      boolean busy = h.createQuery("""
+      boolean busy = w.handleForReads().createQuery("""
               SELECT EXISTS (SELECT 1 FROM runs WHERE conversation_id = :c
                              AND status IN (%s))""".formatted(RunStatus.sqlList(RunStatus.ACTIVE)))
           .bind("c", conversationId).mapTo(Boolean.class).one();
@@ -214,24 +209,24 @@ public final class RunService {
         throw new DomainException.Conflict("the conversation already has an active run; wait for it or cancel it");
       }
     }
-    BatchedWrites.statement(h, """
+    w.statement("""
             INSERT INTO runs (id, workspace_id, conversation_id, agent_id, agent_version, system_prompt, stream, status,
                               lease_owner, lease_epoch, lease_expires_at)
-            VALUES (:id, :w, :c, :a, :v, :p, :s, 'queued', :node, :epoch,
+            VALUES (:id, :w, :c, :a, :v, :p, :s, :queued, :node, :epoch,
                     now() + make_interval(secs => cast(:lease_seconds AS float8)))""")
-        .bind("id", runId).bind("w", caller.workspaceId()).bind("c", conversationId)
+        .bind("queued", RunStatus.QUEUED).bind("id", runId).bind("w", caller.workspaceId()).bind("c", conversationId)
         .bind("a", agent.agentId()).bind("v", agent.version()).bind("p", systemPrompt).bind("s", stream)
         .bind("node", slot == null ? null : slot.node()).bind("epoch", slot == null ? 0 : slot.epoch())
         .bind("lease_seconds", slot == null ? null : slot.leaseSeconds())
         .execute();
-    journal.appendMessage(h, conversationId, runId, "user", input, List.of(), null, null);
-    journal.appendEvent(h, runId, "run.created", Map.of("run_id", runId, "conversation_id", conversationId,
+    events.appendMessage(w, conversationId, runId, "user", input, List.of(), null, null);
+    events.appendEvent(w, runId, "run.created", Map.of("run_id", runId, "conversation_id", conversationId,
         "agent_id", agent.agentId(), "agent_version", agent.version()));
-    audit.record(h, caller, "run.created", "run", runId,
+    audit.record(w, caller.workspaceId(), caller.keyPrefix(), "run.created", "run", runId,
         Map.of("conversation_id", conversationId, "agent_id", agent.agentId(), "agent_version", agent.version()));
     RunStore.RunState state = new RunStore.RunState(runId, caller.workspaceId(), conversationId, agent.agentId(),
         agent.version(), systemPrompt, stream, RunStatus.QUEUED, false, null, Usage.ZERO);
-    return new NewRun(state, agent, newConversation ? List.of(ChatMessage.user(input)) : null, null, null);
+    return new NewRun(state, agent, newConversation ? List.of(ChatMessage.user(input)) : null, null);
   }
 
   /**
@@ -251,7 +246,7 @@ public final class RunService {
       if (executing) {
         h.createUpdate("UPDATE runs SET cancel_requested = true WHERE id = :id").bind("id", runId).execute();
       } else {
-        journal.cancel(h, runId);
+        transitions.cancel(WriteBatch.immediate(h), runId);
       }
       audit.record(h, caller, "run.cancel_requested", "run", runId, Map.of("status_before", status));
     });
@@ -266,15 +261,15 @@ public final class RunService {
           for (Decision d : decisions) {
             Step step = byId.get(d.toolCallId());
             if (Boolean.TRUE.equals(d.approve())) {
-              BatchedWrites.statement(h, """
+              WriteBatch.immediate(h).statement("""
                       UPDATE run_steps SET status = :s, decision_reason = :r WHERE run_id = :id AND idx = :i""")
                   .bind("s", step.status().after(StepStatus.Change.APPROVED)).bind("r", d.reason()).bind("id", runId).bind("i", step.index()).execute();
             } else if (step.status() == StepStatus.UNKNOWN_OUTCOME) {
               // Not executing it again leaves what happened the first time unknown: the model is told so.
-              journal.recordToolResult(h, runId, conversationId, step, StepStatus.Change.SETTLED_UNKNOWN, null,
-                  Journal.whyUnknownAfterRejection(d.reason()), null, List.of());
+              transitions.recordToolResult(WriteBatch.immediate(h), runId, conversationId, step, StepStatus.Change.SETTLED_UNKNOWN, null,
+                  ToolMessages.whyUnknownAfterRejection(d.reason()), null, List.of());
             } else {
-              journal.recordToolResult(h, runId, conversationId, step, StepStatus.Change.REJECTED, null, d.reason(),
+              transitions.recordToolResult(WriteBatch.immediate(h), runId, conversationId, step, StepStatus.Change.REJECTED, null, d.reason(),
                   null, List.of());
             }
           }
@@ -290,7 +285,7 @@ public final class RunService {
           for (ToolOutput o : outputs) {
             String text = o.output() == null || o.output().isNull() ? ""
                 : o.output().isTextual() ? o.output().asText() : o.output().toString();
-            journal.recordToolResult(h, runId, conversationId, byId.get(o.toolCallId()), StepStatus.Change.SUCCEEDED, text, null,
+            transitions.recordToolResult(WriteBatch.immediate(h), runId, conversationId, byId.get(o.toolCallId()), StepStatus.Change.SUCCEEDED, text, null,
                 null, List.of());
           }
           audit.record(h, caller, "run.tool_outputs", "run", runId, Map.of("tool_call_ids", callIds));
@@ -313,7 +308,7 @@ public final class RunService {
       Map<String, Step> byId = byToolCallId(waitingCalls(h, runId, actionTypes, what));
       checkCoverage(byId.keySet(), answeredCallIds, field);
       answer.apply(h, store.run(h, runId).conversationId(), byId);
-      resume(h, runId);
+      transitions.resume(WriteBatch.immediate(h), runId);
     });
     scheduler.submit(runId);
     return run(caller, runId);
@@ -358,14 +353,6 @@ public final class RunService {
     if (!errors.isEmpty()) {
       throw new DomainException.ValidationFailed(errors);
     }
-  }
-
-  private void resume(Handle h, String runId) {
-    h.createUpdate("""
-            UPDATE runs SET status = :to, required_action = NULL, lease_owner = NULL, lease_expires_at = NULL
-            WHERE id = :id AND status IN (%s)""".formatted(
-            RunStatus.sqlList(RunStatus.TRANSITIONS.sources(RunStatus.Change.ANSWERED))))
-        .bind("to", RunStatus.TRANSITIONS.target(RunStatus.Change.ANSWERED)).bind("id", runId).execute();
   }
 
   private static Map<String, Object> lockRun(Handle h, String runId) {

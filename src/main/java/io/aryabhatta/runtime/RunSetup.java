@@ -15,8 +15,7 @@ import java.util.concurrent.Executor;
  * What a run's loop reads of the workspace before its first model call: the agent's tools and its
  * provider's endpoint (with the provider's secrets). For a run that its creation starts in this
  * process they are {@linkplain #readAhead read ahead}, while the creation commits, so that the
- * loop does not wait for those reads after the commit; a creation that opens the first model call
- * needs the tools {@linkplain #readToolsNow before} it begins.
+ * loop does not wait for those reads after the commit.
  */
 public final class RunSetup {
   private static final Executor AHEAD = task -> Thread.ofVirtual().name("run-setup").start(task);
@@ -45,17 +44,9 @@ public final class RunSetup {
     return read(workspaceId, agent, AHEAD);
   }
 
-  /**
-   * Starts the provider's read on a thread of its own and reads the tools on this one (no query
-   * when all are built in): when this returns, the tools' read has ended, with its result or error.
-   */
-  Ahead readToolsNow(String workspaceId, AgentVersion agent) {
-    return read(workspaceId, agent, Runnable::run);
-  }
-
-  private Ahead read(String workspaceId, AgentVersion agent, Executor toolsReadOn) {
-    CompletableFuture<ModelEndpoint> endpoint = CompletableFuture.supplyAsync(() -> endpoint(workspaceId, agent), AHEAD);
-    return new Ahead(agent, CompletableFuture.supplyAsync(() -> tools(workspaceId, agent), toolsReadOn), endpoint);
+  private Ahead read(String workspaceId, AgentVersion agent, Executor on) {
+    CompletableFuture<ModelEndpoint> endpoint = CompletableFuture.supplyAsync(() -> endpoint(workspaceId, agent), on);
+    return new Ahead(agent, CompletableFuture.supplyAsync(() -> tools(workspaceId, agent), on), endpoint);
   }
 
   /** Reads under way for one agent version; each result throws what its read threw. */
@@ -74,11 +65,6 @@ public final class RunSetup {
     /** Whether these reads are those of {@code agent} as the run uses it (not, say, with overrides). */
     boolean isFor(AgentVersion agent) {
       return this.agent == agent;
-    }
-
-    /** Whether the tools' read has ended, so that its result is there without waiting. */
-    boolean toolsDone() {
-      return tools.isDone();
     }
 
     Map<String, ToolDefinition> tools() {

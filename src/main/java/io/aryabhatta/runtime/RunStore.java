@@ -2,7 +2,7 @@ package io.aryabhatta.runtime;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.aryabhatta.db.BatchedWrites;
+import io.aryabhatta.db.WriteBatch;
 import io.aryabhatta.db.Rows;
 import io.aryabhatta.json.Json;
 import io.aryabhatta.model.ChatMessage;
@@ -40,10 +40,10 @@ public final class RunStore {
 
   /**
    * The run's row as the writes queued before it on {@code h} leave it, read in the same round
-   * trip as they are sent ({@link BatchedWrites.Statement#readWithWrites}).
+   * trip as they are sent ({@link WriteBatch.Statement#readWithWrites}).
    */
-  BatchedWrites.Row<Run> runWithWrites(Handle h, String runId) {
-    return BatchedWrites.statement(h, "SELECT * FROM runs WHERE id = :id").bind("id", runId)
+  WriteBatch.Row<Run> runWithWrites(WriteBatch w, String runId) {
+    return w.statement("SELECT * FROM runs WHERE id = :id").bind("id", runId)
         .readWithWrites(this::run);
   }
 

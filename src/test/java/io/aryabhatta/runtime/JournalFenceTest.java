@@ -1,5 +1,6 @@
 package io.aryabhatta.runtime;
 
+import io.aryabhatta.db.WriteBatch;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -35,8 +36,7 @@ class JournalFenceTest {
   @BeforeAll
   static void database() {
     jdbi = TestPostgres.freshMigratedJdbi();
-    journal = new Journal(jdbi, mapper, new RunStore(jdbi, mapper), new EventNotifier(), new AuditLog(jdbi, mapper),
-        java.time.Duration.ofSeconds(30));
+    journal = LeasedRun.journal(jdbi, mapper, new EventNotifier());
   }
 
   /** A running run leased to "node-a" at epoch 3, with two events already in its stream. */
@@ -46,8 +46,8 @@ class JournalFenceTest {
     String conversationId = "conv_" + runId;
     LeasedRun run = jdbi.inTransaction(h -> {
       LeasedRun inserted = LeasedRun.insert(h, runId, conversationId);
-      journal.appendEvent(h, runId, "run.created", Map.of());
-      journal.appendEvent(h, runId, "run.running", Map.of());
+      journal.events().appendEvent(WriteBatch.immediate(h), runId, "run.created", Map.of());
+      journal.events().appendEvent(WriteBatch.immediate(h), runId, "run.running", Map.of());
       return inserted;
     });
     lease = run.lease();

@@ -51,8 +51,7 @@ class JournalOutageTest {
     new Migrations(real).apply();
     jdbi = Database.jdbi(faulty(real));
     notifier = new EventNotifier();
-    journal = new Journal(jdbi, mapper, new RunStore(jdbi, mapper), notifier, new AuditLog(jdbi, mapper),
-        java.time.Duration.ofSeconds(30));
+    journal = LeasedRun.journal(jdbi, mapper, notifier);
     LeasedRun run = jdbi.inTransaction(h -> LeasedRun.insert(h, runId, "c1"));
     lease = run.lease();
     facts = run.facts();
@@ -129,8 +128,8 @@ class JournalOutageTest {
   void events_and_messages_of_a_commit_that_landed_without_an_answer_are_appended_once() {
     dropAfterCommit.set(true);
     journal.write(lease, facts, f -> {
-      journal.appendEvent(f.h(), runId, "message.delta", Map.of("text", "hello"));
-      journal.appendMessage(f.h(), "c1", runId, "tool", "result", null, "call_1", "charge");
+      journal.events().appendEvent(f.w(), runId, "message.delta", Map.of("text", "hello"));
+      journal.events().appendMessage(f.w(), "c1", runId, "tool", "result", null, "call_1", "charge");
       return null;
     });
     assertThat(events()).containsExactly("1 message.delta");

@@ -51,8 +51,7 @@ class JournalRaceTest {
     real = TestPostgres.freshDataSource();
     new Migrations(real).apply();
     jdbi = Database.jdbi(faulty(real));
-    journal = new Journal(jdbi, mapper, new RunStore(jdbi, mapper), new EventNotifier(), new AuditLog(jdbi, mapper),
-        java.time.Duration.ofSeconds(30));
+    journal = LeasedRun.journal(jdbi, mapper, new EventNotifier());
     LeasedRun run = jdbi.inTransaction(h -> LeasedRun.insert(h, runId, "c1"));
     lease = run.lease();
     facts = run.facts();
@@ -132,8 +131,8 @@ class JournalRaceTest {
     mode.set(Mode.DROP_BEFORE);
     AtomicInteger after = new AtomicInteger();
     journal.write(lease, facts, f -> {
-      journal.appendEvent(f.h(), runId, "message.delta", Map.of("text", "hello"));
-      journal.afterCommit(f.h(), after::incrementAndGet);
+      journal.events().appendEvent(f.w(), runId, "message.delta", Map.of("text", "hello"));
+      journal.events().afterCommit(f.w(), after::incrementAndGet);
       return null;
     });
     assertThat(events()).containsExactly("1 message.delta");
@@ -153,9 +152,9 @@ class JournalRaceTest {
     AtomicInteger workRuns = new AtomicInteger();
     journal.write(lease, facts, f -> {
       workRuns.incrementAndGet();
-      journal.appendEvent(f.h(), runId, "message.delta", Map.of("text", "hello"));
-      journal.appendMessage(f.h(), "c1", runId, "tool", "result", null, "call_1", "charge");
-      journal.afterCommit(f.h(), after::incrementAndGet);
+      journal.events().appendEvent(f.w(), runId, "message.delta", Map.of("text", "hello"));
+      journal.events().appendMessage(f.w(), "c1", runId, "tool", "result", null, "call_1", "charge");
+      journal.events().afterCommit(f.w(), after::incrementAndGet);
       return null;
     });
     assertThat(backgroundDone.await(10, TimeUnit.SECONDS)).isTrue();
@@ -170,12 +169,12 @@ class JournalRaceTest {
     deliver = new CountDownLatch(1);
     mode.set(Mode.BACKGROUND);
     journal.write(lease, facts, f -> {
-      journal.appendEvent(f.h(), runId, "message.delta", Map.of("text", "W1"));
-      journal.appendMessage(f.h(), "c1", runId, "tool", "result", null, "call_1", "charge");
+      journal.events().appendEvent(f.w(), runId, "message.delta", Map.of("text", "W1"));
+      journal.events().appendMessage(f.w(), "c1", runId, "tool", "result", null, "call_1", "charge");
       return null;
     });
     journal.write(lease, facts, f -> {
-      journal.appendEvent(f.h(), runId, "message.delta", Map.of("text", "W2"));
+      journal.events().appendEvent(f.w(), runId, "message.delta", Map.of("text", "W2"));
       return null;
     });
     deliver.countDown();

@@ -1,6 +1,10 @@
 package io.aryabhatta.runtime;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.aryabhatta.audit.AuditLog;
+import java.time.Duration;
 import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
 
 /** A running run, leased to "node-a" at epoch 3, inserted directly for tests of the journal. */
 record LeasedRun(Lease lease, Journal.RunFacts facts) {
@@ -14,5 +18,13 @@ record LeasedRun(Lease lease, Journal.RunFacts facts) {
                     now() + interval '30 seconds', now())""")
         .bind("r", runId).bind("c", conversationId).execute();
     return new LeasedRun(new Lease(runId, "node-a", 3), new Journal.RunFacts("default", conversationId));
+  }
+
+  /** A journal as the engine wires it, with a 30-second lease. */
+  static Journal journal(Jdbi jdbi, ObjectMapper mapper, EventNotifier notifier) {
+    RunStore store = new RunStore(jdbi, mapper);
+    RunEventLog events = new RunEventLog(mapper, store, notifier);
+    return new Journal(jdbi, mapper, events, new RunTransitions(mapper, store, events), new AuditLog(jdbi, mapper),
+        Duration.ofSeconds(30));
   }
 }

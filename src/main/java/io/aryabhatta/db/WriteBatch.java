@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
@@ -20,63 +21,79 @@ import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
 
 /**
- * Writes whose results nobody reads, sent to the database together. Inside
- * {@link #inTransaction}, the statements {@link #statement executed} on its handle are queued, and
- * the queue is sent with the commit, in one round trip, when the work is done (PostgreSQL runs
- * them in order, in the transaction; the first failure fails the transaction, as it would one
- * statement at a time). A read in the middle of the work must see the queued writes: call
- * {@link #sendQueued} before it, or {@linkplain Statement#readWithWrites send it with them}.
- * Elsewhere, a statement runs at once.
+ * The writes of one transaction, passed explicitly to whatever writes in it. A batch from
+ * {@link #inTransaction} queues the statements {@link Statement#execute executed} in it and sends
+ * the queue with the commit, in one round trip, when the work is done (PostgreSQL runs them in
+ * order, in the transaction; the first failure fails the transaction, as it would one statement
+ * at a time). A read sees the queued writes if it is {@linkplain Statement#readWithWrites sent
+ * with them}, or if it reads through {@link #handleForReads}, which sends them first: there is no
+ * other way to the handle. A batch from {@link #immediate} runs each statement at once, in its
+ * caller's transaction.
  */
-public final class BatchedWrites {
+public final class WriteBatch {
   /** A named parameter, not a {@code ::type} cast. */
   private static final Pattern PARAMETER = Pattern.compile("(?<![:\\w]):([A-Za-z_]\\w*)");
   private static final Pattern JSON_PARAMETER =
       Pattern.compile("cast\\(:([A-Za-z_]\\w*) AS jsonb\\)", Pattern.CASE_INSENSITIVE);
-  private static final ThreadLocal<Queue> OPEN = new ThreadLocal<>();
   /** The statements are constants of the code, so their positional forms are few: kept, not recomputed. */
   private static final Map<String, Positional> POSITIONAL = new ConcurrentHashMap<>();
 
-  private BatchedWrites() {}
+  private final Handle h;
+  /** Null: each statement is sent at once. */
+  private final Queue queue;
+  /** What a writer keeps with its transaction (the journal: the events it numbers at the end), by kind. */
+  private final Map<Class<?>, Object> kept = new HashMap<>();
+
+  private WriteBatch(Handle h, Queue queue) {
+    this.h = h;
+    this.queue = queue;
+  }
 
   /**
-   * Runs {@code work} in a transaction, queueing the statements it executes on its handle; the
-   * queue is sent with the transaction's {@code COMMIT}, so the writes and the commit take one
-   * round trip. (The driver's own commit then finds the transaction closed and sends nothing.)
+   * Runs {@code work} in a transaction of its own, queueing the statements it executes; the queue
+   * is sent with the transaction's {@code COMMIT}, so the writes and the commit take one round
+   * trip. (The driver's own commit then finds the transaction closed and sends nothing.)
    */
-  public static <T> T inTransaction(Jdbi jdbi, Function<Handle, T> work) {
+  public static <T> T inTransaction(Jdbi jdbi, Function<WriteBatch, T> work) {
     return jdbi.inTransaction(h -> {
-      Queue queue = new Queue(h);
-      Queue outer = OPEN.get();
-      OPEN.set(queue);
-      try {
-        T result = work.apply(h);
-        queue.statements.add("COMMIT");
-        queue.send();
-        return result;
-      } finally {
-        OPEN.set(outer);
-      }
+      WriteBatch batch = new WriteBatch(h, new Queue(h));
+      T result = work.apply(batch);
+      batch.queue.statements.add("COMMIT");
+      batch.queue.send();
+      return result;
     });
   }
 
-  /** Sends the statements queued on {@code h}, if any, so that a read sees them. */
-  public static void sendQueued(Handle h) {
-    Queue queue = OPEN.get();
-    if (queue != null && queue.h == h) {
+  /** Statements sent one by one, at once, in the transaction (if any) of {@code h}. */
+  public static WriteBatch immediate(Handle h) {
+    return new WriteBatch(h, null);
+  }
+
+  public Statement statement(String sql) {
+    return new Statement(this, sql);
+  }
+
+  /** The transaction's handle, for a read: what is queued is sent first, so that the read sees it. */
+  public Handle handleForReads() {
+    if (queue != null) {
       queue.send();
     }
+    return h;
+  }
+
+  /** Runs {@code action} once the transaction has committed (not at all if it rolls back). */
+  public void afterCommit(Runnable action) {
+    h.afterCommit(action);
   }
 
   /**
    * A statement made from what the work has done by the time the queue is first sent, and sent
-   * ahead of everything queued on {@code h} (e.g. a fence that also records what the work adds
-   * up to). Only inside {@link #inTransaction} on {@code h}.
+   * ahead of everything queued (e.g. a fence that also records what the work adds up to). Only in
+   * a batch from {@link #inTransaction}.
    */
-  public static void sendFirst(Handle h, Supplier<Statement> make) {
-    Queue queue = OPEN.get();
-    if (queue == null || queue.h != h) {
-      throw new IllegalStateException("a statement sent first outside its transaction");
+  public void sendFirst(Supplier<Statement> make) {
+    if (queue == null) {
+      throw new IllegalStateException("a statement sent first outside a batched transaction");
     }
     if (queue.first != null) {
       throw new IllegalStateException("a transaction has one statement sent first");
@@ -84,18 +101,33 @@ public final class BatchedWrites {
     queue.first = make;
   }
 
-  public static Statement statement(Handle h, String sql) {
-    return new Statement(h, sql);
+  /** Keeps {@code value} with this transaction, found again by its class. */
+  public <T> void keep(Class<T> kind, T value) {
+    kept.put(kind, value);
+  }
+
+  /** What was {@linkplain #keep kept} with this transaction as {@code kind}, or null. */
+  public <T> T kept(Class<T> kind) {
+    return kind.cast(kept.get(kind));
+  }
+
+  public void forget(Class<?> kind) {
+    kept.remove(kind);
+  }
+
+  /** Whether the statements of this batch wait for the commit (false: each is sent at once). */
+  public boolean queues() {
+    return queue != null;
   }
 
   /** One write: bind its parameters, then {@link #execute} it. */
   public static final class Statement {
-    private final Handle h;
+    private final WriteBatch batch;
     private final String sql;
     private final Map<String, Object> bindings = new LinkedHashMap<>();
 
-    private Statement(Handle h, String sql) {
-      this.h = h;
+    private Statement(WriteBatch batch, String sql) {
+      this.batch = batch;
       this.sql = sql;
     }
 
@@ -104,11 +136,10 @@ public final class BatchedWrites {
       return this;
     }
 
-    /** Runs now, or queues when inside {@link #inTransaction} on the same handle. */
+    /** Queued in a batch from {@link #inTransaction}; run at once in an {@link #immediate} one. */
     public void execute() {
-      Queue queue = OPEN.get();
-      if (queue != null && queue.h == h) {
-        queue.add(this, null);
+      if (batch.queue != null) {
+        batch.queue.add(this, null);
       } else {
         sendAlone(null);
       }
@@ -121,18 +152,17 @@ public final class BatchedWrites {
      */
     public <T> Row<T> readWithWrites(RowReader<T> reader) {
       Row<T> row = new Row<>(reader);
-      Queue queue = OPEN.get();
-      if (queue != null && queue.h == h) {
-        queue.add(this, row);
+      if (batch.queue != null) {
+        batch.queue.add(this, row);
       } else {
         sendAlone(row);
       }
       return row;
     }
 
-    /** Outside {@link #inTransaction}: sent at once, bound as a queued statement would be. */
+    /** In an {@link #immediate} batch: sent at once, bound as a queued statement would be. */
     private void sendAlone(Row<?> row) {
-      Queue alone = new Queue(h);
+      Queue alone = new Queue(batch.h);
       alone.add(this, row);
       alone.send();
     }

@@ -10,7 +10,7 @@ import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-class BatchedWritesTest {
+class WriteBatchTest {
   static Jdbi jdbi;
 
   @BeforeAll
@@ -25,14 +25,14 @@ class BatchedWritesTest {
 
   @Test
   void a_read_sent_with_the_writes_sees_them_and_its_row_is_there_once_committed() {
-    BatchedWrites.Row<String> seen = BatchedWrites.inTransaction(jdbi, h -> {
-      BatchedWrites.statement(h, "INSERT INTO notes (id, body) VALUES (:id, :body)").bind("id", 1).bind("body", "a")
+    WriteBatch.Row<String> seen = WriteBatch.inTransaction(jdbi, w -> {
+      w.statement("INSERT INTO notes (id, body) VALUES (:id, :body)").bind("id", 1).bind("body", "a")
           .execute();
-      BatchedWrites.statement(h, "UPDATE notes SET body = body || :more WHERE id = :id").bind("more", "b").bind("id", 1)
+      w.statement("UPDATE notes SET body = body || :more WHERE id = :id").bind("more", "b").bind("id", 1)
           .execute();
-      BatchedWrites.Row<String> row = BatchedWrites.statement(h, "SELECT body || '!' FROM notes WHERE id = :id")
+      WriteBatch.Row<String> row = w.statement("SELECT body || '!' FROM notes WHERE id = :id")
           .bind("id", 1).readWithWrites(rs -> rs.getString(1));
-      BatchedWrites.statement(h, "INSERT INTO notes (id, body) VALUES (:id, :body)").bind("id", 2).bind("body", "c")
+      w.statement("INSERT INTO notes (id, body) VALUES (:id, :body)").bind("id", 2).bind("body", "c")
           .execute();
       assertThatThrownBy(row::get).isInstanceOf(IllegalStateException.class);
       return row;
@@ -44,17 +44,17 @@ class BatchedWritesTest {
 
   @Test
   void a_read_that_finds_nothing_gives_null_and_a_failing_write_loses_the_whole_transaction() {
-    BatchedWrites.Row<String> none = BatchedWrites.inTransaction(jdbi, h ->
-        BatchedWrites.statement(h, "SELECT body FROM notes WHERE id = :id").bind("id", -1)
+    WriteBatch.Row<String> none = WriteBatch.inTransaction(jdbi, w ->
+        w.statement("SELECT body FROM notes WHERE id = :id").bind("id", -1)
             .readWithWrites(rs -> rs.getString(1)));
     assertThat(none.get()).isNull();
 
-    assertThatThrownBy(() -> BatchedWrites.inTransaction(jdbi, h -> {
-      BatchedWrites.statement(h, "INSERT INTO notes (id, body) VALUES (:id, :body)").bind("id", 10).bind("body", "x")
+    assertThatThrownBy(() -> WriteBatch.inTransaction(jdbi, w -> {
+      w.statement("INSERT INTO notes (id, body) VALUES (:id, :body)").bind("id", 10).bind("body", "x")
           .execute();
-      BatchedWrites.statement(h, "INSERT INTO notes (id, body) VALUES (:id, :body)").bind("id", 10).bind("body", "y")
+      w.statement("INSERT INTO notes (id, body) VALUES (:id, :body)").bind("id", 10).bind("body", "y")
           .execute();
-      return BatchedWrites.statement(h, "SELECT body FROM notes WHERE id = :id").bind("id", 10)
+      return w.statement("SELECT body FROM notes WHERE id = :id").bind("id", 10)
           .readWithWrites(rs -> rs.getString(1));
     })).hasMessageContaining("duplicate key");
     assertThat(bodies()).doesNotContain("x", "y");
@@ -62,35 +62,35 @@ class BatchedWritesTest {
 
   @Test
   void each_kind_of_value_is_bound_where_its_name_stands_and_an_unknown_kind_writes_nothing() {
-    BatchedWrites.Row<String> row = BatchedWrites.inTransaction(jdbi, h -> {
-      BatchedWrites.statement(h, """
+    WriteBatch.Row<String> row = WriteBatch.inTransaction(jdbi, w -> {
+      w.statement("""
               INSERT INTO notes (id, body)
               VALUES (:id, concat_ws('|', :text, :count, :big, :ratio, :flag, array_to_string(cast(:list AS text[]), ','),
                                    coalesce(:missing, 'null'), :text))""")
           .bind("id", 20).bind("text", "t").bind("count", 3).bind("big", 4_000_000_000L).bind("ratio", 0.5)
           .bind("flag", true).bind("list", new String[] {"a", "b"}).bind("missing", null)
           .execute();
-      return BatchedWrites.statement(h, "SELECT body FROM notes WHERE id = :id").bind("id", 20)
+      return w.statement("SELECT body FROM notes WHERE id = :id").bind("id", 20)
           .readWithWrites(rs -> rs.getString(1));
     });
     assertThat(row.get()).isEqualTo("t|3|4000000000|0.5|t|a,b|null|t");
 
-    assertThatThrownBy(() -> BatchedWrites.inTransaction(jdbi, h -> {
-      BatchedWrites.statement(h, "INSERT INTO notes (id, body) VALUES (:id, :body)").bind("id", 21).bind("body", "z")
+    assertThatThrownBy(() -> WriteBatch.inTransaction(jdbi, w -> {
+      w.statement("INSERT INTO notes (id, body) VALUES (:id, :body)").bind("id", 21).bind("body", "z")
           .execute();
-      BatchedWrites.statement(h, "UPDATE notes SET body = :when WHERE id = :id").bind("when", java.time.Instant.now())
+      w.statement("UPDATE notes SET body = :when WHERE id = :id").bind("when", java.time.Instant.now())
           .bind("id", 21).execute();
       return null;
     })).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("java.time.Instant");
     assertThat(bodies()).doesNotContain("z");
 
-    assertThatThrownBy(() -> BatchedWrites.inTransaction(jdbi, h -> {
-      BatchedWrites.statement(h, "INSERT INTO notes (id, body) VALUES (:id, :body)").bind("id", 22).execute();
+    assertThatThrownBy(() -> WriteBatch.inTransaction(jdbi, w -> {
+      w.statement("INSERT INTO notes (id, body) VALUES (:id, :body)").bind("id", 22).execute();
       return null;
     })).isInstanceOf(IllegalArgumentException.class).hasMessageContaining(":body");
 
-    // Outside a transaction a statement runs at once, bound the same way.
-    jdbi.useHandle(h -> BatchedWrites.statement(h, """
+    // In an immediate batch a statement runs at once, bound the same way.
+    jdbi.useHandle(h -> WriteBatch.immediate(h).statement("""
             INSERT INTO notes (id, body) VALUES (:id, coalesce(:body, array_to_string(cast(:list AS text[]), ',')))""")
         .bind("id", 23).bind("body", null).bind("list", new String[] {"c", "d"}).execute());
     assertThat(bodies()).contains("c,d");
@@ -99,13 +99,13 @@ class BatchedWritesTest {
   @Test
   void a_statement_sent_first_is_made_when_the_queue_is_sent_and_runs_before_everything_queued() {
     List<String> done = new ArrayList<>();
-    BatchedWrites.Row<String> row = BatchedWrites.inTransaction(jdbi, h -> {
-      BatchedWrites.sendFirst(h, () -> BatchedWrites.statement(h, "INSERT INTO notes (id, body) VALUES (:id, :body)")
+    WriteBatch.Row<String> row = WriteBatch.inTransaction(jdbi, w -> {
+      w.sendFirst(() -> w.statement("INSERT INTO notes (id, body) VALUES (:id, :body)")
           .bind("id", 30).bind("body", String.join("", done)));
       done.add("a");
-      BatchedWrites.statement(h, "UPDATE notes SET body = body || :more WHERE id = :id").bind("more", "+").bind("id", 30)
+      w.statement("UPDATE notes SET body = body || :more WHERE id = :id").bind("more", "+").bind("id", 30)
           .execute();
-      BatchedWrites.Row<String> read = BatchedWrites.statement(h, "SELECT body FROM notes WHERE id = :id").bind("id", 30)
+      WriteBatch.Row<String> read = w.statement("SELECT body FROM notes WHERE id = :id").bind("id", 30)
           .readWithWrites(rs -> rs.getString(1));
       done.add("b");
       return read;
@@ -113,23 +113,23 @@ class BatchedWritesTest {
     assertThat(row.get()).isEqualTo("ab+");
 
     // Sent once, when the queue is first sent: a read in the middle takes it along.
-    BatchedWrites.inTransaction(jdbi, h -> {
+    WriteBatch.inTransaction(jdbi, w -> {
       done.clear();
-      BatchedWrites.sendFirst(h, () -> BatchedWrites.statement(h, "INSERT INTO notes (id, body) VALUES (:id, :body)")
+      w.sendFirst(() -> w.statement("INSERT INTO notes (id, body) VALUES (:id, :body)")
           .bind("id", 31).bind("body", "made with " + String.join("", done)));
       done.add("c");
-      BatchedWrites.sendQueued(h);
+      w.handleForReads();
       done.add("d");
-      BatchedWrites.statement(h, "UPDATE notes SET body = body || '.' WHERE id = :id").bind("id", 31).execute();
+      w.statement("UPDATE notes SET body = body || '.' WHERE id = :id").bind("id", 31).execute();
       return null;
     });
     assertThat(bodies()).contains("made with c.");
 
-    assertThatThrownBy(() -> jdbi.useHandle(h -> BatchedWrites.sendFirst(h, () -> null)))
+    assertThatThrownBy(() -> jdbi.useHandle(h -> WriteBatch.immediate(h).sendFirst(() -> null)))
         .isInstanceOf(IllegalStateException.class);
-    assertThatThrownBy(() -> BatchedWrites.inTransaction(jdbi, h -> {
-      BatchedWrites.sendFirst(h, () -> null);
-      BatchedWrites.sendFirst(h, () -> null);
+    assertThatThrownBy(() -> WriteBatch.inTransaction(jdbi, w -> {
+      w.sendFirst(() -> null);
+      w.sendFirst(() -> null);
       return null;
     })).isInstanceOf(IllegalStateException.class);
   }
