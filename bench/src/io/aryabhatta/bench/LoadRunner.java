@@ -3,6 +3,7 @@ package io.aryabhatta.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.aryabhatta.runtime.EventNotifier;
 import io.aryabhatta.runtime.Run;
+import io.aryabhatta.runtime.Streaming;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -202,7 +203,7 @@ final class LoadRunner {
 
   /** The same run without HTTP: the run service called directly, waiting on the event notifier. */
   private Sample engineRun(String tag, long started) {
-    Run run = server.server.runs().startRunOfAgent(server.caller, server.agentId, tag, Map.of(), null, true);
+    Run run = server.server.runs().startRunOfAgent(server.caller, server.agentId, tag, Map.of(), null, Streaming.TEXT_AS_WRITTEN);
     EventNotifier notifier = server.server.notifier();
     try (EventNotifier.Subscription subscription = notifier.subscribe(run.id())) {
       Run current = server.server.runs().run(server.caller, run.id());
