@@ -1,9 +1,9 @@
 package io.aryabhatta.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.aryabhatta.runtime.EventNotifier;
-import io.aryabhatta.runtime.Run;
-import io.aryabhatta.runtime.Streaming;
+import io.aryabhatta.runs.EventNotifier;
+import io.aryabhatta.runs.Run;
+import io.aryabhatta.runs.Streaming;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -1,9 +1,9 @@
 package io.aryabhatta;
 
 import io.aryabhatta.db.Database;
-import io.aryabhatta.runtime.EventNotifier;
-import io.aryabhatta.runtime.RunScheduler;
-import io.aryabhatta.runtime.RunService;
+import io.aryabhatta.runs.EventNotifier;
+import io.aryabhatta.engine.RunScheduler;
+import io.aryabhatta.runs.RunService;
 import io.javalin.Javalin;
 import java.time.Duration;
 import java.util.List;

@@ -1,6 +1,6 @@
 package io.aryabhatta.embed;
 
-import io.aryabhatta.runtime.RunEvent;
+import io.aryabhatta.runs.RunEvent;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;

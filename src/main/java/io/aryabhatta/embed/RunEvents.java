@@ -1,9 +1,9 @@
 package io.aryabhatta.embed;
 
-import io.aryabhatta.runtime.EventNotifier;
-import io.aryabhatta.runtime.Run;
-import io.aryabhatta.runtime.RunEvent;
-import io.aryabhatta.runtime.RunStore;
+import io.aryabhatta.runs.EventNotifier;
+import io.aryabhatta.runs.Run;
+import io.aryabhatta.runs.RunEvent;
+import io.aryabhatta.runs.RunStore;
 import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.List;

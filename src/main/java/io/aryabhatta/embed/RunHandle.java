@@ -1,11 +1,11 @@
 package io.aryabhatta.embed;
 
-import io.aryabhatta.runtime.Message;
-import io.aryabhatta.runtime.Run;
-import io.aryabhatta.runtime.RunEvent;
-import io.aryabhatta.runtime.RunService.Decision;
-import io.aryabhatta.runtime.RunService.ToolOutput;
-import io.aryabhatta.runtime.Step;
+import io.aryabhatta.runs.Message;
+import io.aryabhatta.runs.Run;
+import io.aryabhatta.runs.RunEvent;
+import io.aryabhatta.runs.RunService.Decision;
+import io.aryabhatta.runs.RunService.ToolOutput;
+import io.aryabhatta.runs.Step;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeoutException;

@@ -1,6 +1,6 @@
 package io.aryabhatta.evaluations;
 
-import io.aryabhatta.runtime.RunStatus;
+import io.aryabhatta.runs.RunStatus;
 import io.aryabhatta.errors.FieldError;
 import io.aryabhatta.errors.DomainException;
 import io.aryabhatta.db.Rows;
@@ -13,11 +13,11 @@ import io.aryabhatta.audit.AuditLog;
 import io.aryabhatta.errors.FieldError;
 import io.aryabhatta.ids.Ids;
 import io.aryabhatta.json.Json;
-import io.aryabhatta.runtime.Run;
-import io.aryabhatta.runtime.Streaming;
-import io.aryabhatta.runtime.RunService;
-import io.aryabhatta.runtime.RunStore;
-import io.aryabhatta.runtime.Step;
+import io.aryabhatta.runs.Run;
+import io.aryabhatta.runs.Streaming;
+import io.aryabhatta.runs.RunService;
+import io.aryabhatta.runs.RunStore;
+import io.aryabhatta.runs.Step;
 import io.aryabhatta.tools.ArgumentValidator;
 import io.aryabhatta.tools.ParameterSchemas;
 import io.aryabhatta.workspaces.Caller;

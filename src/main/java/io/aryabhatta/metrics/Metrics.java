@@ -1,7 +1,7 @@
 package io.aryabhatta.metrics;
 
 import io.aryabhatta.model.Usage;
-import io.aryabhatta.runtime.RunObserver;
+import io.aryabhatta.engine.RunObserver;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;

@@ -1,7 +1,7 @@
 package io.aryabhatta.metrics;
 
-import io.aryabhatta.runtime.RunScheduler;
-import io.aryabhatta.runtime.RunStatus;
+import io.aryabhatta.engine.RunScheduler;
+import io.aryabhatta.runs.RunStatus;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.micrometer.core.instrument.Gauge;

@@ -6,8 +6,8 @@ import io.aryabhatta.agents.AgentService;
 import io.aryabhatta.agents.AgentVersion;
 import io.aryabhatta.agents.AgentView;
 
-import io.aryabhatta.runtime.Run;
-import io.aryabhatta.runtime.RunService;
+import io.aryabhatta.runs.Run;
+import io.aryabhatta.runs.RunService;
 import io.aryabhatta.workspaces.Caller;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,15 +1,15 @@
 package io.aryabhatta.openai;
 
-import io.aryabhatta.runtime.RunStatus;
+import io.aryabhatta.runs.RunStatus;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aryabhatta.http.Auth;
 import io.aryabhatta.http.Idempotency;
 import io.aryabhatta.http.JsonBody;
 import io.aryabhatta.http.OpenAiErrors;
 import io.aryabhatta.json.Json;
-import io.aryabhatta.runtime.EventNotifier;
-import io.aryabhatta.runtime.Run;
-import io.aryabhatta.runtime.RunStore;
+import io.aryabhatta.runs.EventNotifier;
+import io.aryabhatta.runs.Run;
+import io.aryabhatta.runs.RunStore;
 import io.aryabhatta.workspaces.Caller;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;

@@ -1,9 +1,8 @@
 package io.aryabhatta.openai;
 
-import io.aryabhatta.runtime.RunStatus;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.aryabhatta.http.OpenAiErrors;
-import io.aryabhatta.runtime.Run;
+import io.aryabhatta.runs.Run;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -1,5 +1,6 @@
 package io.aryabhatta.db;
 
+import io.aryabhatta.runs.Run;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 

@@ -1,8 +1,8 @@
 package io.aryabhatta.embed;
 
 import io.aryabhatta.errors.DomainException;
-import io.aryabhatta.runtime.RunStatus;
-import io.aryabhatta.runtime.StepStatus;
+import io.aryabhatta.runs.RunStatus;
+import io.aryabhatta.runs.StepStatus;
 import static io.aryabhatta.testing.FakeModelServer.text;
 import static io.aryabhatta.testing.FakeModelServer.toolCall;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -14,12 +14,12 @@ import io.aryabhatta.agents.AgentInput;
 import io.aryabhatta.agents.ModelSettings;
 
 import io.aryabhatta.json.Json;
-import io.aryabhatta.runtime.Message;
-import io.aryabhatta.runtime.Run;
-import io.aryabhatta.runtime.RunEvent;
-import io.aryabhatta.runtime.RunService.Decision;
-import io.aryabhatta.runtime.RunService.ToolOutput;
-import io.aryabhatta.runtime.Step;
+import io.aryabhatta.runs.Message;
+import io.aryabhatta.runs.Run;
+import io.aryabhatta.runs.RunEvent;
+import io.aryabhatta.runs.RunService.Decision;
+import io.aryabhatta.runs.RunService.ToolOutput;
+import io.aryabhatta.runs.Step;
 import io.aryabhatta.testing.FakeModelServer;
 import io.aryabhatta.testing.TestPostgres;
 import io.aryabhatta.tools.ToolInput;

@@ -1,0 +1,64 @@
+package io.aryabhatta.engine;
+
+/**
+ * One run being driven by this process: the thread doing it, whether it is waiting on a model call
+ * that a cancel may interrupt (an executing tool is always let finish), and whether the process is
+ * shutting down (the loop then stops at the next step boundary).
+ */
+final class Execution {
+  private final Thread thread;
+  private boolean inModelCall;
+  private boolean cancelled;
+  private boolean writing;
+  private boolean interruptAfterWrite;
+  private volatile boolean stopping;
+
+  Execution(Thread thread) {
+    this.thread = thread;
+  }
+
+  /**
+   * The run's thread starts or ends a model call. A call started after a cancel is interrupted at
+   * once: the commit before it saw no cancel, but one may arrive between that commit and the call.
+   */
+  synchronized void modelCall(boolean active) {
+    inModelCall = active;
+    if (active && cancelled) {
+      thread.interrupt();
+    }
+  }
+
+  synchronized void interruptModelCall() {
+    cancelled = true;
+    if (!inModelCall) {
+      return;
+    }
+    if (writing) {
+      interruptAfterWrite = true;
+    } else {
+      thread.interrupt();
+    }
+  }
+
+  /** The run's thread starts a database write that an interrupt must not cut. */
+  synchronized void beginWrite() {
+    writing = true;
+  }
+
+  synchronized void endWrite() {
+    writing = false;
+    if (interruptAfterWrite) {
+      interruptAfterWrite = false;
+      thread.interrupt();
+    }
+  }
+
+  /** Asks the loop to stop before its next step; the step in flight commits first. */
+  void stop() {
+    stopping = true;
+  }
+
+  boolean stopping() {
+    return stopping;
+  }
+}

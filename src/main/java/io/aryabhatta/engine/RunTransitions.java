@@ -1,0 +1,192 @@
+package io.aryabhatta.engine;
+
+import io.aryabhatta.runs.RunStatus;
+import io.aryabhatta.runs.Step;
+import io.aryabhatta.runs.StepStatus;
+import io.aryabhatta.runs.RunStore;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.aryabhatta.db.WriteBatch;
+import io.aryabhatta.json.Json;
+import io.aryabhatta.model.Usage;
+import java.util.List;
+import java.util.Map;
+import org.jdbi.v3.core.Handle;
+
+/**
+ * The changes of a run's status, and of its steps', that the engine and the API make alike: a run
+ * waits for a person, is queued again once the person answered, completes, fails or is cancelled
+ * (settling every unfinished step first), and a tool call's outcome is recorded with the tool
+ * message the model will read. Each writes in the batch it is given: the engine's fenced one
+ * ({@link Journal}), or the API's own. Every status written is the target of a change in
+ * {@link RunStatus#TRANSITIONS} or {@link StepStatus#TRANSITIONS}.
+ */
+public final class RunTransitions {
+  private final ObjectMapper mapper;
+  private final RunStore store;
+  private final RunEventLog events;
+
+  public RunTransitions(ObjectMapper mapper, RunStore store, RunEventLog events) {
+    this.mapper = mapper;
+    this.store = store;
+    this.events = events;
+  }
+
+  /** The statuses a run may be in for {@code change} to happen, as the statement making it checks them. */
+  static String guard(RunStatus.Change change) {
+    return RunStatus.sqlList(RunStatus.TRANSITIONS.sources(change));
+  }
+
+  /** The attempt a process was making when it died: no status, no duration, outcome unknown. */
+  ObjectNode lostAttempt() {
+    ObjectNode attempt = mapper.createObjectNode();
+    attempt.putNull("status_code");
+    attempt.put("error", "interrupted: the process making this attempt stopped before recording its outcome");
+    attempt.putNull("duration_ms");
+    return attempt;
+  }
+
+  /**
+   * Records a tool call's outcome, reached by {@code change} from the step's status, and the tool
+   * message the model will read.
+   */
+  public void recordToolResult(WriteBatch w, String runId, String conversationId, Step step, StepStatus.Change change,
+      String result, String error, Long durationMs, List<JsonNode> attempts) {
+    StepStatus status = step.status().after(change);
+    ArrayNode attemptArray = mapper.createArrayNode();
+    if (attempts != null) {
+      attempts.forEach(attemptArray::add);
+    }
+    // Appended in SQL: earlier attempts were committed one by one as they happened.
+    w.statement("""
+            UPDATE run_steps SET status = :s, result = :res, error = :err, ended_at = now(),
+                   started_at = coalesce(started_at, now()), duration_ms = :d,
+                   attempts = attempts || cast(:a AS jsonb)
+            WHERE run_id = :r AND idx = :i""")
+        .bind("s", status).bind("res", result).bind("err", error).bind("d", durationMs)
+        .bind("a", Json.write(mapper, attemptArray)).bind("r", runId).bind("i", step.index())
+        .execute();
+    String content = ToolMessages.toolMessage(status, result, error);
+    events.appendMessage(w, conversationId, runId, "tool", content, null, step.toolCallId(), step.name());
+    ObjectNode data = mapper.createObjectNode();
+    data.put("step", step.index());
+    data.put("tool_call_id", step.toolCallId());
+    data.put("name", step.name());
+    data.put("status", status.wire());
+    if (status == StepStatus.COMPLETED) {
+      data.put("result", result);
+    } else {
+      data.put("error", content);
+    }
+    events.appendEvent(w, runId, "tool_call.completed", data);
+  }
+
+  void requireAction(WriteBatch w, String runId, String type, List<Step> calls) {
+    ObjectNode action = mapper.createObjectNode();
+    action.put("type", type);
+    ArrayNode list = action.putArray("tool_calls");
+    for (Step call : calls) {
+      ObjectNode c = list.addObject();
+      c.put("id", call.toolCallId());
+      c.put("name", call.name());
+      c.putPOJO("arguments", Json.parsedOrText(mapper, call.arguments()));
+    }
+    w.statement("""
+            UPDATE runs SET status = :to, required_action = cast(:a AS jsonb),
+                   lease_owner = NULL, lease_expires_at = NULL
+            WHERE id = :id AND status IN (%s)""".formatted(guard(RunStatus.Change.PAUSED)))
+        .bind("to", RunStatus.TRANSITIONS.target(RunStatus.Change.PAUSED))
+        .bind("a", Json.write(mapper, action)).bind("id", runId).execute();
+    events.appendEvent(w, runId, "run.requires_action", Map.of("required_action", action));
+  }
+
+  /** The person answered everything the run waited for: it is queued again, for any node to take. */
+  public void resume(WriteBatch w, String runId) {
+    w.statement(RESUME).bind("to", RunStatus.TRANSITIONS.target(RunStatus.Change.ANSWERED)).bind("id", runId)
+        .execute();
+  }
+
+  private static final String RESUME = """
+      UPDATE runs SET status = :to, required_action = NULL, lease_owner = NULL, lease_expires_at = NULL
+      WHERE id = :id AND status IN (%s)""".formatted(guard(RunStatus.Change.ANSWERED));
+
+  void complete(WriteBatch w, String runId, String output, Usage usage) {
+    endRun(w, runId, RunStatus.Change.COMPLETED, output, null);
+    events.appendEvent(w, runId, "run.completed", Map.of("output", output == null ? "" : output, "usage", usage));
+  }
+
+  void fail(WriteBatch w, String runId, String kind, String message) {
+    settleUnfinishedSteps(w, runId, RunStatus.Change.FAILED, "Not executed: the run failed.");
+    ObjectNode error = mapper.createObjectNode().put("code", kind).put("message", message);
+    endRun(w, runId, RunStatus.Change.FAILED, null, error);
+    events.appendEvent(w, runId, "run.failed", Map.of("error", error));
+  }
+
+  public void cancel(WriteBatch w, String runId) {
+    settleUnfinishedSteps(w, runId, RunStatus.Change.CANCELLED, null);
+    endRun(w, runId, RunStatus.Change.CANCELLED, null, null);
+    events.appendEvent(w, runId, "run.cancelled", Map.of());
+  }
+
+  /**
+   * No dangling steps when a run ends as {@code ending} ({@code failed} or {@code cancelled}):
+   * every unanswered tool call gets a recorded result and the tool message the model will read
+   * (a call that never started: not executed; one that started and has no result:
+   * {@code unknown_outcome}, for it may have been executed), and a model call left waiting by a
+   * process that died ends as the run does.
+   */
+  private void settleUnfinishedSteps(WriteBatch w, String runId, RunStatus.Change ending, String notExecutedError) {
+    RunStatus ended = RunStatus.TRANSITIONS.target(ending);
+    StepStatus.Change notExecuted = ending == RunStatus.Change.CANCELLED
+        ? StepStatus.Change.RUN_CANCELLED : StepStatus.Change.RUN_FAILED;
+    Handle reads = w.handleForReads();
+    List<Step> unfinished = store.stepOutlines(reads, runId).stream().filter(s -> !s.finished()).toList();
+    if (unfinished.isEmpty()) {
+      return;
+    }
+    String conversationId = reads.createQuery("SELECT conversation_id FROM runs WHERE id = :id").bind("id", runId)
+        .mapTo(String.class).one();
+    for (Step step : unfinished) {
+      if (!step.isToolCall()) {
+        endUnansweredModelCall(w, runId, step, notExecuted, ended);
+      } else if (step.status() == StepStatus.STARTED || step.status() == StepStatus.UNKNOWN_OUTCOME) {
+        List<JsonNode> lost = step.status() == StepStatus.STARTED ? List.of(lostAttempt()) : List.of();
+      recordToolResult(w, runId, conversationId, step, StepStatus.Change.OUTCOME_LOST, null, ToolMessages.whyUnknownAtEnd(ended),
+            null, lost);
+      } else {
+      recordToolResult(w, runId, conversationId, step, notExecuted, null, notExecutedError, null, List.of());
+      }
+    }
+  }
+
+  private void endUnansweredModelCall(WriteBatch w, String runId, Step step, StepStatus.Change change, RunStatus ended) {
+    w.statement("""
+            UPDATE run_steps SET status = :s, ended_at = now(), error = :e, attempts = attempts || cast(:lost AS jsonb)
+            WHERE run_id = :r AND idx = :i""")
+        .bind("s", step.status().after(change))
+        .bind("e", "the run was " + ended + " before the model's answer was recorded")
+        .bind("lost", Json.write(mapper, List.of(lostAttempt()))).bind("r", runId).bind("i", step.index()).execute();
+  }
+
+  /** The statement ending a run by each change that ends one, guarded by the statuses it may end from. */
+  private static final Map<RunStatus.Change, String> END_RUN = Map.of(
+      RunStatus.Change.COMPLETED, endRunStatement(RunStatus.Change.COMPLETED),
+      RunStatus.Change.FAILED, endRunStatement(RunStatus.Change.FAILED),
+      RunStatus.Change.CANCELLED, endRunStatement(RunStatus.Change.CANCELLED));
+
+  private static String endRunStatement(RunStatus.Change change) {
+    return """
+        UPDATE runs SET status = :s, output = :o, error = cast(:e AS jsonb), required_action = NULL,
+               ended_at = now(), lease_owner = NULL, lease_expires_at = NULL
+        WHERE id = :id AND status IN (%s)""".formatted(guard(change));
+  }
+
+  private void endRun(WriteBatch w, String runId, RunStatus.Change change, String output, JsonNode error) {
+    w.statement(END_RUN.get(change))
+        .bind("s", RunStatus.TRANSITIONS.target(change)).bind("o", output).bind("e", error == null ? null : Json.write(mapper, error))
+        .bind("id", runId)
+        .execute();
+  }
+}

@@ -1,0 +1,37 @@
+package io.aryabhatta.runs;
+
+import io.aryabhatta.agents.PromptVariables;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+
+/**
+ * Fills the {@code {{var}}} placeholders of a system prompt (as {@link PromptVariables} defines
+ * them) from a conversation's variables.
+ */
+public final class PromptTemplate {
+  private PromptTemplate() {}
+
+  /** The placeholders a prompt needs that {@code variables} does not provide. */
+  public static Set<String> missing(String prompt, Map<String, String> variables) {
+    Set<String> missing = new LinkedHashSet<>(PromptVariables.names(prompt));
+    missing.removeAll(variables.keySet());
+    return missing;
+  }
+
+  /** Replaces every placeholder; call {@link #missing} first. */
+  public static String fill(String prompt, Map<String, String> variables) {
+    if (prompt == null) {
+      return "";
+    }
+    Matcher m = PromptVariables.PLACEHOLDER.matcher(prompt);
+    StringBuilder out = new StringBuilder();
+    while (m.find()) {
+      String value = variables.get(m.group(1));
+      m.appendReplacement(out, Matcher.quoteReplacement(value == null ? m.group() : value));
+    }
+    m.appendTail(out);
+    return out.toString();
+  }
+}

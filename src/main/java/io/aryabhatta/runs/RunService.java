@@ -1,0 +1,380 @@
+package io.aryabhatta.runs;
+
+import io.aryabhatta.engine.RunEventLog;
+import io.aryabhatta.engine.RunTransitions;
+import io.aryabhatta.engine.RunScheduler;
+import io.aryabhatta.engine.ToolMessages;
+import io.aryabhatta.engine.NewRun;
+import io.aryabhatta.engine.RunSetup;
+import io.aryabhatta.errors.FieldError;
+import io.aryabhatta.errors.DomainException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.aryabhatta.agents.AgentService;
+import io.aryabhatta.agents.AgentVersion;
+import io.aryabhatta.audit.AuditLog;
+import io.aryabhatta.db.WriteBatch;
+
+import io.aryabhatta.errors.FieldError;
+import io.aryabhatta.ids.Ids;
+import io.aryabhatta.json.Json;
+import io.aryabhatta.model.ChatMessage;
+import io.aryabhatta.model.Usage;
+import io.aryabhatta.workspaces.Caller;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+
+/** What API callers do with conversations and runs: start, cancel, approve, answer. */
+public final class RunService {
+  private final Jdbi jdbi;
+  private final RunStore store;
+  private final RunEventLog events;
+  private final RunTransitions transitions;
+  private final AgentService agents;
+  private final RunScheduler scheduler;
+  private final AuditLog audit;
+  private final Ids ids;
+  private final ObjectMapper mapper;
+  private final EventNotifier notifier;
+  private final RunSetup setup;
+
+  public RunService(Jdbi jdbi, RunStore store, RunEventLog events, RunTransitions transitions, AgentService agents, RunScheduler scheduler,
+      AuditLog audit, Ids ids, ObjectMapper mapper, EventNotifier notifier, RunSetup setup) {
+    this.notifier = notifier;
+    this.setup = setup;
+    this.jdbi = jdbi;
+    this.store = store;
+    this.events = events;
+    this.transitions = transitions;
+    this.agents = agents;
+    this.scheduler = scheduler;
+    this.audit = audit;
+    this.ids = ids;
+    this.mapper = mapper;
+  }
+
+  public record Decision(String toolCallId, Boolean approve, String reason) {}
+
+  public record ToolOutput(String toolCallId, JsonNode output) {}
+
+  public Conversation createConversation(Caller caller, String agentId, Map<String, String> variables,
+      JsonNode metadata) {
+    agents.version(caller.workspaceId(), agentId, null);
+    String id = WriteBatch.inTransaction(jdbi, w -> insertConversation(w, caller, agentId, variables, metadata));
+    return conversation(caller, id);
+  }
+
+  public Conversation conversation(Caller caller, String id) {
+    return store.conversation(caller.workspaceId(), id)
+        .orElseThrow(() -> DomainException.NotFound.of("conversation", id));
+  }
+
+  /** Appends the user's message and queues a run of the conversation's agent, latest version. */
+  public Run startRun(Caller caller, String conversationId, String input, Streaming streaming) {
+    Conversation conversation = conversation(caller, conversationId);
+    AgentVersion agent = agents.version(caller.workspaceId(), conversation.agentId(), null);
+    String systemPrompt = fillPrompt(agent, variables(conversation.variables()));
+    return createAndStart(caller, agent,
+        (w, slot) -> insertRun(w, caller, conversationId, agent, systemPrompt, input, streaming.streamed(), false, slot));
+  }
+
+  /** Creates a conversation and its first run together (quick testing of an agent). */
+  public Run startRunOfAgent(Caller caller, String agentId, String input, Map<String, String> variables,
+      JsonNode metadata, Streaming streaming) {
+    return startRunOfAgent(caller, agentId, null, input, variables, metadata, streaming);
+  }
+
+  /** The same, pinned to an agent version ({@code null}: the latest), e.g. to evaluate one version. */
+  public Run startRunOfAgent(Caller caller, String agentId, Integer version, String input,
+      Map<String, String> variables, JsonNode metadata, Streaming streaming) {
+    AgentVersion agent = agents.version(caller.workspaceId(), agentId, version);
+    String systemPrompt = fillPrompt(agent, variables);
+    return createAndStart(caller, agent, (w, slot) -> {
+      String conversationId = insertConversation(w, caller, agentId, variables, metadata);
+      return insertRun(w, caller, conversationId, agent, systemPrompt, input, streaming.streamed(), true, slot);
+    });
+  }
+
+  /**
+   * Starts a run on a new conversation seeded with turns the client kept itself (the
+   * OpenAI-compatible API sends the whole conversation each time): {@code earlier} (user, assistant
+   * and tool messages) is stored as sent, then {@code input} as the run's user message. A non-blank
+   * {@code extraSystemPrompt} follows the agent's own system prompt.
+   */
+  public Run startRunOnMessages(Caller caller, String agentId, List<ChatMessage> earlier, String extraSystemPrompt,
+      String input, JsonNode metadata) {
+    AgentVersion agent = agents.version(caller.workspaceId(), agentId, null);
+    String agentPrompt = fillPrompt(agent, Map.of());
+    String systemPrompt = extraSystemPrompt == null || extraSystemPrompt.isBlank() ? agentPrompt
+        : agentPrompt.isBlank() ? extraSystemPrompt : agentPrompt + "\n\n" + extraSystemPrompt;
+    return createAndStart(caller, agent, (w, slot) -> {
+      String conversationId = insertConversation(w, caller, agentId, Map.of(), metadata);
+      for (ChatMessage m : earlier) {
+        events.appendMessage(w, conversationId, null, m.role(), m.content(), m.toolCalls(), m.toolCallId(), m.name());
+      }
+      return insertRun(w, caller, conversationId, agent, systemPrompt, input, true, true, slot).withUnknownHistory();
+    });
+  }
+
+  /**
+   * Waits until the run has ended or needs action, or {@code timeout} has passed, and returns the
+   * run as it stands then.
+   */
+  public Run awaitSettled(Caller caller, String runId, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    try (EventNotifier.Subscription subscription = notifier.subscribe(runId)) {
+      Run current = run(caller, runId);
+      while (!current.settled() && System.nanoTime() < deadline) {
+        // Runs driven by another node are not signalled here: at least one read a second.
+        subscription.awaitSettling(Math.min(1000, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
+        Run settled = subscription.takeSettled();
+        current = settled != null ? settled : run(caller, runId);
+      }
+      return current;
+    }
+  }
+
+  public Run run(Caller caller, String runId) {
+    return store.run(caller.workspaceId(), runId).orElseThrow(() -> DomainException.NotFound.of("run", runId));
+  }
+
+  private String fillPrompt(AgentVersion agent, Map<String, String> variables) {
+    Set<String> missing = PromptTemplate.missing(agent.systemPrompt(), variables);
+    if (!missing.isEmpty()) {
+      throw new DomainException.ValidationFailed(missing.stream()
+          .map(name -> new FieldError("variables." + name, "the agent's system prompt needs this variable"))
+          .toList());
+    }
+    return PromptTemplate.fill(agent.systemPrompt(), variables);
+  }
+
+  private String insertConversation(WriteBatch w, Caller caller, String agentId, Map<String, String> variables,
+      JsonNode metadata) {
+    String id = ids.next();
+    w.statement("""
+            INSERT INTO conversations (id, workspace_id, agent_id, variables, metadata)
+            VALUES (:id, :w, :a, cast(:v AS jsonb), cast(:m AS jsonb))""")
+        .bind("id", id).bind("w", caller.workspaceId()).bind("a", agentId)
+        .bind("v", Json.write(mapper, variables))
+        .bind("m", Json.write(mapper, metadata == null ? mapper.createObjectNode() : metadata))
+        .execute();
+    return id;
+  }
+
+  /** What a run's creation transaction inserts. */
+  private interface RunInsert {
+    NewRun insert(WriteBatch w, RunScheduler.Reservation slot);
+  }
+
+  /**
+   * Creates a run of {@code agent} in one transaction (its inserts sent together) and starts it
+   * here at once if a slot is free: the run is then inserted already leased to this node, so it
+   * needs no claim of its own, and the tools and provider its loop needs are read ahead while the
+   * creation commits. Otherwise it is queued. Either way the loop starts it as it starts any run.
+   */
+  private Run createAndStart(Caller caller, AgentVersion agent, RunInsert insert) {
+    Optional<RunScheduler.Reservation> slot = scheduler.reserve();
+    Created created;
+    try {
+      RunSetup.Ahead ahead = slot.map(s -> setup.readAhead(caller.workspaceId(), agent)).orElse(null);
+      created = WriteBatch.inTransaction(jdbi, w -> {
+        NewRun run = insert.insert(w, slot.orElse(null)).withAhead(ahead);
+        return new Created(run, store.runWithWrites(w, run.state().id()));
+      });
+    } catch (RuntimeException e) {
+      slot.ifPresent(RunScheduler.Reservation::cancel);
+      throw e;
+    }
+    slot.ifPresent(s -> s.start(created.run()));
+    return created.row().get();
+  }
+
+  /** A run's creation: what it hands to the loop, and the run's row as committed (read in the same round trip). */
+  private record Created(NewRun run, WriteBatch.Row<Run> row) {}
+
+  private NewRun insertRun(WriteBatch w, Caller caller, String conversationId, AgentVersion agent, String systemPrompt,
+      String input, boolean stream, boolean newConversation, RunScheduler.Reservation slot) {
+    String runId = ids.next();
+    if (!newConversation) {
+      // Serializes run creation per conversation, so two concurrent requests cannot both pass the check below.
+      w.handleForReads().createQuery("SELECT id FROM conversations WHERE id = :c FOR UPDATE").bind("c", conversationId)
+          .mapTo(String.class).one();
+      boolean busy = w.handleForReads().createQuery("""
+              SELECT EXISTS (SELECT 1 FROM runs WHERE conversation_id = :c
+                             AND status IN (%s))""".formatted(RunStatus.sqlList(RunStatus.ACTIVE)))
+          .bind("c", conversationId).mapTo(Boolean.class).one();
+      if (busy) {
+        throw new DomainException.Conflict("the conversation already has an active run; wait for it or cancel it");
+      }
+    }
+    w.statement("""
+            INSERT INTO runs (id, workspace_id, conversation_id, agent_id, agent_version, system_prompt, stream, status,
+                              lease_owner, lease_epoch, lease_expires_at)
+            VALUES (:id, :w, :c, :a, :v, :p, :s, :queued, :node, :epoch,
+                    now() + make_interval(secs => cast(:lease_seconds AS float8)))""")
+        .bind("queued", RunStatus.QUEUED).bind("id", runId).bind("w", caller.workspaceId()).bind("c", conversationId)
+        .bind("a", agent.agentId()).bind("v", agent.version()).bind("p", systemPrompt).bind("s", stream)
+        .bind("node", slot == null ? null : slot.node()).bind("epoch", slot == null ? 0 : slot.epoch())
+        .bind("lease_seconds", slot == null ? null : slot.leaseSeconds())
+        .execute();
+    events.appendMessage(w, conversationId, runId, "user", input, List.of(), null, null);
+    events.appendEvent(w, runId, "run.created", Map.of("run_id", runId, "conversation_id", conversationId,
+        "agent_id", agent.agentId(), "agent_version", agent.version()));
+    audit.record(w, caller.workspaceId(), caller.keyPrefix(), "run.created", "run", runId,
+        Map.of("conversation_id", conversationId, "agent_id", agent.agentId(), "agent_version", agent.version()));
+    RunStore.RunState state = new RunStore.RunState(runId, caller.workspaceId(), conversationId, agent.agentId(),
+        agent.version(), systemPrompt, stream, RunStatus.QUEUED, false, null, Usage.ZERO);
+    return new NewRun(state, agent, newConversation ? List.of(ChatMessage.user(input)) : null, null);
+  }
+
+  /**
+   * Cancels a run. A run nobody is executing ends at once; a running one is flagged, its model
+   * call interrupted, and it ends at the next step boundary (an executing tool finishes first).
+   */
+  public Run cancel(Caller caller, String runId) {
+    run(caller, runId);
+    jdbi.useTransaction(h -> {
+      Map<String, Object> row = lockRun(h, runId);
+      RunStatus status = RunStatus.of((String) row.get("status"));
+      if (status.isEnded()) {
+        throw new DomainException.Conflict("the run has already ended (" + status + ")");
+      }
+      boolean executing = status == RunStatus.RUNNING && row.get("lease_owner") != null
+          && Boolean.TRUE.equals(row.get("lease_live"));
+      if (executing) {
+        h.createUpdate("UPDATE runs SET cancel_requested = true WHERE id = :id").bind("id", runId).execute();
+      } else {
+        transitions.cancel(WriteBatch.immediate(h), runId);
+      }
+      audit.record(h, caller, "run.cancel_requested", "run", runId, Map.of("status_before", status));
+    });
+    scheduler.interrupt(runId);
+    return run(caller, runId);
+  }
+
+  /** Records a person's decisions on the tool calls a run waits for, then lets it continue. */
+  public Run approve(Caller caller, String runId, List<Decision> decisions) {
+    return answerWaitingCalls(caller, runId, Set.of("approve_tool_calls", "resolve_unknown_outcome"), "approvals",
+        "decisions", decisions.stream().map(Decision::toolCallId).toList(), (h, conversationId, byId) -> {
+          for (Decision d : decisions) {
+            Step step = byId.get(d.toolCallId());
+            if (Boolean.TRUE.equals(d.approve())) {
+              WriteBatch.immediate(h).statement("""
+                      UPDATE run_steps SET status = :s, decision_reason = :r WHERE run_id = :id AND idx = :i""")
+                  .bind("s", step.status().after(StepStatus.Change.APPROVED)).bind("r", d.reason()).bind("id", runId).bind("i", step.index()).execute();
+            } else if (step.status() == StepStatus.UNKNOWN_OUTCOME) {
+              // Not executing it again leaves what happened the first time unknown: the model is told so.
+              transitions.recordToolResult(WriteBatch.immediate(h), runId, conversationId, step, StepStatus.Change.SETTLED_UNKNOWN, null,
+                  ToolMessages.whyUnknownAfterRejection(d.reason()), null, List.of());
+            } else {
+              transitions.recordToolResult(WriteBatch.immediate(h), runId, conversationId, step, StepStatus.Change.REJECTED, null, d.reason(),
+                  null, List.of());
+            }
+          }
+          audit.record(h, caller, "run.approvals", "run", runId, Map.of("decisions", decisions));
+        });
+  }
+
+  /** Outputs of client tools, or the settled outcome of calls whose outcome was unknown. */
+  public Run submitToolOutputs(Caller caller, String runId, List<ToolOutput> outputs) {
+    List<String> callIds = outputs.stream().map(ToolOutput::toolCallId).toList();
+    return answerWaitingCalls(caller, runId, Set.of("submit_tool_outputs", "resolve_unknown_outcome"),
+        "tool outputs", "tool_outputs", callIds, (h, conversationId, byId) -> {
+          for (ToolOutput o : outputs) {
+            String text = o.output() == null || o.output().isNull() ? ""
+                : o.output().isTextual() ? o.output().asText() : o.output().toString();
+            transitions.recordToolResult(WriteBatch.immediate(h), runId, conversationId, byId.get(o.toolCallId()), StepStatus.Change.SUCCEEDED, text, null,
+                null, List.of());
+          }
+          audit.record(h, caller, "run.tool_outputs", "run", runId, Map.of("tool_call_ids", callIds));
+        });
+  }
+
+  /** What a person's answer does to the waiting calls, inside the transaction that resumes the run. */
+  private interface Answer {
+    void apply(Handle h, String conversationId, Map<String, Step> waitingByCallId);
+  }
+
+  /**
+   * Checks that the run waits for one of {@code actionTypes} and that {@code answeredCallIds} names
+   * each waiting call exactly once, applies the answer and queues the run again, in one transaction.
+   */
+  private Run answerWaitingCalls(Caller caller, String runId, Set<String> actionTypes, String what, String field,
+      List<String> answeredCallIds, Answer answer) {
+    run(caller, runId);
+    jdbi.useTransaction(h -> {
+      Map<String, Step> byId = byToolCallId(waitingCalls(h, runId, actionTypes, what));
+      checkCoverage(byId.keySet(), answeredCallIds, field);
+      answer.apply(h, store.run(h, runId).conversationId(), byId);
+      transitions.resume(WriteBatch.immediate(h), runId);
+    });
+    scheduler.submit(runId);
+    return run(caller, runId);
+  }
+
+  private List<Step> waitingCalls(Handle h, String runId, Set<String> actionTypes, String what) {
+    Map<String, Object> row = lockRun(h, runId);
+    JsonNode action = row.get("required_action") == null ? null : Json.read(mapper, (String) row.get("required_action"));
+    if (RunStatus.of((String) row.get("status")) != RunStatus.REQUIRES_ACTION || action == null
+        || !actionTypes.contains(action.path("type").asText())) {
+      throw new DomainException.Conflict("the run is not waiting for " + what + " (status " + row.get("status") + ")");
+    }
+    Set<String> ids = new HashSet<>();
+    action.path("tool_calls").forEach(c -> ids.add(c.path("id").asText()));
+    return store.steps(h, runId).stream()
+        .filter(s -> s.isToolCall() && !s.finished() && ids.contains(s.toolCallId()))
+        .toList();
+  }
+
+  private static Map<String, Step> byToolCallId(List<Step> steps) {
+    Map<String, Step> map = new LinkedHashMap<>();
+    steps.forEach(s -> map.put(s.toolCallId(), s));
+    return map;
+  }
+
+  private static void checkCoverage(Set<String> expected, List<String> given, String field) {
+    List<FieldError> errors = new ArrayList<>();
+    for (int i = 0; i < given.size(); i++) {
+      if (given.get(i) == null || !expected.contains(given.get(i))) {
+        errors.add(new FieldError(field + "[" + i + "].tool_call_id",
+            "is not one of the tool calls the run waits for: " + expected));
+      }
+    }
+    Set<String> missing = new HashSet<>(expected);
+    given.forEach(missing::remove);
+    if (!missing.isEmpty()) {
+      errors.add(new FieldError(field, "missing tool calls: " + missing));
+    }
+    if (new HashSet<>(given).size() != given.size()) {
+      errors.add(new FieldError(field, "a tool call is listed twice"));
+    }
+    if (!errors.isEmpty()) {
+      throw new DomainException.ValidationFailed(errors);
+    }
+  }
+
+  private static Map<String, Object> lockRun(Handle h, String runId) {
+    return h.createQuery("""
+            SELECT status, required_action::text AS required_action, lease_owner,
+                   (lease_expires_at > now()) AS lease_live
+            FROM runs WHERE id = :id FOR UPDATE""")
+        .bind("id", runId).mapToMap().one();
+  }
+
+  private Map<String, String> variables(JsonNode node) {
+    Map<String, String> vars = new LinkedHashMap<>();
+    if (node != null) {
+      node.fields().forEachRemaining(e -> vars.put(e.getKey(),
+          e.getValue().isTextual() ? e.getValue().asText() : e.getValue().toString()));
+    }
+    return vars;
+  }
+}

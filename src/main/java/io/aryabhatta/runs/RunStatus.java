@@ -1,0 +1,90 @@
+package io.aryabhatta.runs;
+
+import com.fasterxml.jackson.annotation.JsonValue;
+import io.aryabhatta.db.SqlValue;
+import java.util.EnumSet;
+import java.util.Locale;
+import java.util.Set;
+
+/** Where a run is: waiting for a node, executing, waiting for a person, or ended. */
+public enum RunStatus implements SqlValue {
+  QUEUED,
+  RUNNING,
+  REQUIRES_ACTION,
+  COMPLETED,
+  FAILED,
+  CANCELLED;
+
+  /** What changes a run's status. */
+  public enum Change {
+    /** A node takes a queued run. */
+    STARTED,
+    /** A tool call waits for a person (an approval, a client tool's output, an unknown outcome). */
+    PAUSED,
+    /** The person answered everything the run waited for: it is queued again. */
+    ANSWERED,
+    /** The model gave its final answer. */
+    COMPLETED,
+    FAILED,
+    CANCELLED
+  }
+
+  static final Set<RunStatus> ACTIVE = EnumSet.of(QUEUED, RUNNING, REQUIRES_ACTION);
+  /** What a node may take: a queued run to start, or a running one whose lease ran out to resume. */
+  public static final Set<RunStatus> CLAIMABLE = EnumSet.of(QUEUED, RUNNING);
+
+  /** Every change of a run's status: a change not listed here is refused. */
+  public static final StateTable<RunStatus, Change> TRANSITIONS = new StateTable<>(RunStatus.class, Change.class)
+      .add(QUEUED, Change.STARTED, RUNNING)
+      .add(RUNNING, Change.PAUSED, REQUIRES_ACTION)
+      .add(REQUIRES_ACTION, Change.ANSWERED, QUEUED)
+      .add(RUNNING, Change.COMPLETED, COMPLETED)
+      .add(ACTIVE, Change.FAILED, FAILED)
+      .add(ACTIVE, Change.CANCELLED, CANCELLED);
+
+  private final String wire = name().toLowerCase(Locale.ROOT);
+
+  /** As the API and the database spell it: {@code requires_action}. */
+  @JsonValue
+  public String wire() {
+    return wire;
+  }
+
+  @Override
+  public String sqlValue() {
+    return wire;
+  }
+
+  @Override
+  public String toString() {
+    return wire;
+  }
+
+  public static RunStatus of(String wire) {
+    return valueOf(wire.toUpperCase(Locale.ROOT));
+  }
+
+  /** Not ended: a node may still work on it, or a person act on it. */
+  public boolean isActive() {
+    return ACTIVE.contains(this);
+  }
+
+  public boolean isEnded() {
+    return !isActive();
+  }
+
+  /** Ended, or waiting for a person: a client waiting on the run can stop waiting. */
+  public boolean isSettled() {
+    return isEnded() || this == REQUIRES_ACTION;
+  }
+
+  /** The status {@code change} leads to from this one; a change the table does not allow is a bug. */
+  RunStatus after(Change change) {
+    return TRANSITIONS.next(this, change);
+  }
+
+  /** The states the database filters on, as stored. */
+  public static String sqlList(Set<RunStatus> statuses) {
+    return String.join(", ", statuses.stream().map(s -> "'" + s.wire + "'").toList());
+  }
+}

@@ -1,6 +1,0 @@
-package io.aryabhatta.runtime;
-
-import com.fasterxml.jackson.databind.JsonNode;
-import java.time.Instant;
-
-public record Conversation(String id, String agentId, JsonNode variables, JsonNode metadata, Instant createdAt) {}
