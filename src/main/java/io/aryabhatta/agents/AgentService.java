@@ -7,12 +7,12 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aryabhatta.audit.AuditLog;
-import io.aryabhatta.db.Constraints;
+import io.aryabhatta.db.UniqueNames;
 
 import io.aryabhatta.errors.FieldError;
 import io.aryabhatta.ids.Ids;
 import io.aryabhatta.json.Json;
-import io.aryabhatta.json.JsonMergePatch;
+import io.aryabhatta.json.PatchedInput;
 import io.aryabhatta.providers.ProviderService;
 import io.aryabhatta.tools.ToolService;
 import io.aryabhatta.workspaces.Caller;
@@ -25,7 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
@@ -54,6 +53,7 @@ public final class AgentService {
   private static final String LATEST = """
        FROM agents a JOIN agent_versions v ON v.agent_id = a.id AND v.version = a.current_version
       WHERE a.workspace_id = :w AND a.deleted_at IS NULL""";
+  private static final UniqueNames NAMES = UniqueNames.ofLiveRows("agents", "an agent");
 
   private final Jdbi jdbi;
   private final AuditLog audit;
@@ -76,8 +76,8 @@ public final class AgentService {
   public AgentView create(Caller caller, AgentInput input) {
     String id = ids.next();
     AgentVersion first = validate(caller.workspaceId(), id, 1, input);
-    return uniqueName(first.name(), () -> jdbi.inTransaction(h -> {
-      ensureNameFree(h, caller.workspaceId(), first.name(), id);
+    return NAMES.claim(first.name(), () -> jdbi.inTransaction(h -> {
+      NAMES.ensureFree(h, caller.workspaceId(), first.name(), id);
       h.createUpdate("INSERT INTO agents (id, workspace_id, name, current_version) VALUES (:id, :w, :name, 1)")
           .bind("id", id).bind("w", caller.workspaceId()).bind("name", first.name())
           .execute();
@@ -110,11 +110,11 @@ public final class AgentService {
     String workspaceId = caller.workspaceId();
     AgentView current = view(workspaceId, id);
     AgentVersion base = version(workspaceId, id, current.version());
-    AgentInput input = convert(JsonMergePatch.apply(mapper.valueToTree(AgentInput.of(base)), patch));
+    AgentInput input = PatchedInput.apply(mapper, AgentInput.of(base), patch, AgentInput.class, "agent");
     AgentVersion checked = validate(workspaceId, id, 0, input);
-    return uniqueName(checked.name(), () -> jdbi.inTransaction(h -> {
+    return NAMES.claim(checked.name(), () -> jdbi.inTransaction(h -> {
       if (!checked.name().equals(current.name())) {
-        ensureNameFree(h, workspaceId, checked.name(), id);
+        NAMES.ensureFree(h, workspaceId, checked.name(), id);
       }
       Optional<Integer> next = h.createQuery("""
               UPDATE agents SET name = :name, current_version = current_version + 1, updated_at = now()
@@ -186,7 +186,7 @@ public final class AgentService {
    * @throws DomainException.ValidationFailed when the merged configuration is not valid
    */
   public AgentVersion withOverrides(AgentVersion base, JsonNode overrides) {
-    AgentInput input = convert(JsonMergePatch.apply(mapper.valueToTree(AgentInput.of(base)), overrides));
+    AgentInput input = PatchedInput.apply(mapper, AgentInput.of(base), overrides, AgentInput.class, "agent");
     AgentVersion checked = validate(base.workspaceId(), base.agentId(), base.version(), input);
     return new AgentVersion(checked.agentId(), checked.workspaceId(), checked.name(), checked.version(),
         checked.description(), checked.systemPrompt(), checked.model(), checked.tools(), checked.toolApproval(),
@@ -285,37 +285,7 @@ public final class AgentService {
     }
   }
 
-  private AgentInput convert(JsonNode merged) {
-    try {
-      return mapper.treeToValue(merged, AgentInput.class);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
-      throw new DomainException.ValidationFailed("body", "the patched agent is not valid");
-    }
-  }
-
   // --- storage ----------------------------------------------------------------------------
-
-  private <T> T uniqueName(String name, Supplier<T> transaction) {
-    try {
-      return transaction.get();
-    } catch (RuntimeException e) {
-      if (Constraints.isUniqueViolation(e)) {
-        throw new DomainException.Conflict("an agent named '" + name + "' already exists");
-      }
-      throw e;
-    }
-  }
-
-  private static void ensureNameFree(Handle h, String workspaceId, String name, String id) {
-    boolean taken = h.createQuery("""
-            SELECT EXISTS (SELECT 1 FROM agents
-                           WHERE workspace_id = :w AND name = :name AND deleted_at IS NULL AND id <> :id)""")
-        .bind("w", workspaceId).bind("name", name).bind("id", id)
-        .mapTo(Boolean.class).one();
-    if (taken) {
-      throw new DomainException.Conflict("an agent named '" + name + "' already exists");
-    }
-  }
 
   private void insertVersion(Handle h, AgentVersion v) {
     h.createUpdate("""

@@ -10,7 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.aryabhatta.agents.AgentReferences;
 import io.aryabhatta.audit.AuditLog;
-import io.aryabhatta.db.Constraints;
+import io.aryabhatta.db.UniqueNames;
 
 import io.aryabhatta.errors.FieldError;
 import io.aryabhatta.ids.Ids;
@@ -67,6 +67,7 @@ public final class McpServerService {
   private static final String COLUMNS = """
       id, name, url, headers::text AS headers, timeout_ms, skipped::text AS skipped, created_at, updated_at,
       refreshed_at""";
+  private static final UniqueNames NAMES = UniqueNames.of("mcp_servers", "an MCP server");
 
   private final Jdbi jdbi;
   private final AuditLog audit;
@@ -111,34 +112,26 @@ public final class McpServerService {
   public McpServerView create(Caller caller, McpServerInput input) {
     String workspaceId = caller.workspaceId();
     McpServerInput server = validate(workspaceId, input);
-    if (jdbi.withHandle(h -> find(h, workspaceId, "name", server.name(), false)).isPresent()) {
-      throw nameTaken(server.name());
-    }
+    // Checked before talking to the server, so a taken name costs no remote call.
+    jdbi.useHandle(h -> NAMES.ensureFree(h, workspaceId, server.name()));
     Plan plan = plan(server.name(), listRemote(workspaceId, server.name(), server.url(), server.headers(),
         server.timeoutMs()));
     String id = ids.next();
-    try {
-      return jdbi.inTransaction(h -> {
-        h.createUpdate("""
-                INSERT INTO mcp_servers (id, workspace_id, name, url, headers, timeout_ms, skipped)
-                VALUES (:id, :w, :name, :url, cast(:headers AS jsonb), :timeoutMs, cast(:skipped AS jsonb))""")
-            .bind("id", id).bind("w", workspaceId).bind("name", server.name()).bind("url", server.url())
-            .bind("headers", Json.write(mapper, server.headers())).bind("timeoutMs", server.timeoutMs())
-            .bind("skipped", Json.write(mapper, plan.skipped()))
-            .execute();
-        for (Planned tool : plan.tools()) {
-          insertTool(h, caller, id, tool);
-        }
-        audit.record(h, caller, "mcp_server.created", "mcp_server", id, Map.of("name", server.name(),
-            "url", server.url(), "tools", plan.tools().stream().map(Planned::name).toList()));
-        return view(h, find(h, workspaceId, "id", id, false).orElseThrow());
-      });
-    } catch (RuntimeException e) {
-      if (Constraints.isUniqueViolation(e)) {
-        throw nameTaken(server.name());
+    return NAMES.claim(server.name(), () -> jdbi.inTransaction(h -> {
+      h.createUpdate("""
+              INSERT INTO mcp_servers (id, workspace_id, name, url, headers, timeout_ms, skipped)
+              VALUES (:id, :w, :name, :url, cast(:headers AS jsonb), :timeoutMs, cast(:skipped AS jsonb))""")
+          .bind("id", id).bind("w", workspaceId).bind("name", server.name()).bind("url", server.url())
+          .bind("headers", Json.write(mapper, server.headers())).bind("timeoutMs", server.timeoutMs())
+          .bind("skipped", Json.write(mapper, plan.skipped()))
+          .execute();
+      for (Planned tool : plan.tools()) {
+        insertTool(h, caller, id, tool);
       }
-      throw e;
-    }
+      audit.record(h, caller, "mcp_server.created", "mcp_server", id, Map.of("name", server.name(),
+          "url", server.url(), "tools", plan.tools().stream().map(Planned::name).toList()));
+      return view(h, find(h, workspaceId, "id", id, false).orElseThrow());
+    }));
   }
 
   /** One page of the workspace's MCP servers, ordered by name. */
@@ -496,10 +489,6 @@ public final class McpServerService {
         Rows.instant(rs, "created_at"), Rows.instant(rs, "updated_at"), Rows.instant(rs, "refreshed_at"));
   }
 
-
-  private static DomainException.Conflict nameTaken(String name) {
-    return new DomainException.Conflict("an MCP server named '" + name + "' already exists");
-  }
 
   private static DomainException.NotFound notFound(String id) {
     return DomainException.NotFound.of("MCP server", id);

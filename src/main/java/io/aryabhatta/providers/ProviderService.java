@@ -8,12 +8,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aryabhatta.agents.AgentReferences;
 import io.aryabhatta.audit.AuditLog;
-import io.aryabhatta.db.Constraints;
+import io.aryabhatta.db.UniqueNames;
 
 import io.aryabhatta.errors.FieldError;
 import io.aryabhatta.ids.Ids;
 import io.aryabhatta.json.Json;
-import io.aryabhatta.json.JsonMergePatch;
+import io.aryabhatta.json.PatchedInput;
 import io.aryabhatta.model.ModelEndpoint;
 import io.aryabhatta.secrets.SecretReferences;
 import io.aryabhatta.secrets.SecretService;
@@ -54,6 +54,7 @@ public final class ProviderService {
   private static final String COLUMNS = """
       id, name, base_url, api_key_secret, default_headers::text AS default_headers, max_attempts,
       connect_timeout_ms, read_timeout_ms, created_at, updated_at""";
+  private static final UniqueNames NAMES = UniqueNames.of("providers", "a provider");
 
   private final Jdbi jdbi;
   private final AuditLog audit;
@@ -91,25 +92,18 @@ public final class ProviderService {
       throw new DomainException.Conflict("'" + BUILTIN + "' is the built-in provider");
     }
     String id = ids.next();
-    try {
-      return jdbi.inTransaction(h -> {
-        h.createUpdate("""
-                INSERT INTO providers (id, workspace_id, name, base_url, api_key_secret, default_headers, max_attempts,
-                                       connect_timeout_ms, read_timeout_ms)
-                VALUES (:id, :w, :name, :baseUrl, :apiKeySecret, cast(:headers AS jsonb), :maxAttempts,
-                        :connectTimeoutMs, :readTimeoutMs)""")
-            .bind("id", id).bind("w", caller.workspaceId())
-            .bindMap(columns(provider))
-            .execute();
-        audit.record(h, caller, "provider.created", "provider", id, Map.of("name", provider.name()));
-        return find(h, caller.workspaceId(), provider.name()).orElseThrow();
-      });
-    } catch (RuntimeException e) {
-      if (Constraints.isUniqueViolation(e)) {
-        throw new DomainException.Conflict("a provider named '" + provider.name() + "' already exists");
-      }
-      throw e;
-    }
+    return NAMES.claim(provider.name(), () -> jdbi.inTransaction(h -> {
+      h.createUpdate("""
+              INSERT INTO providers (id, workspace_id, name, base_url, api_key_secret, default_headers, max_attempts,
+                                     connect_timeout_ms, read_timeout_ms)
+              VALUES (:id, :w, :name, :baseUrl, :apiKeySecret, cast(:headers AS jsonb), :maxAttempts,
+                      :connectTimeoutMs, :readTimeoutMs)""")
+          .bind("id", id).bind("w", caller.workspaceId())
+          .bindMap(columns(provider))
+          .execute();
+      audit.record(h, caller, "provider.created", "provider", id, Map.of("name", provider.name()));
+      return find(h, caller.workspaceId(), provider.name()).orElseThrow();
+    }));
   }
 
   /** One page of the workspace's providers, {@code hf} included, ordered by name. */
@@ -144,7 +138,7 @@ public final class ProviderService {
     ProviderView current = view(caller.workspaceId(), name);
     ProviderInput base = new ProviderInput(current.name(), current.baseUrl(), current.apiKeySecret(),
         current.defaultHeaders(), current.maxAttempts(), current.connectTimeoutMs(), current.readTimeoutMs());
-    ProviderInput merged = convert(JsonMergePatch.apply(mapper.valueToTree(base), patch));
+    ProviderInput merged = PatchedInput.apply(mapper, base, patch, ProviderInput.class, "provider");
     if (merged.name() == null || !merged.name().equals(name)) {
       throw new DomainException.ValidationFailed("name", "cannot be changed; create a new provider instead");
     }
@@ -295,14 +289,6 @@ public final class ProviderService {
 
   private static DomainException.NotFound notFound(String name) {
     return new DomainException.NotFound("no provider named '" + name + "'");
-  }
-
-  private ProviderInput convert(JsonNode merged) {
-    try {
-      return mapper.treeToValue(merged, ProviderInput.class);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
-      throw new DomainException.ValidationFailed("body", "the patched provider is not valid");
-    }
   }
 
   // --- storage ----------------------------------------------------------------------------

@@ -8,12 +8,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aryabhatta.agents.AgentReferences;
 import io.aryabhatta.audit.AuditLog;
-import io.aryabhatta.db.Constraints;
+import io.aryabhatta.db.UniqueNames;
 
 import io.aryabhatta.errors.FieldError;
 import io.aryabhatta.ids.Ids;
 import io.aryabhatta.json.Json;
-import io.aryabhatta.json.JsonMergePatch;
+import io.aryabhatta.json.PatchedInput;
 import io.aryabhatta.secrets.SecretReferences;
 import io.aryabhatta.secrets.SecretService;
 import io.aryabhatta.workspaces.Caller;
@@ -53,6 +53,7 @@ public final class ToolService {
   private static final String COLUMNS = """
       id, workspace_id, name, kind, description, parameters::text AS parameters, http::text AS http,
       idempotent, requires_approval, created_at, updated_at""";
+  private static final UniqueNames NAMES = UniqueNames.of("tools", "a tool");
 
   private final Jdbi jdbi;
   private final AuditLog audit;
@@ -93,7 +94,7 @@ public final class ToolService {
   public ToolView create(Caller caller, ToolInput input) {
     String id = ids.next();
     ToolDefinition tool = validate(caller.workspaceId(), id, input);
-    return write(() -> jdbi.inTransaction(h -> {
+    return NAMES.claim(tool.name(), () -> jdbi.inTransaction(h -> {
       ensureNameFree(h, caller.workspaceId(), tool.name(), id);
       h.createUpdate("""
               INSERT INTO tools (id, workspace_id, name, kind, description, parameters, http, idempotent,
@@ -105,7 +106,7 @@ public final class ToolService {
           .execute();
       audit.record(h, caller, "tool.created", "tool", id, Map.of("name", tool.name(), "kind", tool.kind()));
       return find(h, caller.workspaceId(), id).orElseThrow().view();
-    }), tool.name());
+    }));
   }
 
   /** One page of the workspace's tools, built-ins included, ordered by name. */
@@ -140,7 +141,7 @@ public final class ToolService {
     refuseBuiltin(id);
     String workspaceId = caller.workspaceId();
     Stored current = jdbi.withHandle(h -> find(h, workspaceId, id)).orElseThrow(() -> DomainException.NotFound.of("tool", id));
-    ToolInput input = convert(JsonMergePatch.apply(mapper.valueToTree(input(current.tool())), patch));
+    ToolInput input = PatchedInput.apply(mapper, input(current.tool()), patch, ToolInput.class, "tool");
     if (!patch.has("idempotent") && !Objects.equals(method(input), method(current.tool()))) {
       input = new ToolInput(input.name(), input.kind(), input.description(), input.parameters(), input.http(), null,
           input.requiresApproval());
@@ -150,7 +151,7 @@ public final class ToolService {
     }
     ToolDefinition tool = validate(workspaceId, id, input);
     String oldName = current.tool().name();
-    return write(() -> jdbi.inTransaction(h -> {
+    return NAMES.claim(tool.name(), () -> jdbi.inTransaction(h -> {
       if (!tool.name().equals(oldName)) {
         ensureNameFree(h, workspaceId, tool.name(), id);
         List<String> agents = AgentReferences.agentsUsingTool(h, workspaceId, oldName);
@@ -172,7 +173,7 @@ public final class ToolService {
       }
       audit.record(h, caller, "tool.updated", "tool", id, Map.of("name", tool.name()));
       return find(h, workspaceId, id).orElseThrow().view();
-    }), tool.name());
+    }));
   }
 
   /** Deletes a tool; a tool that a live agent uses is a 409 naming those agents. */
@@ -386,14 +387,6 @@ public final class ToolService {
     return tool.http() == null ? null : tool.http().method();
   }
 
-  private ToolInput convert(JsonNode merged) {
-    try {
-      return mapper.treeToValue(merged, ToolInput.class);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
-      throw new DomainException.ValidationFailed("body", "the patched tool is not valid");
-    }
-  }
-
   private static ToolInput input(ToolDefinition tool) {
     HttpToolSpec http = tool.http();
     return new ToolInput(tool.name(), tool.kind(), tool.description(), tool.parameters(),
@@ -405,27 +398,11 @@ public final class ToolService {
 
   // --- storage ----------------------------------------------------------------------------
 
-  private <T> T write(java.util.function.Supplier<T> transaction, String name) {
-    try {
-      return transaction.get();
-    } catch (RuntimeException e) {
-      if (Constraints.isUniqueViolation(e)) {
-        throw new DomainException.Conflict("a tool named '" + name + "' already exists");
-      }
-      throw e;
-    }
-  }
-
   private void ensureNameFree(Handle h, String workspaceId, String name, String id) {
     if (builtins.named(name).isPresent()) {
       throw new DomainException.Conflict("'" + name + "' is the name of a built-in tool");
     }
-    boolean taken = h.createQuery("SELECT EXISTS (SELECT 1 FROM tools WHERE workspace_id = :w AND name = :n AND id <> :id)")
-        .bind("w", workspaceId).bind("n", name).bind("id", id)
-        .mapTo(Boolean.class).one();
-    if (taken) {
-      throw new DomainException.Conflict("a tool named '" + name + "' already exists");
-    }
+    NAMES.ensureFree(h, workspaceId, name, id);
   }
 
   private Map<String, Object> columns(ToolDefinition tool) {
