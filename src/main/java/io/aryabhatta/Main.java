@@ -16,6 +16,7 @@ import io.aryabhatta.http.Idempotency;
 import io.aryabhatta.http.JsonBody;
 import io.aryabhatta.http.Problems;
 import io.aryabhatta.http.RateLimiter;
+import io.aryabhatta.http.RegisteredRoutes;
 import io.aryabhatta.http.WebServer;
 import io.aryabhatta.mcp.McpServerRoutes;
 import io.aryabhatta.agents.AgentRoutes;
@@ -106,9 +107,10 @@ public final class Main {
           config.toolMaxAttempts(), metrics));
       try {
         engine.workspaces().ensureAdminKey(config.adminKey()).ifPresent(Main::announceGeneratedAdminKey);
-        Javalin app = http(config, database, migrations, engine, metrics);
+        RegisteredRoutes routes = new RegisteredRoutes();
+        Javalin app = http(config, database, migrations, engine, metrics, routes);
         log.info("Listening on http://{}:{} as {}", config.host(), app.port(), engine.scheduler().node());
-        return new RunningServer(app, engine.scheduler(), database, engine.runs(), engine.notifier(),
+        return new RunningServer(app, routes, engine.scheduler(), database, engine.runs(), engine.notifier(),
             config.shutdownGrace());
       } catch (RuntimeException e) {
         engine.shutdown(Duration.ZERO);
@@ -122,7 +124,7 @@ public final class Main {
 
   /** The HTTP API on top of the engine, listening once this returns. */
   private static Javalin http(Config config, Database database, Migrations migrations, Engine engine,
-      Metrics metrics) {
+      Metrics metrics, RegisteredRoutes routes) {
     Jdbi jdbi = engine.jdbi();
     ObjectMapper mapper = engine.mapper();
     ChatCompletions chatCompletions =
@@ -131,7 +133,7 @@ public final class Main {
     JsonBody body = new JsonBody(mapper, config.maxBodyBytes());
     Idempotency idempotency = new Idempotency(jdbi, body);
     Auth auth = new Auth(engine.workspaces(), new RateLimiter(config.rateLimitPerMinute(), engine.clock()));
-    Javalin app = WebServer.create(mapper, config.maxBodyBytes(), auth, new Problems(mapper), metrics, List.of(
+    Javalin app = WebServer.create(mapper, config.maxBodyBytes(), auth, new Problems(mapper), metrics, routes, List.of(
         new HealthRoutes(database, migrations)::register,
         new MetricsRoutes(metrics, jdbi, engine.scheduler())::register,
         new DocsRoutes()::register,

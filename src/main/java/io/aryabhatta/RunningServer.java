@@ -1,8 +1,9 @@
 package io.aryabhatta;
 
 import io.aryabhatta.db.Database;
-import io.aryabhatta.runs.EventNotifier;
 import io.aryabhatta.engine.RunScheduler;
+import io.aryabhatta.http.RegisteredRoutes;
+import io.aryabhatta.runs.EventNotifier;
 import io.aryabhatta.runs.RunService;
 import io.javalin.Javalin;
 import java.time.Duration;
@@ -11,16 +12,18 @@ import java.util.List;
 /** A started server: its HTTP port and what must be stopped, in order, when it shuts down. */
 public final class RunningServer implements AutoCloseable {
   private final Javalin app;
+  private final RegisteredRoutes routes;
   private final RunScheduler scheduler;
   private final Database database;
   private final RunService runs;
   private final EventNotifier notifier;
   private final Duration shutdownGrace;
 
-  RunningServer(Javalin app, RunScheduler scheduler, Database database, RunService runs, EventNotifier notifier,
-      Duration shutdownGrace) {
+  RunningServer(Javalin app, RegisteredRoutes routes, RunScheduler scheduler, Database database, RunService runs,
+      EventNotifier notifier, Duration shutdownGrace) {
     this.shutdownGrace = shutdownGrace;
     this.app = app;
+    this.routes = routes;
     this.scheduler = scheduler;
     this.database = database;
     this.runs = runs;
@@ -36,12 +39,7 @@ public final class RunningServer implements AutoCloseable {
    * must describe.
    */
   public List<String> routes() {
-    return app.unsafe.internalRouter.allHttpHandlers().stream()
-        .map(parsed -> parsed.endpoint)
-        .filter(endpoint -> endpoint.method.isHttpMethod())
-        .map(endpoint -> endpoint.method.name() + " " + endpoint.path)
-        .sorted()
-        .toList();
+    return routes.all();
   }
 
   public Database database() {

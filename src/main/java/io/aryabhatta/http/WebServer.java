@@ -49,8 +49,9 @@ public final class WebServer {
   }
 
   public static Javalin create(ObjectMapper mapper, long maxBodyBytes, Auth auth, Problems problems,
-      Metrics metrics, List<Consumer<RoutesConfig>> routeGroups) {
+      Metrics metrics, RegisteredRoutes registeredRoutes, List<Consumer<RoutesConfig>> routeGroups) {
     return Javalin.create(config -> {
+      registeredRoutes.recordFrom(config.events);
       config.concurrency.useVirtualThreads = true;
       config.jetty.modifyServer(WebServer::acceptBursts);
       config.startup.showJavalinBanner = false;
