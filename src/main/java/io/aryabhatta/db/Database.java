@@ -34,10 +34,10 @@ public final class Database implements AutoCloseable {
   public static Jdbi jdbi(DataSource dataSource) {
     Jdbi jdbi = Jdbi.create(dataSource).installPlugin(new SqlObjectPlugin()).installPlugin(new PostgresPlugin());
     // A state is stored by its own name ("requires_action"), not by its Java constant's.
-    jdbi.registerArgument(new AbstractArgumentFactory<SqlValue>(Types.VARCHAR) {
+    jdbi.registerArgument(new AbstractArgumentFactory<WireName>(Types.VARCHAR) {
       @Override
-      protected Argument build(SqlValue value, ConfigRegistry config) {
-        return (position, statement, context) -> statement.setString(position, value.sqlValue());
+      protected Argument build(WireName value, ConfigRegistry config) {
+        return (position, statement, context) -> statement.setString(position, value.wire());
       }
     });
     return jdbi;

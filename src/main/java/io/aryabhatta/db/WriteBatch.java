@@ -310,7 +310,7 @@ public final class WriteBatch {
         case Double number -> executed.setDouble(index, number);
         case Boolean flag -> executed.setBoolean(index, flag);
         case String[] texts -> executed.setArray(index, connection.createArrayOf("text", texts));
-        case SqlValue named -> executed.setString(index, named.sqlValue());
+        case WireName named -> executed.setString(index, named.wire());
         default -> throw new IllegalArgumentException("cannot bind a " + value.getClass().getName());
       }
     }

@@ -1,19 +1,22 @@
 package io.aryabhatta.runs;
 
 import com.fasterxml.jackson.annotation.JsonValue;
-import io.aryabhatta.db.SqlValue;
+import io.aryabhatta.db.WireName;
 import java.util.EnumSet;
-import java.util.Locale;
 import java.util.Set;
 
 /** Where a run is: waiting for a node, executing, waiting for a person, or ended. */
-public enum RunStatus implements SqlValue {
+public enum RunStatus implements WireName {
   QUEUED,
   RUNNING,
   REQUIRES_ACTION,
   COMPLETED,
   FAILED,
   CANCELLED;
+
+  public static RunStatus of(String wire) {
+    return WireName.parse(RunStatus.class, wire);
+  }
 
   /** What changes a run's status. */
   public enum Change {
@@ -42,26 +45,11 @@ public enum RunStatus implements SqlValue {
       .add(ACTIVE, Change.FAILED, FAILED)
       .add(ACTIVE, Change.CANCELLED, CANCELLED);
 
-  private final String wire = name().toLowerCase(Locale.ROOT);
-
-  /** As the API and the database spell it: {@code requires_action}. */
+  /** As the API and the database spell it, e.g. {@code requires_action}. */
   @JsonValue
-  public String wire() {
-    return wire;
-  }
-
-  @Override
-  public String sqlValue() {
-    return wire;
-  }
-
   @Override
   public String toString() {
-    return wire;
-  }
-
-  public static RunStatus of(String wire) {
-    return valueOf(wire.toUpperCase(Locale.ROOT));
+    return wire();
   }
 
   /** Not ended: a node may still work on it, or a person act on it. */
@@ -85,6 +73,6 @@ public enum RunStatus implements SqlValue {
 
   /** The states the database filters on, as stored. */
   public static String sqlList(Set<RunStatus> statuses) {
-    return String.join(", ", statuses.stream().map(s -> "'" + s.wire + "'").toList());
+    return String.join(", ", statuses.stream().map(s -> "'" + s.wire() + "'").toList());
   }
 }

@@ -1,9 +1,8 @@
 package io.aryabhatta.runs;
 
 import com.fasterxml.jackson.annotation.JsonValue;
-import io.aryabhatta.db.SqlValue;
+import io.aryabhatta.db.WireName;
 import java.util.EnumSet;
-import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -15,7 +14,7 @@ import java.util.Set;
  * have been, and nobody knows with what result; the run waits for a person while the step has no
  * end time, and a step that ended so keeps that status: the platform never calls it "not executed".
  */
-public enum StepStatus implements SqlValue {
+public enum StepStatus implements WireName {
   PENDING,
   AWAITING_APPROVAL,
   APPROVED,
@@ -26,6 +25,11 @@ public enum StepStatus implements SqlValue {
   REJECTED,
   CANCELLED,
   UNKNOWN_OUTCOME;
+
+  /** The status stored as {@code wire}. */
+  public static StepStatus of(String wire) {
+    return WireName.parse(StepStatus.class, wire);
+  }
 
   /** What changes a step's status. */
   public enum Change {
@@ -78,26 +82,11 @@ public enum StepStatus implements SqlValue {
     return all;
   }
 
-  private final String wire = name().toLowerCase(Locale.ROOT);
-
-  /** As the API and the database spell it: {@code unknown_outcome}. */
+  /** As the API and the database spell it, e.g. {@code unknown_outcome}. */
   @JsonValue
-  public String wire() {
-    return wire;
-  }
-
-  @Override
-  public String sqlValue() {
-    return wire;
-  }
-
   @Override
   public String toString() {
-    return wire;
-  }
-
-  public static StepStatus of(String wire) {
-    return valueOf(wire.toUpperCase(Locale.ROOT));
+    return wire();
   }
 
   /** The status {@code change} leads to from this one; a change the table does not allow is a bug. */

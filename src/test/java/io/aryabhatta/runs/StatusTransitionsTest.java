@@ -58,7 +58,7 @@ class StatusTransitionsTest {
   void statuses_are_spelled_as_the_api_and_the_database_spell_them() {
     assertThat(RunStatus.REQUIRES_ACTION.wire()).isEqualTo("requires_action");
     assertThat(RunStatus.of("requires_action")).isEqualTo(RunStatus.REQUIRES_ACTION);
-    assertThat(StepStatus.UNKNOWN_OUTCOME.sqlValue()).isEqualTo("unknown_outcome");
+    assertThat(StepStatus.UNKNOWN_OUTCOME.wire()).isEqualTo("unknown_outcome");
   }
 
   private static <S extends Enum<S>, E extends Enum<E>> Set<S> reachable(S start, StateTable<S, E> table, E[] changes) {
