@@ -18,7 +18,7 @@ import io.aryabhatta.model.ChatMessage;
 import io.aryabhatta.model.ChatRequest;
 import io.aryabhatta.model.ChatResult;
 import io.aryabhatta.model.ModelCallException;
-import io.aryabhatta.model.ModelClient;
+import io.aryabhatta.model.ModelCaller;
 import io.aryabhatta.model.ModelEndpoint;
 import io.aryabhatta.model.Usage;
 import io.aryabhatta.model.WireFormat;
@@ -28,7 +28,7 @@ import io.aryabhatta.runs.RunStore.RunState;
 import io.aryabhatta.tools.ArgumentValidator;
 import io.aryabhatta.tools.ToolContext;
 import io.aryabhatta.tools.ToolDefinition;
-import io.aryabhatta.tools.ToolExecutor;
+import io.aryabhatta.tools.ToolInvoker;
 import io.aryabhatta.tools.ToolOutcome;
 import java.time.Duration;
 import java.time.Instant;
@@ -55,16 +55,16 @@ public final class AgentLoop {
   private final Journal journal;
   private final AgentService agents;
   private final RunSetup setup;
-  private final ModelClient models;
-  private final ToolExecutor executor;
+  private final ModelCaller models;
+  private final ToolInvoker executor;
   private final ToolRetryPolicy toolRetry;
   private final ObjectMapper mapper;
   private final RunObserver observer;
   private final ToolCallRules rules;
   private final WireFormat wire;
 
-  public AgentLoop(Jdbi jdbi, RunStore store, Journal journal, AgentService agents, RunSetup setup, ModelClient models,
-      ToolExecutor executor, ArgumentValidator validator, ToolRetryPolicy toolRetry, ObjectMapper mapper,
+  public AgentLoop(Jdbi jdbi, RunStore store, Journal journal, AgentService agents, RunSetup setup, ModelCaller models,
+      ToolInvoker executor, ArgumentValidator validator, ToolRetryPolicy toolRetry, ObjectMapper mapper,
       RunObserver observer) {
     this.observer = observer;
     this.jdbi = jdbi;

@@ -1,7 +1,7 @@
 package io.aryabhatta.model;
 
 /** The failure modes of a model call, each with the subclass of {@link ModelCallException} it becomes. */
-enum FailureKind {
+public enum FailureKind {
   UNAUTHORIZED("unauthorized"),
   PAYMENT_REQUIRED("payment_required"),
   MODEL_NOT_FOUND("model_not_found"),

@@ -49,6 +49,14 @@ public sealed abstract class ModelCallException extends RuntimeException {
     return attempts;
   }
 
+  /**
+   * A failure of {@code kind} that a {@link ModelCaller} other than {@link ModelClient} reports (a
+   * scripted one in tests of the loop), with no provider status or attempts recorded.
+   */
+  public static ModelCallException failure(FailureKind kind, String message) {
+    return of(kind, new Details(message, null, null, null, List.of(), null));
+  }
+
   static ModelCallException of(FailureKind kind, Details details) {
     return switch (kind) {
       case UNAUTHORIZED -> new Unauthorized(details);

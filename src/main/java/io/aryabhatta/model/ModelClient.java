@@ -37,7 +37,7 @@ import okhttp3.Response;
  * {@code Retry-After} or with exponential backoff and jitter. A stream that already passed text to
  * the caller is never retried: the text would be delivered twice.
  */
-public final class ModelClient {
+public final class ModelClient implements ModelCaller {
   private static final MediaType JSON = MediaType.get("application/json");
   private static final int LONGEST_ERROR_BODY = 64 * 1024;
   private static final int LONGEST_QUOTED_BODY = 200;
@@ -68,6 +68,7 @@ public final class ModelClient {
    * @return the answer with the request as sent, the response as received and every attempt
    * @throws ModelCallException the typed failure, with every attempt made
    */
+  @Override
   public ChatResult complete(ModelEndpoint endpoint, ChatRequest request, Consumer<String> onTextDelta) {
     ObjectNode body = requestJson.write(request);
     Request httpRequest = new Request.Builder()

@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * value appears in any outcome. A failure after which the target may have acted on the call (the
  * request was sent but no answer came, a 502 or 504 from a gateway) is {@link ToolOutcome#unknown}.
  */
-public final class ToolExecutor {
+public final class ToolExecutor implements ToolInvoker {
   public static final long DEFAULT_MAX_RESPONSE_BYTES = 1_048_576;
   static final String USER_AGENT = "Aryabhatta-Tools/1";
   private static final Duration DEFAULT_HTTP_TIMEOUT = Duration.ofSeconds(15);
@@ -79,6 +79,7 @@ public final class ToolExecutor {
    * @param arguments a JSON object (null counts as {@code {}})
    * @throws IllegalArgumentException for {@code client} tools, which the agent loop handles itself
    */
+  @Override
   public ToolOutcome execute(ToolDefinition tool, JsonNode arguments, ToolContext context) {
     if ("client".equals(tool.kind())) {
       throw new IllegalArgumentException("ToolExecutor does not run " + tool.kind() + " tools (" + tool.name() + ")");
