@@ -33,6 +33,7 @@ import io.aryabhatta.tools.ToolOutcome;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -97,6 +98,8 @@ public final class AgentLoop {
     final List<Step> steps;
     final List<ChatMessage> history;
     ModelEndpoint endpoint;
+    /** A model call whose start has committed, until it is made. */
+    OpenedModelCall opened;
     /** The run's tokens, with those of answers held but not yet committed. */
     Usage usage;
 
@@ -243,13 +246,29 @@ public final class AgentLoop {
         });
     Writes writes = new Writes(lease, taken.run());
     Progress progress = taken.progress();
-    boolean queued = taken.run().status() == RunStatus.QUEUED;
-    writes.hold(f -> journal.markRunning(f, queued));
     Context context = load(taken.run(), known, writes);
     if (context == null) {
       return;
     }
-    while (!execution.stopping()) {
+    boolean queued = taken.run().status() == RunStatus.QUEUED;
+    if (known != null) {
+      // Its creation began it (see beginWithinCreation): its first model call is opened.
+      progress.opened = known.firstCall();
+      progress.update(Step.outline(lease.runId(), progress.opened.index(), "llm_call", StepStatus.STARTED, null, null,
+          null, null));
+    } else if (queued && progress.steps.isEmpty()) {
+      progress.opened = writes.commitBeforeSideEffect(f -> begin(f, context.run(), context.agent(),
+          context.tools().values(), progress.history));
+      if (progress.opened != null) {
+        progress.update(Step.outline(lease.runId(), progress.opened.index(), "llm_call", StepStatus.STARTED, null, null,
+            null, null));
+      }
+    } else {
+      writes.hold(f -> journal.markRunning(f, queued));
+    }
+    // A model call whose start has committed is made even if this process has begun to stop: it
+    // is the step in flight, not a new one.
+    while (progress.opened != null || !execution.stopping()) {
       if (writes.cancelRequested()) {
         writes.commit(journal::cancelRun);
         return;
@@ -308,7 +327,8 @@ public final class AgentLoop {
   /** Asks the model for the next step; false when the run has ended. */
   private boolean askModel(Writes writes, Context context, Progress progress, Execution execution) {
     ModelSettings settings = context.agent().model();
-    OpenedModelCall call = openModelCall(writes, context, progress);
+    OpenedModelCall call = progress.opened != null ? progress.opened : openModelCall(writes, context, progress);
+    progress.opened = null;
     if (call == null) {
       // A cancel arrived: the next turn ends the run.
       return true;
@@ -372,22 +392,50 @@ public final class AgentLoop {
     return true;
   }
 
-  /** A model call whose step, request and (for a run's first) the run's start have committed, but which is not made yet. */
-  private record OpenedModelCall(int index, ChatRequest request, JsonNode body) {}
+  /** A model call whose step and request have committed, but which is not made yet. */
+  record OpenedModelCall(int index, ChatRequest request, JsonNode body) {}
 
   /** Commits the start of the next model call (its step and request); null when a cancel arrived instead. */
   private OpenedModelCall openModelCall(Writes writes, Context context, Progress progress) {
-    ChatRequest request = ModelRequests.build(context.run().systemPrompt(), progress.history, context.agent(),
-        context.tools().values(), context.run().stream());
-    JsonNode body = wire.requestBody(request);
     Integer unanswered = progress.unansweredModelCall();
-    Integer index = writes.commitBeforeSideEffect(
-        f -> journal.startModelCall(f, body, unanswered, progress.nextIndex()));
-    if (index == null) {
-      return null;
+    OpenedModelCall call = writes.commitBeforeSideEffect(f -> open(f, context.run(), context.agent(),
+        context.tools().values(), progress.history, unanswered, progress.nextIndex()));
+    if (call != null) {
+      progress.update(Step.outline(context.run().id(), call.index(), "llm_call", StepStatus.STARTED, null, null, null,
+          null));
     }
-    progress.update(Step.outline(context.run().id(), index, "llm_call", StepStatus.STARTED, null, null, null, null));
-    return new OpenedModelCall(index, request, body);
+    return call;
+  }
+
+  /** Writes the start of a model call, with the request it will send, in {@code f}. */
+  private OpenedModelCall open(Fenced f, RunState run, AgentVersion agent, Collection<ToolDefinition> tools,
+      List<ChatMessage> history, Integer unanswered, int nextIndex) {
+    ChatRequest request = ModelRequests.build(run.systemPrompt(), history, agent, tools, run.stream());
+    JsonNode body = wire.requestBody(request);
+    return new OpenedModelCall(journal.startModelCall(f, body, unanswered, nextIndex), request, body);
+  }
+
+  /**
+   * How every run starts, the first time a node takes it: it becomes {@code running} and its first
+   * model call is opened (step 0, {@code started}, with its request), in one transaction. A run
+   * its creation starts on this node begins in the creation's own transaction
+   * ({@link #beginWithinCreation}); any other in the loop's first transaction.
+   */
+  private OpenedModelCall begin(Fenced f, RunState run, AgentVersion agent, Collection<ToolDefinition> tools,
+      List<ChatMessage> history) {
+    journal.markRunning(f, true);
+    return open(f, run, agent, tools, history, null, 0);
+  }
+
+  /**
+   * Begins, in the transaction {@code w} creating it, a run this process starts at once: its
+   * creation has read the agent's tools and knows the conversation's messages.
+   */
+  NewRun beginWithinCreation(WriteBatch w, Lease lease, NewRun run, Collection<ToolDefinition> tools) {
+    RunFacts facts = new RunFacts(run.state().workspaceId(), run.state().conversationId());
+    OpenedModelCall first = journal.withinCreation(w, lease, facts,
+        f -> begin(f, run.state(), run.agent(), tools, run.history()));
+    return run.withFirstCall(first);
   }
 
   // ---- answering the model's tool calls ----

@@ -19,7 +19,8 @@ final class Execution {
 
   /**
    * The run's thread starts or ends a model call. A call started after a cancel is interrupted at
-   * once: the commit before it saw no cancel, but one may arrive between that commit and the call.
+   * once: every other call is preceded by a commit whose fence sees the cancel, but a run's first
+   * one may have been opened by the run's creation.
    */
   synchronized void modelCall(boolean active) {
     inModelCall = active;

@@ -7,17 +7,32 @@ import java.util.List;
 
 /**
  * What the creation of a run already knows, handed to the loop that starts it in the same process
- * so that it need not read it back: the run's row as inserted, its agent version, when the
- * conversation is new its messages ({@code null}: read them), and the workspace setup read ahead
- * for it ({@code null}: none). The loop starts it as it starts every run.
+ * so that it need not read it back: the run's row as inserted, its agent version, the
+ * conversation's messages ({@code null}: not known yet), the workspace setup read for it
+ * ({@code null}: none), and the first model call its creation opened when it began the run
+ * ({@link AgentLoop#beginWithinCreation}).
  */
-public record NewRun(RunState state, AgentVersion agent, List<ChatMessage> history, RunSetup.Ahead ahead) {
+public record NewRun(RunState state, AgentVersion agent, List<ChatMessage> history, RunSetup.Ahead ahead,
+    AgentLoop.OpenedModelCall firstCall) {
+
+  /** A run as its creation inserts it, with the conversation's messages if they are known. */
+  public static NewRun inserted(RunState state, AgentVersion agent, List<ChatMessage> history) {
+    return new NewRun(state, agent, history, null, null);
+  }
 
   public NewRun withUnknownHistory() {
-    return new NewRun(state, agent, null, ahead);
+    return new NewRun(state, agent, null, ahead, firstCall);
+  }
+
+  public NewRun withHistory(List<ChatMessage> messages) {
+    return new NewRun(state, agent, messages, ahead, firstCall);
   }
 
   public NewRun withAhead(RunSetup.Ahead ahead) {
-    return new NewRun(state, agent, history, ahead);
+    return new NewRun(state, agent, history, ahead, firstCall);
+  }
+
+  NewRun withFirstCall(AgentLoop.OpenedModelCall call) {
+    return new NewRun(state, agent, history, ahead, call);
   }
 }

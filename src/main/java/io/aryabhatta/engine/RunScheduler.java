@@ -2,6 +2,8 @@ package io.aryabhatta.engine;
 
 import io.aryabhatta.runs.RunStatus;
 import io.aryabhatta.db.WriteBatch;
+import java.util.Collection;
+import io.aryabhatta.tools.ToolDefinition;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -120,6 +122,11 @@ public final class RunScheduler implements AutoCloseable {
 
     public double leaseSeconds() {
       return lease.toMillis() / 1000.0;
+    }
+
+    /** Begins the run in its creation's transaction {@code w} (see {@link AgentLoop#beginWithinCreation}). */
+    public NewRun begin(WriteBatch w, NewRun run, Collection<ToolDefinition> tools) {
+      return loop.beginWithinCreation(w, lease(run), run, tools);
     }
 
     public void start(NewRun run) {
@@ -335,8 +342,8 @@ public final class RunScheduler implements AutoCloseable {
     running.values().forEach(Execution::stop);
     long deadline = System.nanoTime() + grace.toNanos();
     try {
-      // A run being created with a reserved slot is not running yet, but it is leased to this
-      // node already: its lease is not released under it.
+      // A run being created with a reserved slot is not running yet, but its first model call may
+      // be opened already: its lease is not released under it.
       while ((!running.isEmpty() || startsPending.get() > 0) && System.nanoTime() < deadline) {
         Thread.sleep(50);
       }

@@ -14,8 +14,8 @@ import java.util.concurrent.Executor;
 /**
  * What a run's loop reads of the workspace before its first model call: the agent's tools and its
  * provider's endpoint (with the provider's secrets). For a run that its creation starts in this
- * process they are {@linkplain #readAhead read ahead}, while the creation commits, so that the
- * loop does not wait for those reads after the commit.
+ * process the tools are {@linkplain #readToolsNow read before} its transaction and the provider
+ * while it commits, so that the loop does not wait for those reads after the commit.
  */
 public final class RunSetup {
   private static final Executor AHEAD = task -> Thread.ofVirtual().name("run-setup").start(task);
@@ -39,14 +39,19 @@ public final class RunSetup {
     return providers.endpoint(workspaceId, agent.model().provider());
   }
 
-  /** Starts both reads for a new run of {@code agent}, each on a thread of its own. */
-  public Ahead readAhead(String workspaceId, AgentVersion agent) {
-    return read(workspaceId, agent, AHEAD);
+  /**
+   * Reads the agent's tools on this thread (no query when all are built in) and starts the
+   * provider's read on a thread of its own: a run's creation needs the tools before its
+   * transaction begins, since a transaction must not wait for reads that need connections of
+   * their own.
+   */
+  public Ahead readToolsNow(String workspaceId, AgentVersion agent) {
+    return read(workspaceId, agent, Runnable::run);
   }
 
-  private Ahead read(String workspaceId, AgentVersion agent, Executor on) {
-    CompletableFuture<ModelEndpoint> endpoint = CompletableFuture.supplyAsync(() -> endpoint(workspaceId, agent), on);
-   return new Ahead(agent, CompletableFuture.supplyAsync(() -> tools(workspaceId, agent), on), endpoint);
+  private Ahead read(String workspaceId, AgentVersion agent, Executor toolsReadOn) {
+    CompletableFuture<ModelEndpoint> endpoint = CompletableFuture.supplyAsync(() -> endpoint(workspaceId, agent), AHEAD);
+    return new Ahead(agent, CompletableFuture.supplyAsync(() -> tools(workspaceId, agent), toolsReadOn), endpoint);
   }
 
   /** Reads under way for one agent version; each result throws what its read threw. */
@@ -67,7 +72,7 @@ public final class RunSetup {
       return this.agent == agent;
     }
 
-    Map<String, ToolDefinition> tools() {
+    public Map<String, ToolDefinition> tools() {
       return result(tools);
     }
 

@@ -14,6 +14,8 @@ import io.aryabhatta.agents.AgentService;
 import io.aryabhatta.agents.AgentVersion;
 import io.aryabhatta.audit.AuditLog;
 import io.aryabhatta.db.WriteBatch;
+import java.util.Collection;
+import io.aryabhatta.tools.ToolDefinition;
 
 import io.aryabhatta.errors.FieldError;
 import io.aryabhatta.ids.Ids;
@@ -175,26 +177,49 @@ public final class RunService {
   }
 
   /**
-   * Creates a run of {@code agent} in one transaction (its inserts sent together) and starts it
-   * here at once if a slot is free: the run is then inserted already leased to this node, so it
-   * needs no claim of its own, and the tools and provider its loop needs are read ahead while the
-   * creation commits. Otherwise it is queued. Either way the loop starts it as it starts any run.
+   * Creates a run of {@code agent} in one transaction (its inserts sent together) and, if this
+   * node has a free slot, begins it in the same transaction and starts its loop once it has
+   * committed: the run is inserted already leased to this node (no claim of its own), its tools
+   * are read before the transaction and its provider while it commits. Otherwise, or when its
+   * tools cannot be read, it is queued for a poller of any node, whose loop begins it (or fails
+   * it, if its tools still cannot be read).
    */
   private Run createAndStart(Caller caller, AgentVersion agent, RunInsert insert) {
     Optional<RunScheduler.Reservation> slot = scheduler.reserve();
+    RunSetup.Ahead ahead = slot.isEmpty() ? null : setup.readToolsNow(caller.workspaceId(), agent);
+    Collection<ToolDefinition> tools = ahead == null ? null : toolsOrNull(ahead);
+    if (tools == null) {
+      slot.ifPresent(RunScheduler.Reservation::cancel);
+    }
+    Optional<RunScheduler.Reservation> starting = tools == null ? Optional.empty() : slot;
     Created created;
     try {
-      RunSetup.Ahead ahead = slot.map(s -> setup.readAhead(caller.workspaceId(), agent)).orElse(null);
       created = WriteBatch.inTransaction(jdbi, w -> {
-        NewRun run = insert.insert(w, slot.orElse(null)).withAhead(ahead);
+        NewRun inserted = insert.insert(w, starting.orElse(null)).withAhead(ahead);
+        NewRun run = starting.isEmpty() ? inserted : starting.get().begin(w, withHistory(w, inserted), tools);
         return new Created(run, store.runWithWrites(w, run.state().id()));
       });
     } catch (RuntimeException e) {
-      slot.ifPresent(RunScheduler.Reservation::cancel);
+      starting.ifPresent(RunScheduler.Reservation::cancel);
       throw e;
     }
-    slot.ifPresent(s -> s.start(created.run()));
+    starting.ifPresent(s -> s.start(created.run()));
     return created.row().get();
+  }
+
+  /** The agent's tools as read for a run's creation, or null when they could not be read. */
+  private static Collection<ToolDefinition> toolsOrNull(RunSetup.Ahead ahead) {
+    try {
+      return ahead.tools().values();
+    } catch (DomainException e) {
+      return null;
+    }
+  }
+
+  /** The run with its conversation's messages, read in its creation's transaction if not known. */
+  private NewRun withHistory(WriteBatch w, NewRun run) {
+    return run.history() != null ? run
+        : run.withHistory(store.history(w.handleForReads(), run.state().conversationId()));
   }
 
   /** A run's creation: what it hands to the loop, and the run's row as committed (read in the same round trip). */
@@ -232,7 +257,7 @@ public final class RunService {
         Map.of("conversation_id", conversationId, "agent_id", agent.agentId(), "agent_version", agent.version()));
     RunStore.RunState state = new RunStore.RunState(runId, caller.workspaceId(), conversationId, agent.agentId(),
         agent.version(), systemPrompt, stream, RunStatus.QUEUED, false, null, Usage.ZERO);
-    return new NewRun(state, agent, newConversation ? List.of(ChatMessage.user(input)) : null, null);
+    return NewRun.inserted(state, agent, newConversation ? List.of(ChatMessage.user(input)) : null);
   }
 
   /**

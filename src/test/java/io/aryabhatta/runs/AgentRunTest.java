@@ -238,24 +238,23 @@ class AgentRunTest {
   }
 
   @Test
-  void a_new_run_is_started_by_its_node_at_once_and_a_cancel_right_after_it_does_not_wait_for_the_model() {
+  void a_new_run_starts_with_its_creation_and_a_cancel_right_after_it_does_not_wait_for_the_model() {
     try (TestServer own = TestServer.start(); FakeModelServer model = FakeModelServer.start()) {
       AgentSetup s = new AgentSetup(own.admin, model);
       String agent = s.agent(List.of("calculator"), Map.of());
       model.enqueue(text("too late").withDelay(Duration.ofSeconds(20)));
 
       JsonNode created = own.admin.post("/api/agents/" + agent + "/runs", Map.of("input", "go")).json();
-      String runPath = "/api/runs/" + created.get("id").asText();
-      // The node had a free slot: the run was inserted leased to it, and its loop starts it as soon
-      // as the creation has committed, without waiting for a poller.
-      assertThat(created.get("status").asText()).isEqualTo("queued");
-      s.awaitStatus(created.get("id").asText(), "running");
       long cancelledAt = System.nanoTime();
-      own.admin.post(runPath + "/cancel", Map.of());
+      own.admin.post("/api/runs/" + created.get("id").asText() + "/cancel", Map.of());
       JsonNode run = s.awaitSettled(created.get("id").asText());
 
+      // The node had a free slot: its creation began the run: it started it and opened its first model call.
+      assertThat(created.get("status").asText()).isEqualTo("running");
+      assertThat(created.get("started_at").isNull()).isFalse();
       assertThat(run.get("status").asText()).isEqualTo("cancelled");
       assertThat(Duration.ofNanos(System.nanoTime() - cancelledAt)).isLessThan(Duration.ofSeconds(5));
+      String runPath = "/api/runs/" + run.get("id").asText();
       JsonNode steps = own.admin.get(runPath + "/steps").json().get("data");
       assertThat(steps).hasSize(1);
       assertThat(steps.get(0).get("type").asText()).isEqualTo("llm_call");
