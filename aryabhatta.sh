@@ -87,12 +87,18 @@ case "$command" in
   bench)
     # The benchmark lives outside the product: bench/src is compiled against the built jar.
     if jar_is_stale; then mvn -q -B package -DskipTests; fi
+    # Its own dependencies (LangChain4j, the framework it compares against) come from bench/pom.xml,
+    # never from the product's pom; the product jar goes first on the class path.
     rm -rf target/bench-classes && mkdir -p target/bench-classes target/bench
-    javac --release 21 -d target/bench-classes -cp target/aryabhatta.jar $(find bench/src -name '*.java')
+    if [ ! -f target/bench-classpath.txt ] || [ bench/pom.xml -nt target/bench-classpath.txt ]; then
+      mvn -q -B -f bench/pom.xml dependency:build-classpath -Dmdep.outputFile="$PWD/target/bench-classpath.txt"
+    fi
+    bench_cp="target/aryabhatta.jar:$(cat target/bench-classpath.txt)"
+    javac --release 21 -parameters -d target/bench-classes -cp "$bench_cp" $(find bench/src -name '*.java')
     # One JVM holds the server, the fake model and the clients, capped at 512 MiB of heap, with the
     # server's options.
     exec java "${server_jvm[@]}" -Xmx512m ${BENCH_JAVA_OPTS:-} -Dlogback.configurationFile=bench/logback.xml \
-      -cp target/bench-classes:target/aryabhatta.jar io.aryabhatta.bench.Bench "$@"
+      -cp "target/bench-classes:$bench_cp" io.aryabhatta.bench.Bench "$@"
     ;;
   *)
     echo "usage: ./aryabhatta.sh start [serve|migrate|version] | test | build | bench [--quick]" >&2

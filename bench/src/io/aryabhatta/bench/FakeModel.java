@@ -13,7 +13,9 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -50,7 +52,10 @@ final class FakeModel implements AutoCloseable {
     System.setProperty("sun.net.httpserver.nodelay", "true");
     try {
       HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4096);
-      ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+      // Platform threads of its own, so that the benchmark can tell their CPU time from the
+      // platform's (BenchThreads); kept for an hour, so none ends with its CPU time uncounted.
+      ExecutorService executor = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 1, TimeUnit.HOURS,
+          new SynchronousQueue<>(), BenchThreads.factory(BenchThreads.MODEL));
       FakeModel fake = new FakeModel(server, executor);
       server.setExecutor(executor);
       server.createContext("/v1/chat/completions", fake::answer);
@@ -123,6 +128,11 @@ final class FakeModel implements AutoCloseable {
       if (latencyMillis > 0) {
         Thread.sleep(latencyMillis);
       }
+      if (!request.path("stream").asBoolean(false)) {
+        whole(exchange, toolResults, tag);
+        serviceNanos.merge(tag, System.nanoTime() - received, Long::sum);
+        return;
+      }
       exchange.getResponseHeaders().set("Content-Type", "text/event-stream");
       exchange.sendResponseHeaders(200, 0);
       OutputStream out = exchange.getResponseBody();
@@ -138,6 +148,44 @@ final class FakeModel implements AutoCloseable {
     } finally {
       inFlight.decrementAndGet();
     }
+  }
+
+  /** The same script as one JSON body, for a client that does not stream. */
+  private void whole(HttpExchange exchange, int toolResults, String tag) throws IOException {
+    ObjectNode message = JSON.createObjectNode();
+    message.put("role", "assistant");
+    String finishReason;
+    int completionTokens;
+    if (toolResults < 2) {
+      message.putNull("content");
+      ObjectNode call = message.putArray("tool_calls").addObject();
+      call.put("id", toolResults == 0 ? "call_calc" : "call_time").put("type", "function");
+      call.putObject("function").put("name", toolResults == 0 ? "calculator" : "current_time")
+          .put("arguments", toolResults == 0 ? "{\"expression\":\"(12.5 + 7) * 3\"}" : "{\"timezone\":\"UTC\"}");
+      finishReason = "tool_calls";
+      completionTokens = 1;
+    } else {
+      StringBuilder text = new StringBuilder();
+      for (int i = 0; i < ANSWER_TOKENS; i++) {
+        text.append("tok").append(i).append(' ');
+      }
+      message.put("content", text.toString());
+      finishReason = "stop";
+      completionTokens = ANSWER_TOKENS;
+      firstTokenNanos.put(tag, System.nanoTime());
+    }
+    ObjectNode body = JSON.createObjectNode();
+    body.put("id", "chatcmpl-bench").put("object", "chat.completion").put("created", 0).put("model", MODEL);
+    ObjectNode choice = body.putArray("choices").addObject();
+    choice.put("index", 0);
+    choice.set("message", message);
+    choice.put("finish_reason", finishReason);
+    body.putObject("usage").put("prompt_tokens", 50).put("completion_tokens", completionTokens)
+        .put("total_tokens", 50 + completionTokens);
+    byte[] bytes = JSON.writeValueAsBytes(body);
+    exchange.getResponseHeaders().set("Content-Type", "application/json");
+    exchange.sendResponseHeaders(200, bytes.length);
+    exchange.getResponseBody().write(bytes);
   }
 
   private static void toolCall(OutputStream out, String id, String name, String arguments) throws IOException {

@@ -21,7 +21,18 @@ import java.util.concurrent.atomic.AtomicLong;
  * the window.
  */
 final class LoadRunner {
-  enum Mode { HTTP, HTTP_STREAM, ENGINE }
+  /**
+   * How a client runs the agent: over HTTP (waiting, or reading the stream), in-process through
+   * the run service, or as the in-process LangChain4j assistant it is compared with.
+   */
+  enum Mode {
+    HTTP, HTTP_STREAM, ENGINE, LANGCHAIN4J;
+
+    /** Whether the clients' own threads do the work measured (in-process), not only wait for it. */
+    boolean inProcess() {
+      return this == ENGINE || this == LANGCHAIN4J;
+    }
+  }
 
   /**
    * @param lockstep all clients start their first run at the same instant. Otherwise their first
@@ -38,7 +49,7 @@ final class LoadRunner {
   }
 
   /** Model calls per run of the benchmark agent. */
-  private static final int MODEL_CALLS_PER_RUN = 3;
+  static final int MODEL_CALLS_PER_RUN = 3;
 
   /** One run as its client saw it. */
   record Sample(String tag, String runId, long startNanos, long endNanos, boolean ok, String problem,
@@ -54,6 +65,11 @@ final class LoadRunner {
     double overheadPerStepFineMs() {
       return (wallMs - modelServerMs - toolMs) / steps;
     }
+
+    /** The client's wall time less the fake model's own time and the tools', per model call. */
+    double overheadPerModelCallMs() {
+      return (wallMs - modelServerMs - toolMs) / MODEL_CALLS_PER_RUN;
+    }
   }
 
   record Result(Scenario scenario, String loadBefore, String loadAfter, int runsInWindow, int errors,
@@ -63,11 +79,28 @@ final class LoadRunner {
     double runsPerSecond() {
       return runsInWindow / windowSeconds;
     }
+
+    /**
+     * CPU time of the platform per model call: this JVM's less the fake model's threads (and the
+     * clients', unless the work runs on them), plus PostgreSQL's for Aryabhatta.
+     */
+    double platformCpuMsPerModelCall() {
+      if (runsInWindow == 0) {
+        return Double.NaN;
+      }
+      long nanos = cpu.jvmNanos() - cpu.fakeModelNanos() - (scenario.mode().inProcess() ? 0 : cpu.clientNanos())
+          + (scenario.mode() == Mode.LANGCHAIN4J ? 0 : cpu.postgresNanos());
+      return nanos / 1e6 / runsInWindow / MODEL_CALLS_PER_RUN;
+    }
   }
 
   private final BenchServer server;
   private final FakeModel model;
   private final AtomicInteger counter = new AtomicInteger();
+  /** Made when first needed, so that a benchmark without it never loads LangChain4j. */
+  private LangChain4jAgent langChain4j;
+  /** Tool time of each LangChain4j run, by tag (Aryabhatta's is in its journal). */
+  private final Map<String, Long> langChain4jToolNanos = new java.util.concurrent.ConcurrentHashMap<>();
 
   LoadRunner(BenchServer server, FakeModel model) {
     this.server = server;
@@ -75,6 +108,9 @@ final class LoadRunner {
   }
 
   Result run(Scenario s) throws InterruptedException {
+    if (s.mode() == Mode.LANGCHAIN4J && langChain4j == null) {
+      langChain4j = new LangChain4jAgent(model);
+    }
     model.configure(s.latencyMillis(), s.tokensPerSecond());
     String loadBefore = Probes.loadAverage();
     ConcurrentLinkedQueue<Sample> samples = new ConcurrentLinkedQueue<>();
@@ -85,7 +121,8 @@ final class LoadRunner {
     long spread = s.lockstep() ? 0 : s.latencyMillis() * MODEL_CALLS_PER_RUN * 1_000_000L / s.concurrency();
     for (int i = 0; i < s.concurrency(); i++) {
       long firstStart = start + i * spread;
-      clients.add(Thread.ofVirtual().start(() -> {
+      // Platform threads, so that their CPU time can be told from the server's.
+      clients.add(BenchThreads.start(BenchThreads.CLIENT + i, () -> {
         try {
           sleepUntil(firstStart);
         } catch (InterruptedException e) {
@@ -94,7 +131,7 @@ final class LoadRunner {
         while (System.nanoTime() < windowEnd) {
           samples.add(oneRun(s.mode(), s.name() + "-" + counter.incrementAndGet()));
         }
-      }));
+      }, true));
     }
     Sampler sampler = new Sampler();
     Thread sampling = Thread.ofPlatform().daemon().start(() -> sampler.loop(windowEnd));
@@ -119,10 +156,11 @@ final class LoadRunner {
     List<String> problems = all.stream().filter(x -> !x.ok()).map(Sample::problem).distinct().limit(5).toList();
     int errors = (int) all.stream().filter(x -> !x.ok()).count();
     List<RunFigures> figures = figures(steady);
-    String timeline = s.mode() == Mode.ENGINE ? "" : Timeline.of(server.jdbi(), steady.stream()
+    String timeline = s.mode().inProcess() ? "" : Timeline.of(server.jdbi(), steady.stream()
         .map(x -> new Timeline.ClientView(x.runId(), instant(x.startNanos()), instant(x.endNanos()))).toList(),
         s.name() + ", " + steady.size() + " runs");
     model.forgetRuns();
+    langChain4jToolNanos.clear();
     return new Result(s, loadBefore, Probes.loadAverage(), inWindow.size(), errors, problems,
         (windowEnd - windowStart) / 1e9, figures, db, pool, cpu, sampler.peakHeap.get(), sampler.peakRss.get(), pss,
         sampler.peakRunning.get(), peakModelCalls, timeline);
@@ -195,6 +233,14 @@ final class LoadRunner {
               streamed.firstDeltaNanos());
         }
         case ENGINE -> engineRun(tag, started);
+        case LANGCHAIN4J -> {
+          LangChain4jAgent.Tools.takeToolNanos();
+          String answer = langChain4j.run(tag);
+          long ended = System.nanoTime();
+          langChain4jToolNanos.put(tag, LangChain4jAgent.Tools.takeToolNanos());
+          boolean ok = answer != null && answer.startsWith("tok0");
+          yield new Sample(tag, null, started, ended, ok, ok ? null : "answer " + answer, 0);
+        }
       };
     } catch (RuntimeException e) {
       return new Sample(tag, null, started, System.nanoTime(), false, e.toString(), 0);
@@ -235,6 +281,16 @@ final class LoadRunner {
         .list());
     List<RunFigures> figures = new ArrayList<>();
     for (Sample s : samples) {
+      if (s.runId() == null) {
+        // LangChain4j's: no journal; the model's time is the fake model's, the tools' as timed in-process.
+        Long served = model.serviceNanos(s.tag());
+        Long tools = langChain4jToolNanos.remove(s.tag());
+        if (served != null) {
+          figures.add(new RunFigures((s.endNanos() - s.startNanos()) / 1e6, served / 1e6,
+              tools == null ? 0 : tools / 1e6, MODEL_CALLS_PER_RUN + 2, served / 1e6, null));
+        }
+        continue;
+      }
       double[] f = byRun.getOrDefault(s.runId(), new double[3]);
       Long served = model.serviceNanos(s.tag());
       Long firstToken = model.firstTokenNanos(s.tag());

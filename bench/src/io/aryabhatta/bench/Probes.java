@@ -116,9 +116,14 @@ final class Probes {
   }
 
   /** CPU time used so far by this JVM and by the embedded PostgreSQL (all its processes), in nanoseconds. */
-  record Cpu(long jvmNanos, long postgresNanos) {
+  /**
+   * CPU time of this JVM, of all PostgreSQL processes, and of the benchmark's own threads in this
+   * JVM (the fake model's and the clients').
+   */
+  record Cpu(long jvmNanos, long postgresNanos, long fakeModelNanos, long clientNanos) {
     Cpu minus(Cpu earlier) {
-      return new Cpu(jvmNanos - earlier.jvmNanos, postgresNanos - earlier.postgresNanos);
+      return new Cpu(jvmNanos - earlier.jvmNanos, postgresNanos - earlier.postgresNanos,
+          fakeModelNanos - earlier.fakeModelNanos, clientNanos - earlier.clientNanos);
     }
   }
 
@@ -139,7 +144,8 @@ final class Probes {
     } catch (IOException | RuntimeException e) {
       ticks = 0;
     }
-    return new Cpu(jvm, ticks * 10_000_000L); // USER_HZ is 100 on Linux
+    return new Cpu(jvm, ticks * 10_000_000L, // USER_HZ is 100 on Linux
+        BenchThreads.cpuNanos(BenchThreads.MODEL), BenchThreads.cpuNanos(BenchThreads.CLIENT));
   }
 
   /** utime + stime + the same of exited children (backends that ended), in clock ticks. */

@@ -37,23 +37,27 @@ final class Report {
   }
 
   void throughput(List<Result> results) {
-    line("| scenario | clients | model latency | runs/s | steps/s | DB commits/s | commits/run | WAL fsyncs/run "
-        + "| CPU ms/run JVM | CPU ms/run PostgreSQL | overhead/step p50 | p99 | (model timed at server) p50 | p99 "
-        + "| pool wait mean | peak running | peak heap used | errors | load 1m |");
-    line("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    line("| scenario | clients | model latency | runs/s | overhead/model call p50 | p99 | overhead/step p50 | p99 "
+        + "| platform CPU ms/model call | of which PostgreSQL | commits/run | WAL fsyncs/run | pool wait mean "
+        + "| peak running | peak heap used | errors | load 1m |");
+    line("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     for (Result r : results) {
+      boolean durable = r.scenario().mode() != Mode.LANGCHAIN4J;
       double commitsPerRun = r.runsInWindow() == 0 ? 0 : (double) r.db().commits() / r.runsInWindow();
       double fsyncsPerRun = r.runsInWindow() == 0 ? 0 : (double) r.db().walSyncs() / r.runsInWindow();
       line(String.format(Locale.ROOT,
-          "| %s | %d | %d ms | %.1f | %.0f | %.0f | %.1f | %.1f | %.1f | %.1f | %s | %s | %s | %s | %.2f ms | %d | %.0f MiB | %d | %s→%s |",
+          "| %s | %d | %d ms | %.1f | %s | %s | %s | %s | %.2f | %s | %s | %s | %s | %d | %.0f MiB | %d | %s→%s |",
           r.scenario().name(), r.scenario().concurrency(), r.scenario().latencyMillis(), r.runsPerSecond(),
-          r.runsPerSecond() * 5, r.db().commits() / r.windowSeconds(), commitsPerRun, fsyncsPerRun,
-          perRun(r, r.cpu().jvmNanos()), perRun(r, r.cpu().postgresNanos()),
-          ms(percentile(r.runs(), RunFigures::overheadPerStepMs, 50)),
-          ms(percentile(r.runs(), RunFigures::overheadPerStepMs, 99)),
-          ms(percentile(r.runs(), RunFigures::overheadPerStepFineMs, 50)),
-          ms(percentile(r.runs(), RunFigures::overheadPerStepFineMs, 99)),
-          r.pool().meanMillis(), r.peakRunning(), r.peakHeapBytes() / MIB, r.errors(), r.loadBefore(), r.loadAfter()));
+          ms(percentile(r.runs(), RunFigures::overheadPerModelCallMs, 50)),
+          ms(percentile(r.runs(), RunFigures::overheadPerModelCallMs, 99)),
+          durable ? ms(percentile(r.runs(), RunFigures::overheadPerStepMs, 50)) : "–",
+          durable ? ms(percentile(r.runs(), RunFigures::overheadPerStepMs, 99)) : "–",
+          r.platformCpuMsPerModelCall(),
+          durable ? String.format(Locale.ROOT, "%.2f", perRun(r, r.cpu().postgresNanos()) / LoadRunner.MODEL_CALLS_PER_RUN) : "–",
+          durable ? String.format(Locale.ROOT, "%.1f", commitsPerRun) : "–",
+          durable ? String.format(Locale.ROOT, "%.1f", fsyncsPerRun) : "–",
+          durable ? String.format(Locale.ROOT, "%.2f ms", r.pool().meanMillis()) : "–",
+          r.peakRunning(), r.peakHeapBytes() / MIB, r.errors(), r.loadBefore(), r.loadAfter()));
     }
     for (Result r : results) {
       if (!r.problems().isEmpty()) {
@@ -61,6 +65,39 @@ final class Report {
         line("Errors in " + r.scenario().name() + ": " + String.join("; ", r.problems()));
       }
     }
+  }
+
+  /** The cells: each measured for both, in this run of the benchmark. */
+  void sideBySide(List<Result> http, List<Result> langChain4j) {
+    line("| cell | LangChain4j in-process | Aryabhatta over HTTP | Aryabhatta ÷ LangChain4j |");
+    line("|---|---:|---:|---:|");
+    cell(http, langChain4j, "c1-0ms", "1 concurrent run, model 0 ms: overhead per model call p50", true,
+        r -> percentile(r.runs(), RunFigures::overheadPerModelCallMs, 50));
+    cell(http, langChain4j, "c1-0ms", "1 concurrent run, model 0 ms: overhead per model call p99", true,
+        r -> percentile(r.runs(), RunFigures::overheadPerModelCallMs, 99));
+    cell(http, langChain4j, "c10-0ms", "10 concurrent, model 0 ms: runs/s", false, Result::runsPerSecond);
+    cell(http, langChain4j, "c100-50ms", "100 concurrent, model 50 ms: runs/s", false, Result::runsPerSecond);
+    cell(http, langChain4j, "c100-50ms", "100 concurrent, model 50 ms: overhead per model call p50", true,
+        r -> percentile(r.runs(), RunFigures::overheadPerModelCallMs, 50));
+    cell(http, langChain4j, "c100-50ms",
+        "CPU per model call, 100 concurrent, model 50 ms (LangChain4j: its JVM; Aryabhatta: server JVM + PostgreSQL)",
+        true, Result::platformCpuMsPerModelCall);
+    cell(http, langChain4j, "c1000-1s", "1,000 concurrent, model 1 s: runs/s", false, Result::runsPerSecond);
+  }
+
+  private void cell(List<Result> http, List<Result> langChain4j, String suffix, String name, boolean millis,
+      java.util.function.ToDoubleFunction<Result> figure) {
+    Result ours = http.stream().filter(r -> r.scenario().name().equals("http-" + suffix)).findFirst().orElse(null);
+    Result theirs = langChain4j.stream().filter(r -> r.scenario().name().equals("langchain4j-" + suffix)).findFirst()
+        .orElse(null);
+    if (ours == null && theirs == null) {
+      return;
+    }
+    double a = theirs == null ? Double.NaN : figure.applyAsDouble(theirs);
+    double b = ours == null ? Double.NaN : figure.applyAsDouble(ours);
+    line(String.format(Locale.ROOT, "| %s | %s | %s | %s |", name, millis ? ms(a) : String.format(Locale.ROOT, "%.1f", a),
+        millis ? ms(b) : String.format(Locale.ROOT, "%.1f", b),
+        Double.isNaN(a) || Double.isNaN(b) || a == 0 ? "–" : String.format(Locale.ROOT, "%.2f×", b / a)));
   }
 
   private static double perRun(Result r, long nanos) {
