@@ -257,7 +257,7 @@ final class LoadRunner {
         subscription.awaitSettling(1000);
         current = server.server.runs().run(server.caller, run.id());
       }
-      boolean ok = current.status().equals("completed");
+      boolean ok = current.status() == io.aryabhatta.runs.RunStatus.COMPLETED;
       return new Sample(tag, run.id(), started, System.nanoTime(), ok, ok ? null : "run " + current.status(), 0);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -21,6 +21,7 @@ import io.aryabhatta.engine.RunObserver;
 import io.aryabhatta.replay.RunReplay;
 import io.aryabhatta.engine.RunScheduler;
 import io.aryabhatta.runs.RunService;
+import io.aryabhatta.runs.SettledWatch;
 import io.aryabhatta.engine.RunSetup;
 import io.aryabhatta.runs.RunStore;
 import io.aryabhatta.engine.ToolRetryPolicy;
@@ -64,6 +65,7 @@ public record Engine(
     ArgumentValidator argumentValidator,
     RunStore runStore,
     EventNotifier notifier,
+    SettledWatch settledWatch,
     Journal journal,
     RunScheduler scheduler,
     RunService runs,
@@ -132,7 +134,9 @@ public record Engine(
         argumentValidator, ToolRetryPolicy.of(settings.toolMaxAttempts()), mapper, settings.observer());
     RunScheduler scheduler = new RunScheduler(jdbi, loop, "node-" + ids.next(), settings.lease(),
         settings.maxConcurrentRuns(), Duration.ofMillis(500));
-    RunService runs = new RunService(jdbi, runStore, runEvents, transitions, agents, scheduler, audit, ids, mapper, notifier, runSetup);
+    SettledWatch settledWatch = new SettledWatch(jdbi, notifier, Duration.ofSeconds(1));
+    RunService runs = new RunService(jdbi, runStore, runEvents, transitions, agents, scheduler, audit, ids, mapper,
+        notifier, settledWatch, runSetup);
 
     // What is built on runs: replay and fork of a recorded run, evaluations of an agent.
     RunReplay replay = new RunReplay(jdbi, runStore, agents, tools, argumentValidator, audit, mapper);
@@ -141,8 +145,9 @@ public record Engine(
         tools.schemas(), audit, ids, mapper);
 
     scheduler.start();
+    settledWatch.start();
     return new Engine(clock, ids, mapper, jdbi, audit, workspaces, secrets, tools, mcpServers, providers, agents,
-        models, toolExecutor, argumentValidator, runStore, notifier, journal, scheduler, runs, replay, forks,
+        models, toolExecutor, argumentValidator, runStore, notifier, settledWatch, journal, scheduler, runs, replay, forks,
         evaluations);
   }
 
@@ -152,5 +157,6 @@ public record Engine(
    */
   public void shutdown(Duration grace) {
     scheduler.shutdown(grace);
+    settledWatch.close();
   }
 }

@@ -250,23 +250,13 @@ public final class Aryabhatta implements AutoCloseable {
   }
 
   Run awaitSettled(String runId, Duration timeout) throws TimeoutException, InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    EventNotifier notifier = engine.notifier();
-    try (EventNotifier.Subscription wakeUps = notifier.subscribe(runId)) {
-      while (true) {
-        Run run = runOf(runId);
-        if (run.settled()) {
-          return run;
-        }
-        long leftMillis = (deadline - System.nanoTime()) / 1_000_000;
-        if (leftMillis <= 0) {
-          throw new TimeoutException("run " + runId + " is still " + run.status() + " after " + timeout);
-        }
-        // Events of a run driven by another process wake nobody here; the poll covers them.
-        wakeUps.await(Math.min(leftMillis, 500));
-      }
+    Run run = engine.runs().awaitSettled(caller, runId, timeout);
+    if (!run.settled()) {
+      throw new TimeoutException("run " + runId + " is still " + run.status() + " after " + timeout);
     }
+    return run;
   }
+
 
   /**
    * The settings of an engine. Only {@link #dataSource} and {@link #secretKey} are required; the

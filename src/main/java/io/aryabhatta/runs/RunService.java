@@ -48,9 +48,12 @@ public final class RunService {
   private final EventNotifier notifier;
   private final RunSetup setup;
 
+  private final SettledWatch settledWatch;
+
   public RunService(Jdbi jdbi, RunStore store, RunEventLog events, RunTransitions transitions, AgentService agents, RunScheduler scheduler,
-      AuditLog audit, Ids ids, ObjectMapper mapper, EventNotifier notifier, RunSetup setup) {
+      AuditLog audit, Ids ids, ObjectMapper mapper, EventNotifier notifier, SettledWatch settledWatch, RunSetup setup) {
     this.notifier = notifier;
+    this.settledWatch = settledWatch;
     this.setup = setup;
     this.jdbi = jdbi;
     this.store = store;
@@ -132,11 +135,12 @@ public final class RunService {
    */
   public Run awaitSettled(Caller caller, String runId, Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
-    try (EventNotifier.Subscription subscription = notifier.subscribe(runId)) {
+    try (EventNotifier.Subscription subscription = notifier.subscribe(runId);
+        SettledWatch.Waiting watched = settledWatch.await(runId)) {
       Run current = run(caller, runId);
       while (!current.settled() && System.nanoTime() < deadline) {
-        // Runs driven by another node are not signalled here: at least one read a second.
-        subscription.awaitSettling(Math.min(1000, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
+        // Woken when the run settles here, or when the watch finds it settled by another node.
+        subscription.awaitSettling(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
         Run settled = subscription.takeSettled();
         current = settled != null ? settled : run(caller, runId);
       }

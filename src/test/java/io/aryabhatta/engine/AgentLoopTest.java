@@ -23,6 +23,7 @@ import io.aryabhatta.providers.ProviderService;
 import io.aryabhatta.runs.EventNotifier;
 import io.aryabhatta.runs.Run;
 import io.aryabhatta.runs.RunService;
+import io.aryabhatta.runs.SettledWatch;
 import io.aryabhatta.runs.RunStatus;
 import io.aryabhatta.runs.RunStore;
 import io.aryabhatta.runs.Step;
@@ -236,6 +237,30 @@ class AgentLoopTest {
     assertThat(run.output()).isEqualTo("Picked up.");
   }
 
+  @Test
+  void a_client_waiting_on_a_run_another_node_settles_is_woken_by_the_watch() throws Exception {
+    // The waiter's process has a notifier of its own, so the node that drives the run signals
+    // nothing to it, as for a run driven elsewhere: only its watch can tell it the run has settled.
+    EventNotifier elsewhere = new EventNotifier();
+    try (SettledWatch watch = new SettledWatch(jdbi, elsewhere, Duration.ofMillis(50))) {
+      watch.start();
+      RunService waiter = new RunService(jdbi, loop.store(), loop.events(), loop.transitions(), loop.agents(),
+          loop.scheduler(), loop.audit(), loop.ids(), loop.mapper(), elsewhere, watch, loop.setup());
+      model.answers(request -> {
+        Pause.sleep(300);
+        return answer("Done elsewhere.");
+      });
+      Run created = loop.runs().startRunOfAgent(CALLER, loop.agent("never", 10), "Hi", Map.of(), null,
+          Streaming.WHOLE_ANSWER);
+
+      long started = System.nanoTime();
+      Run run = waiter.awaitSettled(CALLER, created.id(), Duration.ofSeconds(30));
+
+      assertThat(run.status()).isEqualTo(RunStatus.COMPLETED);
+      assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
+    }
+  }
+
   // ---- the scripted model and tools ----
 
   private static ChatResult answer(String text) {
@@ -352,8 +377,10 @@ class AgentLoopTest {
           new ToolRetryPolicy(3, Duration.ofMillis(5), Duration.ofMillis(20)), mapper, IGNORED);
       RunScheduler scheduler = new RunScheduler(jdbi, agentLoop, "node-" + ids.next(), lease, 8,
           Duration.ofMillis(50)).start();
+      SettledWatch watch = new SettledWatch(jdbi, notifier, Duration.ofMillis(50));
+      watch.start();
       RunService runs = new RunService(jdbi, store, events, transitions, agents, scheduler, audit, ids, mapper, notifier,
-          setup);
+          watch, setup);
       return new Loop(jdbi, mapper, ids, audit, toolService, agents, store, notifier, events, transitions, setup,
           agentLoop, scheduler, runs);
     }
@@ -363,7 +390,8 @@ class AgentLoopTest {
     }
 
     RunService runService(RunScheduler on) {
-      return new RunService(jdbi, store, events, transitions, agents, on, audit, ids, mapper, notifier, setup);
+      return new RunService(jdbi, store, events, transitions, agents, on, audit, ids, mapper, notifier,
+          new SettledWatch(jdbi, notifier, Duration.ofMillis(50)), setup);
     }
 
     String agent(String toolApproval, int maxSteps, String... toolNames) {

@@ -1,0 +1,88 @@
+package io.aryabhatta.runs;
+
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.jdbi.v3.core.Jdbi;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Finds which of the runs that clients wait on have settled on another node. A run this process
+ * drives wakes its waiters itself when it settles ({@link EventNotifier}); one driven elsewhere
+ * (or still queued for a free slot on any node) does not. Rather than each waiter reading its run
+ * every second — a thousand waiters, a thousand reads a second — the runs waited on are checked
+ * together, in one query per interval, and the waiters of those found settled are woken.
+ */
+public final class SettledWatch implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(SettledWatch.class);
+  private static final String SETTLED = RunStatus.sqlList(EnumSet.copyOf(
+      List.of(RunStatus.values()).stream().filter(RunStatus::isSettled).toList()));
+
+  private final Jdbi jdbi;
+  private final EventNotifier notifier;
+  private final Duration interval;
+  /** The runs waited on, with how many waiters each. */
+  private final ConcurrentHashMap<String, Integer> awaited = new ConcurrentHashMap<>();
+  private ScheduledExecutorService timer;
+
+  public SettledWatch(Jdbi jdbi, EventNotifier notifier, Duration interval) {
+    this.jdbi = jdbi;
+    this.notifier = notifier;
+    this.interval = interval;
+  }
+
+  /** From here on the runs waited on are checked every interval. */
+  public synchronized void start() {
+    if (timer == null) {
+      timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("settled-watch").factory());
+      timer.scheduleWithFixedDelay(this::checkSafely, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /** A waiter for {@code runId}'s outcome; close it when done waiting. */
+  public Waiting await(String runId) {
+    awaited.merge(runId, 1, Integer::sum);
+    return () -> awaited.computeIfPresent(runId, (id, waiters) -> waiters == 1 ? null : waiters - 1);
+  }
+
+  /** A registration in the watch. */
+  @FunctionalInterface
+  public interface Waiting extends AutoCloseable {
+    @Override
+    void close();
+  }
+
+  /** Wakes the waiters of the runs waited on that have settled. */
+  void check() {
+    if (awaited.isEmpty()) {
+      return;
+    }
+    String[] ids = awaited.keySet().toArray(String[]::new);
+    List<String> settled = jdbi.withHandle(h -> h.createQuery(
+            "SELECT id FROM runs WHERE id = ANY(:ids) AND status IN (" + SETTLED + ")")
+        .bindArray("ids", String.class, (Object[]) ids).mapTo(String.class).list());
+    settled.forEach(notifier::notify);
+  }
+
+  private void checkSafely() {
+    try {
+      check();
+    } catch (RuntimeException e) {
+      // The waiters still wake at their own deadline and read their run then.
+      log.warn("Checking the runs waited on failed: {}", e.getMessage());
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    if (timer != null) {
+      timer.shutdownNow();
+      timer = null;
+    }
+  }
+}
