@@ -1,7 +1,6 @@
 package io.aryabhatta.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.aryabhatta.runs.EventNotifier;
 import io.aryabhatta.runs.Run;
 import io.aryabhatta.runs.Streaming;
 import java.time.Duration;
@@ -247,16 +246,11 @@ final class LoadRunner {
     }
   }
 
-  /** The same run without HTTP: the run service called directly, waiting on the event notifier. */
+  /** The same run without HTTP: the run service called directly, waiting as {@code ?wait=true} waits. */
   private Sample engineRun(String tag, long started) {
     Run run = server.server.runs().startRunOfAgent(server.caller, server.agentId, tag, Map.of(), null, Streaming.TEXT_AS_WRITTEN);
-    EventNotifier notifier = server.server.notifier();
-    try (EventNotifier.Subscription subscription = notifier.subscribe(run.id())) {
-      Run current = server.server.runs().run(server.caller, run.id());
-      while (!current.settled()) {
-        subscription.awaitSettling(1000);
-        current = server.server.runs().run(server.caller, run.id());
-      }
+    try {
+      Run current = server.server.runs().awaitSettled(server.caller, run.id(), Duration.ofMinutes(5));
       boolean ok = current.status() == io.aryabhatta.runs.RunStatus.COMPLETED;
       return new Sample(tag, run.id(), started, System.nanoTime(), ok, ok ? null : "run " + current.status(), 0);
     } catch (InterruptedException e) {
@@ -264,6 +258,7 @@ final class LoadRunner {
       return new Sample(tag, run.id(), started, System.nanoTime(), false, "interrupted", 0);
     }
   }
+
 
   /** Joins the client's view of each run with its journal (step durations) and the model server's timings. */
   private List<RunFigures> figures(List<Sample> samples) {
