@@ -153,7 +153,8 @@ public record Engine(
 
   /**
    * Stops claiming runs, lets in-flight steps finish for up to {@code grace}, then releases the
-   * leases still held so that another process resumes those runs at once.
+   * leases still held so that another process resumes those runs at once. Clients still waiting
+   * on runs are woken, and read their runs every second from then on.
    */
   public void shutdown(Duration grace) {
     scheduler.shutdown(grace);

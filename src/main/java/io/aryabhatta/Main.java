@@ -110,8 +110,7 @@ public final class Main {
         RegisteredRoutes routes = new RegisteredRoutes();
         Javalin app = http(config, database, migrations, engine, metrics, routes);
         log.info("Listening on http://{}:{} as {}", config.host(), app.port(), engine.scheduler().node());
-        return new RunningServer(app, routes, engine.scheduler(), database, engine.runs(), engine.notifier(),
-            config.shutdownGrace());
+        return new RunningServer(app, routes, engine, database, config.shutdownGrace());
       } catch (RuntimeException e) {
         engine.shutdown(Duration.ZERO);
         throw e;

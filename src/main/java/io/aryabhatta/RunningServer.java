@@ -13,21 +13,16 @@ import java.util.List;
 public final class RunningServer implements AutoCloseable {
   private final Javalin app;
   private final RegisteredRoutes routes;
-  private final RunScheduler scheduler;
+  private final Engine engine;
   private final Database database;
-  private final RunService runs;
-  private final EventNotifier notifier;
   private final Duration shutdownGrace;
 
-  RunningServer(Javalin app, RegisteredRoutes routes, RunScheduler scheduler, Database database, RunService runs,
-      EventNotifier notifier, Duration shutdownGrace) {
+  RunningServer(Javalin app, RegisteredRoutes routes, Engine engine, Database database, Duration shutdownGrace) {
     this.shutdownGrace = shutdownGrace;
     this.app = app;
     this.routes = routes;
-    this.scheduler = scheduler;
+    this.engine = engine;
     this.database = database;
-    this.runs = runs;
-    this.notifier = notifier;
   }
 
   public int port() {
@@ -47,23 +42,23 @@ public final class RunningServer implements AutoCloseable {
   }
 
   public RunScheduler scheduler() {
-    return scheduler;
+    return engine.scheduler();
   }
 
   /** The run API without HTTP, for callers in this process (the benchmark's in-process scenario). */
   public RunService runs() {
-    return runs;
+    return engine.runs();
   }
 
   /** Wakes in-process waiters when a run's events commit. */
   public EventNotifier notifier() {
-    return notifier;
+    return engine.notifier();
   }
 
   /** Graceful: stop taking runs and let in-flight steps commit, then stop HTTP and the database. */
   @Override
   public void close() {
-    scheduler.shutdown(shutdownGrace);
+    engine.shutdown(shutdownGrace);
     app.stop();
     database.close();
   }

@@ -140,9 +140,12 @@ public final class RunService {
       Run current = run(caller, runId);
       while (!current.settled() && System.nanoTime() < deadline) {
         // Woken when the run settles here, or when the watch finds it settled by another node.
-        subscription.awaitSettling(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+        long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
+        subscription.awaitSettling(Math.min(left, settledWatch.recheckMillis()));
+        // A row handed over by a transaction that paused the run may be older than the first read
+        // (answered since): only an ended run is taken as it was handed over.
         Run settled = subscription.takeSettled();
-        current = settled != null ? settled : run(caller, runId);
+        current = settled != null && settled.status().isEnded() ? settled : run(caller, runId);
       }
       return current;
     }

@@ -7,6 +7,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,6 +18,10 @@ import org.slf4j.LoggerFactory;
  * (or still queued for a free slot on any node) does not. Rather than each waiter reading its run
  * every second — a thousand waiters, a thousand reads a second — the runs waited on are checked
  * together, in one query per interval, and the waiters of those found settled are woken.
+ *
+ * <p>A waiter still reads its run now and then by itself ({@link #recheckMillis}): rarely while
+ * the watch works, every second once it has been closed (the process is stopping, and the runs it
+ * hands over settle elsewhere).
  */
 public final class SettledWatch implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SettledWatch.class);
@@ -29,6 +34,7 @@ public final class SettledWatch implements AutoCloseable {
   /** The runs waited on, with how many waiters each. */
   private final ConcurrentHashMap<String, Integer> awaited = new ConcurrentHashMap<>();
   private ScheduledExecutorService timer;
+  private volatile boolean closed;
 
   public SettledWatch(Jdbi jdbi, EventNotifier notifier, Duration interval) {
     this.jdbi = jdbi;
@@ -47,7 +53,20 @@ public final class SettledWatch implements AutoCloseable {
   /** A waiter for {@code runId}'s outcome; close it when done waiting. */
   public Waiting await(String runId) {
     awaited.merge(runId, 1, Integer::sum);
-    return () -> awaited.computeIfPresent(runId, (id, waiters) -> waiters == 1 ? null : waiters - 1);
+    AtomicBoolean done = new AtomicBoolean();
+    return () -> {
+      if (done.compareAndSet(false, true)) {
+        awaited.computeIfPresent(runId, (id, waiters) -> waiters == 1 ? null : waiters - 1);
+      }
+    };
+  }
+
+  /**
+   * How long a waiter may wait before it reads its run itself: a bound in case the watch fails,
+   * and the old poll of a second once it is closed.
+   */
+  public long recheckMillis() {
+    return closed ? 1_000 : 10_000;
   }
 
   /** A registration in the watch. */
@@ -72,17 +91,21 @@ public final class SettledWatch implements AutoCloseable {
   private void checkSafely() {
     try {
       check();
-    } catch (RuntimeException e) {
-      // The waiters still wake at their own deadline and read their run then.
-      log.warn("Checking the runs waited on failed: {}", e.getMessage());
+    } catch (Throwable e) {
+      // Caught whatever it is, or the timer would stop for good; the waiters read their run
+      // themselves meanwhile (recheckMillis).
+      log.warn("Checking the runs waited on failed: {}", e.toString());
     }
   }
 
+  /** Stops checking; the waiters are woken to read their runs, and from now on poll every second. */
   @Override
   public synchronized void close() {
+    closed = true;
     if (timer != null) {
       timer.shutdownNow();
       timer = null;
     }
+    awaited.keySet().forEach(notifier::notify);
   }
 }
