@@ -22,6 +22,7 @@ import io.aryabhatta.model.ModelCaller;
 import io.aryabhatta.model.ModelEndpoint;
 import io.aryabhatta.model.Usage;
 import io.aryabhatta.model.WireFormat;
+import io.aryabhatta.model.WrittenRequest;
 import io.aryabhatta.engine.Journal.Fenced;
 import io.aryabhatta.engine.Journal.RunFacts;
 import io.aryabhatta.runs.RunStore.RunState;
@@ -333,8 +334,8 @@ public final class AgentLoop {
       // A cancel arrived: the next turn ends the run.
       return true;
     }
-    ChatRequest request = call.request();
-    JsonNode body = call.body();
+    ChatRequest request = call.request().request();
+    JsonNode body = call.request().body();
     int index = call.index();
     if (progress.endpoint == null) {
       try {
@@ -352,7 +353,7 @@ public final class AgentLoop {
     ChatResult result;
     try {
       execution.modelCall(true);
-      result = models.complete(progress.endpoint, request, deltas::accept);
+      result = models.complete(progress.endpoint, call.request(), deltas::accept);
     } catch (ModelCallException e) {
       execution.modelCall(false);
       Thread.interrupted();
@@ -393,7 +394,7 @@ public final class AgentLoop {
   }
 
   /** A model call whose step and request have committed, but which is not made yet. */
-  record OpenedModelCall(int index, ChatRequest request, JsonNode body) {}
+  record OpenedModelCall(int index, WrittenRequest request) {}
 
   /** Commits the start of the next model call (its step and request); null when a cancel arrived instead. */
   private OpenedModelCall openModelCall(Writes writes, Context context, Progress progress) {
@@ -411,8 +412,8 @@ public final class AgentLoop {
   private OpenedModelCall open(Fenced f, RunState run, AgentVersion agent, Collection<ToolDefinition> tools,
       List<ChatMessage> history, Integer unanswered, int nextIndex) {
     ChatRequest request = ModelRequests.build(run.systemPrompt(), history, agent, tools, run.stream());
-    JsonNode body = wire.requestBody(request);
-    return new OpenedModelCall(journal.startModelCall(f, body, unanswered, nextIndex), request, body);
+    WrittenRequest written = wire.write(request);
+    return new OpenedModelCall(journal.startModelCall(f, written.json(), unanswered, nextIndex), written);
   }
 
   /**

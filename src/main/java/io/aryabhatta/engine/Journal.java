@@ -309,16 +309,16 @@ public final class Journal {
    * {@code llm_call.started} event for the same step tells stream readers to drop the partial
    * text they got.
    *
-   * @param request the request body as it will be sent
+   * @param request the request body as it will be sent, as JSON text
    * @return the step's index
    */
-  int startModelCall(Fenced f, JsonNode request, Integer unanswered, int nextIndex) {
+  int startModelCall(Fenced f, String request, Integer unanswered, int nextIndex) {
     WriteBatch w = f.w();
     if (unanswered != null) {
       w.statement("""
               UPDATE run_steps SET request = cast(:req AS jsonb), attempts = attempts || cast(:lost AS jsonb)
               WHERE run_id = :r AND idx = :i""")
-          .bind("req", Json.write(mapper, request)).bind("lost", Json.write(mapper, List.of(transitions.lostAttempt())))
+          .bind("req", request).bind("lost", Json.write(mapper, List.of(transitions.lostAttempt())))
           .bind("r", f.runId()).bind("i", unanswered).execute();
       events.appendEvent(w, f.runId(), "llm_call.started", Map.of("step", unanswered, "resumed", true));
       return unanswered;
@@ -326,7 +326,7 @@ public final class Journal {
     w.statement("""
             INSERT INTO run_steps (run_id, idx, type, status, started_at, request)
             VALUES (:r, :i, 'llm_call', :s, now(), cast(:req AS jsonb))""")
-        .bind("r", f.runId()).bind("i", nextIndex).bind("s", StepStatus.STARTED).bind("req", Json.write(mapper, request))
+        .bind("r", f.runId()).bind("i", nextIndex).bind("s", StepStatus.STARTED).bind("req", request)
         .execute();
     events.count(f.w(), f.runId(), 1, Usage.ZERO);
     events.appendEvent(w, f.runId(), "llm_call.started", Map.of("step", nextIndex));

@@ -12,5 +12,5 @@ public interface ModelCaller {
    * @throws ModelCallException when the provider fails, after the caller's own retries, or the
    *     call is cancelled
    */
-  ChatResult complete(ModelEndpoint endpoint, ChatRequest request, Consumer<String> onTextDelta);
+  ChatResult complete(ModelEndpoint endpoint, WrittenRequest request, Consumer<String> onTextDelta);
 }

@@ -47,7 +47,7 @@ public final class ModelClient implements ModelCaller {
   private final Map<List<Duration>, OkHttpClient> clients = new ConcurrentHashMap<>();
   private final ObjectMapper mapper;
   private final RetryPolicy retryPolicy;
-  private final ChatRequestJson requestJson;
+  private final WireFormat wire;
 
   public ModelClient(OkHttpClient http, ObjectMapper mapper) {
     this(http, mapper, RetryPolicy.standard());
@@ -57,7 +57,7 @@ public final class ModelClient implements ModelCaller {
     this.http = http;
     this.mapper = mapper;
     this.retryPolicy = retryPolicy;
-    this.requestJson = new ChatRequestJson(mapper);
+    this.wire = new WireFormat(mapper);
   }
 
   /**
@@ -68,13 +68,19 @@ public final class ModelClient implements ModelCaller {
    * @return the answer with the request as sent, the response as received and every attempt
    * @throws ModelCallException the typed failure, with every attempt made
    */
-  @Override
   public ChatResult complete(ModelEndpoint endpoint, ChatRequest request, Consumer<String> onTextDelta) {
-    ObjectNode body = requestJson.write(request);
+    return complete(endpoint, wire.write(request), onTextDelta);
+  }
+
+  /** The same for a request whose body is already written: exactly that text is sent. */
+  @Override
+  public ChatResult complete(ModelEndpoint endpoint, WrittenRequest written, Consumer<String> onTextDelta) {
+    ChatRequest request = written.request();
+    JsonNode body = written.body();
     Request httpRequest = new Request.Builder()
         .url(url(endpoint, endpoint.chatCompletionsUrl(), request.model()))
         .headers(RequestHeaders.forCall(endpoint, request.stream() ? "text/event-stream" : "application/json"))
-        .post(RequestBody.create(bytes(body), JSON))
+        .post(RequestBody.create(written.json().getBytes(java.nio.charset.StandardCharsets.UTF_8), JSON))
         .build();
     OkHttpClient client = clientFor(endpoint);
     Consumer<String> deltas = onTextDelta == null ? text -> {} : onTextDelta;
@@ -399,14 +405,6 @@ public final class ModelClient implements ModelCaller {
           .toException(endpoint, model, List.of());
     }
     return parsed;
-  }
-
-  private byte[] bytes(JsonNode body) {
-    try {
-      return mapper.writeValueAsBytes(body);
-    } catch (JsonProcessingException impossible) {
-      throw new IllegalStateException("a JSON tree always serializes", impossible);
-    }
   }
 
   private static boolean hasError(JsonNode json) {

@@ -27,6 +27,12 @@ public final class WireFormat {
     return requestJson.write(request);
   }
 
+  /** {@code request} with its body written once, to be journaled and sent as it is. */
+  public WrittenRequest write(ChatRequest request) {
+    ObjectNode body = requestJson.write(request);
+    return new WrittenRequest(request, body, io.aryabhatta.json.Json.write(mapper, body));
+  }
+
   /**
    * Reads a recorded response as {@link ModelClient} does: a JSON body, or (for a streamed call) the
    * list of chunks received.

@@ -17,6 +17,7 @@ import io.aryabhatta.model.FailureKind;
 import io.aryabhatta.model.ModelCallException;
 import io.aryabhatta.model.ModelCaller;
 import io.aryabhatta.model.ModelEndpoint;
+import io.aryabhatta.model.WrittenRequest;
 import io.aryabhatta.model.ToolCall;
 import io.aryabhatta.model.Usage;
 import io.aryabhatta.providers.ProviderService;
@@ -84,6 +85,7 @@ class AgentLoopTest {
   @AfterEach
   void stop() {
     loop.scheduler().shutdown(Duration.ofSeconds(2));
+    loop.watch().close();
   }
 
   @Test
@@ -261,6 +263,32 @@ class AgentLoopTest {
     }
   }
 
+  @Test
+  void a_closed_watch_leaves_its_waiters_reading_their_run_every_second() throws Exception {
+    // As when this process stops: the run is settled elsewhere after the watch is gone.
+    EventNotifier elsewhere = new EventNotifier();
+    SettledWatch watch = new SettledWatch(jdbi, elsewhere, Duration.ofMillis(50));
+    watch.start();
+    RunService waiter = new RunService(jdbi, loop.store(), loop.events(), loop.transitions(), loop.agents(),
+        loop.scheduler(), loop.audit(), loop.ids(), loop.mapper(), elsewhere, watch, loop.setup());
+    model.answers(request -> {
+      Pause.sleep(500);
+      return answer("Done after the watch closed.");
+    });
+    Run created = loop.runs().startRunOfAgent(CALLER, loop.agent("never", 10), "Hi", Map.of(), null,
+        Streaming.WHOLE_ANSWER);
+    Thread.ofVirtual().start(() -> {
+      Pause.sleep(100);
+      watch.close();
+    });
+
+    long started = System.nanoTime();
+    Run run = waiter.awaitSettled(CALLER, created.id(), Duration.ofSeconds(30));
+
+    assertThat(run.status()).isEqualTo(RunStatus.COMPLETED);
+    assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
+  }
+
   // ---- the scripted model and tools ----
 
   private static ChatResult answer(String text) {
@@ -294,7 +322,9 @@ class AgentLoopTest {
     }
 
     @Override
-    public ChatResult complete(ModelEndpoint endpoint, ChatRequest request, java.util.function.Consumer<String> onTextDelta) {
+    public ChatResult complete(ModelEndpoint endpoint, WrittenRequest written,
+        java.util.function.Consumer<String> onTextDelta) {
+      ChatRequest request = written.request();
       requests.add(request);
       Function<ChatRequest, ChatResult> next;
       synchronized (this) {
@@ -355,7 +385,7 @@ class AgentLoopTest {
   /** The loop, its scheduler and the run service, wired as the engine wires them, around the scripted parts. */
   private record Loop(Jdbi jdbi, ObjectMapper mapper, Ids ids, AuditLog audit, ToolService toolService,
       AgentService agents, RunStore store, EventNotifier notifier, RunEventLog events, RunTransitions transitions,
-      RunSetup setup, AgentLoop agentLoop, RunScheduler scheduler, RunService runs) {
+      RunSetup setup, AgentLoop agentLoop, RunScheduler scheduler, SettledWatch watch, RunService runs) {
 
     static Loop wire(Jdbi jdbi, ModelCaller model, ToolInvoker tools) {
       ObjectMapper mapper = Json.mapper();
@@ -382,7 +412,7 @@ class AgentLoopTest {
       RunService runs = new RunService(jdbi, store, events, transitions, agents, scheduler, audit, ids, mapper, notifier,
           watch, setup);
       return new Loop(jdbi, mapper, ids, audit, toolService, agents, store, notifier, events, transitions, setup,
-          agentLoop, scheduler, runs);
+          agentLoop, scheduler, watch, runs);
     }
 
     RunScheduler scheduler(String node) {
@@ -390,8 +420,7 @@ class AgentLoopTest {
     }
 
     RunService runService(RunScheduler on) {
-      return new RunService(jdbi, store, events, transitions, agents, on, audit, ids, mapper, notifier,
-          new SettledWatch(jdbi, notifier, Duration.ofMillis(50)), setup);
+      return new RunService(jdbi, store, events, transitions, agents, on, audit, ids, mapper, notifier, watch, setup);
     }
 
     String agent(String toolApproval, int maxSteps, String... toolNames) {

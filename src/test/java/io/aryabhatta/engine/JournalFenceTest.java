@@ -58,7 +58,7 @@ class JournalFenceTest {
   }
 
   private void openModelCall(Journal.Fenced f) {
-    journal.startModelCall(f, mapper.createObjectNode().put("model", "m"), null, 0);
+    journal.startModelCall(f, "{\"model\": \"m\"}", null, 0);
   }
 
   private List<String> events() {

@@ -116,7 +116,7 @@ class JournalOutageTest {
   void a_commit_that_landed_without_an_answer_is_not_written_again_while_the_database_is_away() {
     dropAfterCommit.set(true);
     journal.write(lease, facts, f -> {
-      journal.startModelCall(f, mapper.createObjectNode().put("model", "m"), null, 0);
+      journal.startModelCall(f, "{\"model\": \"m\"}", null, 0);
       return null;
     });
     assertThat(events()).containsExactly("1 llm_call.started");
