@@ -13,20 +13,24 @@ import org.jdbi.v3.core.Jdbi;
 final class Probes {
   private Probes() {}
 
-  /** PostgreSQL's cumulative counters: committed transactions and WAL flushes (fsyncs). */
-  record DbCounters(long commits, long walSyncs, long walBytes, long nanos) {
+  /**
+   * PostgreSQL's cumulative counters: committed transactions, rows written (inserted, updated or
+   * deleted), WAL flushes (fsyncs) and WAL bytes.
+   */
+  record DbCounters(long commits, long rowsWritten, long walSyncs, long walBytes, long nanos) {
     DbCounters minus(DbCounters earlier) {
-      return new DbCounters(commits - earlier.commits, walSyncs - earlier.walSyncs, walBytes - earlier.walBytes,
-          nanos - earlier.nanos);
+      return new DbCounters(commits - earlier.commits, rowsWritten - earlier.rowsWritten,
+          walSyncs - earlier.walSyncs, walBytes - earlier.walBytes, nanos - earlier.nanos);
     }
   }
 
   static DbCounters db(Jdbi jdbi) {
     return jdbi.withHandle(h -> h.createQuery("""
-            SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()) AS commits,
-                   wal_sync, wal_bytes FROM pg_stat_wal""")
-        .map((rs, c) -> new DbCounters(rs.getLong("commits"), rs.getLong("wal_sync"), rs.getLong("wal_bytes"),
-            System.nanoTime()))
+            SELECT d.xact_commit AS commits, d.tup_inserted + d.tup_updated + d.tup_deleted AS rows_written,
+                   w.wal_sync, w.wal_bytes
+            FROM pg_stat_database d, pg_stat_wal w WHERE d.datname = current_database()""")
+        .map((rs, c) -> new DbCounters(rs.getLong("commits"), rs.getLong("rows_written"), rs.getLong("wal_sync"),
+            rs.getLong("wal_bytes"), System.nanoTime()))
         .one());
   }
 

@@ -38,15 +38,16 @@ final class Report {
 
   void throughput(List<Result> results) {
     line("| scenario | clients | model latency | runs/s | overhead/model call p50 | p99 | overhead/step p50 | p99 "
-        + "| platform CPU ms/model call | of which PostgreSQL | commits/run | WAL fsyncs/run | pool wait mean "
+        + "| platform CPU ms/model call | of which PostgreSQL | commits/run | rows written/run | WAL fsyncs/run "
+        + "| WAL kB/run | pool wait mean "
         + "| peak running | peak heap used | errors | load 1m |");
-    line("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    line("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     for (Result r : results) {
       boolean durable = r.scenario().mode() != Mode.LANGCHAIN4J;
       double commitsPerRun = r.runsInWindow() == 0 ? 0 : (double) r.db().commits() / r.runsInWindow();
       double fsyncsPerRun = r.runsInWindow() == 0 ? 0 : (double) r.db().walSyncs() / r.runsInWindow();
       line(String.format(Locale.ROOT,
-          "| %s | %d | %d ms | %.1f | %s | %s | %s | %s | %.2f | %s | %s | %s | %s | %d | %.0f MiB | %d | %s→%s |",
+          "| %s | %d | %d ms | %.1f | %s | %s | %s | %s | %.2f | %s | %s | %s | %s | %s | %s | %d | %.0f MiB | %d | %s→%s |",
           r.scenario().name(), r.scenario().concurrency(), r.scenario().latencyMillis(), r.runsPerSecond(),
           ms(percentile(r.runs(), RunFigures::overheadPerModelCallMs, 50)),
           ms(percentile(r.runs(), RunFigures::overheadPerModelCallMs, 99)),
@@ -55,7 +56,9 @@ final class Report {
           r.platformCpuMsPerModelCall(),
           durable ? String.format(Locale.ROOT, "%.2f", perRun(r, r.cpu().postgresNanos()) / LoadRunner.MODEL_CALLS_PER_RUN) : "–",
           durable ? String.format(Locale.ROOT, "%.1f", commitsPerRun) : "–",
+          durable ? String.format(Locale.ROOT, "%.1f", perRunCount(r, r.db().rowsWritten())) : "–",
           durable ? String.format(Locale.ROOT, "%.1f", fsyncsPerRun) : "–",
+          durable ? String.format(Locale.ROOT, "%.1f", perRunCount(r, r.db().walBytes()) / 1024) : "–",
           durable ? String.format(Locale.ROOT, "%.2f ms", r.pool().meanMillis()) : "–",
           r.peakRunning(), r.peakHeapBytes() / MIB, r.errors(), r.loadBefore(), r.loadAfter()));
     }
@@ -98,6 +101,10 @@ final class Report {
     line(String.format(Locale.ROOT, "| %s | %s | %s | %s |", name, millis ? ms(a) : String.format(Locale.ROOT, "%.1f", a),
         millis ? ms(b) : String.format(Locale.ROOT, "%.1f", b),
         Double.isNaN(a) || Double.isNaN(b) || a == 0 ? "–" : String.format(Locale.ROOT, "%.2f×", b / a)));
+  }
+
+  private static double perRunCount(Result r, long count) {
+    return r.runsInWindow() == 0 ? 0 : (double) count / r.runsInWindow();
   }
 
   private static double perRun(Result r, long nanos) {
