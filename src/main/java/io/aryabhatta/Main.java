@@ -10,6 +10,7 @@ import io.aryabhatta.db.DatabaseUnavailableException;
 import io.aryabhatta.db.Migrations;
 import io.aryabhatta.evaluations.EvaluationRoutes;
 import io.aryabhatta.http.Auth;
+import io.aryabhatta.http.Cors;
 import io.aryabhatta.http.DocsRoutes;
 import io.aryabhatta.http.HealthRoutes;
 import io.aryabhatta.http.Idempotency;
@@ -132,7 +133,8 @@ public final class Main {
     JsonBody body = new JsonBody(mapper, config.maxBodyBytes());
     Idempotency idempotency = new Idempotency(jdbi, body);
     Auth auth = new Auth(engine.workspaces(), new RateLimiter(config.rateLimitPerMinute(), engine.clock()));
-    Javalin app = WebServer.create(mapper, config.maxBodyBytes(), auth, new Problems(mapper), metrics, routes, List.of(
+    Javalin app = WebServer.create(mapper, config.maxBodyBytes(), new Cors(config.corsOrigins()), auth,
+        new Problems(mapper), metrics, routes, List.of(
         new HealthRoutes(database, migrations)::register,
         new MetricsRoutes(metrics, jdbi, engine.scheduler())::register,
         new DocsRoutes()::register,

@@ -34,6 +34,8 @@ import java.util.Optional;
  *     ({@code ARYABHATTA_TOOL_MAX_ATTEMPTS})
  * @param shutdownGrace how long a stopping process lets calls in flight finish and commit
  *     ({@code ARYABHATTA_SHUTDOWN_GRACE_SECONDS})
+ * @param corsOrigins origins whose pages may call {@code /api} and {@code /v1} from a browser, or
+ *     {@code *} for any; empty: none ({@code ARYABHATTA_CORS_ORIGINS})
  */
 public record Config(
     String host,
@@ -52,7 +54,8 @@ public record Config(
     int maxConcurrentRuns,
     Map<String, ModelPrice> modelPrices,
     int toolMaxAttempts,
-    Duration shutdownGrace) {
+    Duration shutdownGrace,
+    List<String> corsOrigins) {
 
   /** US dollars (or any one currency) per million prompt and completion tokens. */
   public record ModelPrice(double promptPerMillion, double completionPerMillion) {}
@@ -78,6 +81,7 @@ public record Config(
         + ", dbPoolSize=" + dbPoolSize
         + ", maxConcurrentRuns=" + maxConcurrentRuns
         + ", modelPrices=" + modelPrices.keySet()
+        + ", corsOrigins=" + corsOrigins
         + ", toolMaxAttempts=" + toolMaxAttempts
         + ", shutdownGrace=" + shutdownGrace + "]";
   }

@@ -68,7 +68,8 @@ public final class ConfigLoader {
         integer("ARYABHATTA_MAX_CONCURRENT_RUNS", 256, 1, 100_000),
         prices("ARYABHATTA_MODEL_PRICES"),
         integer("ARYABHATTA_TOOL_MAX_ATTEMPTS", 3, 1, 10),
-        Duration.ofSeconds(integer("ARYABHATTA_SHUTDOWN_GRACE_SECONDS", 30, 0, 3_600)));
+        Duration.ofSeconds(integer("ARYABHATTA_SHUTDOWN_GRACE_SECONDS", 30, 0, 3_600)),
+        corsOrigins("ARYABHATTA_CORS_ORIGINS"));
   }
 
   private Optional<String> text(String name) {
@@ -137,6 +138,18 @@ public final class ConfigLoader {
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new ConfigException(name, "is not JSON; " + example);
     }
+  }
+
+  /** Origins as a browser sends them ({@code scheme://host[:port]}, no path), or {@code *}. */
+  private List<String> corsOrigins(String name) {
+    List<String> origins = list(name);
+    for (String origin : origins) {
+      if (!origin.equals("*") && !origin.matches("https?://[^/\\s]+")) {
+        throw new ConfigException(name, "each origin must be scheme://host[:port] without a path, or *; got '"
+            + origin + "'");
+      }
+    }
+    return origins.stream().map(o -> o.toLowerCase(java.util.Locale.ROOT)).toList();
   }
 
   private List<String> list(String name) {

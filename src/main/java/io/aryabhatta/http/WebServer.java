@@ -48,7 +48,7 @@ public final class WebServer {
     return endpoint == null ? "unmatched" : endpoint.path;
   }
 
-  public static Javalin create(ObjectMapper mapper, long maxBodyBytes, Auth auth, Problems problems,
+  public static Javalin create(ObjectMapper mapper, long maxBodyBytes, Cors cors, Auth auth, Problems problems,
       Metrics metrics, RegisteredRoutes registeredRoutes, List<Consumer<RoutesConfig>> routeGroups) {
     return Javalin.create(config -> {
       registeredRoutes.recordFrom(config.events);
@@ -78,6 +78,7 @@ public final class WebServer {
         RequestIds.assign(ctx);
         MDC.put("request_id", RequestIds.of(ctx));
       });
+      cors.register(routes);
       routes.before("/api/*", auth::authenticate);
       routes.before("/v1/*", auth::authenticate);
       routes.after(ctx -> MDC.remove("request_id"));

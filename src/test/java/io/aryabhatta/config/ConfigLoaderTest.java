@@ -118,6 +118,22 @@ class ConfigLoaderTest {
   }
 
   @ParameterizedTest
+  @ValueSource(strings = {"chat.example.com", "https://chat.example.com/app", "ftp://chat.example.com"})
+  void a_cors_origin_that_is_not_scheme_and_host_names_ARYABHATTA_CORS_ORIGINS(String value) {
+    assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of("ARYABHATTA_CORS_ORIGINS", "http://ok.example, " + value)))
+        .isInstanceOfSatisfying(ConfigException.class,
+            e -> assertThat(e.variable()).isEqualTo("ARYABHATTA_CORS_ORIGINS"))
+        .hasMessageContaining(value);
+  }
+
+  @Test
+  void cors_origins_are_off_by_default_and_read_as_a_list() {
+    assertThat(ConfigLoader.fromMap(Map.of()).corsOrigins()).isEmpty();
+    assertThat(ConfigLoader.fromMap(Map.of("ARYABHATTA_CORS_ORIGINS", " https://A.example:8443 , * ")).corsOrigins())
+        .containsExactly("https://a.example:8443", "*");
+  }
+
+  @ParameterizedTest
   @ValueSource(strings = {"abc", "70000", "-1", "80.5"})
   void bad_port_names_PORT(String value) {
     assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of("PORT", value)))
