@@ -434,8 +434,10 @@ public final class AgentLoop {
    */
   NewRun beginWithinCreation(WriteBatch w, Lease lease, NewRun run, Collection<ToolDefinition> tools) {
     RunFacts facts = new RunFacts(run.state().workspaceId(), run.state().conversationId());
-    OpenedModelCall first = journal.withinCreation(w, lease, facts,
-        f -> begin(f, run.state(), run.agent(), tools, run.history()));
+    OpenedModelCall first = journal.withinCreation(w, lease, facts, f -> {
+      journal.events().appendRunCreated(f.w(), run.state());
+      return begin(f, run.state(), run.agent(), tools, run.history());
+    });
     return run.withFirstCall(first);
   }
 

@@ -209,6 +209,15 @@ public final class RunEventLog {
     afterCommit(w, notifier.appended(runId, RunEvent.FINAL.contains(type)));
   }
 
+  /**
+   * A run's first event. When its creation also begins it, it goes with the beginning's events (one
+   * numbering of the run's row for all of them).
+   */
+  public void appendRunCreated(WriteBatch w, RunStore.RunState run) {
+    appendEvent(w, run.id(), "run.created", java.util.Map.of("run_id", run.id(), "conversation_id", run.conversationId(),
+        "agent_id", run.agentId(), "agent_version", run.agentVersion()));
+  }
+
   public void appendMessage(WriteBatch w, String conversationId, String runId, String role, String content, List<ToolCall> calls,
       String toolCallId, String name) {
     String toolCalls = calls == null || calls.isEmpty() ? null : Json.write(mapper, calls);

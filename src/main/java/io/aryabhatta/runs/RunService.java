@@ -203,6 +203,10 @@ public final class RunService {
     try {
       created = WriteBatch.inTransaction(jdbi, w -> {
         NewRun inserted = insert.insert(w, starting.orElse(null)).withAhead(ahead);
+        if (starting.isEmpty()) {
+          events.appendRunCreated(w, inserted.state());
+        }
+        // A run begun here has its run.created event written with the beginning's events.
         NewRun run = starting.isEmpty() ? inserted : starting.get().begin(w, withHistory(w, inserted), tools);
         return new Created(run, store.runWithWrites(w, run.state().id()));
       });
@@ -258,8 +262,6 @@ public final class RunService {
         .bind("lease_seconds", slot == null ? null : slot.leaseSeconds())
         .execute();
     events.appendMessage(w, conversationId, runId, "user", input, List.of(), null, null);
-    events.appendEvent(w, runId, "run.created", Map.of("run_id", runId, "conversation_id", conversationId,
-        "agent_id", agent.agentId(), "agent_version", agent.version()));
     audit.record(w, caller.workspaceId(), caller.keyPrefix(), "run.created", "run", runId,
         Map.of("conversation_id", conversationId, "agent_id", agent.agentId(), "agent_version", agent.version()));
     RunStore.RunState state = new RunStore.RunState(runId, caller.workspaceId(), conversationId, agent.agentId(),
