@@ -61,6 +61,8 @@ step('the sign-in page refuses a wrong key with the API\'s message, then accepts
   await page.fill('#api-key', API_KEY);
   await page.click('#sign-in');
   await waitForText(page, 'h1', 'Agents');
+  await page.waitForLoadState('networkidle');
+  check(await page.locator('h1', { hasText: 'Agents' }).count() === 1, 'the agents list is shown once after signing in');
   check(await page.locator('#topbar').isVisible(), 'the navigation shows after signing in');
   const stored = await page.evaluate(() => ({ session: sessionStorage.length, local: localStorage.length }));
   check(stored.session === 1 && stored.local === 0, 'the key is in sessionStorage only');

@@ -42,9 +42,13 @@ function render() {
     return;
   }
   document.querySelectorAll('.nav a').forEach(a => a.classList.toggle('active', a.dataset.section === match.section));
+  // Each render draws into a container of its own: a view still loading when the next render
+  // starts then fills a container no longer on the page, instead of adding to the new one.
+  const view = h('div', { class: 'view' });
+  clear(main, view);
   const ctx = {
     api: new Api(key),
-    main: clear(main),
+    main: view,
     go: (hashRoute) => { location.hash = hashRoute; },
     onLeave: (stop) => leaving.push(stop),
   };
@@ -54,7 +58,7 @@ function render() {
       return;
     }
     if (error.name === 'AbortError') return;
-    main.append(problemBox(error));
+    view.append(problemBox(error));
   });
 }
 
@@ -77,8 +81,12 @@ function signIn(message) {
         try {
           await new Api(key).get('/api/agents?limit=1');
           sessionStorage.setItem(KEY, key);
-          if (!location.hash || location.hash === '#/') location.hash = '#/agents';
-          render();
+          // Changing the hash renders (hashchange); render here only when it stays the same.
+          if (!location.hash || location.hash === '#/') {
+            location.hash = '#/agents';
+          } else {
+            render();
+          }
         } catch (error) {
           slot.append(problemBox(error));
         }
