@@ -130,6 +130,15 @@ step('an agent is created with a tool and variables, then edited into version 2'
 step('a chat asks to approve the tool call, runs it, and streams the answer', async (page) => {
   await page.click('#chat-agent');
   await page.locator('#var-customer').waitFor();
+  // Left empty, the variable is refused before anything is sent, and stays editable.
+  await page.fill('#var-customer', '  ');
+  await page.fill('#chat-input', 'Where is order 42?');
+  await page.press('#chat-input', 'Enter');
+  await waitForText(page, '#chat-errors', 'must not be empty');
+  await waitForText(page, '#chat-variables .field.invalid .field-error', 'must not be empty');
+  check(await page.locator('.msg.user').count() === 0, 'nothing is sent while a variable is empty');
+  check(!(await page.locator('#var-customer').isDisabled()), 'the empty variable can still be filled in');
+  check((await page.inputValue('#chat-input')) === 'Where is order 42?', 'the message is kept');
   await page.fill('#var-customer', 'Ada');
   await page.fill('#chat-input', 'Where is order 42?');
   await page.press('#chat-input', 'Enter');

@@ -1,6 +1,6 @@
 // Chat with an agent: runs streamed live, every step inline, approvals and client tool outputs.
 import { ApiError } from './api.js';
-import { h, clear, field, problemBox, pretty, when, busy } from './dom.js';
+import { h, clear, field, problemBox, showProblem, clearFieldErrors, pretty, when, busy } from './dom.js';
 import { RunView } from './run-view.js';
 
 const enc = encodeURIComponent;
@@ -139,7 +139,21 @@ export async function chat(ctx, { agentId, conversationId }) {
 
   const startRun = async (text) => {
     clear(notice);
+    clearFieldErrors(variablesBox);
     const variables = Object.fromEntries([...variableInputs].map(([name, el]) => [name, el.value]));
+    // An empty variable would leave a hole in the system prompt ("The user is ."), and the
+    // conversation keeps its variables: refused before anything is sent, as the API refuses it.
+    const empty = state.conversationId ? [] : Object.keys(variables).filter(name => !variables[name].trim());
+    if (empty.length) {
+      showProblem(notice, {
+        title: 'Fill in the variables',
+        detail: 'The agent\'s system prompt uses them, and they are fixed once the conversation starts.',
+        errors: empty.map(name => ({ field: `variables.${name}`, message: 'must not be empty' })),
+      }, variablesBox);
+      input.value = text;
+      variableInputs.get(empty[0]).focus();
+      return;
+    }
     const userBubble = h('div', { class: 'msg user', text });
     const runView = new RunView(renderAction);
     transcript.append(userBubble, runView.el);
@@ -156,7 +170,7 @@ export async function chat(ctx, { agentId, conversationId }) {
         runView.el.remove();
         input.value = text;
       }
-      notice.append(problemBox(error));
+      showProblem(notice, error, variablesBox);
       setActive(null);
     }
   };

@@ -20,6 +20,21 @@ public final class PromptTemplate {
     return missing;
   }
 
+  /**
+   * The placeholders a prompt needs whose value in {@code variables} is empty or blank: filled in,
+   * they would leave a hole in the prompt ("The user is .").
+   */
+  public static Set<String> empty(String prompt, Map<String, String> variables) {
+    Set<String> empty = new LinkedHashSet<>();
+    for (String name : PromptVariables.names(prompt)) {
+      String value = variables.get(name);
+      if (value != null && value.isBlank()) {
+        empty.add(name);
+      }
+    }
+    return empty;
+  }
+
   /** Replaces every placeholder; call {@link #missing} first. */
   public static String fill(String prompt, Map<String, String> variables) {
     if (prompt == null) {

@@ -72,7 +72,7 @@ public final class RunService {
 
   public Conversation createConversation(Caller caller, String agentId, Map<String, String> variables,
       JsonNode metadata) {
-    agents.version(caller.workspaceId(), agentId, null);
+    refuseEmptyVariables(agents.version(caller.workspaceId(), agentId, null), variables);
     String id = WriteBatch.inTransaction(jdbi, w -> insertConversation(w, caller, agentId, variables, metadata));
     return conversation(caller, id);
   }
@@ -101,6 +101,7 @@ public final class RunService {
   public Run startRunOfAgent(Caller caller, String agentId, Integer version, String input,
       Map<String, String> variables, JsonNode metadata, Streaming streaming) {
     AgentVersion agent = agents.version(caller.workspaceId(), agentId, version);
+    refuseEmptyVariables(agent, variables);
     String systemPrompt = fillPrompt(agent, variables);
     return createAndStart(caller, agent, (w, slot) -> {
       String conversationId = insertConversation(w, caller, agentId, variables, metadata);
@@ -153,6 +154,19 @@ public final class RunService {
 
   public Run run(Caller caller, String runId) {
     return store.run(caller.workspaceId(), runId).orElseThrow(() -> DomainException.NotFound.of("run", runId));
+  }
+
+  /**
+   * Variables given for a new conversation must not be empty where the agent's prompt uses them.
+   * (A conversation already stored keeps the values it has.)
+   */
+  private static void refuseEmptyVariables(AgentVersion agent, Map<String, String> variables) {
+    Set<String> empty = PromptTemplate.empty(agent.systemPrompt(), variables);
+    if (!empty.isEmpty()) {
+      throw new DomainException.ValidationFailed(empty.stream()
+          .map(name -> new FieldError("variables." + name, "must not be empty: the agent's system prompt uses it"))
+          .toList());
+    }
   }
 
   private String fillPrompt(AgentVersion agent, Map<String, String> variables) {

@@ -399,6 +399,21 @@ class AgentRunTest {
     var missing = api.post("/api/agents/" + agent + "/runs", Map.of("input", "hi"));
     assertThat(missing.status()).isEqualTo(422);
     assertThat(missing.json().at("/errors/0/field").asText()).isEqualTo("variables.customer_name");
+    // An empty value would make the prompt "Customer: ": refused the same way, for a run and for
+    // a conversation, and nothing is created.
+    int conversationsBefore = api.get("/api/conversations?agent_id=" + agent).json().path("data").size();
+    for (String blank : List.of("", "   ")) {
+      var empty = api.post("/api/agents/" + agent + "/runs",
+          Map.of("input", "hi", "variables", Map.of("customer_name", blank)));
+      assertThat(empty.status()).isEqualTo(422);
+      assertThat(empty.json().at("/errors/0/field").asText()).isEqualTo("variables.customer_name");
+      assertThat(empty.json().at("/errors/0/message").asText()).contains("must not be empty");
+      var conversation = api.post("/api/conversations",
+          Map.of("agent_id", agent, "variables", Map.of("customer_name", blank)));
+      assertThat(conversation.status()).isEqualTo(422);
+    }
+    assertThat(api.get("/api/conversations?agent_id=" + agent).json().path("data").size())
+        .isEqualTo(conversationsBefore);
 
     fake.enqueue(toolCall("client_x", "{}"));
     JsonNode run = api.post("/api/agents/" + agent + "/runs?wait=true",
