@@ -156,6 +156,7 @@ step('a chat asks to approve the tool call, runs it, and streams the answer', as
   });
   await page.click('#required-action .approve');
   await waitForText(page, '.step.tool .result', 'shipped');
+  await waitForText(page, '.step.tool .result', '0.3333333333333333333333333333333333');
   await waitForText(page, '.msg.assistant', ANSWER);
   await page.waitForFunction(() => !document.querySelector('.msg.assistant.streaming'), null, { timeout: TIMEOUT });
   const seen = await page.evaluate(() => window.seenTexts);

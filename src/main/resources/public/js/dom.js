@@ -81,12 +81,63 @@ export function field(label, control, { field: name, hint } = {}) {
     control);
 }
 
+/**
+ * Text for a <pre>. A string holding JSON is re-indented from its own characters, never parsed and
+ * written again: numbers keep every digit the model saw (0.3333333333333333333333333333333333 stays
+ * so), and keys their order. Other strings are shown as they are.
+ */
 export function pretty(value) {
   if (value === null || value === undefined) return '';
   if (typeof value === 'string') {
-    try { return JSON.stringify(JSON.parse(value), null, 2); } catch { return value; }
+    try { JSON.parse(value); } catch { return value; }
+    return reindent(value);
   }
   return JSON.stringify(value, null, 2);
+}
+
+/** Valid JSON text laid out two spaces a level; what is inside strings is left as it is. */
+export function reindent(json) {
+  let out = '';
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  const newline = () => '\n' + '  '.repeat(depth);
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (inString) {
+      out += c;
+      if (escaped) escaped = false;
+      else if (c === '\\') escaped = true;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === ' ' || c === '\n' || c === '\r' || c === '\t') continue;
+    if (c === '"') {
+      inString = true;
+      out += c;
+    } else if (c === '{' || c === '[') {
+      const close = c === '{' ? '}' : ']';
+      let j = i + 1;
+      while (j < json.length && ' \n\r\t'.includes(json[j])) j++;
+      if (json[j] === close) {
+        out += c + close;
+        i = j;
+      } else {
+        depth++;
+        out += c + newline();
+      }
+    } else if (c === '}' || c === ']') {
+      depth--;
+      out += newline() + c;
+    } else if (c === ',') {
+      out += ',' + newline();
+    } else if (c === ':') {
+      out += ': ';
+    } else {
+      out += c;
+    }
+  }
+  return out;
 }
 
 export function duration(ms) {

@@ -46,7 +46,9 @@ class PlaygroundBrowserTest {
       AgentSetup setup = new AgentSetup(server.admin, fake); // the provider "fake", pointing at the scripted model
       setup.clientTool("ask_user");
       String clientToolAgent = setup.agent(List.of("ask_user"), Map.of());
-      target.answer(200, "{\"order_id\":\"42\",\"status\":\"shipped\",\"eta\":\"Friday\"}");
+      // A number with more digits than a JavaScript number holds: the page must show it as sent.
+      target.answer(200, "{\"order_id\":\"42\",\"status\":\"shipped\",\"eta\":\"Friday\","
+          + "\"share\":0.3333333333333333333333333333333333}");
       fake.enqueue(toolCall("lookup_order", "{\"order_id\":\"42\"}"),
           text(ANSWER).withChunkDelay(Duration.ofMillis(60)), text(FOLLOW_UP),
           toolCall("ask_user", "{\"question\":\"Which color?\"}"), text("Blue it is."));
