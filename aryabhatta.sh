@@ -57,6 +57,16 @@ classes_are_stale() {
   [ -n "$(find pom.xml src/main migrations -newer target/start.classpath -print -quit)" ]
 }
 
+# A build step before the server starts: silent when it works (Maven 3.8 prints terminal escape
+# codes even in batch mode, which would open the server's log), its output without them when not.
+quiet_build() {
+  local output
+  if ! output=$("$@" 2>&1); then
+    printf '%s\n' "$output" | sed $'s/\e\\[[0-9;]*m//g' >&2
+    return 1
+  fi
+}
+
 jar_is_stale() {
   [ ! -f target/aryabhatta.jar ] && return 0
   [ -n "$(find pom.xml src/main migrations -newer target/aryabhatta.jar -print -quit)" ]
@@ -72,7 +82,7 @@ shift || true
 case "$command" in
   start)
     if classes_are_stale; then
-      mvn -q -B compile dependency:build-classpath -DincludeScope=runtime \
+      quiet_build mvn -q -B compile dependency:build-classpath -DincludeScope=runtime \
         -Dmdep.outputFile=target/start.classpath.tmp
       mv target/start.classpath.tmp target/start.classpath
     fi

@@ -189,8 +189,17 @@ public final class Main {
     System.out.flush();
   }
 
+  /** The project's version as the build wrote it ({@code version.properties}), whether run from the jar or from classes. */
   static String version() {
-    String v = Main.class.getPackage().getImplementationVersion();
-    return v == null ? "dev" : v;
+    try (java.io.InputStream in = Main.class.getResourceAsStream("version.properties")) {
+      java.util.Properties properties = new java.util.Properties();
+      if (in != null) {
+        properties.load(in);
+      }
+      String v = properties.getProperty("version", "");
+      return v.isBlank() || v.startsWith("${") ? "dev" : v;
+    } catch (java.io.IOException e) {
+      return "dev";
+    }
   }
 }
