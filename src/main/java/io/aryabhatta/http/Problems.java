@@ -64,16 +64,20 @@ public final class Problems {
   }
 
   public void write(Context ctx, ApiException e) {
-    if (e.status() >= 500) {
-      log.error("{} {} -> {} {} (request {})", ctx.method(), ctx.path(), e.status(), e.detail(), RequestIds.of(ctx));
+    // Under /v1 a refusal is answered in OpenAI's shape, and its status may differ (422 is 400):
+    // the log says the status sent.
+    OpenAiErrors.Error openAi = OpenAiErrors.applies(ctx.path()) ? OpenAiErrors.of(e) : null;
+    int status = openAi != null ? openAi.status() : e.status();
+    if (status >= 500) {
+      log.error("{} {} -> {} {} (request {})", ctx.method(), ctx.path(), status, e.detail(), RequestIds.of(ctx));
     } else {
-      log.warn("{} {} -> {} {}", ctx.method(), ctx.path(), e.status(), e.detail());
+      log.warn("{} {} -> {} {}", ctx.method(), ctx.path(), status, e.detail());
     }
     if (e instanceof ApiException.RateLimited limited) {
       ctx.header("Retry-After", Long.toString(limited.retryAfterSeconds()));
     }
-    if (OpenAiErrors.applies(ctx.path())) {
-      sendOpenAi(ctx, OpenAiErrors.of(e));
+    if (openAi != null) {
+      sendOpenAi(ctx, openAi);
       return;
     }
     Map<String, Object> body = new LinkedHashMap<>();

@@ -67,6 +67,16 @@ class LogLinesTest {
   }
 
   @Test
+  void a_refusal_under_v1_is_logged_with_the_status_sent() {
+    // A validation failure is 422 under /api and 400 under /v1, as OpenAI answers it.
+    Http.Response r = server.admin.post("/v1/chat/completions", Map.of("model", "x", "messages", "not a list"));
+    assertThat(r.status()).isEqualTo(400);
+    assertThat(lines()).filteredOn(e -> e.getFormattedMessage().startsWith("POST /v1/chat/completions"))
+        .isNotEmpty()
+        .allSatisfy(e -> assertThat(e.getFormattedMessage()).contains(" 400").doesNotContain("422"));
+  }
+
+  @Test
   void run_transitions_are_logged_with_the_run_id_in_the_context() {
     String runId = run.get("id").asText();
     assertThat(lines()).filteredOn(e -> e.getFormattedMessage().contains("Run " + runId + ": run.completed"))
