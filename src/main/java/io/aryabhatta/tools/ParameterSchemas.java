@@ -42,12 +42,16 @@ public final class ParameterSchemas {
       return problems;
     }
     String text = schema.toString();
+    // The meta-schema reports one mistake once per branch it tried (type is a name or a list of
+    // names): each message once, with where in the schema it is.
+    java.util.Set<String> seen = new java.util.LinkedHashSet<>();
     for (Error error : metaSchema.validate(text, InputFormat.JSON)) {
-      if (problems.size() == MAX_PROBLEMS) {
+      if (seen.size() == MAX_PROBLEMS) {
         break;
       }
-      problems.add("is not a valid JSON Schema: " + error.getMessage());
+      seen.add("is not a valid JSON Schema: at " + where(error) + ": " + error.getMessage());
     }
+    problems.addAll(seen);
     if (problems.isEmpty()) {
       try {
         registry.getSchema(text, InputFormat.JSON).initializeValidators();
@@ -59,6 +63,12 @@ public final class ParameterSchemas {
       problems.add("must describe an object: set \"type\": \"object\" at the root");
     }
     return problems;
+  }
+
+  /** Where in the schema an error is, as a JSON Pointer ({@code /properties/id/type}; the root: {@code /}). */
+  private static String where(Error error) {
+    String location = String.valueOf(error.getInstanceLocation());
+    return location.isEmpty() || location.equals("$") ? "/" : location;
   }
 
   private static void collectRemoteReferences(JsonNode node, String path, List<String> problems) {

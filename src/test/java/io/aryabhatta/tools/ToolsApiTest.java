@@ -111,6 +111,17 @@ class ToolsApiTest {
   }
 
   @Test
+  void a_schema_error_says_where_in_the_schema_and_each_message_once() {
+    Http.Response r = server.admin.post("/api/tools", """
+        {"name": "t_where", "kind": "client",
+         "parameters": {"type": "object", "properties": {"order_id": {"type": "strin"}}}}""");
+    assertThat(r.status()).isEqualTo(422);
+    List<String> messages = r.json().path("errors").findValuesAsText("message");
+    assertThat(messages).isNotEmpty().doesNotHaveDuplicates();
+    assertThat(messages).allSatisfy(m -> assertThat(m).contains("/properties/order_id/type"));
+  }
+
+  @Test
   void invalid_definitions_are_422_per_field() {
     assertThat(fields(server.admin.post("/api/tools", lookupOrder("bad name!")))).containsExactly("name");
     assertThat(fields(server.admin.post("/api/tools", """
