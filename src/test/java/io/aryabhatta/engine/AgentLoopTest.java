@@ -246,8 +246,7 @@ class AgentLoopTest {
     EventNotifier elsewhere = new EventNotifier();
     try (SettledWatch watch = new SettledWatch(jdbi, elsewhere, Duration.ofMillis(50))) {
       watch.start();
-      RunService waiter = new RunService(jdbi, loop.store(), loop.events(), loop.transitions(), loop.agents(),
-          loop.scheduler(), loop.audit(), loop.ids(), loop.mapper(), elsewhere, watch, loop.setup());
+      RunService waiter = loop.runServiceElsewhere(elsewhere, watch);
       model.answers(request -> {
         Pause.sleep(300);
         return answer("Done elsewhere.");
@@ -269,8 +268,7 @@ class AgentLoopTest {
     EventNotifier elsewhere = new EventNotifier();
     SettledWatch watch = new SettledWatch(jdbi, elsewhere, Duration.ofMillis(50));
     watch.start();
-    RunService waiter = new RunService(jdbi, loop.store(), loop.events(), loop.transitions(), loop.agents(),
-        loop.scheduler(), loop.audit(), loop.ids(), loop.mapper(), elsewhere, watch, loop.setup());
+    RunService waiter = loop.runServiceElsewhere(elsewhere, watch);
     model.answers(request -> {
       Pause.sleep(500);
       return answer("Done after the watch closed.");
@@ -417,6 +415,12 @@ class AgentLoopTest {
 
     RunScheduler scheduler(String node) {
       return new RunScheduler(jdbi, agentLoop, node, Duration.ofSeconds(30), 8, Duration.ofMillis(50));
+    }
+
+    /** A run service whose waiters hear nothing from this loop's notifier, as on another node. */
+    RunService runServiceElsewhere(EventNotifier notifier, SettledWatch watch) {
+      return new RunService(jdbi, store, events, transitions, agents, scheduler, audit, ids, mapper, notifier, watch,
+          setup);
     }
 
     RunService runService(RunScheduler on) {
