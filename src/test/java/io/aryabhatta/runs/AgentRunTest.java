@@ -393,6 +393,22 @@ class AgentRunTest {
   }
 
   @Test
+  void a_message_that_with_the_system_prompt_exceeds_the_context_window_is_422_and_starts_nothing() {
+    String agent = setup.agent(List.of(), Map.of("context_window", 512));
+    int conversationsBefore = api.get("/api/conversations?agent_id=" + agent).json().path("data").size();
+    int modelCallsBefore = fake.requests().size();
+
+    var tooLong = api.post("/api/agents/" + agent + "/runs", Map.of("input", "x".repeat(4 * 600)));
+
+    assertThat(tooLong.status()).isEqualTo(422);
+    assertThat(tooLong.json().at("/errors/0/field").asText()).isEqualTo("input");
+    assertThat(tooLong.json().at("/errors/0/message").asText()).contains("context_window of 512");
+    assertThat(api.get("/api/conversations?agent_id=" + agent).json().path("data").size())
+        .isEqualTo(conversationsBefore);
+    assertThat(fake.requests()).hasSize(modelCallsBefore);
+  }
+
+  @Test
   void a_missing_prompt_variable_is_422_and_a_second_active_run_is_409() {
     setup.clientTool("client_x");
     String agent = setup.agent(List.of("client_x"), Map.of("system_prompt", "Customer: {{customer_name}}"));
