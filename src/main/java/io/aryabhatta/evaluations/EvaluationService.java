@@ -69,8 +69,16 @@ public final class EvaluationService {
   public record CaseInput(String name, String input, Map<String, String> variables, Expectations expect) {}
 
   public EvaluationCase createCase(Caller caller, String agentId, CaseInput in) {
-    agents.version(caller.workspaceId(), agentId, null);
+    String prompt = agents.version(caller.workspaceId(), agentId, null).systemPrompt();
     validate(in);
+    // As a run refuses them: a case with an empty variable would never start.
+    java.util.Set<String> empty = io.aryabhatta.runs.PromptTemplate.empty(prompt,
+        in.variables() == null ? Map.of() : in.variables());
+    if (!empty.isEmpty()) {
+      throw new DomainException.ValidationFailed(empty.stream()
+          .map(name -> new FieldError("variables." + name, "must not be empty: the agent's system prompt uses it"))
+          .toList());
+    }
     String id = ids.next();
     jdbi.useTransaction(h -> {
       h.createUpdate("""

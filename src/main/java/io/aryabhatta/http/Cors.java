@@ -20,6 +20,8 @@ public final class Cors {
   /** Response headers a page may read besides the simple ones. */
   static final String EXPOSED = "x-request-id, retry-after, location";
   private static final String PREFLIGHT_MAX_AGE_SECONDS = "600";
+  /** A list of header names as a preflight asks for them (SDKs add their own, e.g. x-stainless-os). */
+  private static final java.util.regex.Pattern HEADER_NAMES = java.util.regex.Pattern.compile("[A-Za-z0-9!#$%&'*+.^_`|~, -]{1,2000}");
 
   private final Set<String> origins;
   private final boolean anyOrigin;
@@ -50,7 +52,11 @@ public final class Cors {
     ctx.header("Access-Control-Expose-Headers", EXPOSED);
     if (ctx.method() == HandlerType.OPTIONS && ctx.header("Access-Control-Request-Method") != null) {
       ctx.header("Access-Control-Allow-Methods", METHODS);
-      ctx.header("Access-Control-Allow-Headers", HEADERS);
+      // The headers asked for are allowed too: no credentials are ever allowed, so naming a
+      // header grants nothing the key does not.
+      String requested = ctx.header("Access-Control-Request-Headers");
+      ctx.header("Access-Control-Allow-Headers", requested != null && HEADER_NAMES.matcher(requested).matches()
+          ? HEADERS + ", " + requested.strip() : HEADERS);
       ctx.header("Access-Control-Max-Age", PREFLIGHT_MAX_AGE_SECONDS);
       ctx.status(204);
       ctx.skipRemainingHandlers();

@@ -88,7 +88,7 @@ public final class RunService {
     Conversation conversation = conversation(caller, conversationId);
     AgentVersion agent = agents.version(caller.workspaceId(), conversation.agentId(), null);
     String systemPrompt = fillPrompt(agent, variables(conversation.variables()));
-    refuseTurnBeyondWindow(agent, systemPrompt, input);
+    refuseTurnBeyondWindow(agent, systemPrompt, input, "input");
     return createAndStart(caller, agent,
         (w, slot) -> insertRun(w, caller, conversationId, agent, systemPrompt, input, streaming.streamed(), false, slot));
   }
@@ -105,7 +105,7 @@ public final class RunService {
     AgentVersion agent = agents.version(caller.workspaceId(), agentId, version);
     refuseEmptyVariables(agent, variables);
     String systemPrompt = fillPrompt(agent, variables);
-    refuseTurnBeyondWindow(agent, systemPrompt, input);
+    refuseTurnBeyondWindow(agent, systemPrompt, input, "input");
     return createAndStart(caller, agent, (w, slot) -> {
       String conversationId = insertConversation(w, caller, agentId, variables, metadata);
       return insertRun(w, caller, conversationId, agent, systemPrompt, input, streaming.streamed(), true, slot);
@@ -124,7 +124,7 @@ public final class RunService {
     String agentPrompt = fillPrompt(agent, Map.of());
     String systemPrompt = extraSystemPrompt == null || extraSystemPrompt.isBlank() ? agentPrompt
         : agentPrompt.isBlank() ? extraSystemPrompt : agentPrompt + "\n\n" + extraSystemPrompt;
-    refuseTurnBeyondWindow(agent, systemPrompt, input);
+    refuseTurnBeyondWindow(agent, systemPrompt, input, "messages");
     return createAndStart(caller, agent, (w, slot) -> {
       String conversationId = insertConversation(w, caller, agentId, Map.of(), metadata);
       for (ChatMessage m : earlier) {
@@ -177,12 +177,16 @@ public final class RunService {
    * The system prompt and the new user message are always sent whole: together larger than the
    * agent's {@code context_window}, they would be sent beyond it, so the run is refused instead.
    */
-  private static void refuseTurnBeyondWindow(AgentVersion agent, String systemPrompt, String input) {
-    int tokens = ContextWindow.estimate(ChatMessage.system(systemPrompt)) + ContextWindow.estimate(ChatMessage.user(input));
+  private static void refuseTurnBeyondWindow(AgentVersion agent, String systemPrompt, String input, String field) {
+    int prompt = ContextWindow.estimate(ChatMessage.system(systemPrompt));
+    int tokens = prompt + ContextWindow.estimate(ChatMessage.user(input));
     if (tokens > agent.contextWindow()) {
-      throw new DomainException.ValidationFailed(List.of(new FieldError("input",
-          "with the system prompt it is about " + tokens + " tokens (four characters a token), more than the agent's "
-              + "context_window of " + agent.contextWindow() + "; shorten it or raise context_window")));
+      String what = prompt > agent.contextWindow()
+          ? "the agent's system prompt alone is about " + prompt + " tokens"
+          : "the new message with the system prompt is about " + tokens + " tokens";
+      throw new DomainException.ValidationFailed(List.of(new FieldError(field, what
+          + " (four characters a token), more than the agent's context_window of " + agent.contextWindow()
+          + "; shorten it or raise context_window")));
     }
   }
 

@@ -90,4 +90,13 @@ class EvaluationsTest {
     assertThat(server.admin.post("/api/agents/nope/evaluation_cases", Map.of("name", "x", "input", "y",
         "expect", Map.of("output_contains", "z"))).status()).isEqualTo(404);
   }
+
+  @Test
+  void a_case_with_an_empty_prompt_variable_is_422_as_its_run_would_be() {
+    String agent = setup.agent(List.of(), Map.of("system_prompt", "You help {{customer}}."));
+    var empty = server.admin.post("/api/agents/" + agent + "/evaluation_cases", Map.of("name", "blank", "input", "hi",
+        "variables", Map.of("customer", " "), "expect", Map.of("output_contains", "z")));
+    assertThat(empty.status()).isEqualTo(422);
+    assertThat(empty.json().at("/errors/0/field").asText()).isEqualTo("variables.customer");
+  }
 }
