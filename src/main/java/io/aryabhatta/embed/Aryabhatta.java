@@ -12,7 +12,6 @@ import io.aryabhatta.json.Json;
 import io.aryabhatta.providers.ProviderInput;
 import io.aryabhatta.providers.ProviderView;
 import io.aryabhatta.engine.RunObserver;
-import io.aryabhatta.runs.EventNotifier;
 import io.aryabhatta.runs.Run;
 import io.aryabhatta.runs.RunEvent;
 import io.aryabhatta.runs.Streaming;
@@ -256,7 +255,6 @@ public final class Aryabhatta implements AutoCloseable {
     }
     return run;
   }
-
 
   /**
    * The settings of an engine. Only {@link #dataSource} and {@link #secretKey} are required; the

@@ -72,13 +72,7 @@ public final class EvaluationService {
     String prompt = agents.version(caller.workspaceId(), agentId, null).systemPrompt();
     validate(in);
     // As a run refuses them: a case with an empty variable would never start.
-    java.util.Set<String> empty = io.aryabhatta.runs.PromptTemplate.empty(prompt,
-        in.variables() == null ? Map.of() : in.variables());
-    if (!empty.isEmpty()) {
-      throw new DomainException.ValidationFailed(empty.stream()
-          .map(name -> new FieldError("variables." + name, "must not be empty: the agent's system prompt uses it"))
-          .toList());
-    }
+    io.aryabhatta.runs.PromptTemplate.refuseEmpty(prompt, in.variables() == null ? Map.of() : in.variables());
     String id = ids.next();
     jdbi.useTransaction(h -> {
       h.createUpdate("""

@@ -1,6 +1,8 @@
 package io.aryabhatta.runs;
 
 import io.aryabhatta.agents.PromptVariables;
+import io.aryabhatta.errors.DomainException;
+import io.aryabhatta.errors.FieldError;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
@@ -33,6 +35,19 @@ public final class PromptTemplate {
       }
     }
     return empty;
+  }
+
+  /**
+   * Refuses variables given empty where {@code prompt} uses them, each as a field error on
+   * {@code variables.<name>}: a run would start with a hole in its prompt.
+   */
+  public static void refuseEmpty(String prompt, Map<String, String> variables) {
+    Set<String> empty = empty(prompt, variables);
+    if (!empty.isEmpty()) {
+      throw new DomainException.ValidationFailed(empty.stream()
+          .map(name -> new FieldError("variables." + name, "must not be empty: the agent's system prompt uses it"))
+          .toList());
+    }
   }
 
   /** Replaces every placeholder; call {@link #missing} first. */

@@ -165,12 +165,7 @@ public final class RunService {
    * (A conversation already stored keeps the values it has.)
    */
   private static void refuseEmptyVariables(AgentVersion agent, Map<String, String> variables) {
-    Set<String> empty = PromptTemplate.empty(agent.systemPrompt(), variables);
-    if (!empty.isEmpty()) {
-      throw new DomainException.ValidationFailed(empty.stream()
-          .map(name -> new FieldError("variables." + name, "must not be empty: the agent's system prompt uses it"))
-          .toList());
-    }
+    PromptTemplate.refuseEmpty(agent.systemPrompt(), variables);
   }
 
   /**

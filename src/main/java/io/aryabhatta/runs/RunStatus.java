@@ -35,6 +35,8 @@ public enum RunStatus implements WireName {
   static final Set<RunStatus> ACTIVE = EnumSet.of(QUEUED, RUNNING, REQUIRES_ACTION);
   /** What a node may take: a queued run to start, or a running one whose lease ran out to resume. */
   public static final Set<RunStatus> CLAIMABLE = EnumSet.of(QUEUED, RUNNING);
+  /** Ended, or waiting for a person: a client waiting on the run can stop waiting. */
+  public static final Set<RunStatus> SETTLED = EnumSet.complementOf(EnumSet.copyOf(CLAIMABLE));
 
   /** Every change of a run's status: a change not listed here is refused. */
   public static final StateTable<RunStatus, Change> TRANSITIONS = new StateTable<>(RunStatus.class, Change.class)
@@ -63,7 +65,7 @@ public enum RunStatus implements WireName {
 
   /** Ended, or waiting for a person: a client waiting on the run can stop waiting. */
   public boolean isSettled() {
-    return isEnded() || this == REQUIRES_ACTION;
+    return SETTLED.contains(this);
   }
 
   /** The status {@code change} leads to from this one; a change the table does not allow is a bug. */

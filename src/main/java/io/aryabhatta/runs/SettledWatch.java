@@ -1,7 +1,6 @@
 package io.aryabhatta.runs;
 
 import java.time.Duration;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -25,8 +24,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class SettledWatch implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SettledWatch.class);
-  private static final String SETTLED = RunStatus.sqlList(EnumSet.copyOf(
-      List.of(RunStatus.values()).stream().filter(RunStatus::isSettled).toList()));
+  private static final String SETTLED = RunStatus.sqlList(RunStatus.SETTLED);
 
   private final Jdbi jdbi;
   private final EventNotifier notifier;
