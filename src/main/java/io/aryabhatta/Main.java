@@ -29,6 +29,7 @@ import io.aryabhatta.metrics.Metrics;
 import io.aryabhatta.metrics.MetricsRoutes;
 import io.aryabhatta.openai.ChatCompletions;
 import io.aryabhatta.openai.OpenAiRoutes;
+import io.aryabhatta.openai.Responses;
 import io.aryabhatta.runs.EventStream;
 import io.aryabhatta.replay.ReplayRoutes;
 import io.aryabhatta.runs.RunRoutes;
@@ -129,6 +130,8 @@ public final class Main {
     ObjectMapper mapper = engine.mapper();
     ChatCompletions chatCompletions =
         new ChatCompletions(engine.agents(), engine.runs(), mapper, Duration.ofMinutes(10));
+    Responses responses = new Responses(engine.agents(), engine.runs(), engine.runStore(), engine.jdbi(),
+        engine.ids(), mapper, Duration.ofMinutes(10));
 
     JsonBody body = new JsonBody(mapper, config.maxBodyBytes());
     Idempotency idempotency = new Idempotency(jdbi, body);
@@ -151,7 +154,8 @@ public final class Main {
         new EvaluationRoutes(engine.evaluations(), body, idempotency)::register,
         new UsageRoutes(new UsageReport(jdbi, config.modelPrices()))::register,
         new AuditRoutes(engine.audit())::register,
-        new OpenAiRoutes(chatCompletions, engine.runStore(), engine.notifier(), body, idempotency, mapper)::register));
+        new OpenAiRoutes(chatCompletions, responses, engine.runStore(), engine.notifier(), body, idempotency,
+            mapper)::register));
     listen(app, config);
     return app;
   }

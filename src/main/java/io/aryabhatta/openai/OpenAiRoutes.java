@@ -1,5 +1,6 @@
 package io.aryabhatta.openai;
 
+import io.aryabhatta.errors.DomainException;
 import io.aryabhatta.runs.RunStatus;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aryabhatta.http.Auth;
@@ -24,15 +25,23 @@ public final class OpenAiRoutes {
 
   private final ChatCompletions completions;
   private final CompletionStream stream;
+  private final Responses responses;
+  private final ResponseView responseView;
+  private final ResponseStream responseStream;
   private final JsonBody body;
   private final ObjectMapper mapper;
   /** A streamed answer cannot be replayed, so only non-streaming completions honour Idempotency-Key. */
   private final Handler nonStreaming;
+  private final Handler nonStreamingResponse;
 
-  public OpenAiRoutes(ChatCompletions completions, RunStore store, EventNotifier notifier, JsonBody body,
-      Idempotency idempotency, ObjectMapper mapper) {
+  public OpenAiRoutes(ChatCompletions completions, Responses responses, RunStore store, EventNotifier notifier,
+      JsonBody body, Idempotency idempotency, ObjectMapper mapper) {
     this.completions = completions;
     this.stream = new CompletionStream(store, notifier, mapper);
+    this.responses = responses;
+    this.responseView = new ResponseView(mapper);
+    this.responseStream = new ResponseStream(responses, responseView, store, notifier, mapper);
+    this.nonStreamingResponse = idempotency.wrap(this::respond);
     this.body = body;
     this.mapper = mapper;
     this.nonStreaming = idempotency.wrap(this::complete);
@@ -44,6 +53,47 @@ public final class OpenAiRoutes {
     routes.get("/v1/models/{model}", ctx -> ctx.json(
         completions.model(Auth.caller(ctx).workspaceId(), ctx.pathParam("model"))));
     routes.post("/v1/chat/completions", this::chatCompletion);
+    routes.post("/v1/responses", this::createResponse);
+    routes.get("/v1/responses/{id}", this::getResponse);
+  }
+
+  private void createResponse(Context ctx) throws Exception {
+    ResponseRequest request = ResponseRequest.parse(body.tree(ctx));
+    if (!request.stream()) {
+      nonStreamingResponse.handle(ctx);
+      return;
+    }
+    Responses.Created created = responses.create(Auth.caller(ctx), request);
+    try {
+      responseStream.write(ctx, created, responses.maxWait());
+    } catch (IOException e) {
+      log.info("Client left the stream of response {}; the run goes on", created.response().id());
+    }
+  }
+
+  /**
+   * The response once its run has ended or waits for the client. A run that failed, was cancelled,
+   * waits for a person or is still going after the wait is an OpenAI error, as for chat
+   * completions; {@code GET /v1/responses/{id}} shows it as it stands.
+   */
+  private void respond(Context ctx) throws InterruptedException {
+    ResponseRequest request = ResponseRequest.parse(body.tree(ctx));
+    Caller caller = Auth.caller(ctx);
+    Responses.Stored response = responses.create(caller, request).response();
+    Run run = responses.settle(caller, response);
+    if (run.status() != RunStatus.COMPLETED && !ResponseView.waitsForClient(run)) {
+      OpenAiErrors.Error error = RunOutcomes.errorOf(run, responses.maxWait().toSeconds());
+      ctx.header(OpenAiErrors.NO_RETRY_HEADER, "false");
+      ctx.status(error.status()).contentType("application/json").result(Json.write(mapper, error.body()));
+      return;
+    }
+    ctx.json(responseView.response(responses.snapshot(response)));
+  }
+
+  private void getResponse(Context ctx) {
+    Responses.Stored response = responses.find(Auth.caller(ctx), ctx.pathParam("id"))
+        .orElseThrow(() -> DomainException.NotFound.of("response", ctx.pathParam("id")));
+    ctx.json(responseView.response(responses.snapshot(response)));
   }
 
   private void chatCompletion(Context ctx) throws Exception {

@@ -104,8 +104,10 @@ public final class RunFork {
       int copiedModelCalls = (int) steps.stream().filter(s -> s.index() < fromStep && !s.isToolCall()).count();
       h.createUpdate("""
               INSERT INTO runs (id, workspace_id, conversation_id, agent_id, agent_version, system_prompt, stream,
-                                status, steps_count, forked_from_run_id, forked_from_step, agent_overrides)
-              VALUES (:id, :w, :c, :a, :v, :p, :s, :queued, :steps, :from, :step, cast(:overrides AS jsonb))""")
+                                status, steps_count, forked_from_run_id, forked_from_step, agent_overrides,
+                                client_tools)
+              VALUES (:id, :w, :c, :a, :v, :p, :s, :queued, :steps, :from, :step, cast(:overrides AS jsonb),
+                      (SELECT client_tools FROM runs WHERE id = :from))""")
           .bind("queued", RunStatus.QUEUED).bind("id", id).bind("w", caller.workspaceId()).bind("c", conversationId)
           .bind("a", original.agentId()).bind("v", original.agentVersion()).bind("p", systemPrompt)
           .bind("s", state.stream()).bind("steps", copiedModelCalls).bind("from", runId).bind("step", fromStep)

@@ -16,6 +16,7 @@ import io.aryabhatta.agents.AgentVersion;
 import io.aryabhatta.audit.AuditLog;
 import io.aryabhatta.db.WriteBatch;
 import java.util.Collection;
+import io.aryabhatta.tools.ClientTools;
 import io.aryabhatta.tools.ToolDefinition;
 
 import io.aryabhatta.errors.FieldError;
@@ -89,8 +90,8 @@ public final class RunService {
     AgentVersion agent = agents.version(caller.workspaceId(), conversation.agentId(), null);
     String systemPrompt = fillPrompt(agent, variables(conversation.variables()));
     refuseTurnBeyondWindow(agent, systemPrompt, input, "input");
-    return createAndStart(caller, agent,
-        (w, slot) -> insertRun(w, caller, conversationId, agent, systemPrompt, input, streaming.streamed(), false, slot));
+    return createAndStart(caller, agent, List.of(), (w, slot) -> insertRun(w, caller, conversationId, agent,
+        systemPrompt, input, streaming.streamed(), false, List.of(), slot));
   }
 
   /** Creates a conversation and its first run together (quick testing of an agent). */
@@ -106,9 +107,10 @@ public final class RunService {
     refuseEmptyVariables(agent, variables);
     String systemPrompt = fillPrompt(agent, variables);
     refuseTurnBeyondWindow(agent, systemPrompt, input, "input");
-    return createAndStart(caller, agent, (w, slot) -> {
+    return createAndStart(caller, agent, List.of(), (w, slot) -> {
       String conversationId = insertConversation(w, caller, agentId, variables, metadata);
-      return insertRun(w, caller, conversationId, agent, systemPrompt, input, streaming.streamed(), true, slot);
+      return insertRun(w, caller, conversationId, agent, systemPrompt, input, streaming.streamed(), true, List.of(),
+          slot);
     });
   }
 
@@ -116,22 +118,50 @@ public final class RunService {
    * Starts a run on a new conversation seeded with turns the client kept itself (the
    * OpenAI-compatible API sends the whole conversation each time): {@code earlier} (user, assistant
    * and tool messages) is stored as sent, then {@code input} as the run's user message. A non-blank
-   * {@code extraSystemPrompt} follows the agent's own system prompt.
+   * {@code extraSystemPrompt} follows the agent's own system prompt. {@code clientTools} are
+   * offered to the model beside the agent's tools; their calls wait for the client's outputs.
    */
   public Run startRunOnMessages(Caller caller, String agentId, List<ChatMessage> earlier, String extraSystemPrompt,
-      String input, JsonNode metadata) {
+      String input, List<ToolDefinition> clientTools, JsonNode metadata, String inputField) {
     AgentVersion agent = agents.version(caller.workspaceId(), agentId, null);
-    String agentPrompt = fillPrompt(agent, Map.of());
-    String systemPrompt = extraSystemPrompt == null || extraSystemPrompt.isBlank() ? agentPrompt
-        : agentPrompt.isBlank() ? extraSystemPrompt : agentPrompt + "\n\n" + extraSystemPrompt;
-    refuseTurnBeyondWindow(agent, systemPrompt, input, "messages");
-    return createAndStart(caller, agent, (w, slot) -> {
+    String systemPrompt = withExtraPrompt(fillPrompt(agent, Map.of()), extraSystemPrompt);
+    refuseTurnBeyondWindow(agent, systemPrompt, input, inputField);
+    return createAndStart(caller, agent, clientTools, (w, slot) -> {
       String conversationId = insertConversation(w, caller, agentId, Map.of(), metadata);
-      for (ChatMessage m : earlier) {
-        events.appendMessage(w, conversationId, null, m.role(), m.content(), m.toolCalls(), m.toolCallId(), m.name());
-      }
-      return insertRun(w, caller, conversationId, agent, systemPrompt, input, true, true, slot).withUnknownHistory();
+      appendEarlier(w, conversationId, earlier);
+      return insertRun(w, caller, conversationId, agent, systemPrompt, input, true, true, clientTools, slot)
+          .withUnknownHistory();
     });
+  }
+
+  /**
+   * Continues a conversation the platform keeps (the Responses API's {@code previous_response_id})
+   * with a run of its agent's latest version: {@code earlier} turns the client adds are appended
+   * first, then {@code input} as the run's user message.
+   */
+  public Run continueConversation(Caller caller, String conversationId, List<ChatMessage> earlier,
+      String extraSystemPrompt, String input, List<ToolDefinition> clientTools, String inputField) {
+    Conversation conversation = conversation(caller, conversationId);
+    AgentVersion agent = agents.version(caller.workspaceId(), conversation.agentId(), null);
+    String systemPrompt = withExtraPrompt(fillPrompt(agent, variables(conversation.variables())), extraSystemPrompt);
+    refuseTurnBeyondWindow(agent, systemPrompt, input, inputField);
+    return createAndStart(caller, agent, clientTools, (w, slot) -> {
+      lockIdleConversation(w, conversationId);
+      appendEarlier(w, conversationId, earlier);
+      return insertRun(w, caller, conversationId, agent, systemPrompt, input, true, true, clientTools, slot)
+          .withUnknownHistory();
+    });
+  }
+
+  private void appendEarlier(WriteBatch w, String conversationId, List<ChatMessage> earlier) {
+    for (ChatMessage m : earlier) {
+      events.appendMessage(w, conversationId, null, m.role(), m.content(), m.toolCalls(), m.toolCallId(), m.name());
+    }
+  }
+
+  private static String withExtraPrompt(String agentPrompt, String extra) {
+    return extra == null || extra.isBlank() ? agentPrompt
+        : agentPrompt.isBlank() ? extra : agentPrompt + "\n\n" + extra;
   }
 
   /**
@@ -221,10 +251,11 @@ public final class RunService {
    * tools cannot be read, it is queued for a poller of any node, whose loop begins it (or fails
    * it, if its tools still cannot be read).
    */
-  private Run createAndStart(Caller caller, AgentVersion agent, RunInsert insert) {
+  private Run createAndStart(Caller caller, AgentVersion agent, List<ToolDefinition> clientTools, RunInsert insert) {
+    refuseClashingClientTools(agent, clientTools);
     Optional<RunScheduler.Reservation> slot = scheduler.reserve();
     RunSetup.Ahead ahead = slot.isEmpty() ? null : setup.readToolsNow(caller.workspaceId(), agent);
-    Collection<ToolDefinition> tools = ahead == null ? null : toolsOrNull(ahead);
+    Collection<ToolDefinition> tools = ahead == null ? null : toolsOrNull(ahead, clientTools);
     if (tools == null) {
       slot.ifPresent(RunScheduler.Reservation::cancel);
     }
@@ -249,9 +280,9 @@ public final class RunService {
   }
 
   /** The agent's tools as read for a run's creation, or null when they could not be read. */
-  private static Collection<ToolDefinition> toolsOrNull(RunSetup.Ahead ahead) {
+  private static Collection<ToolDefinition> toolsOrNull(RunSetup.Ahead ahead, List<ToolDefinition> clientTools) {
     try {
-      return ahead.tools().values();
+      return ClientTools.offeredWith(ahead.tools(), clientTools).values();
     } catch (DomainException e) {
       return null;
     }
@@ -267,36 +298,55 @@ public final class RunService {
   private record Created(NewRun run, WriteBatch.Row<Run> row) {}
 
   private NewRun insertRun(WriteBatch w, Caller caller, String conversationId, AgentVersion agent, String systemPrompt,
-      String input, boolean stream, boolean newConversation, RunScheduler.Reservation slot) {
+      String input, boolean stream, boolean newConversation, List<ToolDefinition> clientTools,
+      RunScheduler.Reservation slot) {
     String runId = ids.next();
     if (!newConversation) {
-      // Serializes run creation per conversation, so two concurrent requests cannot both pass the check below.
-      w.handleForReads().createQuery("SELECT id FROM conversations WHERE id = :c FOR UPDATE").bind("c", conversationId)
-          .mapTo(String.class).one();
-      boolean busy = w.handleForReads().createQuery("""
-              SELECT EXISTS (SELECT 1 FROM runs WHERE conversation_id = :c
-                             AND status IN (%s))""".formatted(RunStatus.sqlList(RunStatus.ACTIVE)))
-          .bind("c", conversationId).mapTo(Boolean.class).one();
-      if (busy) {
-        throw new DomainException.Conflict("the conversation already has an active run; wait for it or cancel it");
-      }
+      lockIdleConversation(w, conversationId);
     }
     w.statement("""
             INSERT INTO runs (id, workspace_id, conversation_id, agent_id, agent_version, system_prompt, stream, status,
-                              lease_owner, lease_epoch, lease_expires_at)
+                              lease_owner, lease_epoch, lease_expires_at, client_tools)
             VALUES (:id, :w, :c, :a, :v, :p, :s, :queued, :node, :epoch,
-                    now() + make_interval(secs => cast(:lease_seconds AS float8)))""")
+                    now() + make_interval(secs => cast(:lease_seconds AS float8)), cast(:client_tools AS jsonb))""")
         .bind("queued", RunStatus.QUEUED).bind("id", runId).bind("w", caller.workspaceId()).bind("c", conversationId)
         .bind("a", agent.agentId()).bind("v", agent.version()).bind("p", systemPrompt).bind("s", stream)
         .bind("node", slot == null ? null : slot.node()).bind("epoch", slot == null ? 0 : slot.epoch())
         .bind("lease_seconds", slot == null ? null : slot.leaseSeconds())
+        .bind("client_tools", ClientTools.toJson(mapper, clientTools))
         .execute();
     events.appendMessage(w, conversationId, runId, "user", input, List.of(), null, null);
     audit.record(w, caller.workspaceId(), caller.keyPrefix(), "run.created", "run", runId,
         Map.of("conversation_id", conversationId, "agent_id", agent.agentId(), "agent_version", agent.version()));
     RunStore.RunState state = new RunStore.RunState(runId, caller.workspaceId(), conversationId, agent.agentId(),
-        agent.version(), systemPrompt, stream, RunStatus.QUEUED, false, null, Usage.ZERO);
+        agent.version(), systemPrompt, stream, RunStatus.QUEUED, false, null, Usage.ZERO, clientTools);
     return NewRun.inserted(state, agent, newConversation ? List.of(ChatMessage.user(input)) : null);
+  }
+
+  /** Serializes run creation per conversation, so two concurrent requests cannot both pass the check. */
+  private void lockIdleConversation(WriteBatch w, String conversationId) {
+    w.handleForReads().createQuery("SELECT id FROM conversations WHERE id = :c FOR UPDATE").bind("c", conversationId)
+        .mapTo(String.class).one();
+    boolean busy = w.handleForReads().createQuery("""
+            SELECT EXISTS (SELECT 1 FROM runs WHERE conversation_id = :c
+                           AND status IN (%s))""".formatted(RunStatus.sqlList(RunStatus.ACTIVE)))
+        .bind("c", conversationId).mapTo(Boolean.class).one();
+    if (busy) {
+      throw new DomainException.Conflict("the conversation already has an active run; wait for it or cancel it");
+    }
+  }
+
+  /** A client's function tool may not take the name of one of the agent's tools. */
+  private static void refuseClashingClientTools(AgentVersion agent, List<ToolDefinition> clientTools) {
+    List<FieldError> errors = new ArrayList<>();
+    for (int i = 0; i < clientTools.size(); i++) {
+      if (agent.tools().contains(clientTools.get(i).name())) {
+        errors.add(new FieldError("tools[" + i + "].name", "the agent has a tool of this name already"));
+      }
+    }
+    if (!errors.isEmpty()) {
+      throw new DomainException.ValidationFailed(errors);
+    }
   }
 
   /**

@@ -12,6 +12,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
+import io.aryabhatta.tools.ClientTools;
+import io.aryabhatta.tools.ToolDefinition;
 import java.util.List;
 import java.util.Optional;
 import org.jdbi.v3.core.Handle;
@@ -31,6 +33,12 @@ public final class RunStore {
     return jdbi.withHandle(h -> h.createQuery("SELECT * FROM runs WHERE id = :id AND workspace_id = :w")
         .bind("id", runId).bind("w", workspaceId)
         .map((rs, c) -> run(rs)).findOne());
+  }
+
+  /** The id of the run's last event (0: none yet). */
+  public long lastEventId(String runId) {
+    return jdbi.withHandle(h -> h.createQuery("SELECT last_event_id FROM runs WHERE id = :id").bind("id", runId)
+        .mapTo(Long.class).one());
   }
 
   /** The run's row without workspace check, for the engine itself. */
@@ -58,7 +66,7 @@ public final class RunStore {
   /** What the engine needs to know about a run, read inside its transaction. */
   public record RunState(String id, String workspaceId, String conversationId, String agentId, int agentVersion,
       String systemPrompt, boolean stream, RunStatus status, boolean cancelRequested, JsonNode agentOverrides,
-      Usage usage) {}
+      Usage usage, List<ToolDefinition> clientTools) {}
 
   public RunState state(Handle h, String runId) {
     return h.createQuery("SELECT * FROM runs WHERE id = :id").bind("id", runId)
@@ -66,7 +74,8 @@ public final class RunStore {
             rs.getString("agent_id"), rs.getInt("agent_version"), rs.getString("system_prompt"),
             rs.getBoolean("stream"), RunStatus.of(rs.getString("status")), rs.getBoolean("cancel_requested"),
             json(rs.getString("agent_overrides")),
-            new Usage(rs.getInt("prompt_tokens"), rs.getInt("completion_tokens"), rs.getInt("total_tokens"))))
+            new Usage(rs.getInt("prompt_tokens"), rs.getInt("completion_tokens"), rs.getInt("total_tokens")),
+            ClientTools.fromJson(json(rs.getString("client_tools")))))
         .one();
   }
 

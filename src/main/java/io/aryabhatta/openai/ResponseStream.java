@@ -1,0 +1,248 @@
+package io.aryabhatta.openai;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.aryabhatta.json.Json;
+import io.aryabhatta.runs.EventNotifier;
+import io.aryabhatta.runs.Run;
+import io.aryabhatta.runs.RunEvent;
+import io.aryabhatta.runs.RunStore;
+import io.javalin.http.Context;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Writes a response as the Responses API's Server-Sent Events while its run goes on:
+ * {@code response.created} and {@code response.in_progress}; for each model call's text
+ * {@code response.output_item.added}, {@code response.content_part.added}, its
+ * {@code response.output_text.delta} events as the run's {@code message.delta} events commit,
+ * {@code response.output_text.done}, {@code response.content_part.done} and
+ * {@code response.output_item.done}; each tool call item added and done once it has its outcome;
+ * then {@code response.completed} (also when the run waits for the client's function outputs or
+ * approvals), {@code response.failed} or {@code response.incomplete}, with the whole response.
+ */
+final class ResponseStream {
+  private static final long KEEP_ALIVE_MILLIS = 15_000;
+  private static final long POLL_MILLIS = 1_000;
+  private static final int BATCH = 500;
+
+  private final Responses responses;
+  private final ResponseView view;
+  private final RunStore store;
+  private final EventNotifier notifier;
+  private final ObjectMapper mapper;
+
+  ResponseStream(Responses responses, ResponseView view, RunStore store, EventNotifier notifier,
+      ObjectMapper mapper) {
+    this.responses = responses;
+    this.view = view;
+    this.store = store;
+    this.notifier = notifier;
+    this.mapper = mapper;
+  }
+
+  /** One stream's state: what has been sent. */
+  private final class Sent {
+    final OutputStream out;
+    int sequence;
+    int nextOutputIndex;
+    final Set<String> items = new HashSet<>();
+    int modelStep = -1;
+    String openMessage;
+    int openIndex;
+    final StringBuilder openText = new StringBuilder();
+
+    Sent(OutputStream out) {
+      this.out = out;
+    }
+
+    void event(String type, ObjectNode data) throws IOException {
+      ObjectNode event = mapper.createObjectNode();
+      event.put("type", type);
+      event.put("sequence_number", sequence++);
+      event.setAll(data);
+      write(out, "event: " + type + "\ndata: " + Json.write(mapper, event) + "\n\n");
+    }
+  }
+
+  /** Streams the response until its run settles or {@code maxWait} passes; a client that leaves only stops it. */
+  void write(Context ctx, Responses.Created created, Duration maxWait) throws IOException, InterruptedException {
+    ctx.res().setStatus(200);
+    ctx.res().setContentType("text/event-stream; charset=utf-8");
+    ctx.res().setHeader("Cache-Control", "no-cache");
+    ctx.res().setHeader("X-Accel-Buffering", "no");
+    Sent sent = new Sent(ctx.res().getOutputStream());
+    Responses.Stored response = created.response();
+    ResponseView.Snapshot first = responses.snapshot(response);
+    ObjectNode starting = view.response(first, "in_progress", List.of());
+    sent.event("response.created", object("response", starting));
+    sent.event("response.in_progress", object("response", starting));
+    long lastEvent = created.eventsBefore();
+    long deadline = System.nanoTime() + maxWait.toNanos();
+    long lastWrite = System.currentTimeMillis();
+    try (EventNotifier.Subscription subscription = notifier.subscribe(response.runId())) {
+      while (System.nanoTime() < deadline) {
+        List<RunEvent> events = store.events(response.runId(), lastEvent, BATCH);
+        for (RunEvent event : events) {
+          lastEvent = event.id();
+          if (handle(sent, response, event)) {
+            return;
+          }
+        }
+        if (!events.isEmpty()) {
+          lastWrite = System.currentTimeMillis();
+          if (events.size() == BATCH) {
+            continue;
+          }
+        } else if (System.currentTimeMillis() - lastWrite >= KEEP_ALIVE_MILLIS) {
+          write(sent.out, ": keep-alive\n\n");
+          lastWrite = System.currentTimeMillis();
+        }
+        subscription.await(POLL_MILLIS);
+      }
+    }
+    ObjectNode timeout = mapper.createObjectNode();
+    timeout.put("code", "run_timeout");
+    timeout.put("message", "the run did not finish within " + maxWait.toSeconds() + " s; it goes on (run "
+        + response.runId() + "; GET /v1/responses/" + response.id() + ")");
+    timeout.putNull("param");
+    sent.event("error", timeout);
+  }
+
+  /** Sends what {@code event} means to the client; true when the stream is over. */
+  private boolean handle(Sent sent, Responses.Stored response, RunEvent event) throws IOException {
+    switch (event.type()) {
+      case "llm_call.started" -> sent.modelStep = event.data().path("step").asInt();
+      case "message.delta" -> delta(sent, response.runId(), event.data().path("text").asText(""));
+      case "llm_call.completed", "tool_call.completed" -> sendFinishedItems(sent, responses.snapshot(response));
+      case "run.completed", "run.failed", "run.cancelled", "run.requires_action" -> {
+        ResponseView.Snapshot snapshot = responses.snapshot(response);
+        sendFinishedItems(sent, snapshot);
+        ObjectNode whole = view.response(snapshot);
+        String type = switch (whole.path("status").asText()) {
+          case "completed" -> "response.completed";
+          case "incomplete" -> "response.incomplete";
+          default -> "response.failed";
+        };
+        sent.event(type, object("response", whole));
+        return true;
+      }
+      default -> {
+        // Other journal events (the run's state, tool calls created) show in the items above.
+      }
+    }
+    return false;
+  }
+
+  private void delta(Sent sent, String runId, String text) throws IOException {
+    if (text.isEmpty()) {
+      return;
+    }
+    if (sent.openMessage == null) {
+      sent.openMessage = ResponseView.messageId(runId, sent.modelStep);
+      sent.openIndex = sent.nextOutputIndex++;
+      sent.items.add(sent.openMessage);
+      sent.openText.setLength(0);
+      sent.event("response.output_item.added", itemEvent(sent.openIndex,
+          view.message(sent.openMessage, null, "in_progress")));
+      sent.event("response.content_part.added", partEvent(sent.openMessage, sent.openIndex, view.textPart("")));
+    }
+    sent.openText.append(text);
+    ObjectNode delta = mapper.createObjectNode();
+    delta.put("item_id", sent.openMessage);
+    delta.put("output_index", sent.openIndex);
+    delta.put("content_index", 0);
+    delta.put("delta", text);
+    delta.putArray("logprobs");
+    sent.event("response.output_text.delta", delta);
+  }
+
+  /**
+   * Sends, in order, the items not sent yet that will not change any more, and closes the message
+   * being streamed once its model call is recorded. Stops at the first item still in progress, so
+   * that items are sent in the order of the response's output.
+   */
+  private void sendFinishedItems(Sent sent, ResponseView.Snapshot snapshot) throws IOException {
+    for (ObjectNode item : view.items(snapshot)) {
+      String id = item.path("id").asText();
+      if (id.equals(sent.openMessage)) {
+        closeMessage(sent, item);
+        continue;
+      }
+      if (sent.items.contains(id)) {
+        continue;
+      }
+      if (!ResponseView.isFinal(item)) {
+        return;
+      }
+      sent.items.add(id);
+      int index = sent.nextOutputIndex++;
+      if (item.path("type").asText().equals("message")) {
+        String text = item.path("content").path(0).path("text").asText("");
+        sent.event("response.output_item.added", itemEvent(index, view.message(id, null, "in_progress")));
+        sent.event("response.content_part.added", partEvent(id, index, view.textPart("")));
+        ObjectNode delta = mapper.createObjectNode();
+        delta.put("item_id", id);
+        delta.put("output_index", index);
+        delta.put("content_index", 0);
+        delta.put("delta", text);
+        delta.putArray("logprobs");
+        sent.event("response.output_text.delta", delta);
+        finishText(sent, id, index, item, text);
+      } else {
+        sent.event("response.output_item.added", itemEvent(index, item));
+        sent.event("response.output_item.done", itemEvent(index, item));
+      }
+    }
+  }
+
+  private void closeMessage(Sent sent, ObjectNode item) throws IOException {
+    String text = item.path("content").path(0).path("text").asText(sent.openText.toString());
+    finishText(sent, sent.openMessage, sent.openIndex, item, text);
+    sent.openMessage = null;
+  }
+
+  private void finishText(Sent sent, String id, int index, ObjectNode item, String text) throws IOException {
+    ObjectNode done = mapper.createObjectNode();
+    done.put("item_id", id);
+    done.put("output_index", index);
+    done.put("content_index", 0);
+    done.put("text", text);
+    done.putArray("logprobs");
+    sent.event("response.output_text.done", done);
+    sent.event("response.content_part.done", partEvent(id, index, view.textPart(text)));
+    sent.event("response.output_item.done", itemEvent(index, item));
+  }
+
+  private ObjectNode itemEvent(int outputIndex, ObjectNode item) {
+    ObjectNode data = mapper.createObjectNode();
+    data.put("output_index", outputIndex);
+    data.set("item", item);
+    return data;
+  }
+
+  private ObjectNode partEvent(String itemId, int outputIndex, ObjectNode part) {
+    ObjectNode data = mapper.createObjectNode();
+    data.put("item_id", itemId);
+    data.put("output_index", outputIndex);
+    data.put("content_index", 0);
+    data.set("part", part);
+    return data;
+  }
+
+  private ObjectNode object(String field, ObjectNode value) {
+    ObjectNode data = mapper.createObjectNode();
+    data.set(field, value);
+    return data;
+  }
+
+  private static void write(OutputStream out, String text) throws IOException {
+    out.write(text.getBytes(StandardCharsets.UTF_8));
+    out.flush();
+  }
+}

@@ -1,0 +1,169 @@
+package io.aryabhatta.openai;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.TextNode;
+import io.aryabhatta.agents.AgentService;
+import io.aryabhatta.agents.AgentVersion;
+import io.aryabhatta.errors.DomainException;
+import io.aryabhatta.ids.Ids;
+import io.aryabhatta.runs.Message;
+import io.aryabhatta.runs.Run;
+import io.aryabhatta.runs.RunService;
+import io.aryabhatta.runs.RunStatus;
+import io.aryabhatta.runs.RunStore;
+import io.aryabhatta.runs.Step;
+import io.aryabhatta.runs.StepStatus;
+import io.aryabhatta.workspaces.Caller;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.transaction.TransactionIsolationLevel;
+
+/**
+ * The Responses API's work: a response is a run of the named agent. {@code previous_response_id}
+ * continues its conversation with a new run, or, when the previous response's run stopped for the
+ * client (calls of its function tools, tool calls to approve), answers the run and lets it go on:
+ * the new response is then the rest of the same run.
+ */
+public final class Responses {
+  private final AgentService agents;
+  private final RunService runs;
+  private final RunStore store;
+  private final Jdbi jdbi;
+  private final Ids ids;
+  private final ObjectMapper mapper;
+  private final Duration maxWait;
+
+  /**
+   * @param maxWait how long a non-streamed response waits for its run; after that the client gets
+   *     an error and the run goes on
+   */
+  public Responses(AgentService agents, RunService runs, RunStore store, Jdbi jdbi, Ids ids, ObjectMapper mapper,
+      Duration maxWait) {
+    this.agents = agents;
+    this.runs = runs;
+    this.store = store;
+    this.jdbi = jdbi;
+    this.ids = ids;
+    this.mapper = mapper;
+    this.maxWait = maxWait;
+  }
+
+  /** A response as stored: which run, and from which of its steps on. */
+  record Stored(String id, String runId, String model, String previousResponseId, boolean store,
+      String instructions, int firstStep, Instant createdAt) {}
+
+  /** A response just created, and the last event of its run before it began (where its stream starts). */
+  record Created(Stored response, long eventsBefore) {}
+
+  Duration maxWait() {
+    return maxWait;
+  }
+
+  Created create(Caller caller, ResponseRequest request) {
+    if (request.previousResponseId() == null) {
+      AgentVersion agent = agents.latestByName(caller.workspaceId(), request.model())
+          .orElseThrow(() -> new DomainException.ModelNotFound(request.model()));
+      Run run = runs.startRunOnMessages(caller, agent.agentId(), request.earlier(), request.systemPrompt(),
+          request.input(), request.clientTools(), mapper.createObjectNode().put("source", "openai.responses"),
+          "input");
+      return new Created(insert(caller, run.id(), request, 0), 0);
+    }
+    Stored previous = find(caller, request.previousResponseId())
+        .orElseThrow(() -> new DomainException.ValidationFailed("previous_response_id",
+            "no stored response with id '" + request.previousResponseId() + "'"));
+    if (!previous.model().equals(request.model())) {
+      throw new DomainException.ValidationFailed("model", "the previous response is of agent '" + previous.model()
+          + "'; a conversation stays with its agent");
+    }
+    Run run = runs.run(caller, previous.runId());
+    if (run.status() == RunStatus.REQUIRES_ACTION) {
+      return answer(caller, request, previous, run);
+    }
+    if (!run.status().isEnded()) {
+      throw new DomainException.Conflict("the previous response is still in progress; wait for it to end");
+    }
+    if (request.answersPrevious()) {
+      throw new DomainException.Conflict("the previous response waits for no function call output or approval");
+    }
+    Run next = runs.continueConversation(caller, run.conversationId(), request.earlier(), request.systemPrompt(),
+        request.input(), request.clientTools(), "input");
+    return new Created(insert(caller, next.id(), request, 0), 0);
+  }
+
+  /** Gives the waiting run the client's outputs or decisions; the new response is the rest of that run. */
+  private Created answer(Caller caller, ResponseRequest request, Stored previous, Run run) {
+    if (!request.answersPrevious()) {
+      throw new DomainException.Conflict("the previous response waits for the client: answer its function_call "
+          + "items with function_call_output items, or its mcp_approval_request items with mcp_approval_response "
+          + "items");
+    }
+    if (!request.outputs().isEmpty() && !request.approvals().isEmpty()) {
+      throw new DomainException.ValidationFailed("input", "the previous response waits for one kind of answer: "
+          + "function call outputs or approvals, not both");
+    }
+    // The run is paused: nothing is appended to its journal until it is answered below. The new
+    // response begins after the function calls answered (they were the previous one's output), or
+    // with the calls approved (their execution is this one's).
+    List<Step> before = store.steps(run.id());
+    int firstStep = request.outputs().isEmpty()
+        ? before.stream().filter(s -> s.status() == StepStatus.AWAITING_APPROVAL).mapToInt(Step::index).min()
+            .orElse(before.size())
+        : before.isEmpty() ? 0 : before.get(before.size() - 1).index() + 1;
+    long eventsBefore = store.lastEventId(run.id());
+    if (!request.outputs().isEmpty()) {
+      runs.submitToolOutputs(caller, run.id(), request.outputs().stream()
+          .map(o -> new RunService.ToolOutput(o.callId(), TextNode.valueOf(o.output()))).toList());
+    } else {
+      runs.approve(caller, run.id(), request.approvals().stream()
+          .map(a -> new RunService.Decision(a.requestId(), a.approve(), a.reason())).toList());
+    }
+    return new Created(insert(caller, run.id(), request, firstStep), eventsBefore);
+  }
+
+  /** Waits until the run ends or needs the client, at most {@link #maxWait}. */
+  Run settle(Caller caller, Stored response) throws InterruptedException {
+    return runs.awaitSettled(caller, response.runId(), maxWait);
+  }
+
+  /**
+   * The response's run, its steps and messages and its client tools, read in one snapshot of the
+   * database so that they agree with each other.
+   */
+  ResponseView.Snapshot snapshot(Stored response) {
+    return jdbi.inTransaction(TransactionIsolationLevel.REPEATABLE_READ, h -> {
+      Run run = store.run(h, response.runId());
+      List<Message> own = store.messages(h, run.conversationId(), 0, Integer.MAX_VALUE).stream()
+          .filter(m -> run.id().equals(m.runId())).toList();
+      return new ResponseView.Snapshot(response, run, store.steps(h, run.id()), own,
+          store.state(h, run.id()).clientTools());
+    });
+  }
+
+  /** A stored response ({@code store: true}) of the caller's workspace. */
+  Optional<Stored> find(Caller caller, String id) {
+    return jdbi.withHandle(h -> h.createQuery("""
+            SELECT id, run_id, model, previous_response_id, store, instructions, first_step, created_at
+            FROM responses WHERE id = :id AND workspace_id = :w AND store""")
+        .bind("id", id).bind("w", caller.workspaceId())
+        .map((rs, c) -> new Stored(rs.getString("id"), rs.getString("run_id"), rs.getString("model"),
+            rs.getString("previous_response_id"), rs.getBoolean("store"), rs.getString("instructions"),
+            rs.getInt("first_step"), rs.getTimestamp("created_at").toInstant()))
+        .findOne());
+  }
+
+  private Stored insert(Caller caller, String runId, ResponseRequest request, int firstStep) {
+    String id = "resp_" + ids.next();
+    Instant created = jdbi.withHandle(h -> h.createQuery("""
+            INSERT INTO responses (id, workspace_id, run_id, previous_response_id, model, store, instructions,
+                                   first_step)
+            VALUES (:id, :w, :r, :p, :m, :s, :i, :f) RETURNING created_at""")
+        .bind("id", id).bind("w", caller.workspaceId()).bind("r", runId).bind("p", request.previousResponseId())
+        .bind("m", request.model()).bind("s", request.store()).bind("i", request.instructions()).bind("f", firstStep)
+        .mapTo(java.sql.Timestamp.class).one()).toInstant();
+    return new Stored(id, runId, request.model(), request.previousResponseId(), request.store(),
+        request.instructions(), firstStep, created);
+  }
+}
