@@ -64,7 +64,8 @@ public final class ChatCompletions {
   Run start(Caller caller, CompletionRequest request) {
     AgentVersion agent = agent(caller.workspaceId(), request.model());
     return runs.startRunOnMessages(caller, agent.agentId(), request.earlier(), request.systemPrompt(),
-        request.input(), List.of(), mapper.createObjectNode().put("source", "openai"), "messages");
+        request.input(), List.of(), mapper.createObjectNode().put("source", "openai"), "messages",
+        RunService.Alongside.NOTHING);
   }
 
   /** Waits until the run ends or needs a person, at most {@link #maxWait}; returns it as it then stands. */

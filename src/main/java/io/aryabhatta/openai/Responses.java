@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.TextNode;
 import io.aryabhatta.agents.AgentService;
 import io.aryabhatta.agents.AgentVersion;
+import io.aryabhatta.db.WriteBatch;
 import io.aryabhatta.errors.DomainException;
 import io.aryabhatta.ids.Ids;
 import io.aryabhatta.runs.Message;
@@ -14,8 +15,10 @@ import io.aryabhatta.runs.RunStore;
 import io.aryabhatta.runs.Step;
 import io.aryabhatta.runs.StepStatus;
 import io.aryabhatta.workspaces.Caller;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Optional;
 import org.jdbi.v3.core.Jdbi;
@@ -33,6 +36,7 @@ public final class Responses {
   private final RunStore store;
   private final Jdbi jdbi;
   private final Ids ids;
+  private final Clock clock;
   private final ObjectMapper mapper;
   private final Duration maxWait;
 
@@ -40,13 +44,14 @@ public final class Responses {
    * @param maxWait how long a non-streamed response waits for its run; after that the client gets
    *     an error and the run goes on
    */
-  public Responses(AgentService agents, RunService runs, RunStore store, Jdbi jdbi, Ids ids, ObjectMapper mapper,
-      Duration maxWait) {
+  public Responses(AgentService agents, RunService runs, RunStore store, Jdbi jdbi, Ids ids, Clock clock,
+      ObjectMapper mapper, Duration maxWait) {
     this.agents = agents;
     this.runs = runs;
     this.store = store;
     this.jdbi = jdbi;
     this.ids = ids;
+    this.clock = clock;
     this.mapper = mapper;
     this.maxWait = maxWait;
   }
@@ -66,10 +71,10 @@ public final class Responses {
     if (request.previousResponseId() == null) {
       AgentVersion agent = agents.latestByName(caller.workspaceId(), request.model())
           .orElseThrow(() -> new DomainException.ModelNotFound(request.model()));
-      Run run = runs.startRunOnMessages(caller, agent.agentId(), request.earlier(), request.systemPrompt(),
-          request.input(), request.clientTools(), mapper.createObjectNode().put("source", "openai.responses"),
-          "input");
-      return new Created(insert(caller, run.id(), request, 0), 0);
+      Pending response = pending(caller, request, 0);
+      runs.startRunOnMessages(caller, agent.agentId(), request.earlier(), request.systemPrompt(), request.input(),
+          request.clientTools(), mapper.createObjectNode().put("source", "openai.responses"), "input", response);
+      return new Created(response.stored(), 0);
     }
     Stored previous = find(caller, request.previousResponseId())
         .orElseThrow(() -> new DomainException.ValidationFailed("previous_response_id",
@@ -88,9 +93,10 @@ public final class Responses {
     if (request.answersPrevious()) {
       throw new DomainException.Conflict("the previous response waits for no function call output or approval");
     }
-    Run next = runs.continueConversation(caller, run.conversationId(), request.earlier(), request.systemPrompt(),
-        request.input(), request.clientTools(), "input");
-    return new Created(insert(caller, next.id(), request, 0), 0);
+    Pending response = pending(caller, request, 0);
+    runs.continueConversation(caller, run.conversationId(), request.earlier(), request.systemPrompt(),
+        request.input(), request.clientTools(), "input", response);
+    return new Created(response.stored(), 0);
   }
 
   /** Gives the waiting run the client's outputs or decisions; the new response is the rest of that run. */
@@ -113,14 +119,15 @@ public final class Responses {
             .orElse(before.size())
         : before.isEmpty() ? 0 : before.get(before.size() - 1).index() + 1;
     long eventsBefore = store.lastEventId(run.id());
+    Pending response = pending(caller, request, firstStep);
     if (!request.outputs().isEmpty()) {
       runs.submitToolOutputs(caller, run.id(), request.outputs().stream()
-          .map(o -> new RunService.ToolOutput(o.callId(), TextNode.valueOf(o.output()))).toList());
+          .map(o -> new RunService.ToolOutput(o.callId(), TextNode.valueOf(o.output()))).toList(), response);
     } else {
       runs.approve(caller, run.id(), request.approvals().stream()
-          .map(a -> new RunService.Decision(a.requestId(), a.approve(), a.reason())).toList());
+          .map(a -> new RunService.Decision(a.requestId(), a.approve(), a.reason())).toList(), response);
     }
-    return new Created(insert(caller, run.id(), request, firstStep), eventsBefore);
+    return new Created(response.stored(), eventsBefore);
   }
 
   /** Waits until the run ends or needs the client, at most {@link #maxWait}. */
@@ -154,16 +161,45 @@ public final class Responses {
         .findOne());
   }
 
-  private Stored insert(Caller caller, String runId, ResponseRequest request, int firstStep) {
-    String id = "resp_" + ids.next();
-    Instant created = jdbi.withHandle(h -> h.createQuery("""
-            INSERT INTO responses (id, workspace_id, run_id, previous_response_id, model, store, instructions,
-                                   first_step)
-            VALUES (:id, :w, :r, :p, :m, :s, :i, :f) RETURNING created_at""")
-        .bind("id", id).bind("w", caller.workspaceId()).bind("r", runId).bind("p", request.previousResponseId())
-        .bind("m", request.model()).bind("s", request.store()).bind("i", request.instructions()).bind("f", firstStep)
-        .mapTo(java.sql.Timestamp.class).one()).toInstant();
-    return new Stored(id, runId, request.model(), request.previousResponseId(), request.store(),
-        request.instructions(), firstStep, created);
+  private Pending pending(Caller caller, ResponseRequest request, int firstStep) {
+    return new Pending(caller.workspaceId(), "resp_" + ids.next(), request, firstStep,
+        clock.instant().truncatedTo(ChronoUnit.MILLIS));
   }
+
+  /** A response's row, written in the transaction that creates or answers its run. */
+  private static final class Pending implements RunService.Alongside {
+    private final String workspaceId;
+    private final String id;
+    private final ResponseRequest request;
+    private final int firstStep;
+    private final Instant createdAt;
+    private String runId;
+
+    Pending(String workspaceId, String id, ResponseRequest request, int firstStep, Instant createdAt) {
+      this.workspaceId = workspaceId;
+      this.id = id;
+      this.request = request;
+      this.firstStep = firstStep;
+      this.createdAt = createdAt;
+    }
+
+    @Override
+    public void write(WriteBatch w, String runId) {
+      this.runId = runId;
+      w.statement("""
+              INSERT INTO responses (id, workspace_id, run_id, previous_response_id, model, store, instructions,
+                                     first_step, created_at)
+              VALUES (:id, :w, :r, :p, :m, :s, :i, :f, to_timestamp(cast(:at AS float8) / 1000))""")
+          .bind("id", id).bind("w", workspaceId).bind("r", runId).bind("p", request.previousResponseId())
+          .bind("m", request.model()).bind("s", request.store()).bind("i", request.instructions())
+          .bind("f", firstStep).bind("at", createdAt.toEpochMilli())
+          .execute();
+    }
+
+    Stored stored() {
+      return new Stored(id, runId, request.model(), request.previousResponseId(), request.store(),
+          request.instructions(), firstStep, createdAt);
+    }
+  }
+
 }

@@ -72,6 +72,16 @@ public final class RunService {
 
   public record ToolOutput(String toolCallId, JsonNode output) {}
 
+  /**
+   * What a caller records in the same transaction as a run's creation or answer, so that both
+   * commit or neither does (the Responses API's response row).
+   */
+  public interface Alongside {
+    Alongside NOTHING = (w, runId) -> { };
+
+    void write(WriteBatch w, String runId);
+  }
+
   public Conversation createConversation(Caller caller, String agentId, Map<String, String> variables,
       JsonNode metadata) {
     refuseEmptyVariables(agents.version(caller.workspaceId(), agentId, null), variables);
@@ -122,15 +132,16 @@ public final class RunService {
    * offered to the model beside the agent's tools; their calls wait for the client's outputs.
    */
   public Run startRunOnMessages(Caller caller, String agentId, List<ChatMessage> earlier, String extraSystemPrompt,
-      String input, List<ToolDefinition> clientTools, JsonNode metadata, String inputField) {
+      String input, List<ToolDefinition> clientTools, JsonNode metadata, String inputField, Alongside alongside) {
     AgentVersion agent = agents.version(caller.workspaceId(), agentId, null);
     String systemPrompt = withExtraPrompt(fillPrompt(agent, Map.of()), extraSystemPrompt);
     refuseTurnBeyondWindow(agent, systemPrompt, input, inputField);
     return createAndStart(caller, agent, clientTools, (w, slot) -> {
       String conversationId = insertConversation(w, caller, agentId, Map.of(), metadata);
       appendEarlier(w, conversationId, earlier);
-      return insertRun(w, caller, conversationId, agent, systemPrompt, input, true, true, clientTools, slot)
-          .withUnknownHistory();
+      NewRun run = insertRun(w, caller, conversationId, agent, systemPrompt, input, true, true, clientTools, slot);
+      alongside.write(w, run.state().id());
+      return run.withUnknownHistory();
     });
   }
 
@@ -140,7 +151,8 @@ public final class RunService {
    * first, then {@code input} as the run's user message.
    */
   public Run continueConversation(Caller caller, String conversationId, List<ChatMessage> earlier,
-      String extraSystemPrompt, String input, List<ToolDefinition> clientTools, String inputField) {
+      String extraSystemPrompt, String input, List<ToolDefinition> clientTools, String inputField,
+      Alongside alongside) {
     Conversation conversation = conversation(caller, conversationId);
     AgentVersion agent = agents.version(caller.workspaceId(), conversation.agentId(), null);
     String systemPrompt = withExtraPrompt(fillPrompt(agent, variables(conversation.variables())), extraSystemPrompt);
@@ -148,8 +160,9 @@ public final class RunService {
     return createAndStart(caller, agent, clientTools, (w, slot) -> {
       lockIdleConversation(w, conversationId);
       appendEarlier(w, conversationId, earlier);
-      return insertRun(w, caller, conversationId, agent, systemPrompt, input, true, true, clientTools, slot)
-          .withUnknownHistory();
+      NewRun run = insertRun(w, caller, conversationId, agent, systemPrompt, input, true, true, clientTools, slot);
+      alongside.write(w, run.state().id());
+      return run.withUnknownHistory();
     });
   }
 
@@ -376,8 +389,12 @@ public final class RunService {
 
   /** Records a person's decisions on the tool calls a run waits for, then lets it continue. */
   public Run approve(Caller caller, String runId, List<Decision> decisions) {
+    return approve(caller, runId, decisions, Alongside.NOTHING);
+  }
+
+  public Run approve(Caller caller, String runId, List<Decision> decisions, Alongside alongside) {
     return answerWaitingCalls(caller, runId, Set.of("approve_tool_calls", "resolve_unknown_outcome"), "approvals",
-        "decisions", decisions.stream().map(Decision::toolCallId).toList(), (h, conversationId, byId) -> {
+        "decisions", decisions.stream().map(Decision::toolCallId).toList(), alongside, (h, conversationId, byId) -> {
           for (Decision d : decisions) {
             Step step = byId.get(d.toolCallId());
             if (Boolean.TRUE.equals(d.approve())) {
@@ -399,9 +416,13 @@ public final class RunService {
 
   /** Outputs of client tools, or the settled outcome of calls whose outcome was unknown. */
   public Run submitToolOutputs(Caller caller, String runId, List<ToolOutput> outputs) {
+    return submitToolOutputs(caller, runId, outputs, Alongside.NOTHING);
+  }
+
+  public Run submitToolOutputs(Caller caller, String runId, List<ToolOutput> outputs, Alongside alongside) {
     List<String> callIds = outputs.stream().map(ToolOutput::toolCallId).toList();
     return answerWaitingCalls(caller, runId, Set.of("submit_tool_outputs", "resolve_unknown_outcome"),
-        "tool outputs", "tool_outputs", callIds, (h, conversationId, byId) -> {
+        "tool outputs", "tool_outputs", callIds, alongside, (h, conversationId, byId) -> {
           for (ToolOutput o : outputs) {
             String text = o.output() == null || o.output().isNull() ? ""
                 : o.output().isTextual() ? o.output().asText() : o.output().toString();
@@ -422,13 +443,14 @@ public final class RunService {
    * each waiting call exactly once, applies the answer and queues the run again, in one transaction.
    */
   private Run answerWaitingCalls(Caller caller, String runId, Set<String> actionTypes, String what, String field,
-      List<String> answeredCallIds, Answer answer) {
+      List<String> answeredCallIds, Alongside alongside, Answer answer) {
     run(caller, runId);
     jdbi.useTransaction(h -> {
       Map<String, Step> byId = byToolCallId(waitingCalls(h, runId, actionTypes, what));
       checkCoverage(byId.keySet(), answeredCallIds, field);
       answer.apply(h, store.run(h, runId).conversationId(), byId);
       transitions.resume(WriteBatch.immediate(h), runId);
+      alongside.write(WriteBatch.immediate(h), runId);
     });
     scheduler.submit(runId);
     return run(caller, runId);
