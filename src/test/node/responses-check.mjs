@@ -61,6 +61,14 @@ const answered = await client.responses.create({ model, previous_response_id: as
 out.function_answered = answered;
 out.function_answered_text = answered.output_text;
 
+// 6b. The same, streamed both ways (fake: a get_weather call; then text).
+out.function_stream = await events(await client.responses.create({ model, input: 'Weather in Oslo?', tools,
+  stream: true }));
+const streamedCall = out.function_stream.at(-1).response.output.find((i) => i.type === 'function_call');
+out.function_stream_answered = await events(await client.responses.create({ model, stream: true, tools,
+  previous_response_id: out.function_stream.at(-1).response.id,
+  input: [{ type: 'function_call_output', call_id: streamedCall.call_id, output: 'cold' }] }));
+
 // 7. A tool that needs approval, approved by the client (fake: refund call; then text).
 const approvalModel = process.env.APPROVAL_MODEL;
 const pending = await client.responses.create({ model: approvalModel, input: 'Refund order 7' });

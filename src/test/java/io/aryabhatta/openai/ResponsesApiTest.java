@@ -64,6 +64,7 @@ class ResponsesApiTest {
         text("The answer is 5.").withChunkDelay(Duration.ofMillis(30)),
         text("Hello."),
         toolCall("get_weather", "{\"city\":\"Paris\"}"), text("It is sunny in Paris."),
+        toolCall("get_weather", "{\"city\":\"Oslo\"}"), text("Cold in Oslo.").withChunkDelay(Duration.ofMillis(20)),
         toolCall("resp_refund", "{\"q\":\"7\"}"), text("Refunded."),
         error(401), error(401));
 
@@ -152,6 +153,26 @@ class ResponsesApiTest {
     assertThat(offered.toString()).contains("get_weather").contains("calculator");
     assertThat(fake.requests().stream().anyMatch(r -> r.body().toString().contains("sunny"))).isTrue();
 
+    // 6b. Streamed: the function call item, then after its output only the rest of the run.
+    JsonNode asking = out.get("function_stream");
+    JsonNode askingEnd = asking.get(asking.size() - 1);
+    assertThat(askingEnd.get("type").asText()).isEqualTo("response.completed");
+    assertThat(types(askingEnd.at("/response/output"))).containsExactly("function_call");
+    assertThat(eventTypes(asking)).contains("response.output_item.added", "response.output_item.done");
+    JsonNode going = out.get("function_stream_answered");
+    assertThat(going.get(0).get("type").asText()).isEqualTo("response.created");
+    JsonNode goingEnd = going.get(going.size() - 1);
+    assertThat(goingEnd.get("type").asText()).isEqualTo("response.completed");
+    assertThat(types(goingEnd.at("/response/output"))).containsExactly("message");
+    assertThat(goingEnd.at("/response/output/0/content/0/text").asText()).isEqualTo("Cold in Oslo.");
+    StringBuilder streamed = new StringBuilder();
+    going.forEach(e -> {
+      if (e.get("type").asText().equals("response.output_text.delta")) {
+        streamed.append(e.get("delta").asText());
+      }
+    });
+    assertThat(streamed.toString()).isEqualTo("Cold in Oslo.");
+
     // 7. Approval asked as an item, given as an item; the tool then runs once.
     JsonNode pending = out.get("approval_request");
     JsonNode request = pending.get("output").get(pending.get("output").size() - 1);
@@ -221,6 +242,12 @@ class ResponsesApiTest {
     Http.Response malformed = api.send("POST", "/v1/responses", "{\"model\": ", Map.of("Content-Type", "application/json"));
     assertThat(malformed.status()).isEqualTo(400);
     assertThat(fake.requests()).hasSize(requestsBefore);
+  }
+
+  private static List<String> eventTypes(JsonNode events) {
+    List<String> types = new ArrayList<>();
+    events.forEach(e -> types.add(e.get("type").asText()));
+    return types;
   }
 
   private static List<String> types(JsonNode items) {
