@@ -19,6 +19,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A workspace's agents as MCP tools: one per agent, named after it, taking the user's
@@ -26,6 +28,7 @@ import java.util.stream.Collectors;
  * run of the caller's workspace and waits for it, at most {@code maxWait}.
  */
 final class AgentTools {
+  private static final Logger log = LoggerFactory.getLogger(AgentTools.class);
   private static final int PAGE = 200;
   /** What the run API takes as a variable's value. */
   private static final Map<String, Object> VARIABLE_VALUE = Map.of("type", List.of("string", "number", "boolean"));
@@ -106,12 +109,19 @@ final class AgentTools {
           mapper.createObjectNode().put("source", "mcp"), Streaming.WHOLE_ANSWER);
     } catch (DomainException e) {
       return RunToolResults.refused(explained(e));
+    } catch (RuntimeException e) {
+      // The SDK would answer with the exception's message, which is for the log, not the client.
+      log.error("Could not start a run of agent {} for an MCP tool call", agent.id(), e);
+      return RunToolResults.refused("the agent's run could not be started; try again shortly");
     }
     try {
       return RunToolResults.of(runs.awaitSettled(caller, run.id(), maxWait), maxWait);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return RunToolResults.of(runs.run(caller, run.id()), maxWait);
+      return RunToolResults.notFollowed(run);
+    } catch (RuntimeException e) {
+      log.error("Could not follow run {} for an MCP tool call", run.id(), e);
+      return RunToolResults.notFollowed(run);
     }
   }
 

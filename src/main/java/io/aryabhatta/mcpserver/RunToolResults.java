@@ -28,6 +28,12 @@ final class RunToolResults {
     };
   }
 
+  /** A run started whose end this call could not wait for (the server is stopping, or the database failed). */
+  static CallToolResult notFollowed(Run run) {
+    return error(run, "The agent's run started, but this call could not wait for it; it goes on"
+        + RunOutcomeText.where(run.id()));
+  }
+
   /** A call refused before any run started. */
   static CallToolResult refused(String message) {
     return CallToolResult.builder().addTextContent(message).isError(true).build();
