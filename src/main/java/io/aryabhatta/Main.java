@@ -20,6 +20,7 @@ import io.aryabhatta.http.RateLimiter;
 import io.aryabhatta.http.RegisteredRoutes;
 import io.aryabhatta.http.WebServer;
 import io.aryabhatta.mcp.McpServerRoutes;
+import io.aryabhatta.mcpserver.AgentsMcpServer;
 import io.aryabhatta.agents.AgentRoutes;
 import io.aryabhatta.providers.ProviderRoutes;
 import io.aryabhatta.secrets.SecretCipher;
@@ -155,7 +156,8 @@ public final class Main {
         new UsageRoutes(new UsageReport(jdbi, config.modelPrices()))::register,
         new AuditRoutes(engine.audit())::register,
         new OpenAiRoutes(chatCompletions, responses, engine.runStore(), engine.notifier(), body, idempotency,
-            mapper)::register));
+            mapper)::register,
+        new AgentsMcpServer(engine.agents(), engine.runs(), mapper, version(), config.maxBodyBytes())::register));
     listen(app, config);
     return app;
   }

@@ -21,8 +21,8 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
- * The Javalin application: request ids, access log, authentication of {@code /api} and
- * {@code /v1}, problem JSON, the playground page at {@code /}, and the route groups it is given.
+ * The Javalin application: request ids, access log, authentication of {@code /api}, {@code /v1}
+ * and {@code /mcp}, problem JSON, the playground page at {@code /}, and the route groups it is given.
  */
 public final class WebServer {
   private static final Logger accessLog = LoggerFactory.getLogger("access");
@@ -81,6 +81,7 @@ public final class WebServer {
       cors.register(routes);
       routes.before("/api/*", auth::authenticate);
       routes.before("/v1/*", auth::authenticate);
+      routes.before("/mcp", auth::authenticate);
       routes.after(ctx -> MDC.remove("request_id"));
       problems.register(routes);
       routeGroups.forEach(group -> group.accept(routes));
@@ -107,6 +108,7 @@ public final class WebServer {
   }
 
   private static boolean isApiPath(String path) {
-    return path.startsWith("/api/") || path.equals("/api") || path.startsWith("/v1/") || path.equals("/v1");
+    return path.startsWith("/api/") || path.equals("/api") || path.startsWith("/v1/") || path.equals("/v1")
+        || path.equals("/mcp");
   }
 }
