@@ -3,7 +3,8 @@
 
 -- Function tools a client passed with its request: {name, description, parameters} each. The
 -- model is offered them beside the agent's tools; a call of one waits for the client's output.
-ALTER TABLE runs ADD COLUMN client_tools jsonb;
+-- json, not jsonb: the tools are offered again exactly as the client wrote them (key order kept).
+ALTER TABLE runs ADD COLUMN client_tools json;
 
 CREATE TABLE responses (
     id                    text PRIMARY KEY,
@@ -17,6 +18,9 @@ CREATE TABLE responses (
     instructions          text,
     -- The response shows the run's steps from this index on (0 unless it continues a run).
     first_step            int NOT NULL,
+    -- Set when a later response answered this one's run: the response as it was answered, which
+    -- the run's further steps (the later response's) no longer change.
+    answered              jsonb,
     created_at            timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX responses_run ON responses (run_id);

@@ -60,6 +60,9 @@ const answered = await client.responses.create({ model, previous_response_id: as
   input: [{ type: 'function_call_output', call_id: call.call_id, output: '{"sky":"sunny"}' }] });
 out.function_answered = answered;
 out.function_answered_text = answered.output_text;
+out.function_call_again = await client.responses.retrieve(asked.id);
+out.function_call_answered_twice = await attempt(() => client.responses.create({ model, previous_response_id: asked.id,
+  input: [{ type: 'function_call_output', call_id: call.call_id, output: 'again' }] }));
 
 // 6b. The same, streamed both ways (fake: a get_weather call; then text).
 out.function_stream = await events(await client.responses.create({ model, input: 'Weather in Oslo?', tools,

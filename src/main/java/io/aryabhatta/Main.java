@@ -132,7 +132,7 @@ public final class Main {
     ChatCompletions chatCompletions =
         new ChatCompletions(engine.agents(), engine.runs(), mapper, Duration.ofMinutes(10));
     Responses responses = new Responses(engine.agents(), engine.runs(), engine.runStore(), engine.jdbi(),
-        engine.ids(), engine.clock(), mapper, Duration.ofMinutes(10));
+        engine.ids(), engine.clock(), mapper, Responses.MAX_WAIT);
 
     JsonBody body = new JsonBody(mapper, config.maxBodyBytes());
     Idempotency idempotency = new Idempotency(jdbi, body);

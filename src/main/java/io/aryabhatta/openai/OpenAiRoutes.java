@@ -26,7 +26,6 @@ public final class OpenAiRoutes {
   private final ChatCompletions completions;
   private final CompletionStream stream;
   private final Responses responses;
-  private final ResponseView responseView;
   private final ResponseStream responseStream;
   private final JsonBody body;
   private final ObjectMapper mapper;
@@ -39,8 +38,7 @@ public final class OpenAiRoutes {
     this.completions = completions;
     this.stream = new CompletionStream(store, notifier, mapper);
     this.responses = responses;
-    this.responseView = new ResponseView(mapper);
-    this.responseStream = new ResponseStream(responses, responseView, store, notifier, mapper);
+    this.responseStream = new ResponseStream(responses, responses.view(), store, notifier, mapper);
     this.nonStreamingResponse = idempotency.wrap(this::respond);
     this.body = body;
     this.mapper = mapper;
@@ -58,6 +56,9 @@ public final class OpenAiRoutes {
   }
 
   private void createResponse(Context ctx) throws Exception {
+    // A response runs an agent whose tools may have side effects: an SDK retrying a refusal or a
+    // failure could start a second run of the same input.
+    ctx.header(OpenAiErrors.NO_RETRY_HEADER, "false");
     ResponseRequest request = ResponseRequest.parse(body.tree(ctx));
     if (!request.stream()) {
       nonStreamingResponse.handle(ctx);
@@ -72,28 +73,29 @@ public final class OpenAiRoutes {
   }
 
   /**
-   * The response once its run has ended or waits for the client. A run that failed, was cancelled,
-   * waits for a person or is still going after the wait is an OpenAI error, as for chat
-   * completions; {@code GET /v1/responses/{id}} shows it as it stands.
+   * The response once its run has ended or waits for the client; with {@code background: true},
+   * or when the run is still going after the wait, the response as it stands ({@code queued} or
+   * {@code in_progress}), to be read again with {@code GET /v1/responses/{id}}. A run that failed,
+   * was cancelled or waits for a person is an OpenAI error, as for chat completions.
    */
   private void respond(Context ctx) throws InterruptedException {
     ResponseRequest request = ResponseRequest.parse(body.tree(ctx));
     Caller caller = Auth.caller(ctx);
     Responses.Stored response = responses.create(caller, request).response();
-    Run run = responses.settle(caller, response);
-    if (run.status() != RunStatus.COMPLETED && !ResponseView.waitsForClient(run)) {
+    Run run = request.background() ? null : responses.settle(caller, response);
+    if (run != null && run.settled() && run.status() != RunStatus.COMPLETED && !ResponseView.waitsForClient(run)) {
       OpenAiErrors.Error error = RunOutcomes.errorOf(run, responses.maxWait().toSeconds());
       ctx.header(OpenAiErrors.NO_RETRY_HEADER, "false");
       ctx.status(error.status()).contentType("application/json").result(Json.write(mapper, error.body()));
       return;
     }
-    ctx.json(responseView.response(responses.snapshot(response)));
+    ctx.json(responses.render(response));
   }
 
   private void getResponse(Context ctx) {
     Responses.Stored response = responses.find(Auth.caller(ctx), ctx.pathParam("id"))
         .orElseThrow(() -> DomainException.NotFound.of("response", ctx.pathParam("id")));
-    ctx.json(responseView.response(responses.snapshot(response)));
+    ctx.json(responses.render(response));
   }
 
   private void chatCompletion(Context ctx) throws Exception {

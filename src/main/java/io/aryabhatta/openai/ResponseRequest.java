@@ -6,6 +6,7 @@ import io.aryabhatta.errors.FieldError;
 import io.aryabhatta.model.ChatMessage;
 import io.aryabhatta.model.ToolCall;
 import io.aryabhatta.tools.ClientTools;
+import io.aryabhatta.tools.ParameterSchemas;
 import io.aryabhatta.tools.ToolDefinition;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -27,7 +28,9 @@ import java.util.Set;
  */
 record ResponseRequest(String model, String systemPrompt, List<ChatMessage> earlier, String input,
     List<Output> outputs, List<Approval> approvals, List<ToolDefinition> clientTools, String instructions,
-    String previousResponseId, boolean stream, boolean store) {
+    String previousResponseId, boolean stream, boolean store, boolean background) {
+
+  private static final ParameterSchemas SCHEMAS = new ParameterSchemas();
 
   /** A {@code function_call_output} item: the output of a call of a client function tool. */
   record Output(String callId, String output) {}
@@ -52,6 +55,14 @@ record ResponseRequest(String model, String systemPrompt, List<ChatMessage> earl
     String previous = text(body.get("previous_response_id"), "previous_response_id", errors);
     boolean stream = flag(body.get("stream"), "stream", false, errors);
     boolean store = flag(body.get("store"), "store", true, errors);
+    boolean background = flag(body.get("background"), "background", false, errors);
+    if (background && stream) {
+      errors.add(new FieldError("background", "cannot be combined with stream; read the response with "
+          + "GET /v1/responses/{id}"));
+    }
+    if (background && !store) {
+      errors.add(new FieldError("background", "needs store: a background response is read later by its id"));
+    }
     List<ToolDefinition> tools = tools(body.get("tools"), errors);
     unsupported(body, errors);
     Items items = Items.parse(body.get("input"), previous != null, errors);
@@ -64,7 +75,7 @@ record ResponseRequest(String model, String systemPrompt, List<ChatMessage> earl
     }
     system.addAll(items.system());
     return new ResponseRequest(model, system.isEmpty() ? null : String.join("\n\n", system), items.earlier(),
-        items.input(), items.outputs(), items.approvals(), tools, instructions, previous, stream, store);
+        items.input(), items.outputs(), items.approvals(), tools, instructions, previous, stream, store, background);
   }
 
   private static void unsupported(JsonNode body, List<FieldError> errors) {
@@ -111,6 +122,13 @@ record ResponseRequest(String model, String systemPrompt, List<ChatMessage> earl
       if (parameters != null && !parameters.isNull() && !parameters.isObject()) {
         errors.add(new FieldError(at + ".parameters", "must be a JSON Schema object"));
         continue;
+      }
+      if (parameters != null && !parameters.isNull()) {
+        List<String> problems = SCHEMAS.problems(parameters);
+        if (!problems.isEmpty()) {
+          errors.add(new FieldError(at + ".parameters", String.join("; ", problems)));
+          continue;
+        }
       }
       JsonNode description = tool.get("description");
       tools.add(ClientTools.of(name, description != null && description.isTextual() ? description.asText() : null,

@@ -117,12 +117,18 @@ final class ResponseStream {
   /** Sends what {@code event} means to the client; true when the stream is over. */
   private boolean handle(Sent sent, Responses.Stored response, RunEvent event) throws IOException {
     switch (event.type()) {
-      case "llm_call.started" -> sent.modelStep = event.data().path("step").asInt();
+      case "llm_call.started" -> {
+        sent.modelStep = event.data().path("step").asInt();
+        if (event.data().path("resumed").asBoolean(false)) {
+          abandonOpenMessage(sent);
+        }
+      }
       case "message.delta" -> delta(sent, response.runId(), event.data().path("text").asText(""));
-      case "llm_call.completed", "tool_call.completed" -> sendFinishedItems(sent, responses.snapshot(response));
+      case "llm_call.completed", "tool_call.completed" ->
+          sendFinishedItems(sent, responses.snapshot(response), event.data().path("step").asInt());
       case "run.completed", "run.failed", "run.cancelled", "run.requires_action" -> {
         ResponseView.Snapshot snapshot = responses.snapshot(response);
-        sendFinishedItems(sent, snapshot);
+        sendFinishedItems(sent, snapshot, Integer.MAX_VALUE);
         ObjectNode whole = view.response(snapshot);
         String type = switch (whole.path("status").asText()) {
           case "completed" -> "response.completed";
@@ -143,8 +149,13 @@ final class ResponseStream {
     if (text.isEmpty()) {
       return;
     }
+    String id = ResponseView.messageId(runId, sent.modelStep);
+    if (sent.openMessage == null && sent.items.contains(id)) {
+      // Its model call's answer was sent whole already (read ahead of its events).
+      return;
+    }
     if (sent.openMessage == null) {
-      sent.openMessage = ResponseView.messageId(runId, sent.modelStep);
+      sent.openMessage = id;
       sent.openIndex = sent.nextOutputIndex++;
       sent.items.add(sent.openMessage);
       sent.openText.setLength(0);
@@ -163,12 +174,31 @@ final class ResponseStream {
   }
 
   /**
-   * Sends, in order, the items not sent yet that will not change any more, and closes the message
-   * being streamed once its model call is recorded. Stops at the first item still in progress, so
-   * that items are sent in the order of the response's output.
+   * A model call retried after a crash: the text streamed of the lost attempt ends as an
+   * incomplete item, and the retried attempt's text is streamed as a new one.
    */
-  private void sendFinishedItems(Sent sent, ResponseView.Snapshot snapshot) throws IOException {
-    for (ObjectNode item : view.items(snapshot)) {
+  private void abandonOpenMessage(Sent sent) throws IOException {
+    if (sent.openMessage == null) {
+      return;
+    }
+    ObjectNode partial = view.message(sent.openMessage, sent.openText.toString(), "incomplete");
+    sent.event("response.output_item.done", itemEvent(sent.openIndex, partial));
+    sent.items.remove(sent.openMessage);
+    sent.openMessage = null;
+  }
+
+  /**
+   * Sends, in order, the items up to {@code lastStep} not sent yet that will not change any more,
+   * and closes the message being streamed once its model call is recorded. Items of later steps
+   * (the snapshot may be ahead of the events read) wait for their own events; sending stops at
+   * the first item still in progress, so that items are sent in the order of the output.
+   */
+  private void sendFinishedItems(Sent sent, ResponseView.Snapshot snapshot, int lastStep) throws IOException {
+    for (ResponseView.Item entry : view.items(snapshot)) {
+      if (entry.step() > lastStep) {
+        return;
+      }
+      ObjectNode item = entry.json();
       String id = item.path("id").asText();
       if (id.equals(sent.openMessage)) {
         closeMessage(sent, item);

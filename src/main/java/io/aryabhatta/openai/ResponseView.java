@@ -41,8 +41,11 @@ final class ResponseView {
     return "msg_" + runId + "_" + step;
   }
 
+  /** An output item, and the step of the run it shows. */
+  record Item(int step, ObjectNode json) {}
+
   ObjectNode response(Snapshot s) {
-    return response(s, status(s.run()), items(s));
+    return response(s, status(s.run()), items(s).stream().map(Item::json).toList());
   }
 
   ObjectNode response(Snapshot s, String status, List<ObjectNode> output) {
@@ -107,10 +110,10 @@ final class ResponseView {
   }
 
   /** The output items, in the order of the run's steps from the response's first step on. */
-  List<ObjectNode> items(Snapshot s) {
+  List<Item> items(Snapshot s) {
     Set<String> clientNames = s.clientTools().stream().map(ToolDefinition::name).collect(Collectors.toSet());
     Iterator<Message> answers = s.runMessages().stream().filter(m -> m.role().equals("assistant")).iterator();
-    List<ObjectNode> items = new ArrayList<>();
+    List<Item> items = new ArrayList<>();
     for (Step step : s.steps()) {
       // Each answered model call of the run added one assistant message, in order.
       Message answer = !step.isToolCall() && step.status() == StepStatus.COMPLETED && answers.hasNext()
@@ -120,14 +123,19 @@ final class ResponseView {
       }
       if (!step.isToolCall()) {
         if (answer != null && answer.content() != null && !answer.content().isEmpty()) {
-          items.add(message(messageId(s.run().id(), step.index()), answer.content(), "completed"));
+          items.add(new Item(step.index(), message(messageId(s.run().id(), step.index()), answer.content(),
+              "completed")));
         }
       } else if (step.status() == StepStatus.AWAITING_OUTPUT || clientNames.contains(step.name())) {
-        items.add(functionCall(s.run().id(), step));
+        // A client call still pending (the run waits for approvals of other calls first) is not
+        // the client's to answer yet.
+        if (step.status() != StepStatus.PENDING) {
+          items.add(new Item(step.index(), functionCall(s.run().id(), step)));
+        }
       } else if (step.status() == StepStatus.AWAITING_APPROVAL) {
-        items.add(approvalRequest(step));
+        items.add(new Item(step.index(), approvalRequest(step)));
       } else {
-        items.add(toolCall(s.run().id(), step));
+        items.add(new Item(step.index(), toolCall(s.run().id(), step)));
       }
     }
     return items;
@@ -191,8 +199,10 @@ final class ResponseView {
       default -> "in_progress";
     });
     item.put("output", step.result());
-    item.put("error", step.status() == StepStatus.UNKNOWN_OUTCOME && step.error() == null
-        ? "the outcome of this call is unknown: it may or may not have taken effect" : step.error());
+    item.put("error", step.status() == StepStatus.UNKNOWN_OUTCOME
+        ? "the outcome of this call is unknown: it may or may not have taken effect"
+            + (step.error() == null ? "" : " (" + step.error() + ")")
+        : step.error());
     return item;
   }
 

@@ -1,12 +1,14 @@
 package io.aryabhatta.openai;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import io.aryabhatta.agents.AgentService;
 import io.aryabhatta.agents.AgentVersion;
 import io.aryabhatta.db.WriteBatch;
 import io.aryabhatta.errors.DomainException;
 import io.aryabhatta.ids.Ids;
+import io.aryabhatta.json.Json;
 import io.aryabhatta.runs.Message;
 import io.aryabhatta.runs.Run;
 import io.aryabhatta.runs.RunService;
@@ -31,6 +33,8 @@ import org.jdbi.v3.core.transaction.TransactionIsolationLevel;
  * the new response is then the rest of the same run.
  */
 public final class Responses {
+  /** Below the OpenAI SDKs' own 10-minute timeout, so that they get the response rather than time out and retry. */
+  public static final Duration MAX_WAIT = Duration.ofMinutes(5);
   private final AgentService agents;
   private final RunService runs;
   private final RunStore store;
@@ -39,6 +43,7 @@ public final class Responses {
   private final Clock clock;
   private final ObjectMapper mapper;
   private final Duration maxWait;
+  private final ResponseView view;
 
   /**
    * @param maxWait how long a non-streamed response waits for its run; after that the client gets
@@ -54,11 +59,20 @@ public final class Responses {
     this.clock = clock;
     this.mapper = mapper;
     this.maxWait = maxWait;
+    this.view = new ResponseView(mapper);
+  }
+
+  ResponseView view() {
+    return view;
   }
 
   /** A response as stored: which run, and from which of its steps on. */
+  /**
+   * @param answered the response as it was when a later one answered its run (then it no longer
+   *     changes), or null
+   */
   record Stored(String id, String runId, String model, String previousResponseId, boolean store,
-      String instructions, int firstStep, Instant createdAt) {}
+      String instructions, int firstStep, Instant createdAt, ObjectNode answered) {}
 
   /** A response just created, and the last event of its run before it began (where its stream starts). */
   record Created(Stored response, long eventsBefore) {}
@@ -84,6 +98,10 @@ public final class Responses {
           + "'; a conversation stays with its agent");
     }
     Run run = runs.run(caller, previous.runId());
+    if (previous.answered() != null) {
+      throw new DomainException.Conflict("response '" + previous.id() + "' was answered already, by response '"
+          + answeredBy(previous.id()) + "'; continue from the latest response of the conversation");
+    }
     if (run.status() == RunStatus.REQUIRES_ACTION) {
       return answer(caller, request, previous, run);
     }
@@ -92,6 +110,15 @@ public final class Responses {
     }
     if (request.answersPrevious()) {
       throw new DomainException.Conflict("the previous response waits for no function call output or approval");
+    }
+    String latest = jdbi.withHandle(h -> h.createQuery(
+            "SELECT id FROM runs WHERE conversation_id = :c ORDER BY created_at DESC, id DESC LIMIT 1")
+        .bind("c", run.conversationId()).mapTo(String.class).one());
+    if (!latest.equals(run.id())) {
+      // Continuing would show the model the later turns too: a branch is a fork of the run.
+      throw new DomainException.ValidationFailed("previous_response_id", "the conversation has gone on since this "
+          + "response; continue from its latest response, or fork run " + run.id() + " (POST /api/runs/"
+          + run.id() + "/fork) to branch");
     }
     Pending response = pending(caller, request, 0);
     runs.continueConversation(caller, run.conversationId(), request.earlier(), request.systemPrompt(),
@@ -110,6 +137,11 @@ public final class Responses {
       throw new DomainException.ValidationFailed("input", "the previous response waits for one kind of answer: "
           + "function call outputs or approvals, not both");
     }
+    if (!ResponseView.waitsForClient(run)) {
+      // Executing a call of unknown outcome again, or settling it, is a person's decision.
+      throw new DomainException.Conflict("the run waits for a person to settle a tool call whose outcome is unknown; "
+          + "decide it in the platform API (POST /api/runs/" + run.id() + "/approvals or /tool_outputs)");
+    }
     // The run is paused: nothing is appended to its journal until it is answered below. The new
     // response begins after the function calls answered (they were the previous one's output), or
     // with the calls approved (their execution is this one's).
@@ -119,7 +151,7 @@ public final class Responses {
             .orElse(before.size())
         : before.isEmpty() ? 0 : before.get(before.size() - 1).index() + 1;
     long eventsBefore = store.lastEventId(run.id());
-    Pending response = pending(caller, request, firstStep);
+    Pending response = pending(caller, request, firstStep).answering(previous.id(), render(previous));
     if (!request.outputs().isEmpty()) {
       runs.submitToolOutputs(caller, run.id(), request.outputs().stream()
           .map(o -> new RunService.ToolOutput(o.callId(), TextNode.valueOf(o.output()))).toList(), response);
@@ -135,6 +167,16 @@ public final class Responses {
     return runs.awaitSettled(caller, response.runId(), maxWait);
   }
 
+  /** The response object as it stands (as it was answered, for a response a later one answered). */
+  ObjectNode render(Stored response) {
+    return response.answered() != null ? response.answered() : view.response(snapshot(response));
+  }
+
+  private String answeredBy(String id) {
+    return jdbi.withHandle(h -> h.createQuery("SELECT id FROM responses WHERE previous_response_id = :p LIMIT 1")
+        .bind("p", id).mapTo(String.class).findOne().orElse("?"));
+  }
+
   /**
    * The response's run, its steps and messages and its client tools, read in one snapshot of the
    * database so that they agree with each other.
@@ -142,8 +184,7 @@ public final class Responses {
   ResponseView.Snapshot snapshot(Stored response) {
     return jdbi.inTransaction(TransactionIsolationLevel.REPEATABLE_READ, h -> {
       Run run = store.run(h, response.runId());
-      List<Message> own = store.messages(h, run.conversationId(), 0, Integer.MAX_VALUE).stream()
-          .filter(m -> run.id().equals(m.runId())).toList();
+      List<Message> own = store.messagesOfRun(h, run.conversationId(), run.id());
       return new ResponseView.Snapshot(response, run, store.steps(h, run.id()), own,
           store.state(h, run.id()).clientTools());
     });
@@ -152,12 +193,14 @@ public final class Responses {
   /** A stored response ({@code store: true}) of the caller's workspace. */
   Optional<Stored> find(Caller caller, String id) {
     return jdbi.withHandle(h -> h.createQuery("""
-            SELECT id, run_id, model, previous_response_id, store, instructions, first_step, created_at
+            SELECT id, run_id, model, previous_response_id, store, instructions, first_step, created_at,
+                   answered::text AS answered
             FROM responses WHERE id = :id AND workspace_id = :w AND store""")
         .bind("id", id).bind("w", caller.workspaceId())
         .map((rs, c) -> new Stored(rs.getString("id"), rs.getString("run_id"), rs.getString("model"),
             rs.getString("previous_response_id"), rs.getBoolean("store"), rs.getString("instructions"),
-            rs.getInt("first_step"), rs.getTimestamp("created_at").toInstant()))
+            rs.getInt("first_step"), rs.getTimestamp("created_at").toInstant(),
+            rs.getString("answered") == null ? null : (ObjectNode) Json.read(mapper, rs.getString("answered"))))
         .findOne());
   }
 
@@ -168,12 +211,15 @@ public final class Responses {
 
   /** A response's row, written in the transaction that creates or answers its run. */
   private static final class Pending implements RunService.Alongside {
+    private static final ObjectMapper JSON = io.aryabhatta.json.Json.mapper();
     private final String workspaceId;
     private final String id;
     private final ResponseRequest request;
     private final int firstStep;
     private final Instant createdAt;
     private String runId;
+    private String previousId;
+    private ObjectNode previousAsAnswered;
 
     Pending(String workspaceId, String id, ResponseRequest request, int firstStep, Instant createdAt) {
       this.workspaceId = workspaceId;
@@ -183,9 +229,20 @@ public final class Responses {
       this.createdAt = createdAt;
     }
 
+    /** This response answers {@code previousId}'s run: that one is kept as it was then. */
+    Pending answering(String previousId, ObjectNode asAnswered) {
+      this.previousId = previousId;
+      this.previousAsAnswered = asAnswered;
+      return this;
+    }
+
     @Override
     public void write(WriteBatch w, String runId) {
       this.runId = runId;
+      if (previousId != null) {
+        w.statement("UPDATE responses SET answered = cast(:json AS jsonb) WHERE id = :id AND answered IS NULL")
+            .bind("id", previousId).bind("json", Json.write(JSON, previousAsAnswered)).execute();
+      }
       w.statement("""
               INSERT INTO responses (id, workspace_id, run_id, previous_response_id, model, store, instructions,
                                      first_step, created_at)
@@ -198,7 +255,7 @@ public final class Responses {
 
     Stored stored() {
       return new Stored(id, runId, request.model(), request.previousResponseId(), request.store(),
-          request.instructions(), firstStep, createdAt);
+          request.instructions(), firstStep, createdAt, null);
     }
   }
 

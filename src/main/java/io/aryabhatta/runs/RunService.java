@@ -321,7 +321,7 @@ public final class RunService {
             INSERT INTO runs (id, workspace_id, conversation_id, agent_id, agent_version, system_prompt, stream, status,
                               lease_owner, lease_epoch, lease_expires_at, client_tools)
             VALUES (:id, :w, :c, :a, :v, :p, :s, :queued, :node, :epoch,
-                    now() + make_interval(secs => cast(:lease_seconds AS float8)), cast(:client_tools AS jsonb))""")
+                    now() + make_interval(secs => cast(:lease_seconds AS float8)), cast(:client_tools AS json))""")
         .bind("queued", RunStatus.QUEUED).bind("id", runId).bind("w", caller.workspaceId()).bind("c", conversationId)
         .bind("a", agent.agentId()).bind("v", agent.version()).bind("p", systemPrompt).bind("s", stream)
         .bind("node", slot == null ? null : slot.node()).bind("epoch", slot == null ? 0 : slot.epoch())

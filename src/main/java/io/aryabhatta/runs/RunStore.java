@@ -156,6 +156,18 @@ public final class RunStore {
         .list();
   }
 
+  /** The messages of one run of the conversation, in order. */
+  public List<Message> messagesOfRun(Handle h, String conversationId, String runId) {
+    return h.createQuery("""
+            SELECT seq, run_id, role, content, tool_calls::text AS tool_calls, tool_call_id, name, created_at
+            FROM messages WHERE conversation_id = :c AND run_id = :r ORDER BY seq""")
+        .bind("c", conversationId).bind("r", runId)
+        .map((rs, c) -> new Message(rs.getInt("seq"), rs.getString("run_id"), rs.getString("role"),
+            rs.getString("content"), json(rs.getString("tool_calls")), rs.getString("tool_call_id"),
+            rs.getString("name"), Rows.instant(rs, "created_at")))
+        .list();
+  }
+
   /** The conversation in the model's wire shape (without the system prompt). */
   public List<ChatMessage> history(Handle h, String conversationId) {
    return asChat(messages(h, conversationId, 0, Integer.MAX_VALUE));

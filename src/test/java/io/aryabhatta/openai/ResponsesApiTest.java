@@ -152,6 +152,11 @@ class ResponsesApiTest {
         .at("/data/0/request/tools");
     assertThat(offered.toString()).contains("get_weather").contains("calculator");
     assertThat(fake.requests().stream().anyMatch(r -> r.body().toString().contains("sunny"))).isTrue();
+    // The first response stays as it was answered: the run's later steps are the second one's.
+    JsonNode askedAgain = out.get("function_call_again");
+    assertThat(types(askedAgain.get("output"))).containsExactly("function_call");
+    assertThat(askedAgain.at("/usage/total_tokens")).isEqualTo(asked.at("/usage/total_tokens"));
+    assertThat(out.at("/function_call_answered_twice/error/status").asInt()).isEqualTo(409);
 
     // 6b. Streamed: the function call item, then after its output only the rest of the run.
     JsonNode asking = out.get("function_stream");
@@ -233,15 +238,52 @@ class ResponsesApiTest {
             "calculator"))), "tools[0].name"),
         new Case(Map.of("model", "resp-strict", "input", List.of(Map.of("type", "function_call_output",
             "call_id", "c1", "output", "x"))), "previous_response_id"),
-        new Case(Map.of("model", "resp-strict", "input", "x", "stream", "yes"), "stream"));
+        new Case(Map.of("model", "resp-strict", "input", "x", "stream", "yes"), "stream"),
+        new Case(Map.of("model", "resp-strict", "input", "x", "tools", List.of(Map.of("type", "function", "name",
+            "f", "parameters", Map.of("type", "nonsense")))), "tools[0].parameters"),
+        new Case(Map.of("model", "resp-strict", "input", "x", "background", true, "stream", true), "background"));
     for (Case c : cases) {
       Http.Response r = api.post("/v1/responses", c.body());
       assertThat(r.status()).as(c + " → " + r).isEqualTo(400);
       assertThat(r.json().at("/error/param").asText()).as(c.toString()).isEqualTo(c.param());
+      assertThat(r.header("x-should-retry")).as(c.toString()).isEqualTo("false");
     }
     Http.Response malformed = api.send("POST", "/v1/responses", "{\"model\": ", Map.of("Content-Type", "application/json"));
     assertThat(malformed.status()).isEqualTo(400);
     assertThat(fake.requests()).hasSize(requestsBefore);
+  }
+
+  @Test
+  void a_response_stays_as_answered_and_only_the_latest_response_continues_a_conversation() {
+    setup.agent(List.of(), Map.of("name", "resp-chain"));
+    fake.enqueue(text("One."), text("Two."), text("Background done.").withDelay(Duration.ofMillis(300)));
+    JsonNode first = api.post("/v1/responses", Map.of("model", "resp-chain", "input", "first")).json();
+    JsonNode second = api.post("/v1/responses", Map.of("model", "resp-chain", "input", "second",
+        "previous_response_id", first.get("id").asText())).json();
+    assertThat(second.at("/output/0/content/0/text").asText()).isEqualTo("Two.");
+
+    // Continuing the older response would show the model the later turn: refused, nothing runs.
+    int before = fake.requests().size();
+    Http.Response branch = api.post("/v1/responses", Map.of("model", "resp-chain", "input", "third",
+        "previous_response_id", first.get("id").asText()));
+    assertThat(branch.status()).as(branch.toString()).isEqualTo(400);
+    assertThat(branch.json().at("/error/param").asText()).isEqualTo("previous_response_id");
+    assertThat(branch.json().at("/error/message").asText()).contains("fork");
+    assertThat(fake.requests()).hasSize(before);
+
+    // background: answered at once, read later.
+    Http.Response background = api.post("/v1/responses", Map.of("model", "resp-chain", "input", "later",
+        "previous_response_id", second.get("id").asText(), "background", true));
+    assertThat(background.status()).as(background.toString()).isEqualTo(200);
+    assertThat(background.json().get("status").asText()).isIn("queued", "in_progress");
+    String id = background.json().get("id").asText();
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    JsonNode read = api.get("/v1/responses/" + id).json();
+    while (!read.get("status").asText().equals("completed") && System.nanoTime() < deadline) {
+      AgentSetup.sleep(50);
+      read = api.get("/v1/responses/" + id).json();
+    }
+    assertThat(read.at("/output/0/content/0/text").asText()).isEqualTo("Background done.");
   }
 
   private static List<String> eventTypes(JsonNode events) {
