@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aryabhatta.agents.AgentService;
 import io.aryabhatta.audit.AuditLog;
 import io.aryabhatta.ids.Ids;
+import io.aryabhatta.knowledge.KnowledgeIngestion;
+import io.aryabhatta.knowledge.KnowledgeService;
+import io.aryabhatta.tools.GuardedFetch;
 import io.aryabhatta.json.Json;
 import io.aryabhatta.mcp.McpConnector;
 import io.aryabhatta.mcp.McpServerService;
@@ -71,7 +74,9 @@ public record Engine(
     RunService runs,
     RunReplay replay,
     RunFork forks,
-    EvaluationService evaluations) {
+    EvaluationService evaluations,
+    KnowledgeService knowledge,
+    KnowledgeIngestion ingestion) {
 
   /**
    * What the engine is built from, besides the database.
@@ -144,11 +149,19 @@ public record Engine(
     EvaluationService evaluations = new EvaluationService(jdbi, agents, runs, runStore, argumentValidator,
         tools.schemas(), audit, ids, mapper);
 
+    // What agents know: knowledge bases, indexed in the background.
+    KnowledgeIngestion ingestion = new KnowledgeIngestion(jdbi, ids, scheduler.node(), settings.lease(),
+        KnowledgeIngestion.CHUNK_TOKENS, KnowledgeIngestion.OVERLAP_TOKENS);
+    KnowledgeService knowledge = new KnowledgeService(jdbi, audit, ids,
+        new GuardedFetch(http, settings.addressGuard(), KnowledgeService.MAX_DOCUMENT_BYTES),
+        KnowledgeService.MAX_DOCUMENT_BYTES, ingestion::wake);
+
     scheduler.start();
     settledWatch.start();
+    ingestion.start();
     return new Engine(clock, ids, mapper, jdbi, audit, workspaces, secrets, tools, mcpServers, providers, agents,
         models, toolExecutor, argumentValidator, runStore, notifier, settledWatch, journal, scheduler, runs, replay, forks,
-        evaluations);
+        evaluations, knowledge, ingestion);
   }
 
   /**
@@ -157,6 +170,7 @@ public record Engine(
    * on runs are woken, and read their runs every second from then on.
    */
   public void shutdown(Duration grace) {
+    ingestion.stop();
     scheduler.shutdown(grace);
     settledWatch.close();
   }

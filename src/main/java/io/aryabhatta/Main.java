@@ -19,6 +19,7 @@ import io.aryabhatta.http.Problems;
 import io.aryabhatta.http.RateLimiter;
 import io.aryabhatta.http.RegisteredRoutes;
 import io.aryabhatta.http.WebServer;
+import io.aryabhatta.knowledge.KnowledgeRoutes;
 import io.aryabhatta.mcp.McpServerRoutes;
 import io.aryabhatta.mcpserver.AgentsMcpServer;
 import io.aryabhatta.agents.AgentRoutes;
@@ -147,6 +148,7 @@ public final class Main {
         new ToolRoutes(engine.tools(), body, idempotency)::register,
         new ToolTestRoutes(engine.tools(), engine.toolExecutor(), engine.argumentValidator(), body)::register,
         new McpServerRoutes(engine.mcpServers(), body, idempotency)::register,
+        new KnowledgeRoutes(engine.knowledge(), body, idempotency, config.maxBodyBytes())::register,
         new ProviderRoutes(engine.providers(), engine.models()::listModels, body, idempotency)::register,
         new AgentRoutes(engine.agents(), body, idempotency)::register,
         new RunRoutes(engine.runs(), engine.runStore(), new EventStream(engine.runStore(), engine.notifier(), mapper),
