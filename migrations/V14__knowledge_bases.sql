@@ -51,3 +51,6 @@ CREATE TABLE knowledge_chunks (
 );
 CREATE INDEX knowledge_chunks_search ON knowledge_chunks USING gin (tsv);
 CREATE INDEX knowledge_chunks_base ON knowledge_chunks (knowledge_base_id);
+
+-- The knowledge bases an agent version searches, by name.
+ALTER TABLE agent_versions ADD COLUMN knowledge jsonb NOT NULL DEFAULT '[]';

@@ -36,6 +36,8 @@ import org.jdbi.v3.core.statement.StatementContext;
  * pinned them.
  */
 public final class AgentService {
+  /** The tool an agent with knowledge bases searches them with. */
+  public static final String KNOWLEDGE_TOOL = "search_knowledge";
   public static final Pattern NAME = Pattern.compile("^[a-z0-9][a-z0-9_-]{0,63}$");
   static final List<String> TOOL_APPROVALS = List.of("never", "always", "per_tool");
   static final int DEFAULT_MAX_STEPS = 10;
@@ -49,7 +51,8 @@ public final class AgentService {
   private static final TypeReference<List<String>> STRING_LIST = new TypeReference<>() {};
   private static final String VERSION_COLUMNS = """
       v.agent_id, v.workspace_id, v.name, v.version, v.description, v.system_prompt, v.model::text AS model,
-      v.tools::text AS tools, v.tool_approval, v.max_steps, v.context_window, v.created_at""";
+      v.tools::text AS tools, v.tool_approval, v.max_steps, v.context_window, v.knowledge::text AS knowledge,
+      v.created_at""";
   private static final String LATEST = """
        FROM agents a JOIN agent_versions v ON v.agent_id = a.id AND v.version = a.current_version
       WHERE a.workspace_id = :w AND a.deleted_at IS NULL""";
@@ -190,7 +193,7 @@ public final class AgentService {
     AgentVersion checked = validate(base.workspaceId(), base.agentId(), base.version(), input);
     return new AgentVersion(checked.agentId(), checked.workspaceId(), checked.name(), checked.version(),
         checked.description(), checked.systemPrompt(), checked.model(), checked.tools(), checked.toolApproval(),
-        checked.maxSteps(), checked.contextWindow(), base.createdAt());
+        checked.maxSteps(), checked.contextWindow(), checked.knowledge(), base.createdAt());
   }
 
   /** The latest version of the live agent named {@code name} (for the OpenAI-compatible API). */
@@ -230,11 +233,13 @@ public final class AgentService {
       errors.add(new FieldError("context_window", "must be between " + MIN_CONTEXT_WINDOW + " and "
           + MAX_CONTEXT_WINDOW + " tokens"));
     }
+    List<String> knowledge = input.knowledge() == null ? List.of() : input.knowledge();
+    validateKnowledge(workspaceId, knowledge, toolNames, errors);
     if (!errors.isEmpty()) {
       throw new DomainException.ValidationFailed(errors);
     }
     return new AgentVersion(id, workspaceId, input.name(), version, input.description(), systemPrompt, model,
-        toolNames, toolApproval, maxSteps, contextWindow, null);
+        toolNames, toolApproval, maxSteps, contextWindow, knowledge, null);
   }
 
   private ModelSettings validateModel(String workspaceId, ModelSettings model, List<FieldError> errors) {
@@ -285,25 +290,50 @@ public final class AgentService {
     }
   }
 
+  /** Knowledge bases of the workspace, each once; their search is the agent's {@value #KNOWLEDGE_TOOL} tool. */
+  private void validateKnowledge(String workspaceId, List<String> names, List<String> toolNames,
+      List<FieldError> errors) {
+    Set<String> seen = new HashSet<>();
+    Set<String> existing = new HashSet<>(jdbi.withHandle(h -> h.createQuery(
+            "SELECT name FROM knowledge_bases WHERE workspace_id = :w AND name = ANY(:names)")
+        .bind("w", workspaceId).bind("names", names.stream().filter(n -> n != null).toArray(String[]::new))
+        .mapTo(String.class).list()));
+    for (int i = 0; i < names.size(); i++) {
+      String name = names.get(i);
+      String field = "knowledge[" + i + "]";
+      if (name == null) {
+        errors.add(new FieldError(field, "must be a knowledge base name"));
+      } else if (!seen.add(name)) {
+        errors.add(new FieldError(field, "'" + name + "' is listed twice"));
+      } else if (!existing.contains(name)) {
+        errors.add(new FieldError(field, "unknown knowledge base '" + name + "'"));
+      }
+    }
+    if (!names.isEmpty() && toolNames.contains(KNOWLEDGE_TOOL)) {
+      errors.add(new FieldError("tools", "'" + KNOWLEDGE_TOOL + "' is the name of the knowledge search tool of an "
+          + "agent with knowledge bases"));
+    }
+  }
+
   // --- storage ----------------------------------------------------------------------------
 
   private void insertVersion(Handle h, AgentVersion v) {
     h.createUpdate("""
             INSERT INTO agent_versions (agent_id, version, workspace_id, name, description, system_prompt, model, tools,
-                                        tool_approval, max_steps, context_window)
+                                        tool_approval, max_steps, context_window, knowledge)
             VALUES (:agentId, :version, :workspaceId, :name, :description, :systemPrompt, cast(:model AS jsonb),
-                    cast(:tools AS jsonb), :toolApproval, :maxSteps, :contextWindow)""")
+                    cast(:tools AS jsonb), :toolApproval, :maxSteps, :contextWindow, cast(:knowledge AS jsonb))""")
         .bind("agentId", v.agentId()).bind("version", v.version()).bind("workspaceId", v.workspaceId())
         .bind("name", v.name()).bind("description", v.description()).bind("systemPrompt", v.systemPrompt())
         .bind("model", Json.write(mapper, v.model())).bind("tools", Json.write(mapper, v.tools()))
         .bind("toolApproval", v.toolApproval()).bind("maxSteps", v.maxSteps())
-        .bind("contextWindow", v.contextWindow())
+        .bind("contextWindow", v.contextWindow()).bind("knowledge", Json.write(mapper, v.knowledge()))
         .execute();
   }
 
   private static AgentVersion withVersion(AgentVersion v, int version) {
     return new AgentVersion(v.agentId(), v.workspaceId(), v.name(), version, v.description(), v.systemPrompt(),
-        v.model(), v.tools(), v.toolApproval(), v.maxSteps(), v.contextWindow(), v.createdAt());
+        v.model(), v.tools(), v.toolApproval(), v.maxSteps(), v.contextWindow(), v.knowledge(), v.createdAt());
   }
 
   private Optional<AgentView> latest(Handle h, String workspaceId, String id) {
@@ -323,7 +353,8 @@ public final class AgentService {
           rs.getInt("version"), rs.getString("description"), rs.getString("system_prompt"),
           mapper.readValue(rs.getString("model"), ModelSettings.class),
           mapper.readValue(rs.getString("tools"), STRING_LIST), rs.getString("tool_approval"),
-          rs.getInt("max_steps"), rs.getInt("context_window"), Rows.instant(rs, "created_at"));
+          rs.getInt("max_steps"), rs.getInt("context_window"),
+          mapper.readValue(rs.getString("knowledge"), STRING_LIST), Rows.instant(rs, "created_at"));
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException("stored agent version " + rs.getString("agent_id") + " is not readable", e);
     }
