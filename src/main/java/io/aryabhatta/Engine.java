@@ -6,6 +6,8 @@ import io.aryabhatta.audit.AuditLog;
 import io.aryabhatta.ids.Ids;
 import io.aryabhatta.knowledge.KnowledgeIngestion;
 import io.aryabhatta.knowledge.KnowledgeService;
+import io.aryabhatta.knowledge.KnowledgeTool;
+import io.aryabhatta.tools.ToolInvoker;
 import io.aryabhatta.tools.GuardedFetch;
 import io.aryabhatta.json.Json;
 import io.aryabhatta.mcp.McpConnector;
@@ -128,16 +130,24 @@ public record Engine(
     ModelClient models = new ModelClient(http, mapper);
     ToolExecutor toolExecutor = new ToolExecutor(http, mapper, secrets, settings.addressGuard(), clock,
         ToolExecutor.DEFAULT_MAX_RESPONSE_BYTES, new McpToolRunner(mcpServers, mcpConnector, mapper), builtins);
+    // What agents know: knowledge bases, indexed in the background.
+    String node = "node-" + ids.next();
+    KnowledgeIngestion ingestion = new KnowledgeIngestion(jdbi, ids, node, settings.lease(),
+        KnowledgeIngestion.CHUNK_TOKENS, KnowledgeIngestion.OVERLAP_TOKENS);
+    KnowledgeService knowledge = new KnowledgeService(jdbi, audit, ids,
+        new GuardedFetch(http, settings.addressGuard(), KnowledgeService.MAX_DOCUMENT_BYTES),
+        KnowledgeService.MAX_DOCUMENT_BYTES, ingestion::wake);
+    ToolInvoker toolInvoker = KnowledgeTool.invoker(knowledge, mapper, toolExecutor);
     ArgumentValidator argumentValidator = new ArgumentValidator();
     RunStore runStore = new RunStore(jdbi, mapper);
     EventNotifier notifier = new EventNotifier();
     RunEventLog runEvents = new RunEventLog(mapper, runStore, notifier);
     RunTransitions transitions = new RunTransitions(mapper, runStore, runEvents);
     Journal journal = new Journal(jdbi, mapper, runEvents, transitions, audit, settings.lease());
-    RunSetup runSetup = new RunSetup(tools, providers);
-    AgentLoop loop = new AgentLoop(jdbi, runStore, journal, agents, runSetup, models, toolExecutor,
+    RunSetup runSetup = new RunSetup(tools, providers, mapper);
+    AgentLoop loop = new AgentLoop(jdbi, runStore, journal, agents, runSetup, models, toolInvoker,
         argumentValidator, ToolRetryPolicy.of(settings.toolMaxAttempts()), mapper, settings.observer());
-    RunScheduler scheduler = new RunScheduler(jdbi, loop, "node-" + ids.next(), settings.lease(),
+    RunScheduler scheduler = new RunScheduler(jdbi, loop, node, settings.lease(),
         settings.maxConcurrentRuns(), Duration.ofMillis(500));
     SettledWatch settledWatch = new SettledWatch(jdbi, notifier, Duration.ofSeconds(1));
     RunService runs = new RunService(jdbi, runStore, runEvents, transitions, agents, scheduler, audit, ids, mapper,
@@ -148,13 +158,6 @@ public record Engine(
     RunFork forks = new RunFork(jdbi, runStore, runEvents, agents, scheduler, audit, ids, mapper);
     EvaluationService evaluations = new EvaluationService(jdbi, agents, runs, runStore, argumentValidator,
         tools.schemas(), audit, ids, mapper);
-
-    // What agents know: knowledge bases, indexed in the background.
-    KnowledgeIngestion ingestion = new KnowledgeIngestion(jdbi, ids, scheduler.node(), settings.lease(),
-        KnowledgeIngestion.CHUNK_TOKENS, KnowledgeIngestion.OVERLAP_TOKENS);
-    KnowledgeService knowledge = new KnowledgeService(jdbi, audit, ids,
-        new GuardedFetch(http, settings.addressGuard(), KnowledgeService.MAX_DOCUMENT_BYTES),
-        KnowledgeService.MAX_DOCUMENT_BYTES, ingestion::wake);
 
     scheduler.start();
     settledWatch.start();

@@ -1,6 +1,11 @@
 package io.aryabhatta.knowledge;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aryabhatta.errors.DomainException;
+import io.aryabhatta.runs.Run;
+import io.aryabhatta.runs.RunService;
+import io.aryabhatta.runs.RunStore;
 import io.aryabhatta.http.ApiException;
 import io.aryabhatta.http.Auth;
 import io.aryabhatta.http.Idempotency;
@@ -12,6 +17,7 @@ import io.javalin.http.UploadedFile;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 
 /** {@code /api/knowledge_bases}: knowledge bases, their documents, and search. */
@@ -20,13 +26,20 @@ public final class KnowledgeRoutes {
       "html", "text/html");
 
   private final KnowledgeService knowledge;
+  private final RunService runs;
+  private final RunStore store;
+  private final ObjectMapper mapper;
   private final JsonBody body;
   private final Idempotency idempotency;
   private final long maxBodyBytes;
 
   /** @param maxBodyBytes the largest request, uploads included */
-  public KnowledgeRoutes(KnowledgeService knowledge, JsonBody body, Idempotency idempotency, long maxBodyBytes) {
+  public KnowledgeRoutes(KnowledgeService knowledge, RunService runs, RunStore store, ObjectMapper mapper,
+      JsonBody body, Idempotency idempotency, long maxBodyBytes) {
     this.knowledge = knowledge;
+    this.runs = runs;
+    this.store = store;
+    this.mapper = mapper;
     this.body = body;
     this.idempotency = idempotency;
     this.maxBodyBytes = maxBodyBytes;
@@ -37,7 +50,9 @@ public final class KnowledgeRoutes {
 
   record SearchRequest(String query, Integer topK) {}
 
-  record Hits(java.util.List<KnowledgeService.Hit> data) {}
+  record Hits(List<KnowledgeService.Hit> data) {}
+
+  record Cited(List<JsonNode> data) {}
 
   public void register(RoutesConfig routes) {
     routes.post("/api/knowledge_bases", idempotency.wrap(ctx -> ctx.status(201).json(knowledge.create(
@@ -64,6 +79,12 @@ public final class KnowledgeRoutes {
     routes.delete("/api/knowledge_bases/{id}/documents/{document}", ctx -> {
       knowledge.deleteDocument(Auth.caller(ctx), ctx.pathParam("id"), ctx.pathParam("document"));
       ctx.status(204);
+    });
+    routes.get("/api/knowledge_chunks/{id}", ctx -> ctx.json(knowledge.chunk(Auth.caller(ctx).workspaceId(),
+        ctx.pathParam("id"))));
+    routes.get("/api/runs/{id}/citations", ctx -> {
+      Run run = runs.run(Auth.caller(ctx), ctx.pathParam("id"));
+      ctx.json(new Cited(Citations.of(run.output(), store.steps(run.id()), mapper)));
     });
     routes.post("/api/knowledge_bases/{id}/search", ctx -> {
       SearchRequest request = body.read(ctx, SearchRequest.class);

@@ -75,8 +75,8 @@ public final class KnowledgeService {
   public record NewDocument(String name, String contentType, byte[] content, String sourceUrl) {}
 
   /** A chunk found by a search, with what cites it. */
-  public record Hit(String chunkId, String documentId, String documentName, int position, List<String> headingPath,
-      Integer page, String text, double score) {}
+  public record Hit(String chunkId, String knowledgeBase, String documentId, String documentName, int position,
+      List<String> headingPath, Integer page, String text, double score) {}
 
   // ---- knowledge bases ----
 
@@ -284,6 +284,25 @@ public final class KnowledgeService {
         Rows.instant(rs, "created_at"), Rows.instant(rs, "updated_at"));
   }
 
+  /** A chunk of the workspace: what a citation links to. */
+  public Hit chunk(String workspaceId, String chunkId) {
+    return jdbi.withHandle(h -> h.createQuery("""
+            SELECT c.id, b.name AS base_name, c.document_id, d.name AS document_name, c.position, c.heading_path,
+                   c.page, c.text, 0 AS score
+            FROM knowledge_chunks c JOIN knowledge_documents d ON d.id = c.document_id
+                 JOIN knowledge_bases b ON b.id = c.knowledge_base_id
+            WHERE c.id = :id AND b.workspace_id = :w""")
+        .bind("id", chunkId).bind("w", workspaceId).map((rs, c) -> hit(rs)).findOne()
+        .orElseThrow(() -> DomainException.NotFound.of("knowledge chunk", chunkId)));
+  }
+
+  private static Hit hit(ResultSet rs) throws SQLException {
+    return new Hit(rs.getString("id"), rs.getString("base_name"), rs.getString("document_id"),
+        rs.getString("document_name"), rs.getInt("position"),
+        Arrays.asList((String[]) rs.getArray("heading_path").getArray()), (Integer) rs.getObject("page"),
+        rs.getString("text"), rs.getDouble("score"));
+  }
+
   // ---- search ----
 
   /**
@@ -293,6 +312,15 @@ public final class KnowledgeService {
    * close together.
    */
   public List<Hit> search(String workspaceId, String baseId, String query, Integer topK) {
+    return search(workspaceId, "id", baseId, query, topK);
+  }
+
+  /** The same, for the knowledge base of that name (the agent's tool names them). */
+  List<Hit> searchByName(String workspaceId, String name, String query, int topK) {
+    return search(workspaceId, "name", name, query, topK);
+  }
+
+  private List<Hit> search(String workspaceId, String column, String base, String query, Integer topK) {
     List<FieldError> errors = new ArrayList<>();
     if (query == null || query.isBlank()) {
       errors.add(new FieldError("query", "is required"));
@@ -307,25 +335,26 @@ public final class KnowledgeService {
       throw new DomainException.ValidationFailed(errors);
     }
     return jdbi.withHandle(h -> {
-      base(h, workspaceId, baseId);
+      String baseId = h.createQuery("SELECT id FROM knowledge_bases WHERE workspace_id = :w AND " + column + " = :v")
+          .bind("w", workspaceId).bind("v", base).mapTo(String.class).findOne()
+          .orElseThrow(() -> new DomainException.NotFound("no knowledge base with " + column + " '" + base + "'"));
       return h.createQuery("""
               WITH q AS (
                 SELECT cast(replace(cast(websearch_to_tsquery(b.language, :query) AS text), ' & ', ' | ') AS tsquery)
-                       AS query
+                       AS query, b.name
                 FROM knowledge_bases b WHERE b.id = :b)
-              SELECT c.id, c.document_id, d.name AS document_name, c.position, c.heading_path, c.page, c.text,
-                     ts_rank_cd(c.tsv, q.query, 1) AS score
+              SELECT c.id, q.name AS base_name, c.document_id, d.name AS document_name, c.position, c.heading_path,
+                     c.page, c.text, ts_rank_cd(c.tsv, q.query, 1) AS score
               FROM q, knowledge_chunks c JOIN knowledge_documents d ON d.id = c.document_id
               WHERE c.knowledge_base_id = :b AND c.tsv @@ q.query
               ORDER BY score DESC, c.id
               LIMIT :k""")
           .bind("b", baseId).bind("query", query).bind("k", k)
-          .map((rs, c) -> new Hit(rs.getString("id"), rs.getString("document_id"), rs.getString("document_name"),
-              rs.getInt("position"), Arrays.asList((String[]) rs.getArray("heading_path").getArray()),
-              (Integer) rs.getObject("page"), rs.getString("text"), rs.getDouble("score")))
+          .map((rs, c) -> hit(rs))
           .list();
     });
   }
+
 
   static String sha256(byte[] content) {
     try {

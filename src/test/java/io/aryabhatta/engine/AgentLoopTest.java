@@ -400,7 +400,7 @@ class AgentLoopTest {
       RunTransitions transitions = new RunTransitions(mapper, store, events);
       Duration lease = Duration.ofSeconds(30);
       Journal journal = new Journal(jdbi, mapper, events, transitions, audit, lease);
-      RunSetup setup = new RunSetup(toolService, providers);
+      RunSetup setup = new RunSetup(toolService, providers, mapper);
       AgentLoop agentLoop = new AgentLoop(jdbi, store, journal, agents, setup, model, tools, new ArgumentValidator(),
           new ToolRetryPolicy(3, Duration.ofMillis(5), Duration.ofMillis(20)), mapper, IGNORED);
       RunScheduler scheduler = new RunScheduler(jdbi, agentLoop, "node-" + ids.next(), lease, 8,
