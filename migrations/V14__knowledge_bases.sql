@@ -54,3 +54,10 @@ CREATE INDEX knowledge_chunks_base ON knowledge_chunks (knowledge_base_id);
 
 -- The knowledge bases an agent version searches, by name.
 ALTER TABLE agent_versions ADD COLUMN knowledge jsonb NOT NULL DEFAULT '[]';
+
+-- Semantic search, when a knowledge base names an embedding model of a provider: each chunk's
+-- vector, from the provider's OpenAI-compatible /embeddings.
+ALTER TABLE knowledge_bases
+    ADD COLUMN embedding_provider text,
+    ADD COLUMN embedding_model    text;
+ALTER TABLE knowledge_chunks ADD COLUMN embedding real[];

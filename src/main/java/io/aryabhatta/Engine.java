@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aryabhatta.agents.AgentService;
 import io.aryabhatta.audit.AuditLog;
 import io.aryabhatta.ids.Ids;
+import io.aryabhatta.knowledge.Embeddings;
 import io.aryabhatta.knowledge.KnowledgeIngestion;
 import io.aryabhatta.knowledge.KnowledgeService;
 import io.aryabhatta.knowledge.KnowledgeTool;
@@ -132,10 +133,11 @@ public record Engine(
         ToolExecutor.DEFAULT_MAX_RESPONSE_BYTES, new McpToolRunner(mcpServers, mcpConnector, mapper), builtins);
     // What agents know: knowledge bases, indexed in the background.
     String node = "node-" + ids.next();
+    Embeddings.Embedder embedder = Embeddings.through(providers, http, mapper);
     KnowledgeIngestion ingestion = new KnowledgeIngestion(jdbi, ids, node, settings.lease(),
-        KnowledgeIngestion.CHUNK_TOKENS, KnowledgeIngestion.OVERLAP_TOKENS);
+        KnowledgeIngestion.CHUNK_TOKENS, KnowledgeIngestion.OVERLAP_TOKENS, embedder);
     KnowledgeService knowledge = new KnowledgeService(jdbi, audit, ids,
-        new GuardedFetch(http, settings.addressGuard(), KnowledgeService.MAX_DOCUMENT_BYTES),
+        new GuardedFetch(http, settings.addressGuard(), KnowledgeService.MAX_DOCUMENT_BYTES), providers, embedder,
         KnowledgeService.MAX_DOCUMENT_BYTES, ingestion::wake);
     ToolInvoker toolInvoker = KnowledgeTool.invoker(knowledge, mapper, toolExecutor);
     ArgumentValidator argumentValidator = new ArgumentValidator();

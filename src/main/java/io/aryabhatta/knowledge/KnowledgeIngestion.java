@@ -34,12 +34,15 @@ public final class KnowledgeIngestion {
   private final String node;
   private final Duration lease;
   private final Chunker chunker;
+  private final Embeddings.Embedder embedder;
   private final Semaphore wake = new Semaphore(0);
   private volatile boolean stopping;
   private Thread worker;
 
-  public KnowledgeIngestion(Jdbi jdbi, Ids ids, String node, Duration lease, int chunkTokens, int overlapTokens) {
+  public KnowledgeIngestion(Jdbi jdbi, Ids ids, String node, Duration lease, int chunkTokens, int overlapTokens,
+      Embeddings.Embedder embedder) {
     this.jdbi = jdbi;
+    this.embedder = embedder;
     this.ids = ids;
     this.node = node;
     this.lease = lease;
@@ -47,7 +50,8 @@ public final class KnowledgeIngestion {
   }
 
   /** A claimed document: what indexing it needs. */
-  private record Claimed(String id, String knowledgeBaseId, DocumentFormat format, byte[] content, int attempts) {}
+  private record Claimed(String id, String workspaceId, String knowledgeBaseId, DocumentFormat format,
+      byte[] content, int attempts, KnowledgeService.EmbeddingModel embedding) {}
 
   public void start() {
     worker = Thread.ofVirtual().name("knowledge-ingestion").start(this::work);
@@ -113,8 +117,26 @@ public final class KnowledgeIngestion {
       finishFailed(document, "the document holds no text");
       return true;
     }
-    finishReady(document, chunks);
+    List<float[]> vectors = null;
+    if (document.embedding() != null) {
+      try {
+        vectors = embedder.embed(document.workspaceId(), document.embedding(),
+            chunks.stream().map(KnowledgeIngestion::embeddedText).toList());
+      } catch (Embeddings.Failed e) {
+        finishFailed(document, "the chunks could not be embedded: " + e.getMessage());
+        return true;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    finishReady(document, chunks, vectors);
     return true;
+  }
+
+  /** What a chunk's vector is made of: its headings, then its text. */
+  private static String embeddedText(Chunker.Chunk chunk) {
+    return chunk.headings().isEmpty() ? chunk.text() : String.join(" > ", chunk.headings()) + "\n" + chunk.text();
   }
 
   private Optional<Claimed> claim() {
@@ -125,26 +147,36 @@ public final class KnowledgeIngestion {
              WHERE id = (SELECT id FROM knowledge_documents
                           WHERE status = 'pending' OR (status = 'indexing' AND lease_expires_at < now())
                           ORDER BY updated_at LIMIT 1 FOR UPDATE SKIP LOCKED)
-            RETURNING d.id, d.knowledge_base_id, d.format, d.content, d.attempts""")
+            RETURNING d.id, d.workspace_id, d.knowledge_base_id, d.format, d.content, d.attempts,
+                      (SELECT b.embedding_provider FROM knowledge_bases b WHERE b.id = d.knowledge_base_id)
+                          AS embedding_provider,
+                      (SELECT b.embedding_model FROM knowledge_bases b WHERE b.id = d.knowledge_base_id)
+                          AS embedding_model""")
         .bind("node", node).bind("lease", (double) lease.toSeconds())
-        .map((rs, c) -> new Claimed(rs.getString("id"), rs.getString("knowledge_base_id"),
-            DocumentFormat.of(rs.getString("format")), rs.getBytes("content"), rs.getInt("attempts")))
+        .map((rs, c) -> new Claimed(rs.getString("id"), rs.getString("workspace_id"),
+            rs.getString("knowledge_base_id"), DocumentFormat.of(rs.getString("format")), rs.getBytes("content"),
+            rs.getInt("attempts"), rs.getString("embedding_model") == null ? null
+                : new KnowledgeService.EmbeddingModel(rs.getString("embedding_provider"),
+                    rs.getString("embedding_model"))))
         .findOne());
   }
 
   /** Replaces the document's chunks and marks it ready, if this node still holds its claim. */
-  private void finishReady(Claimed document, List<Chunker.Chunk> chunks) {
+  private void finishReady(Claimed document, List<Chunker.Chunk> chunks, List<float[]> vectors) {
     jdbi.useTransaction(h -> {
       if (!fence(h, document)) {
         return;
       }
       h.createUpdate("DELETE FROM knowledge_chunks WHERE document_id = :d").bind("d", document.id()).execute();
       PreparedBatch batch = h.prepareBatch("""
-          INSERT INTO knowledge_chunks (id, document_id, knowledge_base_id, position, heading_path, page, text, tsv)
-          SELECT :id, :d, :b, :position, :headings, :page, :text,
+          INSERT INTO knowledge_chunks (id, document_id, knowledge_base_id, position, heading_path, page, text,
+                                        embedding, tsv)
+          SELECT :id, :d, :b, :position, :headings, :page, :text, cast(:embedding AS real[]),
                  to_tsvector(b.language, array_to_string(cast(:headings AS text[]), ' ') || E'\n' || :text)
             FROM knowledge_bases b WHERE b.id = :b""");
-      for (Chunker.Chunk chunk : chunks) {
+      for (int i = 0; i < chunks.size(); i++) {
+        Chunker.Chunk chunk = chunks.get(i);
+        batch.bind("embedding", vectors == null ? null : Vectors.literal(vectors.get(i)));
         batch.bind("id", ids.next()).bind("d", document.id()).bind("b", document.knowledgeBaseId())
             .bind("position", chunk.position()).bind("headings", chunk.headings().toArray(String[]::new))
             .bind("page", chunk.page()).bind("text", chunk.text()).add();
@@ -188,8 +220,9 @@ public final class KnowledgeIngestion {
         .bind("d", fromDocument).mapTo(String.class).list();
     h.createUpdate("DELETE FROM knowledge_chunks WHERE document_id = :d").bind("d", toDocument).execute();
     PreparedBatch batch = h.prepareBatch("""
-        INSERT INTO knowledge_chunks (id, document_id, knowledge_base_id, position, heading_path, page, text, tsv)
-        SELECT :id, :to, knowledge_base_id, position, heading_path, page, text, tsv
+        INSERT INTO knowledge_chunks (id, document_id, knowledge_base_id, position, heading_path, page, text, tsv,
+                                      embedding)
+        SELECT :id, :to, knowledge_base_id, position, heading_path, page, text, tsv, embedding
           FROM knowledge_chunks WHERE id = :from""");
     for (String chunk : chunkIds) {
       batch.bind("id", ids.next()).bind("to", toDocument).bind("from", chunk).add();

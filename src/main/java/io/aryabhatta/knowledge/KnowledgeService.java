@@ -6,6 +6,7 @@ import io.aryabhatta.db.UniqueNames;
 import io.aryabhatta.errors.DomainException;
 import io.aryabhatta.errors.FieldError;
 import io.aryabhatta.ids.Ids;
+import io.aryabhatta.providers.ProviderService;
 import io.aryabhatta.tools.GuardedFetch;
 import io.aryabhatta.workspaces.Caller;
 import java.nio.charset.StandardCharsets;
@@ -17,6 +18,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.PriorityQueue;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -37,8 +40,11 @@ public final class KnowledgeService {
   static final int MAX_QUERY_CHARS = 2_000;
   private static final UniqueNames NAMES = UniqueNames.of("knowledge_bases", "a knowledge base");
   private static final String BASE_COLUMNS = "id, name, description, cast(language AS text) AS language, "
-      + "created_at, updated_at, (SELECT count(*) FROM knowledge_documents d WHERE d.knowledge_base_id = b.id) "
-      + "AS documents";
+      + "embedding_provider, embedding_model, created_at, updated_at, "
+      + "(SELECT count(*) FROM knowledge_documents d WHERE d.knowledge_base_id = b.id) AS documents";
+  /** How many of each list reciprocal rank fusion considers, and its constant (60, as usual). */
+  static final int FUSED_DEPTH = 50;
+  static final int RRF_K = 60;
   private static final String DOCUMENT_COLUMNS = "id, knowledge_base_id, name, format, source_url, sha256, "
       + "size_bytes, status, error, attempts, chunks_count, created_at, updated_at";
 
@@ -46,26 +52,33 @@ public final class KnowledgeService {
   private final AuditLog audit;
   private final Ids ids;
   private final GuardedFetch fetch;
+  private final ProviderService providers;
+  private final Embeddings.Embedder embedder;
   private final long maxDocumentBytes;
   private final Runnable documentAdded;
 
   /**
    * @param documentAdded wakes the ingestion when a document waits
    */
-  public KnowledgeService(Jdbi jdbi, AuditLog audit, Ids ids, GuardedFetch fetch, long maxDocumentBytes,
-      Runnable documentAdded) {
+  public KnowledgeService(Jdbi jdbi, AuditLog audit, Ids ids, GuardedFetch fetch, ProviderService providers,
+      Embeddings.Embedder embedder, long maxDocumentBytes, Runnable documentAdded) {
     this.jdbi = jdbi;
     this.audit = audit;
     this.ids = ids;
     this.fetch = fetch;
+    this.providers = providers;
+    this.embedder = embedder;
     this.maxDocumentBytes = maxDocumentBytes;
     this.documentAdded = documentAdded;
   }
 
-  public record BaseInput(String name, String description, String language) {}
+  /** An embedding model of one of the workspace's providers. */
+  public record EmbeddingModel(String provider, String model) {}
 
-  public record BaseView(String id, String name, String description, String language, long documents,
-      Instant createdAt, Instant updatedAt) {}
+  public record BaseInput(String name, String description, String language, EmbeddingModel embedding) {}
+
+  public record BaseView(String id, String name, String description, String language, EmbeddingModel embedding,
+      long documents, Instant createdAt, Instant updatedAt) {}
 
   public record DocumentView(String id, String knowledgeBaseId, String name, String format, String sourceUrl,
       String sha256, int sizeBytes, String status, String error, int attempts, int chunksCount, Instant createdAt,
@@ -94,6 +107,15 @@ public final class KnowledgeService {
       errors.add(new FieldError("language", "must be a PostgreSQL text search configuration, e.g. english, "
           + "simple, german, french"));
     }
+    EmbeddingModel embedding = input.embedding();
+    if (embedding != null) {
+      if (embedding.provider() == null || !providers.exists(caller.workspaceId(), embedding.provider())) {
+        errors.add(new FieldError("embedding.provider", "must name a provider of the workspace"));
+      }
+      if (embedding.model() == null || embedding.model().isBlank() || embedding.model().length() > 256) {
+        errors.add(new FieldError("embedding.model", "is required: the provider's embedding model"));
+      }
+    }
     if (!errors.isEmpty()) {
       throw new DomainException.ValidationFailed(errors);
     }
@@ -101,10 +123,13 @@ public final class KnowledgeService {
     return NAMES.claim(input.name(), () -> jdbi.inTransaction(h -> {
       NAMES.ensureFree(h, caller.workspaceId(), input.name());
       h.createUpdate("""
-              INSERT INTO knowledge_bases (id, workspace_id, name, description, language)
-              VALUES (:id, :w, :name, :description, cast(:language AS regconfig))""")
+              INSERT INTO knowledge_bases (id, workspace_id, name, description, language, embedding_provider,
+                                           embedding_model)
+              VALUES (:id, :w, :name, :description, cast(:language AS regconfig), :provider, :model)""")
           .bind("id", id).bind("w", caller.workspaceId()).bind("name", input.name())
-          .bind("description", input.description()).bind("language", language).execute();
+          .bind("description", input.description()).bind("language", language)
+          .bind("provider", embedding == null ? null : embedding.provider())
+          .bind("model", embedding == null ? null : embedding.model()).execute();
       audit.record(h, caller, "knowledge_base.created", "knowledge_base", id, Map.of("name", input.name(),
           "language", language));
       return base(h, caller.workspaceId(), id);
@@ -140,8 +165,10 @@ public final class KnowledgeService {
   }
 
   private static BaseView baseView(ResultSet rs) throws SQLException {
+    EmbeddingModel embedding = rs.getString("embedding_model") == null ? null
+        : new EmbeddingModel(rs.getString("embedding_provider"), rs.getString("embedding_model"));
     return new BaseView(rs.getString("id"), rs.getString("name"), rs.getString("description"),
-        rs.getString("language"), rs.getLong("documents"), Rows.instant(rs, "created_at"),
+        rs.getString("language"), embedding, rs.getLong("documents"), Rows.instant(rs, "created_at"),
         Rows.instant(rs, "updated_at"));
   }
 
@@ -334,25 +361,115 @@ public final class KnowledgeService {
     if (!errors.isEmpty()) {
       throw new DomainException.ValidationFailed(errors);
     }
-    return jdbi.withHandle(h -> {
-      String baseId = h.createQuery("SELECT id FROM knowledge_bases WHERE workspace_id = :w AND " + column + " = :v")
-          .bind("w", workspaceId).bind("v", base).mapTo(String.class).findOne()
-          .orElseThrow(() -> new DomainException.NotFound("no knowledge base with " + column + " '" + base + "'"));
-      return h.createQuery("""
-              WITH q AS (
-                SELECT cast(replace(cast(websearch_to_tsquery(b.language, :query) AS text), ' & ', ' | ') AS tsquery)
-                       AS query, b.name
-                FROM knowledge_bases b WHERE b.id = :b)
-              SELECT c.id, q.name AS base_name, c.document_id, d.name AS document_name, c.position, c.heading_path,
-                     c.page, c.text, ts_rank_cd(c.tsv, q.query, 1) AS score
-              FROM q, knowledge_chunks c JOIN knowledge_documents d ON d.id = c.document_id
-              WHERE c.knowledge_base_id = :b AND c.tsv @@ q.query
-              ORDER BY score DESC, c.id
-              LIMIT :k""")
-          .bind("b", baseId).bind("query", query).bind("k", k)
-          .map((rs, c) -> hit(rs))
-          .list();
-    });
+    Target target = jdbi.withHandle(h -> h.createQuery("SELECT id, name, embedding_provider, embedding_model "
+            + "FROM knowledge_bases WHERE workspace_id = :w AND " + column + " = :v")
+        .bind("w", workspaceId).bind("v", base)
+        .map((rs, c) -> new Target(rs.getString("id"), rs.getString("embedding_provider"),
+            rs.getString("embedding_model")))
+        .findOne())
+        .orElseThrow(() -> DomainException.NotFound.of("knowledge base", base));
+    if (target.model() == null) {
+      return fullText(target.id(), query, k);
+    }
+    float[] vector = embedQuery(workspaceId, target, query);
+    return fused(fullText(target.id(), query, FUSED_DEPTH), nearest(target.id(), vector, FUSED_DEPTH), k);
+  }
+
+  /** A knowledge base searched, and its embedding model (null: full text only). */
+  private record Target(String id, String provider, String model) {}
+
+  /**
+   * PostgreSQL full-text search with the knowledge base's language: any of the query's words may
+   * match ({@code websearch_to_tsquery} syntax, its terms joined by OR), ranked by
+   * {@code ts_rank_cd}, which favours chunks holding more of them close together.
+   */
+  private List<Hit> fullText(String baseId, String query, int k) {
+    return jdbi.withHandle(h -> h.createQuery("""
+            WITH q AS (
+              SELECT cast(replace(cast(websearch_to_tsquery(b.language, :query) AS text), ' & ', ' | ') AS tsquery)
+                     AS query, b.name
+              FROM knowledge_bases b WHERE b.id = :b)
+            SELECT c.id, q.name AS base_name, c.document_id, d.name AS document_name, c.position, c.heading_path,
+                   c.page, c.text, ts_rank_cd(c.tsv, q.query, 1) AS score
+            FROM q, knowledge_chunks c JOIN knowledge_documents d ON d.id = c.document_id
+            WHERE c.knowledge_base_id = :b AND c.tsv @@ q.query
+            ORDER BY score DESC, c.id
+            LIMIT :k""")
+        .bind("b", baseId).bind("query", query).bind("k", k)
+        .map((rs, c) -> hit(rs))
+        .list());
+  }
+
+  private float[] embedQuery(String workspaceId, Target target, String query) {
+    try {
+      return embedder.embed(workspaceId, new EmbeddingModel(target.provider(), target.model()), List.of(query)).get(0);
+    } catch (Embeddings.Failed e) {
+      throw new DomainException.UpstreamFailed("the query could not be embedded: " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new DomainException.UpstreamFailed("the query's embedding was interrupted");
+    }
+  }
+
+  /**
+   * The chunks nearest to {@code vector} by cosine similarity, by an exact scan of the knowledge
+   * base's vectors in this process (fast to tens of thousands of chunks; see BENCHMARKS.md).
+   */
+  private List<Hit> nearest(String baseId, float[] vector, int k) {
+    double norm = Vectors.norm(vector);
+    PriorityQueue<Map.Entry<String, Double>> best = new PriorityQueue<>(Map.Entry.comparingByValue());
+    jdbi.useHandle(h -> h.createQuery("SELECT id, embedding FROM knowledge_chunks WHERE knowledge_base_id = :b "
+            + "AND embedding IS NOT NULL")
+        .bind("b", baseId).setFetchSize(1_000)
+        .map((rs, c) -> Map.entry(rs.getString("id"), Vectors.cosine(vector, norm, (Float[]) rs.getArray(
+            "embedding").getArray())))
+        .forEach(entry -> {
+          best.add(entry);
+          if (best.size() > k) {
+            best.poll();
+          }
+        }));
+    List<Map.Entry<String, Double>> ranked = new ArrayList<>(best);
+    ranked.sort(Map.Entry.<String, Double>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()));
+    Map<String, Hit> byId = hits(ranked.stream().map(Map.Entry::getKey).toList());
+    return ranked.stream().filter(e -> byId.containsKey(e.getKey()))
+        .map(e -> withScore(byId.get(e.getKey()), e.getValue())).toList();
+  }
+
+  /** Reciprocal rank fusion: each chunk scores the sum of 1 / (60 + its rank) over the lists it is in. */
+  private static List<Hit> fused(List<Hit> fullText, List<Hit> semantic, int k) {
+    Map<String, Double> scores = new LinkedHashMap<>();
+    Map<String, Hit> hits = new LinkedHashMap<>();
+    for (List<Hit> list : List.of(fullText, semantic)) {
+      for (int rank = 0; rank < list.size(); rank++) {
+        Hit hit = list.get(rank);
+        scores.merge(hit.chunkId(), 1.0 / (RRF_K + rank + 1), Double::sum);
+        hits.putIfAbsent(hit.chunkId(), hit);
+      }
+    }
+    return scores.entrySet().stream()
+        .sorted(Map.Entry.<String, Double>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()))
+        .limit(k).map(e -> withScore(hits.get(e.getKey()), e.getValue())).toList();
+  }
+
+  private static Hit withScore(Hit hit, double score) {
+    return new Hit(hit.chunkId(), hit.knowledgeBase(), hit.documentId(), hit.documentName(), hit.position(),
+        hit.headingPath(), hit.page(), hit.text(), score);
+  }
+
+  private Map<String, Hit> hits(List<String> chunkIds) {
+    Map<String, Hit> byId = new LinkedHashMap<>();
+    if (chunkIds.isEmpty()) {
+      return byId;
+    }
+    jdbi.useHandle(h -> h.createQuery("""
+            SELECT c.id, b.name AS base_name, c.document_id, d.name AS document_name, c.position, c.heading_path,
+                   c.page, c.text, 0 AS score
+            FROM knowledge_chunks c JOIN knowledge_documents d ON d.id = c.document_id
+                 JOIN knowledge_bases b ON b.id = c.knowledge_base_id
+            WHERE c.id = ANY(:ids)""")
+        .bind("ids", chunkIds.toArray(String[]::new)).map((rs, c) -> hit(rs)).forEach(hit -> byId.put(hit.chunkId(), hit)));
+    return byId;
   }
 
 
