@@ -61,3 +61,35 @@ ALTER TABLE knowledge_bases
     ADD COLUMN embedding_provider text,
     ADD COLUMN embedding_model    text;
 ALTER TABLE knowledge_chunks ADD COLUMN embedding real[];
+
+-- Long-term memory: blocks an agent keeps per memory key (e.g. a user id), shown to the model in
+-- its system prompt and changed only by the agent's memory tools (journaled tool steps) or by the
+-- API. Every change is a new version.
+ALTER TABLE agent_versions ADD COLUMN memory_blocks jsonb NOT NULL DEFAULT '[]';
+ALTER TABLE conversations ADD COLUMN memory_key text;
+ALTER TABLE runs ADD COLUMN memory_key text;
+
+CREATE TABLE memory_blocks (
+    workspace_id  text NOT NULL REFERENCES workspaces (id),
+    agent_id      text NOT NULL REFERENCES agents (id),
+    memory_key    text NOT NULL,
+    label         text NOT NULL,
+    value         text NOT NULL,
+    version       int NOT NULL,
+    updated_at    timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (agent_id, memory_key, label)
+);
+
+CREATE TABLE memory_block_versions (
+    agent_id         text NOT NULL,
+    memory_key       text NOT NULL,
+    label            text NOT NULL,
+    version          int NOT NULL,
+    value            text NOT NULL,
+    -- run:<id> for the agent's own tool calls, api:<key prefix> for the API.
+    changed_by       text NOT NULL,
+    -- The tool call's idempotency key: a call executed again after a crash changes nothing twice.
+    idempotency_key  text UNIQUE,
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (agent_id, memory_key, label, version)
+);
