@@ -87,9 +87,10 @@ final class OtelRunTracer implements RunTracer {
     return carrier.get(TRACEPARENT);
   }
 
+  /** At most 5 s: a collector that is down must not hold up the process's stop for the exporter's retries. */
   @Override
   public void close() {
-    sdk.shutdown().join(10, TimeUnit.SECONDS);
+    sdk.shutdown().join(5, TimeUnit.SECONDS);
   }
 
   private final class Execution implements RunSpan {
