@@ -34,8 +34,10 @@ public final class RunTracing {
       return RunTracer.OFF;
     }
     EXPORTER_LOG.setLevel(Level.OFF);
+    // The SDK's own default protocol is gRPC; http/protobuf is what every OTLP receiver answers on 4318.
     Map<String, String> properties = new HashMap<>(Map.of(
         "otel.service.name", "aryabhatta",
+        "otel.exporter.otlp.protocol", "http/protobuf",
         "otel.traces.exporter", "otlp",
         "otel.metrics.exporter", "none",
         "otel.logs.exporter", "none"));
@@ -52,7 +54,7 @@ public final class RunTracing {
       throw new ConfigException("OTEL_*", "the OpenTelemetry SDK refused its settings: " + e.getMessage());
     }
     log.info("Tracing runs over OTLP ({}, prompts and tool arguments {})",
-        properties.getOrDefault("otel.exporter.otlp.protocol", "http/protobuf"),
+        properties.get("otel.exporter.otlp.protocol"),
         tracing.content() ? "included" : "left out");
     return new OtelRunTracer(sdk, tracing.content());
   }

@@ -49,10 +49,10 @@ class RunTracesTest {
     fake.close();
   }
 
+  /** No protocol set: the default must be what a receiver on /v1/traces answers (http/protobuf). */
   static Map<String, String> tracingTo(OtlpReceiver receiver, Map<String, String> more) {
     Map<String, String> env = new HashMap<>(Map.of(
         "OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint(),
-        "OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf",
         "OTEL_BSP_SCHEDULE_DELAY", "50"));
     env.putAll(more);
     return env;
