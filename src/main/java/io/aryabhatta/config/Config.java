@@ -71,8 +71,6 @@ public record Config(
    *     ({@code ARYABHATTA_TRACE_CONTENT}); off by default
    */
   public record Tracing(Map<String, String> otel, boolean content) {
-    public static final Tracing OFF = new Tracing(Map.of(), false);
-
     /** On once an OTLP endpoint is set, unless the SDK is disabled. */
     public boolean enabled() {
       boolean endpoint = isSet("OTEL_EXPORTER_OTLP_ENDPOINT") || isSet("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");

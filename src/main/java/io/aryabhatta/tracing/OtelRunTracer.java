@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.aryabhatta.json.Json;
 import io.aryabhatta.model.ChatResult;
 import io.aryabhatta.tools.ToolOutcome;
+import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanBuilder;
 import io.opentelemetry.api.trace.SpanContext;
@@ -55,7 +56,9 @@ final class OtelRunTracer implements RunTracer {
   @Override
   public RunSpan startRun(RunIdentity run, String journaledContext) {
     SpanContext journaled = journaled(journaledContext);
-    SpanBuilder builder = tracer.spanBuilder("invoke_agent " + run.agentName()).setSpanKind(SpanKind.INTERNAL)
+    // No name when the agent's definition could not be read (the run then fails at once).
+    String name = run.agentName() == null ? "invoke_agent" : "invoke_agent " + run.agentName();
+    SpanBuilder builder = tracer.spanBuilder(name).setSpanKind(SpanKind.INTERNAL)
         .setAttribute(OPERATION, "invoke_agent")
         .setAttribute(AGENT_NAME, run.agentName())
         .setAttribute(AGENT_ID, run.agentId())
@@ -157,7 +160,7 @@ final class OtelRunTracer implements RunTracer {
 
     @Override
     public void paused(String actionType) {
-      span.addEvent("run.requires_action", io.opentelemetry.api.common.Attributes.of(ACTION_TYPE, actionType));
+      span.addEvent("run.requires_action", Attributes.of(ACTION_TYPE, actionType));
     }
 
     @Override
