@@ -33,6 +33,7 @@ import io.aryabhatta.tools.BuiltinTools;
 import io.aryabhatta.tools.InProcessTool;
 import io.aryabhatta.tools.ToolExecutor;
 import io.aryabhatta.tools.ToolService;
+import io.aryabhatta.tracing.RunTracer;
 import io.aryabhatta.workspaces.WorkspaceService;
 import java.time.Clock;
 import java.time.Duration;
@@ -71,7 +72,8 @@ public record Engine(
     RunService runs,
     RunReplay replay,
     RunFork forks,
-    EvaluationService evaluations) {
+    EvaluationService evaluations,
+    RunTracer tracer) {
 
   /**
    * What the engine is built from, besides the database.
@@ -85,10 +87,11 @@ public record Engine(
    * @param inProcessTools built-in tools the embedding application implements in code
    * @param toolMaxAttempts attempts of an idempotent tool call that fails transiently
    * @param observer told about every model call and tool execution (metrics)
+   * @param tracer traces runs ({@link RunTracer#OFF}: not); the engine closes it when it shuts down
    */
   public record Settings(SecretCipher secretCipher, AddressGuard addressGuard, String hfApiUrl,
       Optional<String> hfToken, Duration lease, int maxConcurrentRuns, List<InProcessTool> inProcessTools,
-      int toolMaxAttempts, RunObserver observer) {}
+      int toolMaxAttempts, RunObserver observer, RunTracer tracer) {}
 
   /**
    * Wires the services on {@code jdbi}, whose database must already be migrated, and starts the
@@ -131,7 +134,8 @@ public record Engine(
     Journal journal = new Journal(jdbi, mapper, runEvents, transitions, audit, settings.lease());
     RunSetup runSetup = new RunSetup(tools, providers);
     AgentLoop loop = new AgentLoop(jdbi, runStore, journal, agents, runSetup, models, toolExecutor,
-        argumentValidator, ToolRetryPolicy.of(settings.toolMaxAttempts()), mapper, settings.observer());
+        argumentValidator, ToolRetryPolicy.of(settings.toolMaxAttempts()), mapper, settings.observer(),
+        settings.tracer());
     RunScheduler scheduler = new RunScheduler(jdbi, loop, "node-" + ids.next(), settings.lease(),
         settings.maxConcurrentRuns(), Duration.ofMillis(500));
     SettledWatch settledWatch = new SettledWatch(jdbi, notifier, Duration.ofSeconds(1));
@@ -148,16 +152,18 @@ public record Engine(
     settledWatch.start();
     return new Engine(clock, ids, mapper, jdbi, audit, workspaces, secrets, tools, mcpServers, providers, agents,
         models, toolExecutor, argumentValidator, runStore, notifier, settledWatch, journal, scheduler, runs, replay, forks,
-        evaluations);
+        evaluations, settings.tracer());
   }
 
   /**
    * Stops claiming runs, lets in-flight steps finish for up to {@code grace}, then releases the
    * leases still held so that another process resumes those runs at once. Clients still waiting
-   * on runs are woken, and read their runs every second from then on.
+   * on runs are woken, and read their runs every second from then on. The spans of the runs
+   * stopped are sent last.
    */
   public void shutdown(Duration grace) {
     scheduler.shutdown(grace);
     settledWatch.close();
+    tracer.close();
   }
 }
