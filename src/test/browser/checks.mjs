@@ -36,6 +36,8 @@ export async function shot(page, name, fullPage = false) {
   const dir = process.env.SCREENSHOTS;
   if (!dir) return;
   mkdirSync(dir, { recursive: true });
+  // A sticky header is drawn where the page was scrolled to: from the top, it sits at the top.
+  if (fullPage) await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join(dir, `${name}.png`), fullPage });
 }
 

@@ -48,6 +48,13 @@ step('the timeline shows each model call\'s exact request and raw response', asy
   await page.click(`${step0} details.response summary`);
   await waitForText(page, `${step0} pre.response`, '"lookup_order"');
   await waitForText(page, '#timeline .step-card[data-step="2"] .answer', ANSWER);
+  // What JSON.parse would round is cut out of the server's text as it is.
+  const exact = await page.evaluate(async () => {
+    const { jsonSpans, rawAt } = await import('/js/raw-json.js');
+    const text = '{"data": [{"request": {"temperature": 0.3333333333333333333333333333333333, "s": "a\\"}"}}]}';
+    return rawAt(text, jsonSpans(text), ['data', 0, 'request']);
+  });
+  check(exact === '{"temperature": 0.3333333333333333333333333333333333, "s": "a\\"}"}', `a request's text is kept as sent (got ${exact})`);
 });
 
 step('a tool call shows its arguments, result, idempotency key and how it was executed', async (page) => {
@@ -93,12 +100,14 @@ step('"Fork from here" with an edited system prompt shows the run and its fork s
   await page.click(`${right} details.request summary`);
   await waitForText(page, `${right} pre.request`, FORK_INSTRUCTION);
   check(!(await page.locator(`${left} pre.request`).textContent()).includes(FORK_INSTRUCTION), 'the original\'s request has the old prompt');
+  await page.click(`${right} details.request summary`);
   await waitForText(page, '.compare-cell.right[data-step="1"]', 'no step 1');
   await waitForText(page, '.compare-cell.left[data-step="1"] .name', 'lookup_order');
   await waitForText(page, '.compare-head', FORK_ANSWER);
   await shot(page, 'fork-compare', true);
   await page.setViewportSize({ width: 390, height: 844 });
   await noSideScroll(page, 'the comparison');
+  await shot(page, 'fork-compare-phone', true);
   await page.setViewportSize({ width: 1280, height: 860 });
 });
 

@@ -25,7 +25,7 @@ export async function evaluationsPage({ api, main }, agentId) {
   const showReport = (report) => clear(reportSlot, reportView(report));
   const showHistory = (list) => clear(pastList, list.length
     ? list.map(r => h('li', { class: 'row spread' },
-      h('button', { type: 'button', class: 'link', onClick: () => showReport(r) }, `v${r.agent_version}: ${r.passed} passed, ${r.failed} failed`),
+      h('button', { type: 'button', class: 'link past-report', onClick: () => showReport(r) }, `v${r.agent_version}: ${r.passed} passed, ${r.failed} failed`),
       h('span', { class: 'muted', text: when(r.created_at) })))
     : h('li', { class: 'muted', text: 'none yet' }));
 
@@ -34,16 +34,18 @@ export async function evaluationsPage({ api, main }, agentId) {
       h('h1', {}, 'Evaluations of ', h('code', { text: agent.name })),
       h('a', { href: `#/agents/${enc(agent.id)}` }, '← The agent')),
     h('p', { class: 'muted small', text: 'Each case is run as an ordinary run of the agent; every expectation given must hold. A run that waits for an approval or a client tool fails its case.' }),
+    reportSlot,
     h('div', { class: 'editor' },
       h('div', { class: 'stack' },
         h('section', { class: 'panel stack' }, h('h2', { text: 'Cases' }), caseList),
-        caseForm(api, agent, showCases),
+        caseForm(api, agent, showCases)),
+      h('div', { class: 'stack' },
         runPanel(api, agent, (report) => {
           showReport(report);
+          reportSlot.scrollIntoView({ block: 'start' });
           api.get(`/api/agents/${enc(agentId)}/evaluations`).then(page => showHistory(page.data)).catch(() => {});
         }),
-        reportSlot),
-      h('aside', { class: 'panel stack' }, h('h2', { text: 'Past evaluations' }), pastList)));
+        h('aside', { class: 'panel stack' }, h('h2', { text: 'Past evaluations' }), pastList))));
   showHistory(reports.data);
   await showCases();
 }

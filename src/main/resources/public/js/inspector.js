@@ -75,7 +75,7 @@ export async function runInspector(ctx, id) {
       h('h1', {}, 'Run ', h('code', { text: `…${id.slice(-12)}`, title: id })),
       h('a', { href: `#/conversations/${enc(first.run.conversation_id)}` }, '← Its conversation')),
     summary, actionSlot, pollProblem,
-    h('h2', { text: 'Journal' }),
+    h('h2', { class: 'journal-title', text: 'Journal' }),
     timeline);
   show(first);
   if (isActive(first.run)) watch();
@@ -89,7 +89,7 @@ export async function runComparison(ctx, leftId, rightId) {
     const side = { id, data, from, marks: new Map(), stop: () => {} };
     side.cards = new StepCards((step) => {
       const marks = side.marks.get(step.index) || [];
-      return { marks, differs: marks.length > 0 };
+      return { marks, differs: marks.length > 0, showSystemPrompt: marks.includes('other system prompt') };
     });
     return side;
   }));
@@ -150,10 +150,7 @@ function alignedRows(sides, forkStep) {
       sides[i].marks.set(index, marks);
       const cell = h('div', { class: `compare-cell ${i === 0 ? 'left' : 'right'}`, dataset: { step: index, side: i === 0 ? 'original' : 'fork' } },
         step
-          ? [sides[i].cards.update([step]),
-            step.type === 'llm_call' && marks.includes('other system prompt')
-              ? h('div', { class: 'system-prompt' }, h('div', { class: 'label', text: 'System prompt' }), h('pre', { text: systemPromptOf(step) }))
-              : null]
+          ? sides[i].cards.update([step])
           : h('div', { class: 'no-step muted small', text: `no step ${index}` }));
       rows.push(cell);
     });

@@ -96,22 +96,23 @@ function unknownOutcomeCard(call, step, answer) {
   const key = step.idempotency_key;
   const result = h('textarea', { rows: 2, class: 'code settle-output', id: `settle-${call.id}`, placeholder: 'What the call did, e.g. {"charged": true}' });
   const reason = h('input', { type: 'text', class: 'reason', id: `reason-${call.id}`, placeholder: 'optional, told to the model' });
-  const choice = (id, button, consequence, ...controls) => h('div', { class: 'choice', dataset: { choice: id } },
-    controls, h('div', { class: 'row' }, button), h('p', { class: 'consequence small', text: consequence }));
+  const choice = (id, title, consequence, controls, button) => h('div', { class: 'choice', dataset: { choice: id } },
+    h('h3', { text: title }), h('p', { class: 'consequence small', text: consequence }), controls, h('div', { class: 'row' }, button));
   return h('div', { class: 'call stack', dataset: { toolCall: call.id } },
     callHead(call, step),
     h('div', { class: 'choices' },
-      choice('again',
-        h('button', { type: 'button', class: 'again', onClick: (e) => answer(call, APPROVALS, { tool_call_id: call.id, approve: true }, e.target) }, 'Execute it again'),
-        `The tool runs again${key ? `, with the same Idempotency-Key (${key})` : ''}. If the first call took effect and the service behind ${call.name} does not honour that key, its effect may happen twice (a second charge, a second message). The model then reads the new result.`),
-      choice('settle',
-        h('button', { type: 'button', class: 'ok settle', onClick: (e) => settle(call, result, answer, e.target) }, 'Settle with this result'),
+      choice('again', 'Execute it again',
+        `The tool runs again${key ? `, with the same Idempotency-Key (${key})` : ''}. If the first call took effect and the service behind ${call.name} does not honour that key, its effect may happen twice (a second charge, a second message). The model then reads the new result.`,
+        null,
+        h('button', { type: 'button', class: 'again', onClick: (e) => answer(call, APPROVALS, { tool_call_id: call.id, approve: true }, e.target) }, 'Execute it again')),
+      choice('settle', 'Settle it with its result',
         'The call is not executed again. Its step is recorded as completed with the result you give, and the model reads that result as the tool’s answer.',
-        h('label', { for: result.id }, 'Its result'), result),
-      choice('reject',
-        h('button', { type: 'button', class: 'danger not-again', onClick: (e) => answer(call, APPROVALS, { tool_call_id: call.id, approve: false, reason: reason.value || undefined }, e.target) }, 'Don’t execute it again'),
+        [h('label', { for: result.id }, 'Its result'), result],
+        h('button', { type: 'button', class: 'ok settle', onClick: (e) => settle(call, result, answer, e.target) }, 'Settle with this result')),
+      choice('reject', 'Don’t execute it again',
         'The call is not executed again and stays recorded as “unknown outcome”. The model is told: “Outcome unknown: this call was started but its result is not known, so it may have been executed (the user chose not to execute it again: your reason).”',
-        h('label', { for: reason.id }, 'Reason'), reason)));
+        [h('label', { for: reason.id }, 'Reason'), reason],
+        h('button', { type: 'button', class: 'danger not-again', onClick: (e) => answer(call, APPROVALS, { tool_call_id: call.id, approve: false, reason: reason.value || undefined }, e.target) }, 'Don’t execute it again'))));
 }
 
 function approvalCard(call, answer) {

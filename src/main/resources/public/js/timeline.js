@@ -1,7 +1,7 @@
 // The journal of a run as cards, one per step: model calls with the exact request and raw response,
 // tool calls with arguments, result, attempts and idempotency key.
 import { h, pretty, reindent, duration, badge, when } from './dom.js';
-import { answerOf } from './run-data.js';
+import { answerOf, systemPromptOf } from './run-data.js';
 
 const enc = encodeURIComponent;
 
@@ -21,7 +21,7 @@ export class StepCards {
   update(steps) {
     return steps.map(step => {
       const options = this.cardOptions(step);
-      const signature = JSON.stringify([step, options.marks, options.differs, Boolean(options.fork), options.forkHint]);
+      const signature = JSON.stringify([step, options.marks, options.differs, options.showSystemPrompt, Boolean(options.fork), options.forkHint]);
       const known = this.cards.get(step.index);
       if (known && known.signature === signature) return known.el;
       const el = stepCard(step, options);
@@ -31,7 +31,10 @@ export class StepCards {
   }
 }
 
-/** A step's card. options: fork (step) => void offers "Fork from here"; forkHint says why not; marks: extra labels. */
+/**
+ * A step's card. options: fork (step) => void offers "Fork from here", forkHint says why not; marks
+ * are labels, differs highlights the card, showSystemPrompt shows the system prompt the call sent.
+ */
 export function stepCard(step, options = {}) {
   return step.type === 'llm_call' ? modelCallCard(step, options) : toolCallCard(step, options);
 }
@@ -44,6 +47,9 @@ function modelCallCard(step, options) {
       step.attempts && step.attempts.length ? h('span', { class: 'attempts-count', text: plural(step.attempts.length, 'attempt') }) : null,
     ], options),
     answer ? h('div', { class: 'answer', text: answer }) : null,
+    options.showSystemPrompt
+      ? h('div', { class: 'system-prompt' }, h('div', { class: 'label', text: 'System prompt sent' }), h('pre', { text: systemPromptOf(step) }))
+      : null,
     step.error ? h('div', { class: 'run-error', text: step.error }) : null,
     step.raw.request ? jsonDetails('Request', 'request', step.raw.request) : null,
     step.raw.response ? jsonDetails('Raw response', 'response', step.raw.response) : null,
