@@ -158,6 +158,9 @@ step('an evaluation runs every case and shows pass or fail with each case\'s run
   await waitForText(page, '#evaluation-report', '1 passed');
   await waitForText(page, '#evaluation-history', 'v1: 1 passed, 1 failed');
   await shot(page, 'evaluations', true);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await noSideScroll(page, 'the evaluations page');
+  await page.setViewportSize({ width: 1280, height: 860 });
   await page.click('tr[data-case="looks the order up"] a.case-run');
   await waitForText(page, '#run-summary .badge', 'completed');
   await waitForText(page, '#timeline .step-card.tool .name', 'lookup_order');
