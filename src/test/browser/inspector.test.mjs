@@ -85,6 +85,12 @@ step('"Fork from here" with an edited system prompt shows the run and its fork s
   check(await page.locator('#timeline .step-card.tool button.fork').count() === 0, 'a tool call offers no fork (forks ask the model again)');
   await page.click(`${step0} button.fork`);
   check((await page.inputValue('#fork-prompt')) === SYSTEM_PROMPT, 'the prompt is prefilled with the one the call sent');
+  // What the API refuses is shown on its field, and the form keeps what was typed.
+  await page.fill('#fork-prompt', `${SYSTEM_PROMPT} Greet {{nickname}}.`);
+  await page.fill('#fork-temperature', '0.2');
+  await page.click('#start-fork');
+  await waitForText(page, '[data-field="agent_overrides.system_prompt"].invalid .field-error', 'nickname');
+  check((await page.inputValue('#fork-temperature')) === '0.2', 'the form keeps what was typed');
   await page.fill('#fork-prompt', `${SYSTEM_PROMPT} ${FORK_INSTRUCTION}`);
   await page.click('#start-fork');
   await page.waitForFunction((id) => location.hash.startsWith(`#/compare/${id}/`), encodeURIComponent(RUN_ID), { timeout: TIMEOUT });

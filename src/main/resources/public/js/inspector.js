@@ -143,7 +143,7 @@ function alignedRows(sides, forkStep) {
   for (const index of indexes) {
     const [left, right] = byIndex.map(m => m.get(index));
     if (index === forkStep) {
-      rows.push(h('div', { class: 'fork-point', id: 'fork-point', role: 'separator' }, `Fork point · step ${index}: from here the fork asked the model again`));
+      rows.push(h('div', { class: 'fork-point', id: 'fork-point' }, `Fork point · step ${index}: from here the fork asked the model again`));
     }
     const marks = rowMarks(left, right);
     [left, right].forEach((step, i) => {

@@ -13,12 +13,14 @@ export function isEnded(run) {
   return ['completed', 'failed', 'cancelled'].includes(run.status);
 }
 
-/** The run and its journal. */
+/**
+ * The run and its journal. The journal is read after the run: a run seen ended then comes with
+ * every step it ended with (read together, the steps could be older than the status, and the
+ * refreshing stop at a step still "started").
+ */
 export async function loadRun(api, id) {
-  const [run, stepsText] = await Promise.all([
-    api.get(`/api/runs/${enc(id)}`),
-    api.getText(`/api/runs/${enc(id)}/steps`),
-  ]);
+  const run = await api.get(`/api/runs/${enc(id)}`);
+  const stepsText = await api.getText(`/api/runs/${enc(id)}/steps`);
   return { run, steps: journal(stepsText) };
 }
 

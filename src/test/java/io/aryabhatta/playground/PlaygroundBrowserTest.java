@@ -109,8 +109,10 @@ class PlaygroundBrowserTest {
 
       assertThat(output).contains("inspector: all checks passed");
       // The fork asked the model again with the edited prompt; the agent itself was not changed.
-      assertThat(fake.requests()).anySatisfy(r ->
-          assertThat(r.messages().path(0).path("content").asText()).isEqualTo(SYSTEM_PROMPT + " " + FORK_INSTRUCTION));
+      assertThat(fake.requests()).anySatisfy(r -> {
+        assertThat(r.messages().path(0).path("content").asText()).isEqualTo(SYSTEM_PROMPT + " " + FORK_INSTRUCTION);
+        assertThat(r.body().path("temperature").asDouble()).isEqualTo(0.2);
+      });
       assertThat(server.admin.get("/api/agents/" + orderBot).json().get("version").asInt()).isEqualTo(1);
       // Settled with a result: the charge was not executed again, and the model read the given result.
       assertThat(payments.calls()).hasSize(1);
