@@ -39,6 +39,7 @@ import io.aryabhatta.tools.BuiltinTools;
 import io.aryabhatta.tools.InProcessTool;
 import io.aryabhatta.tools.ToolExecutor;
 import io.aryabhatta.tools.ToolService;
+import io.aryabhatta.tracing.RunTracer;
 import io.aryabhatta.workspaces.WorkspaceService;
 import java.time.Clock;
 import java.time.Duration;
@@ -79,7 +80,8 @@ public record Engine(
     RunFork forks,
     EvaluationService evaluations,
     KnowledgeService knowledge,
-    KnowledgeIngestion ingestion) {
+    KnowledgeIngestion ingestion,
+    RunTracer tracer) {
 
   /**
    * What the engine is built from, besides the database.
@@ -93,10 +95,11 @@ public record Engine(
    * @param inProcessTools built-in tools the embedding application implements in code
    * @param toolMaxAttempts attempts of an idempotent tool call that fails transiently
    * @param observer told about every model call and tool execution (metrics)
+   * @param tracer traces runs ({@link RunTracer#OFF}: not); the engine closes it when it shuts down
    */
   public record Settings(SecretCipher secretCipher, AddressGuard addressGuard, String hfApiUrl,
       Optional<String> hfToken, Duration lease, int maxConcurrentRuns, List<InProcessTool> inProcessTools,
-      int toolMaxAttempts, RunObserver observer) {}
+      int toolMaxAttempts, RunObserver observer, RunTracer tracer) {}
 
   /**
    * Wires the services on {@code jdbi}, whose database must already be migrated, and starts the
@@ -148,7 +151,8 @@ public record Engine(
     Journal journal = new Journal(jdbi, mapper, runEvents, transitions, audit, settings.lease());
     RunSetup runSetup = new RunSetup(tools, providers, mapper);
     AgentLoop loop = new AgentLoop(jdbi, runStore, journal, agents, runSetup, models, toolInvoker,
-        argumentValidator, ToolRetryPolicy.of(settings.toolMaxAttempts()), mapper, settings.observer());
+        argumentValidator, ToolRetryPolicy.of(settings.toolMaxAttempts()), mapper, settings.observer(),
+        settings.tracer());
     RunScheduler scheduler = new RunScheduler(jdbi, loop, node, settings.lease(),
         settings.maxConcurrentRuns(), Duration.ofMillis(500));
     SettledWatch settledWatch = new SettledWatch(jdbi, notifier, Duration.ofSeconds(1));
@@ -166,17 +170,19 @@ public record Engine(
     ingestion.start();
     return new Engine(clock, ids, mapper, jdbi, audit, workspaces, secrets, tools, mcpServers, providers, agents,
         models, toolExecutor, argumentValidator, runStore, notifier, settledWatch, journal, scheduler, runs, replay, forks,
-        evaluations, knowledge, ingestion);
+        evaluations, knowledge, ingestion, settings.tracer());
   }
 
   /**
    * Stops claiming runs, lets in-flight steps finish for up to {@code grace}, then releases the
    * leases still held so that another process resumes those runs at once. Clients still waiting
-   * on runs are woken, and read their runs every second from then on.
+   * on runs are woken, and read their runs every second from then on. The spans of the runs
+   * stopped are sent last.
    */
   public void shutdown(Duration grace) {
     ingestion.stop();
     scheduler.shutdown(grace);
     settledWatch.close();
+    tracer.close();
   }
 }

@@ -38,6 +38,7 @@ import io.aryabhatta.runs.RunRoutes;
 import io.aryabhatta.tools.AddressGuard;
 import io.aryabhatta.tools.ToolRoutes;
 import io.aryabhatta.tools.ToolTestRoutes;
+import io.aryabhatta.tracing.RunTracing;
 import io.aryabhatta.usage.UsageReport;
 import io.aryabhatta.usage.UsageRoutes;
 import io.aryabhatta.workspaces.WorkspaceRoutes;
@@ -108,7 +109,7 @@ public final class Main {
       database.pool().setMetricRegistry(metrics.registry());
       Engine engine = Engine.start(database.jdbi(), new Engine.Settings(secretCipher, addressGuard,
           config.hfApiUrl(), config.hfToken(), config.lease(), config.maxConcurrentRuns(), List.of(),
-          config.toolMaxAttempts(), metrics));
+          config.toolMaxAttempts(), metrics, RunTracing.start(config.tracing())));
       try {
         engine.workspaces().ensureAdminKey(config.adminKey()).ifPresent(Main::announceGeneratedAdminKey);
         RegisteredRoutes routes = new RegisteredRoutes();

@@ -167,6 +167,7 @@ export async function agentEditor({ api, main, go }, id) {
   h('div', { class: 'row' },
     save,
     agent ? h('a', { class: 'button', href: `#/chat/${encodeURIComponent(agent.id)}`, id: 'chat-agent' }, 'Chat') : null,
+    agent ? h('a', { class: 'button', href: `#/agents/${encodeURIComponent(agent.id)}/evaluations`, id: 'agent-evaluations' }, 'Evaluations') : null,
     h('span', { class: 'grow' }),
     agent ? h('button', {
       type: 'button', class: 'danger',

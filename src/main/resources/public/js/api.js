@@ -31,6 +31,11 @@ export class Api {
     return text ? JSON.parse(text) : null;
   }
 
+  /** A GET's body as the server wrote it, for what must be shown exactly (see raw-json.js). */
+  async getText(path) {
+    return (await this.#fetch('GET', path, undefined, 'application/json')).text();
+  }
+
   /** Every item of a list, following next_cursor (at most `max` items). */
   async all(path, max = 1000) {
     const items = [];

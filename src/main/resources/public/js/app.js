@@ -1,10 +1,12 @@
-// The playground: sign in, then hash routes for agents, tools and conversations.
+// The playground: sign in, then hash routes for agents, tools, conversations, runs and evaluations.
 import { Api, ApiError } from './api.js';
 import { h, clear, problemBox, busy } from './dom.js';
 import { agentList, agentEditor } from './agents.js';
 import { toolList, toolEditor } from './tools.js';
 import { chat } from './chat.js';
 import { conversationList } from './conversations.js';
+import { runInspector, runComparison } from './inspector.js';
+import { evaluationsPage } from './evaluations.js';
 
 const KEY = 'aryabhatta.api_key';
 const main = document.getElementById('main');
@@ -14,12 +16,15 @@ const routes = [
   [/^#\/agents\/?$/, 'agents', (ctx) => agentList(ctx)],
   [/^#\/agents\/new$/, 'agents', (ctx) => agentEditor(ctx, null)],
   [/^#\/agents\/([^/]+)$/, 'agents', (ctx, id) => agentEditor(ctx, id)],
+  [/^#\/agents\/([^/]+)\/evaluations$/, 'agents', (ctx, id) => evaluationsPage(ctx, id)],
   [/^#\/tools\/?$/, 'tools', (ctx) => toolList(ctx)],
   [/^#\/tools\/new$/, 'tools', (ctx) => toolEditor(ctx, null)],
   [/^#\/tools\/([^/]+)$/, 'tools', (ctx, id) => toolEditor(ctx, id)],
   [/^#\/chat\/([^/]+)$/, 'agents', (ctx, agentId) => chat(ctx, { agentId })],
   [/^#\/conversations\/?$/, 'conversations', (ctx) => conversationList(ctx)],
   [/^#\/conversations\/([^/]+)$/, 'conversations', (ctx, conversationId) => chat(ctx, { conversationId })],
+  [/^#\/runs\/([^/]+)$/, 'conversations', (ctx, runId) => runInspector(ctx, runId)],
+  [/^#\/compare\/([^/]+)\/([^/]+)$/, 'conversations', (ctx, original, fork) => runComparison(ctx, original, fork)],
 ];
 
 // Whatever a view started (streams, timers) is stopped when the user leaves it.

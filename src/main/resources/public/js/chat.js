@@ -106,9 +106,9 @@ export async function chat(ctx, { agentId, conversationId }) {
       const output = h('textarea', { rows: 2, class: 'code output', placeholder: 'The tool’s output (text or JSON)' });
       output.dataset.callId = call.id;
       const approveButton = h('button', { type: 'button', class: 'ok approve', onClick: (e) => decide(call, true, reason, e.target) },
-        action.type === 'resolve_unknown_outcome' ? 'Run it again' : 'Approve');
+        action.type === 'resolve_unknown_outcome' ? 'Execute it again' : 'Approve');
       const rejectButton = h('button', { type: 'button', class: 'danger reject', onClick: (e) => decide(call, false, reason, e.target) },
-        action.type === 'resolve_unknown_outcome' ? 'Treat as not run' : 'Reject');
+        action.type === 'resolve_unknown_outcome' ? 'Don’t execute it again' : 'Reject');
       return h('div', { class: 'call stack', dataset: { toolCall: call.id } },
         h('div', {}, h('code', { class: 'name', text: call.name })),
         h('pre', { text: pretty(call.arguments) }),
@@ -128,7 +128,7 @@ export async function chat(ctx, { agentId, conversationId }) {
     const titles = {
       approve_tool_calls: 'The agent wants to call a tool. Approve?',
       submit_tool_outputs: 'The agent called a client tool: give its output.',
-      resolve_unknown_outcome: 'A tool call may or may not have run before a restart. Decide what happened.',
+      resolve_unknown_outcome: 'A tool call’s outcome is unknown: it may have taken effect. Decide what happened (Inspect the run for what each choice does).',
     };
     return h('div', { class: 'action', id: 'required-action', role: 'group' },
       h('strong', { text: titles[action.type] || action.type }),

@@ -181,7 +181,8 @@ export class RunView {
       r.id ? h('span', {}, 'run ', h('code', { text: r.id.slice(-12), title: r.id })) : h('span', { text: 'run' }),
       badge(r.status),
       r.agent_version ? h('span', { text: `agent v${r.agent_version}` }) : null,
-      r.usage && r.usage.total_tokens != null ? h('span', { text: `${r.usage.total_tokens} tokens` }) : null);
+      r.usage && r.usage.total_tokens != null ? h('span', { text: `${r.usage.total_tokens} tokens` }) : null,
+      r.id ? h('a', { class: 'inspect', href: `#/runs/${encodeURIComponent(r.id)}` }, 'Inspect') : null);
     clear(this.errorSlot, r.status === 'failed' && r.error
       ? h('div', { class: 'problem', role: 'alert' }, h('strong', { text: `Run failed (${r.error.code || 'error'}): ` }), r.error.message || '')
       : null);

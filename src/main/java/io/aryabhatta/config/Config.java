@@ -36,6 +36,7 @@ import java.util.Optional;
  *     ({@code ARYABHATTA_SHUTDOWN_GRACE_SECONDS})
  * @param corsOrigins origins whose pages may call {@code /api} and {@code /v1} from a browser, or
  *     {@code *} for any; empty: none ({@code ARYABHATTA_CORS_ORIGINS})
+ * @param tracing OpenTelemetry traces of runs ({@code OTEL_*}, {@code ARYABHATTA_TRACE_CONTENT})
  */
 public record Config(
     String host,
@@ -55,10 +56,38 @@ public record Config(
     Map<String, ModelPrice> modelPrices,
     int toolMaxAttempts,
     Duration shutdownGrace,
-    List<String> corsOrigins) {
+    List<String> corsOrigins,
+    Tracing tracing) {
 
   /** US dollars (or any one currency) per million prompt and completion tokens. */
   public record ModelPrice(double promptPerMillion, double completionPerMillion) {}
+
+  /**
+   * Traces of runs, exported over OTLP by the OpenTelemetry SDK.
+   *
+   * @param otel every {@code OTEL_*} variable, as set (the SDK reads the endpoint, headers,
+   *     protocol, service name, sampler and batch delays from them)
+   * @param content prompts, model answers and tool arguments and results go into spans
+   *     ({@code ARYABHATTA_TRACE_CONTENT}); off by default
+   */
+  public record Tracing(Map<String, String> otel, boolean content) {
+    /** On once an OTLP endpoint is set, unless the SDK is disabled. */
+    public boolean enabled() {
+      boolean endpoint = isSet("OTEL_EXPORTER_OTLP_ENDPOINT") || isSet("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+      return endpoint && !"true".equalsIgnoreCase(otel.getOrDefault("OTEL_SDK_DISABLED", "").strip());
+    }
+
+    private boolean isSet(String name) {
+      String v = otel.get(name);
+      return v != null && !v.isBlank();
+    }
+
+    /** Never the headers: they usually carry the collector's credentials. */
+    @Override
+    public String toString() {
+      return enabled() ? "on" + (content ? " with content" : "") : "off";
+    }
+  }
 
   public Path embeddedDatabaseDir() {
     return dataDir.resolve("postgres");
@@ -82,6 +111,7 @@ public record Config(
         + ", maxConcurrentRuns=" + maxConcurrentRuns
         + ", modelPrices=" + modelPrices.keySet()
         + ", corsOrigins=" + corsOrigins
+        + ", tracing=" + tracing
         + ", toolMaxAttempts=" + toolMaxAttempts
         + ", shutdownGrace=" + shutdownGrace + "]";
   }

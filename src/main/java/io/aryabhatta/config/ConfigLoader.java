@@ -69,7 +69,30 @@ public final class ConfigLoader {
         prices("ARYABHATTA_MODEL_PRICES"),
         integer("ARYABHATTA_TOOL_MAX_ATTEMPTS", 3, 1, 10),
         Duration.ofSeconds(integer("ARYABHATTA_SHUTDOWN_GRACE_SECONDS", 30, 0, 3_600)),
-        corsOrigins("ARYABHATTA_CORS_ORIGINS"));
+        corsOrigins("ARYABHATTA_CORS_ORIGINS"),
+        new Config.Tracing(withPrefix("OTEL_"), bool("ARYABHATTA_TRACE_CONTENT", false)));
+  }
+
+  private Map<String, String> withPrefix(String prefix) {
+    Map<String, String> found = new HashMap<>();
+    values.forEach((name, value) -> {
+      if (name.startsWith(prefix) && value != null && !value.isBlank()) {
+        found.put(name, value.strip());
+      }
+    });
+    return Map.copyOf(found);
+  }
+
+  private boolean bool(String name, boolean fallback) {
+    Optional<String> v = text(name);
+    if (v.isEmpty()) {
+      return fallback;
+    }
+    return switch (v.get().toLowerCase(java.util.Locale.ROOT)) {
+      case "true" -> true;
+      case "false" -> false;
+      default -> throw new ConfigException(name, "must be true or false, got '" + v.get() + "'");
+    };
   }
 
   private Optional<String> text(String name) {

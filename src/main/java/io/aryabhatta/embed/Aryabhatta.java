@@ -24,6 +24,7 @@ import io.aryabhatta.tools.ToolInput;
 import io.aryabhatta.tools.ToolView;
 import io.aryabhatta.workspaces.Caller;
 import io.aryabhatta.workspaces.Workspace;
+import io.aryabhatta.tracing.RunTracer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -381,7 +382,8 @@ public final class Aryabhatta implements AutoCloseable {
       new Migrations(dataSource).apply();
       Jdbi jdbi = Database.jdbi(dataSource);
       Engine engine = Engine.start(jdbi, new Engine.Settings(cipher, addressGuard, hfApiUrl,
-          Optional.ofNullable(hfToken), lease, maxConcurrentRuns, inProcessTools, toolMaxAttempts, observer));
+          Optional.ofNullable(hfToken), lease, maxConcurrentRuns, inProcessTools, toolMaxAttempts, observer,
+          RunTracer.OFF));
       return new Aryabhatta(engine, Workspace.DEFAULT_ID, new AtomicBoolean(), true);
     }
 

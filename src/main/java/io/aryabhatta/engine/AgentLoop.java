@@ -32,6 +32,10 @@ import io.aryabhatta.tools.ClientTools;
 import io.aryabhatta.tools.ToolDefinition;
 import io.aryabhatta.tools.ToolInvoker;
 import io.aryabhatta.tools.ToolOutcome;
+import io.aryabhatta.tracing.ModelCallSpan;
+import io.aryabhatta.tracing.RunSpan;
+import io.aryabhatta.tracing.RunTracer;
+import io.aryabhatta.tracing.ToolCallSpan;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -65,11 +69,13 @@ public final class AgentLoop {
   private final RunObserver observer;
   private final ToolCallRules rules;
   private final WireFormat wire;
+  private final RunTracer tracer;
 
   public AgentLoop(Jdbi jdbi, RunStore store, Journal journal, AgentService agents, RunSetup setup, ModelCaller models,
       ToolInvoker executor, ArgumentValidator validator, ToolRetryPolicy toolRetry, ObjectMapper mapper,
-      RunObserver observer) {
+      RunObserver observer, RunTracer tracer) {
     this.observer = observer;
+    this.tracer = tracer;
     this.jdbi = jdbi;
     this.store = store;
     this.journal = journal;
@@ -86,9 +92,14 @@ public final class AgentLoop {
   /**
    * What a run works with: its row, the pinned agent version (with the run's overrides, if it was
    * forked with some), that version's tools by name, and its provider's endpoint if its creation
-   * read it ahead (null: read it before the first model call).
+   * read it ahead (null: read it before the first model call), and the span of this execution.
    */
-  private record Context(RunState run, AgentVersion agent, Map<String, ToolDefinition> tools, RunSetup.Ahead ahead) {}
+  private record Context(RunState run, AgentVersion agent, Map<String, ToolDefinition> tools, RunSetup.Ahead ahead,
+      RunSpan trace) {
+    Context tracedBy(RunSpan span) {
+      return new Context(run, agent, tools, ahead, span);
+    }
+  }
 
   /**
    * What the loop knows of its run between its own commits. While it holds the lease only the loop
@@ -248,11 +259,36 @@ public final class AgentLoop {
         });
     Writes writes = new Writes(lease, taken.run());
     Progress progress = taken.progress();
-    Context context = load(taken.run(), known, writes);
-    if (context == null) {
+    Context loaded = load(taken.run(), known, writes);
+    RunSpan span = known != null && known.span() != null ? known.span()
+        : tracer.startRun(identity(taken.run(), loaded == null ? null : loaded.agent()), taken.run().traceContext());
+    if (loaded == null) {
+      span.failed("configuration_error", null);
+      span.end();
       return;
     }
-    boolean queued = taken.run().status() == RunStatus.QUEUED;
+    try {
+      turn(writes, loaded.tracedBy(span), progress, execution, known);
+    } catch (LeaseLostException e) {
+      span.stopped("lease_lost");
+      throw e;
+    } catch (RuntimeException e) {
+      span.failed(e.getClass().getSimpleName(), e.getMessage());
+      throw e;
+    } finally {
+      span.end();
+    }
+  }
+
+  private static RunTracer.RunIdentity identity(RunState run, AgentVersion agent) {
+    return new RunTracer.RunIdentity(run.id(), run.conversationId(), run.agentId(), agent == null ? null : agent.name(),
+        run.agentVersion());
+  }
+
+  /** The turns of one execution of the run, until it ends, needs a person, loses its lease or the process stops. */
+  private void turn(Writes writes, Context context, Progress progress, Execution execution, NewRun known) {
+    Lease lease = writes.lease;
+    boolean queued = context.run().status() == RunStatus.QUEUED;
     if (known != null) {
       // Its creation began it (see beginWithinCreation): its first model call is opened.
       progress.opened = known.firstCall();
@@ -260,13 +296,13 @@ public final class AgentLoop {
           null, null));
     } else if (queued && progress.steps.isEmpty()) {
       progress.opened = writes.commitBeforeSideEffect(f -> begin(f, context.run(), context.agent(),
-          context.tools().values(), progress.history));
+          context.tools().values(), progress.history, context.trace().traceContext()));
       if (progress.opened != null) {
         progress.update(Step.outline(lease.runId(), progress.opened.index(), "llm_call", StepStatus.STARTED, null, null,
             null, null));
       }
     } else {
-      writes.hold(f -> journal.markRunning(f, queued));
+      writes.hold(f -> journal.markRunning(f, queued, context.trace().traceContext()));
     }
     // A model call whose start has committed is made even if this process has begun to stop: it
     // is the step in flight, not a new one.
@@ -283,6 +319,7 @@ public final class AgentLoop {
         continue;
       }
       if (progress.finishedModelCalls() >= context.agent().maxSteps()) {
+        context.trace().failed("max_steps_reached", null);
         writes.commit(f -> journal.failRun(f, "max_steps_reached",
             "the agent used all " + context.agent().maxSteps() + " steps (max_steps) without a final answer"));
         return;
@@ -317,7 +354,7 @@ public final class AgentLoop {
       RunSetup.Ahead ahead = known != null && known.ahead() != null && known.ahead().isFor(agent) ? known.ahead() : null;
       Map<String, ToolDefinition> byName = ClientTools.offeredWith(
           ahead != null ? ahead.tools() : setup.tools(run.workspaceId(), agent), run.clientTools());
-      return new Context(run, agent, byName, ahead);
+      return new Context(run, agent, byName, ahead, RunSpan.OFF);
     } catch (DomainException e) {
       writes.commit(f -> journal.failRun(f, "configuration_error",
           "the agent's definition cannot be used: " + e.detail()));
@@ -344,6 +381,7 @@ public final class AgentLoop {
         progress.endpoint = context.ahead() != null ? context.ahead().endpoint()
             : setup.endpoint(context.run().workspaceId(), context.agent());
       } catch (DomainException e) {
+        context.trace().failed("provider_not_configured", e.detail());
         writes.commit(f -> journal.failModelCall(f, index, "provider_not_configured", e.detail(), List.of(), 0));
         return false;
       }
@@ -351,6 +389,8 @@ public final class AgentLoop {
 
     Lease lease = writes.lease;
     DeltaSink deltas = new DeltaSink(journal, lease, writes.facts, execution, request.stream());
+    ModelCallSpan traced = context.trace().modelCall(index, settings.provider(), settings.name(),
+        progress.endpoint.baseUrl(), body);
     long started = System.nanoTime();
     ChatResult result;
     try {
@@ -362,10 +402,13 @@ public final class AgentLoop {
       deltas.flush();
       long ms = millisSince(started);
       if (e instanceof ModelCallException.Cancelled) {
+        traced.cancelled();
         writes.commit(f -> journal.cancelModelCall(f, index, e.attempts(), ms));
         return false;
       }
       log.warn("Run {}: model call failed: {}", lease.runId(), e.getMessage());
+      traced.failed(e.kind(), e.getMessage());
+      context.trace().failed("model_" + e.kind(), e.getMessage());
       observer.modelCall(settings.provider(), settings.name(), e.kind(), Duration.ofMillis(ms), null);
       writes.commit(f -> journal.failModelCall(f, index, "model_" + e.kind(), e.getMessage(), e.attempts(), ms));
       return false;
@@ -375,6 +418,7 @@ public final class AgentLoop {
     Thread.interrupted();
     long ms = millisSince(started);
     ChatResult answer = result;
+    traced.answered(answer);
     observer.modelCall(settings.provider(), settings.name(), "ok", Duration.ofMillis(ms), answer.usage());
     progress.update(Step.outline(context.run().id(), index, "llm_call", StepStatus.COMPLETED, null, null, null, null));
     progress.history.add(ChatMessage.assistant(answer.content(), store.chatToolCalls(mapper.valueToTree(answer.toolCalls()))));
@@ -425,22 +469,25 @@ public final class AgentLoop {
    * ({@link #beginWithinCreation}); any other in the loop's first transaction.
    */
   private OpenedModelCall begin(Fenced f, RunState run, AgentVersion agent, Collection<ToolDefinition> tools,
-      List<ChatMessage> history) {
-    journal.markRunning(f, true);
+      List<ChatMessage> history, String traceContext) {
+    journal.markRunning(f, true, traceContext);
     return open(f, run, agent, tools, history, null, 0);
   }
 
   /**
    * Begins, in the transaction {@code w} creating it, a run this process starts at once: its
-   * creation has read the agent's tools and knows the conversation's messages.
+   * creation has read the agent's tools and knows the conversation's messages. Its trace starts
+   * here, and its context is journaled with the beginning (a creation that does not commit leaves
+   * its span unended, and so never exported).
    */
   NewRun beginWithinCreation(WriteBatch w, Lease lease, NewRun run, Collection<ToolDefinition> tools) {
     RunFacts facts = new RunFacts(run.state().workspaceId(), run.state().conversationId());
+    RunSpan span = tracer.startRun(identity(run.state(), run.agent()), null);
     OpenedModelCall first = journal.withinCreation(w, lease, facts, f -> {
       journal.events().appendRunCreated(f.w(), run.state());
-      return begin(f, run.state(), run.agent(), tools, run.history());
+      return begin(f, run.state(), run.agent(), tools, run.history(), span.traceContext());
     });
-    return run.withFirstCall(first);
+    return run.begun(first, span);
   }
 
   // ---- answering the model's tool calls ----
@@ -500,13 +547,13 @@ public final class AgentLoop {
       }
     }
     if (!unknownOutcome.isEmpty()) {
-      return pause(writes, "resolve_unknown_outcome", StepStatus.Change.OUTCOME_LOST, unknownOutcome);
+      return pause(writes, context, "resolve_unknown_outcome", StepStatus.Change.OUTCOME_LOST, unknownOutcome);
     }
     if (!awaitingApproval.isEmpty()) {
-      return pause(writes, "approve_tool_calls", StepStatus.Change.APPROVAL_ASKED, awaitingApproval);
+      return pause(writes, context, "approve_tool_calls", StepStatus.Change.APPROVAL_ASKED, awaitingApproval);
     }
     if (!awaitingOutput.isEmpty()) {
-      return pause(writes, "submit_tool_outputs", StepStatus.Change.OUTPUT_ASKED, awaitingOutput);
+      return pause(writes, context, "submit_tool_outputs", StepStatus.Change.OUTPUT_ASKED, awaitingOutput);
     }
     return true;
   }
@@ -553,6 +600,8 @@ public final class AgentLoop {
     }
     Step started = step.after(StepStatus.Change.EXECUTION_STARTED).withExecutedAs(executedAs);
     progress.update(started);
+    ToolCallSpan traced = context.trace().toolCall(step.index(), tool.name(), tool.kind(), step.toolCallId(),
+        step.arguments());
     long startedNanos = System.nanoTime();
     ToolContext toolContext = new ToolContext(context.run().workspaceId(), step.idempotencyKey());
     int attemptNumber = 1;
@@ -565,6 +614,7 @@ public final class AgentLoop {
       if (execution.stopping()) {
         // Start nothing new: the call stays started, and the process that resumes the run
         // executes it again, with the same key, as the journal says it was idempotent.
+        traced.stopped();
         return Executed.STOPPED;
       }
       attemptNumber++;
@@ -572,6 +622,7 @@ public final class AgentLoop {
           attemptNumber, toolRetry.maxAttempts(), failed.result());
       boolean waited = Pause.sleep(toolRetry.backoffBefore(attemptNumber).toMillis());
       if (execution.stopping()) {
+        traced.stopped();
         return Executed.STOPPED;
       }
       if (!waited || writes.commitBeforeSideEffect(f -> true) == null) {
@@ -587,6 +638,7 @@ public final class AgentLoop {
     ToolOutcome last = anyUnknown && !outcome.ok() && !outcome.outcomeUnknown()
         ? ToolOutcome.unknown("outcome unknown: an earlier attempt may have taken effect; the last one: "
             + outcome.result(), outcome.statusCode(), outcome.durationMs()) : outcome;
+    traced.finished(last, attemptNumber);
     observer.toolCall(tool.name(), last.ok(), Duration.ofNanos(System.nanoTime() - startedNanos));
     if (last.outcomeUnknown()) {
       log.warn("Run {}: the outcome of tool call {} ({}) is unknown: {}", writes.lease.runId(), step.toolCallId(),
@@ -641,13 +693,15 @@ public final class AgentLoop {
     recordInProgress(progress, step, error);
   }
 
-  private boolean pause(Writes writes, String actionType, StepStatus.Change waitFor, List<Step> calls) {
+  private boolean pause(Writes writes, Context context, String actionType, StepStatus.Change waitFor,
+      List<Step> calls) {
     writes.commit(f -> {
       for (Step call : calls) {
         journal.toolWaits(f, call, waitFor);
       }
       journal.requireAction(f, actionType, calls);
     });
+    context.trace().paused(actionType);
     return false;
   }
 

@@ -283,17 +283,20 @@ public final class Journal {
   // ---- the engine's writes, fenced by the lease ----
 
   private static final String STARTED_RUN = """
-      UPDATE runs SET status = :to, started_at = coalesce(started_at, now())
+      UPDATE runs SET status = :to, started_at = coalesce(started_at, now()),
+                      trace_context = coalesce(trace_context, :trace)
       WHERE id = :id AND status IN (%s)""".formatted(RunTransitions.guard(RunStatus.Change.STARTED));
 
   /**
    * A queued run starts; a run left {@code running} by a process that died or stopped is resumed.
    *
    * @param queued the run's status when this process took it
+   * @param traceContext the trace the run's executions join, kept if one is journaled already; null
+   *     when not tracing
    */
-  void markRunning(Fenced f, boolean queued) {
+  void markRunning(Fenced f, boolean queued, String traceContext) {
     if (queued) {
-      f.w().statement(STARTED_RUN).bind("id", f.runId())
+      f.w().statement(STARTED_RUN).bind("id", f.runId()).bind("trace", traceContext)
           .bind("to", RunStatus.TRANSITIONS.target(RunStatus.Change.STARTED)).execute();
       events.appendEvent(f.w(), f.runId(), "run.running", Map.of());
       auditEngine(f, "run.running", Map.of("node", f.lease().owner()));

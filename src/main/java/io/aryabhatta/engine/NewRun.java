@@ -3,6 +3,7 @@ package io.aryabhatta.engine;
 import io.aryabhatta.agents.AgentVersion;
 import io.aryabhatta.model.ChatMessage;
 import io.aryabhatta.runs.RunStore.RunState;
+import io.aryabhatta.tracing.RunSpan;
 import java.util.List;
 
 /**
@@ -10,29 +11,29 @@ import java.util.List;
  * so that it need not read it back: the run's row as inserted, its agent version, the
  * conversation's messages ({@code null}: not known yet), the workspace setup read for it
  * ({@code null}: none), and the first model call its creation opened when it began the run
- * ({@link AgentLoop#beginWithinCreation}).
+ * ({@link AgentLoop#beginWithinCreation}), with the span of the run's execution that began then.
  */
 public record NewRun(RunState state, AgentVersion agent, List<ChatMessage> history, RunSetup.Ahead ahead,
-    AgentLoop.OpenedModelCall firstCall) {
+    AgentLoop.OpenedModelCall firstCall, RunSpan span) {
 
   /** A run as its creation inserts it, with the conversation's messages if they are known. */
   public static NewRun inserted(RunState state, AgentVersion agent, List<ChatMessage> history) {
-    return new NewRun(state, agent, history, null, null);
+    return new NewRun(state, agent, history, null, null, null);
   }
 
   public NewRun withUnknownHistory() {
-    return new NewRun(state, agent, null, ahead, firstCall);
+    return new NewRun(state, agent, null, ahead, firstCall, span);
   }
 
   public NewRun withHistory(List<ChatMessage> messages) {
-    return new NewRun(state, agent, messages, ahead, firstCall);
+    return new NewRun(state, agent, messages, ahead, firstCall, span);
   }
 
   public NewRun withAhead(RunSetup.Ahead ahead) {
-    return new NewRun(state, agent, history, ahead, firstCall);
+    return new NewRun(state, agent, history, ahead, firstCall, span);
   }
 
-  NewRun withFirstCall(AgentLoop.OpenedModelCall call) {
-    return new NewRun(state, agent, history, ahead, call);
+  NewRun begun(AgentLoop.OpenedModelCall call, RunSpan span) {
+    return new NewRun(state, agent, history, ahead, call, span);
   }
 }

@@ -63,10 +63,15 @@ public final class RunStore {
         .map((rs, c) -> run(rs)).list());
   }
 
-  /** What the engine needs to know about a run, read inside its transaction. */
+  /**
+   * What the engine needs to know about a run, read inside its transaction.
+   *
+   * @param traceContext the W3C traceparent of the run's trace, journaled when it began; null if
+   *     tracing was off then
+   */
   public record RunState(String id, String workspaceId, String conversationId, String agentId, int agentVersion,
       String systemPrompt, boolean stream, RunStatus status, boolean cancelRequested, JsonNode agentOverrides,
-      Usage usage, List<ToolDefinition> clientTools) {}
+      Usage usage, List<ToolDefinition> clientTools, String traceContext) {}
 
   public RunState state(Handle h, String runId) {
     return h.createQuery("SELECT * FROM runs WHERE id = :id").bind("id", runId)
@@ -75,7 +80,7 @@ public final class RunStore {
             rs.getBoolean("stream"), RunStatus.of(rs.getString("status")), rs.getBoolean("cancel_requested"),
             json(rs.getString("agent_overrides")),
             new Usage(rs.getInt("prompt_tokens"), rs.getInt("completion_tokens"), rs.getInt("total_tokens")),
-            ClientTools.fromJson(json(rs.getString("client_tools")))))
+            ClientTools.fromJson(json(rs.getString("client_tools"))), rs.getString("trace_context")))
         .one();
   }
 

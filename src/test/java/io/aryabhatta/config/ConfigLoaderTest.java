@@ -191,4 +191,30 @@ class ConfigLoaderTest {
     Path relative = Path.of("").toAbsolutePath().relativize(dir);
     assertThat(ConfigLoader.fromEnvironment(Map.of(), relative).port()).isEqualTo(9004);
   }
+
+  @Test
+  void tracing_is_off_by_default_and_on_with_an_otlp_endpoint_from_dotenv(@TempDir Path dir) throws Exception {
+    assertThat(ConfigLoader.fromMap(Map.of()).tracing().enabled()).isFalse();
+    assertThat(ConfigLoader.fromMap(Map.of()).tracing().content()).isFalse();
+    Files.writeString(dir.resolve(".env"), """
+        OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318
+        OTEL_EXPORTER_OTLP_HEADERS=Authorization=Basic c2VjcmV0
+        ARYABHATTA_TRACE_CONTENT=true
+        """);
+    Config config = ConfigLoader.fromEnvironment(Map.of("OTEL_SERVICE_NAME", "agents"), dir);
+    assertThat(config.tracing().enabled()).isTrue();
+    assertThat(config.tracing().content()).isTrue();
+    assertThat(config.tracing().otel()).containsEntry("OTEL_SERVICE_NAME", "agents")
+        .containsEntry("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318");
+    // The headers carry the collector's credentials: the logged config never shows them.
+    assertThat(config.toString()).contains("tracing=on with content").doesNotContain("c2VjcmV0");
+    assertThat(ConfigLoader.fromMap(Map.of("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://c:4318/v1/traces",
+        "OTEL_SDK_DISABLED", "true")).tracing().enabled()).isFalse();
+  }
+
+  @Test
+  void trace_content_must_be_true_or_false() {
+    assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of("ARYABHATTA_TRACE_CONTENT", "yes")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("ARYABHATTA_TRACE_CONTENT");
+  }
 }

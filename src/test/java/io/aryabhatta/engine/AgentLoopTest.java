@@ -42,6 +42,7 @@ import io.aryabhatta.tools.ToolInvoker;
 import io.aryabhatta.tools.ToolOutcome;
 import io.aryabhatta.tools.ToolService;
 import io.aryabhatta.workspaces.Caller;
+import io.aryabhatta.tracing.RunTracer;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -402,7 +403,7 @@ class AgentLoopTest {
       Journal journal = new Journal(jdbi, mapper, events, transitions, audit, lease);
       RunSetup setup = new RunSetup(toolService, providers, mapper);
       AgentLoop agentLoop = new AgentLoop(jdbi, store, journal, agents, setup, model, tools, new ArgumentValidator(),
-          new ToolRetryPolicy(3, Duration.ofMillis(5), Duration.ofMillis(20)), mapper, IGNORED);
+          new ToolRetryPolicy(3, Duration.ofMillis(5), Duration.ofMillis(20)), mapper, IGNORED, RunTracer.OFF);
       RunScheduler scheduler = new RunScheduler(jdbi, agentLoop, "node-" + ids.next(), lease, 8,
           Duration.ofMillis(50)).start();
       SettledWatch watch = new SettledWatch(jdbi, notifier, Duration.ofMillis(50));

@@ -5,6 +5,7 @@ import static io.aryabhatta.testing.FakeModelServer.toolCall;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.aryabhatta.testing.AgentSetup;
 import io.aryabhatta.testing.FakeModelServer;
 import io.aryabhatta.testing.TestServer;
@@ -29,16 +30,17 @@ import org.junit.jupiter.api.Test;
 class PlaygroundBrowserTest {
   static final Path CHROMIUM = Path.of("/usr/bin/chromium");
   static final Path SCRIPT_DIR = Path.of("src/test/browser");
+  static final Path SCREENSHOTS = Path.of("target/playground-screenshots");
   static final String ANSWER = "Order 42 has shipped and arrives on Friday.";
   static final String FOLLOW_UP = "You're welcome, Ada.";
+  static final String SYSTEM_PROMPT = "You help with orders.";
+  static final String FORK_INSTRUCTION = "Answer in French.";
+  static final String FORK_ANSWER = "La commande 42 est expédiée.";
+  static final String SHIPPED = "Order 42 has shipped.";
 
   @Test
   void a_user_builds_an_agent_with_a_tool_chats_and_approves_the_call() throws Exception {
-    assumeTrue(Files.isExecutable(CHROMIUM), "Chromium is not installed at " + CHROMIUM);
-    Optional<Path> node = onPath("node");
-    assumeTrue(node.isPresent(), "node is not on the PATH");
-    assumeTrue(Files.isDirectory(SCRIPT_DIR.resolve("node_modules/playwright-core")),
-        "run 'npm ci' in " + SCRIPT_DIR + " first");
+    assumeBrowser();
 
     try (FakeModelServer fake = FakeModelServer.start();
         ToolTarget target = ToolTarget.start();
@@ -53,33 +55,12 @@ class PlaygroundBrowserTest {
           text(ANSWER).withChunkDelay(Duration.ofMillis(60)), text(FOLLOW_UP),
           toolCall("ask_user", "{\"question\":\"Which color?\"}"), text("Blue it is."));
 
-      Path screenshots = Path.of("target/playground-screenshots");
-      Files.createDirectories(screenshots);
-      Path log = Path.of("target/playground-browser.log");
-      ProcessBuilder builder = new ProcessBuilder(node.get().toString(), "playground.test.mjs")
-          .directory(SCRIPT_DIR.toFile())
-          .redirectErrorStream(true)
-          .redirectOutput(log.toFile()); // a file, so a chatty browser never blocks on a full pipe
-      builder.environment().putAll(Map.of(
-          "BASE_URL", server.baseUrl(),
-          "API_KEY", TestServer.ADMIN_KEY,
+      String output = runScript("playground.test.mjs", "target/playground-browser.log", Map.of(
           "TOOL_URL", target.url("/orders/{order_id}"),
           "MODEL", FakeModelServer.MODEL,
           "ANSWER", ANSWER,
           "FOLLOW_UP", FOLLOW_UP,
-          "CLIENT_TOOL_AGENT", clientToolAgent,
-          "CHROMIUM", CHROMIUM.toString(),
-          "SCREENSHOTS", screenshots.toAbsolutePath().toString()));
-      Process process = builder.start();
-      boolean finished = process.waitFor(180, TimeUnit.SECONDS);
-      if (!finished) {
-        process.destroyForcibly();
-      }
-      String output = Files.readString(log, StandardCharsets.UTF_8);
-      System.out.println(output);
-
-      assertThat(finished).as("the browser script finished in time:\n" + output).isTrue();
-      assertThat(process.exitValue()).as(output).isZero();
+          "CLIENT_TOOL_AGENT", clientToolAgent), server);
       assertThat(output).contains("playground: all checks passed");
       // The test button and the approved call in the chat each reached the tool's endpoint once.
       assertThat(target.calls()).extracting(ToolTarget.Call::path).containsExactly("/orders/42", "/orders/42");
@@ -90,6 +71,133 @@ class PlaygroundBrowserTest {
       assertThat(fake.lastRequest().body().path("messages").toString()).contains("Blue");
       assertThat(server.admin.get("/api/conversations").json().get("data")).hasSize(2);
     }
+  }
+
+  @Test
+  void a_user_inspects_a_run_forks_it_evaluates_the_agent_and_settles_an_unknown_outcome() throws Exception {
+    assumeBrowser();
+    try (FakeModelServer fake = FakeModelServer.start();
+        ToolTarget orders = ToolTarget.start();
+        ToolTarget payments = ToolTarget.start().answer(502, "{\"error\":\"bad gateway\"}");
+        TestServer server = TestServer.start(Map.of("ARYABHATTA_HTTP_TOOL_ALLOWLIST", "127.0.0.1"))) {
+      AgentSetup setup = new AgentSetup(server.admin, fake);
+      // More digits than a JavaScript number holds: the inspector must show them as the tool answered.
+      orders.answer(200, "{\"order_id\":\"42\",\"status\":\"shipped\",\"share\":0.3333333333333333333333333333333333}");
+      setup.httpTool("lookup_order", "GET", orders.url("/orders/{q}"), Map.of("idempotent", true));
+      // Not idempotent, and answering 502: the call may have charged, so its outcome is unknown.
+      setup.httpTool("charge", "POST", payments.url("/charge"), Map.of("idempotent", false));
+      String orderBot = setup.agent(List.of("lookup_order"), Map.of("name", "inspect-bot", "system_prompt", SYSTEM_PROMPT));
+      String chargeBot = setup.agent(List.of("charge"), Map.of("name", "charge-bot"));
+      fake.respondWith(PlaygroundBrowserTest::scriptedModel);
+
+      String runId = startRun(server, orderBot, "Where is order 42?");
+      assertThat(setup.awaitSettled(runId).get("status").asText()).isEqualTo("completed");
+      String idempotencyKey = server.admin.get("/api/runs/" + runId + "/steps").json()
+          .at("/data/1/idempotency_key").asText();
+      String unknownRun = startRun(server, chargeBot, "charge order 7");
+      assertThat(setup.awaitSettled(unknownRun).at("/required_action/type").asText()).isEqualTo("resolve_unknown_outcome");
+
+      String output = runScript("inspector.test.mjs", "target/playground-browser-inspector.log", Map.of(
+          "RUN_ID", runId,
+          "IDEMPOTENCY_KEY", idempotencyKey,
+          "ORDER_AGENT", orderBot,
+          "UNKNOWN_RUN", unknownRun,
+          "SYSTEM_PROMPT", SYSTEM_PROMPT,
+          "FORK_INSTRUCTION", FORK_INSTRUCTION,
+          "FORK_ANSWER", FORK_ANSWER,
+          "ANSWER", SHIPPED), server);
+
+      assertThat(output).contains("inspector: all checks passed");
+      // The fork asked the model again with the edited prompt; the agent itself was not changed.
+      assertThat(fake.requests()).anySatisfy(r -> {
+        assertThat(r.messages().path(0).path("content").asText()).isEqualTo(SYSTEM_PROMPT + " " + FORK_INSTRUCTION);
+        assertThat(r.body().path("temperature").asDouble()).isEqualTo(0.2);
+      });
+      assertThat(server.admin.get("/api/agents/" + orderBot).json().get("version").asInt()).isEqualTo(1);
+      // Settled with a result: the charge was not executed again, and the model read the given result.
+      assertThat(payments.calls()).hasSize(1);
+      JsonNode settled = server.admin.get("/api/runs/" + unknownRun).json();
+      assertThat(settled.get("status").asText()).isEqualTo("completed");
+      assertThat(settled.get("output").asText()).contains("{\"charged\": true}");
+      JsonNode reports = server.admin.get("/api/agents/" + orderBot + "/evaluations").json().get("data");
+      assertThat(reports).hasSize(1);
+      assertThat(reports.get(0).get("passed").asInt()).isEqualTo(1);
+      assertThat(reports.get(0).get("failed").asInt()).isEqualTo(1);
+      copyScreenshotsToDocs("inspector", "fork-compare", "evaluations");
+    }
+  }
+
+  /**
+   * The model of the inspector test, answering by what it is sent: a tool's result is summed up, the
+   * forked prompt is answered in French, and a first message asks for the agent's tool.
+   */
+  private static FakeModelServer.Reply scriptedModel(FakeModelServer.ReceivedRequest request) {
+    JsonNode messages = request.messages();
+    JsonNode last = messages.path(messages.size() - 1);
+    if (last.path("role").asText().equals("tool")) {
+      String result = last.path("content").asText();
+      return text(result.contains("shipped") ? SHIPPED : "Noted: " + result);
+    }
+    if (messages.path(0).path("content").asText().contains(FORK_INSTRUCTION)) {
+      return text(FORK_ANSWER);
+    }
+    return last.path("content").asText().contains("charge")
+        ? toolCall("charge", "{\"q\":\"order-7\"}")
+        : toolCall("lookup_order", "{\"q\":\"42\"}");
+  }
+
+  private static String startRun(TestServer server, String agentId, String input) {
+    var response = server.admin.post("/api/agents/" + agentId + "/runs", Map.of("input", input));
+    assertThat(response.status()).as(response.toString()).isEqualTo(201);
+    return response.json().get("id").asText();
+  }
+
+  /**
+   * The screenshots the docs show are the ones this test took, so they show the page as it is. Run
+   * with -Dplayground.screenshots.update=true to copy them into docs/screenshots.
+   */
+  private static void copyScreenshotsToDocs(String... names) throws IOException {
+    if (!Boolean.getBoolean("playground.screenshots.update")) {
+      return;
+    }
+    for (String name : names) {
+      Files.copy(SCREENSHOTS.resolve(name + ".png"), Path.of("docs/screenshots", name + ".png"),
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+
+  private static void assumeBrowser() throws IOException {
+    assumeTrue(Files.isExecutable(CHROMIUM), "Chromium is not installed at " + CHROMIUM);
+    assumeTrue(onPath("node").isPresent(), "node is not on the PATH");
+    assumeTrue(Files.isDirectory(SCRIPT_DIR.resolve("node_modules/playwright-core")),
+        "run 'npm ci' in " + SCRIPT_DIR + " first");
+  }
+
+  /** Runs a browser script against the server; returns what it printed, and fails unless it exited 0 in time. */
+  private static String runScript(String script, String logFile, Map<String, String> settings, TestServer server)
+      throws IOException, InterruptedException {
+    Files.createDirectories(SCREENSHOTS);
+    Path log = Path.of(logFile);
+    ProcessBuilder builder = new ProcessBuilder(onPath("node").orElseThrow().toString(), script)
+        .directory(SCRIPT_DIR.toFile())
+        .redirectErrorStream(true)
+        .redirectOutput(log.toFile()); // a file, so a chatty browser never blocks on a full pipe
+    builder.environment().putAll(Map.of(
+        "BASE_URL", server.baseUrl(),
+        "API_KEY", TestServer.ADMIN_KEY,
+        "CHROMIUM", CHROMIUM.toString(),
+        "SCREENSHOTS", SCREENSHOTS.toAbsolutePath().toString()));
+    builder.environment().putAll(settings);
+    Process process = builder.start();
+    boolean finished = process.waitFor(180, TimeUnit.SECONDS);
+    if (!finished) {
+      process.destroyForcibly();
+    }
+    String output = Files.readString(log, StandardCharsets.UTF_8);
+    System.out.println(output);
+    assertThat(finished).as("the browser script finished in time:\n" + output).isTrue();
+    assertThat(process.exitValue()).as(output).isZero();
+    return output;
   }
 
   private static Optional<Path> onPath(String program) throws IOException {
