@@ -8,6 +8,8 @@ import io.aryabhatta.knowledge.Embeddings;
 import io.aryabhatta.knowledge.KnowledgeIngestion;
 import io.aryabhatta.knowledge.KnowledgeService;
 import io.aryabhatta.knowledge.KnowledgeTool;
+import io.aryabhatta.memory.MemoryService;
+import io.aryabhatta.memory.MemoryTool;
 import io.aryabhatta.tools.ToolInvoker;
 import io.aryabhatta.tools.GuardedFetch;
 import io.aryabhatta.json.Json;
@@ -81,6 +83,7 @@ public record Engine(
     EvaluationService evaluations,
     KnowledgeService knowledge,
     KnowledgeIngestion ingestion,
+    MemoryService memory,
     RunTracer tracer) {
 
   /**
@@ -142,7 +145,9 @@ public record Engine(
     KnowledgeService knowledge = new KnowledgeService(jdbi, audit, ids,
         new GuardedFetch(http, settings.addressGuard(), KnowledgeService.MAX_DOCUMENT_BYTES), providers, embedder,
         KnowledgeService.MAX_DOCUMENT_BYTES, ingestion::wake);
-    ToolInvoker toolInvoker = KnowledgeTool.invoker(knowledge, mapper, toolExecutor);
+    MemoryService memory = new MemoryService(jdbi, audit);
+    ToolInvoker toolInvoker = KnowledgeTool.invoker(knowledge, mapper,
+        MemoryTool.invoker(memory, agents, mapper, toolExecutor));
     ArgumentValidator argumentValidator = new ArgumentValidator();
     RunStore runStore = new RunStore(jdbi, mapper);
     EventNotifier notifier = new EventNotifier();
@@ -157,7 +162,7 @@ public record Engine(
         settings.maxConcurrentRuns(), Duration.ofMillis(500));
     SettledWatch settledWatch = new SettledWatch(jdbi, notifier, Duration.ofSeconds(1));
     RunService runs = new RunService(jdbi, runStore, runEvents, transitions, agents, scheduler, audit, ids, mapper,
-        notifier, settledWatch, runSetup);
+        notifier, settledWatch, runSetup, memory);
 
     // What is built on runs: replay and fork of a recorded run, evaluations of an agent.
     RunReplay replay = new RunReplay(jdbi, runStore, agents, tools, argumentValidator, audit, mapper);
@@ -170,7 +175,7 @@ public record Engine(
     ingestion.start();
     return new Engine(clock, ids, mapper, jdbi, audit, workspaces, secrets, tools, mcpServers, providers, agents,
         models, toolExecutor, argumentValidator, runStore, notifier, settledWatch, journal, scheduler, runs, replay, forks,
-        evaluations, knowledge, ingestion, settings.tracer());
+        evaluations, knowledge, ingestion, memory, settings.tracer());
   }
 
   /**

@@ -21,6 +21,7 @@ import io.aryabhatta.http.RegisteredRoutes;
 import io.aryabhatta.http.WebServer;
 import io.aryabhatta.knowledge.KnowledgeRoutes;
 import io.aryabhatta.mcp.McpServerRoutes;
+import io.aryabhatta.memory.MemoryRoutes;
 import io.aryabhatta.mcpserver.AgentsMcpServer;
 import io.aryabhatta.agents.AgentRoutes;
 import io.aryabhatta.providers.ProviderRoutes;
@@ -149,6 +150,7 @@ public final class Main {
         new ToolRoutes(engine.tools(), body, idempotency)::register,
         new ToolTestRoutes(engine.tools(), engine.toolExecutor(), engine.argumentValidator(), body)::register,
         new McpServerRoutes(engine.mcpServers(), body, idempotency)::register,
+        new MemoryRoutes(engine.memory(), engine.agents(), body)::register,
         new KnowledgeRoutes(engine.knowledge(), engine.runs(), engine.runStore(), mapper, body, idempotency,
             config.maxBodyBytes())::register,
         new ProviderRoutes(engine.providers(), engine.models()::listModels, body, idempotency)::register,

@@ -40,11 +40,11 @@ public final class RunRoutes {
     this.mapper = mapper;
   }
 
-  record CreateConversation(String agentId, Map<String, Object> variables, JsonNode metadata) {}
+  record CreateConversation(String agentId, Map<String, Object> variables, JsonNode metadata, String memoryKey) {}
 
   record CreateRun(String input) {}
 
-  record CreateAgentRun(String input, Map<String, Object> variables, JsonNode metadata) {}
+  record CreateAgentRun(String input, Map<String, Object> variables, JsonNode metadata, String memoryKey) {}
 
   record Approvals(List<RunService.Decision> decisions) {}
 
@@ -72,7 +72,7 @@ public final class RunRoutes {
     CreateConversation request = body.read(ctx, CreateConversation.class);
     require(request.agentId(), "agent_id");
     ctx.status(201).json(runs.createConversation(Auth.caller(ctx), request.agentId(), variables(request.variables()),
-        metadata(request.metadata())));
+        metadata(request.metadata()), request.memoryKey()));
   }
 
   private void createRun(Context ctx) throws Exception {
@@ -87,8 +87,8 @@ public final class RunRoutes {
     CreateAgentRun request = body.read(ctx, CreateAgentRun.class);
     Caller caller = Auth.caller(ctx);
     String input = input(request.input());
-    Run run = runs.startRunOfAgent(caller, ctx.pathParam("id"), input, variables(request.variables()),
-        metadata(request.metadata()), Streaming.TEXT_AS_WRITTEN);
+    Run run = runs.startRunOfAgent(caller, ctx.pathParam("id"), null, input, variables(request.variables()),
+        metadata(request.metadata()), request.memoryKey(), Streaming.TEXT_AS_WRITTEN);
     answer(ctx, caller, run, flag(ctx, "stream"));
   }
 
