@@ -56,11 +56,12 @@ CREATE INDEX knowledge_chunks_base ON knowledge_chunks (knowledge_base_id);
 ALTER TABLE agent_versions ADD COLUMN knowledge jsonb NOT NULL DEFAULT '[]';
 
 -- Semantic search, when a knowledge base names an embedding model of a provider: each chunk's
--- vector, from the provider's OpenAI-compatible /embeddings.
+-- vector, from the provider's OpenAI-compatible /embeddings, as float32 little-endian bytes (read
+-- back whole, without parsing, by the exact scan).
 ALTER TABLE knowledge_bases
     ADD COLUMN embedding_provider text,
     ADD COLUMN embedding_model    text;
-ALTER TABLE knowledge_chunks ADD COLUMN embedding real[];
+ALTER TABLE knowledge_chunks ADD COLUMN embedding bytea;
 
 -- Long-term memory: blocks an agent keeps per memory key (e.g. a user id), shown to the model in
 -- its system prompt and changed only by the agent's memory tools (journaled tool steps) or by the

@@ -171,12 +171,12 @@ public final class KnowledgeIngestion {
       PreparedBatch batch = h.prepareBatch("""
           INSERT INTO knowledge_chunks (id, document_id, knowledge_base_id, position, heading_path, page, text,
                                         embedding, tsv)
-          SELECT :id, :d, :b, :position, :headings, :page, :text, cast(:embedding AS real[]),
+          SELECT :id, :d, :b, :position, :headings, :page, :text, :embedding,
                  to_tsvector(b.language, array_to_string(cast(:headings AS text[]), ' ') || E'\n' || :text)
             FROM knowledge_bases b WHERE b.id = :b""");
       for (int i = 0; i < chunks.size(); i++) {
         Chunker.Chunk chunk = chunks.get(i);
-        batch.bind("embedding", vectors == null ? null : Vectors.literal(vectors.get(i)));
+        batch.bind("embedding", vectors == null ? null : Vectors.bytes(vectors.get(i)));
         batch.bind("id", ids.next()).bind("d", document.id()).bind("b", document.knowledgeBaseId())
             .bind("position", chunk.position()).bind("headings", chunk.headings().toArray(String[]::new))
             .bind("page", chunk.page()).bind("text", chunk.text()).add();

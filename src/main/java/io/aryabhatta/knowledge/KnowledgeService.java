@@ -361,43 +361,48 @@ public final class KnowledgeService {
     if (!errors.isEmpty()) {
       throw new DomainException.ValidationFailed(errors);
     }
-    Target target = jdbi.withHandle(h -> h.createQuery("SELECT id, name, embedding_provider, embedding_model "
-            + "FROM knowledge_bases WHERE workspace_id = :w AND " + column + " = :v")
+    Target target = jdbi.withHandle(h -> h.createQuery("SELECT id, name, cast(language AS text) AS language, "
+            + "embedding_provider, embedding_model FROM knowledge_bases WHERE workspace_id = :w AND " + column + " = :v")
         .bind("w", workspaceId).bind("v", base)
-        .map((rs, c) -> new Target(rs.getString("id"), rs.getString("embedding_provider"),
-            rs.getString("embedding_model")))
+        .map((rs, c) -> new Target(rs.getString("id"), rs.getString("name"), rs.getString("language"),
+            rs.getString("embedding_provider"), rs.getString("embedding_model")))
         .findOne())
         .orElseThrow(() -> DomainException.NotFound.of("knowledge base", base));
     if (target.model() == null) {
-      return fullText(target.id(), query, k);
+      return fullText(target, query, k);
     }
     float[] vector = embedQuery(workspaceId, target, query);
-    return fused(fullText(target.id(), query, FUSED_DEPTH), nearest(target.id(), vector, FUSED_DEPTH), k);
+    return fused(fullText(target, query, FUSED_DEPTH), nearest(target.id(), vector, FUSED_DEPTH), k);
   }
 
-  /** A knowledge base searched, and its embedding model (null: full text only). */
-  private record Target(String id, String provider, String model) {}
+  /** A knowledge base searched, its language, and its embedding model (null: full text only). */
+  private record Target(String id, String name, String language, String provider, String model) {}
 
   /**
    * PostgreSQL full-text search with the knowledge base's language: any of the query's words may
    * match ({@code websearch_to_tsquery} syntax, its terms joined by OR), ranked by
    * {@code ts_rank_cd}, which favours chunks holding more of them close together.
    */
-  private List<Hit> fullText(String baseId, String query, int k) {
-    return jdbi.withHandle(h -> h.createQuery("""
-            WITH q AS (
-              SELECT cast(replace(cast(websearch_to_tsquery(b.language, :query) AS text), ' & ', ' | ') AS tsquery)
-                     AS query, b.name
-              FROM knowledge_bases b WHERE b.id = :b)
-            SELECT c.id, q.name AS base_name, c.document_id, d.name AS document_name, c.position, c.heading_path,
-                   c.page, c.text, ts_rank_cd(c.tsv, q.query, 1) AS score
-            FROM q, knowledge_chunks c JOIN knowledge_documents d ON d.id = c.document_id
-            WHERE c.knowledge_base_id = :b AND c.tsv @@ q.query
-            ORDER BY score DESC, c.id
-            LIMIT :k""")
-        .bind("b", baseId).bind("query", query).bind("k", k)
-        .map((rs, c) -> hit(rs))
-        .list());
+  private List<Hit> fullText(Target base, String query, int k) {
+    return jdbi.withHandle(h -> {
+      // Computed first, so that the search below compares with a constant the GIN index can use.
+      String tsquery = h.createQuery("SELECT replace(cast(websearch_to_tsquery(cast(:l AS regconfig), :q) AS text), "
+              + "' & ', ' | ')")
+          .bind("l", base.language()).bind("q", query).mapTo(String.class).one();
+      if (tsquery.isBlank()) {
+        return List.of();
+      }
+      return h.createQuery("""
+              SELECT c.id, :name AS base_name, c.document_id, d.name AS document_name, c.position, c.heading_path,
+                     c.page, c.text, ts_rank_cd(c.tsv, cast(:tsquery AS tsquery), 1) AS score
+              FROM knowledge_chunks c JOIN knowledge_documents d ON d.id = c.document_id
+              WHERE c.knowledge_base_id = :b AND c.tsv @@ cast(:tsquery AS tsquery)
+              ORDER BY score DESC, c.id
+              LIMIT :k""")
+          .bind("b", base.id()).bind("name", base.name()).bind("tsquery", tsquery).bind("k", k)
+          .map((rs, c) -> hit(rs))
+          .list();
+    });
   }
 
   private float[] embedQuery(String workspaceId, Target target, String query) {
@@ -421,8 +426,7 @@ public final class KnowledgeService {
     jdbi.useHandle(h -> h.createQuery("SELECT id, embedding FROM knowledge_chunks WHERE knowledge_base_id = :b "
             + "AND embedding IS NOT NULL")
         .bind("b", baseId).setFetchSize(1_000)
-        .map((rs, c) -> Map.entry(rs.getString("id"), Vectors.cosine(vector, norm, (Float[]) rs.getArray(
-            "embedding").getArray())))
+        .map((rs, c) -> Map.entry(rs.getString("id"), Vectors.cosine(vector, norm, rs.getBytes("embedding"))))
         .forEach(entry -> {
           best.add(entry);
           if (best.size() > k) {
