@@ -3,6 +3,8 @@ package io.aryabhatta;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aryabhatta.agents.AgentService;
 import io.aryabhatta.audit.AuditLog;
+import io.aryabhatta.callbacks.Callbacks;
+import io.aryabhatta.callbacks.DeliveryPolicy;
 import io.aryabhatta.ids.Ids;
 import io.aryabhatta.json.Json;
 import io.aryabhatta.mcp.McpConnector;
@@ -73,7 +75,8 @@ public record Engine(
     RunReplay replay,
     RunFork forks,
     EvaluationService evaluations,
-    RunTracer tracer) {
+    RunTracer tracer,
+    Callbacks callbacks) {
 
   /**
    * What the engine is built from, besides the database.
@@ -88,10 +91,11 @@ public record Engine(
    * @param toolMaxAttempts attempts of an idempotent tool call that fails transiently
    * @param observer told about every model call and tool execution (metrics)
    * @param tracer traces runs ({@link RunTracer#OFF}: not); the engine closes it when it shuts down
+   * @param callbackMaxAttempts attempts of a run's callback before it is given up
    */
   public record Settings(SecretCipher secretCipher, AddressGuard addressGuard, String hfApiUrl,
       Optional<String> hfToken, Duration lease, int maxConcurrentRuns, List<InProcessTool> inProcessTools,
-      int toolMaxAttempts, RunObserver observer, RunTracer tracer) {}
+      int toolMaxAttempts, RunObserver observer, RunTracer tracer, int callbackMaxAttempts) {}
 
   /**
    * Wires the services on {@code jdbi}, whose database must already be migrated, and starts the
@@ -130,17 +134,21 @@ public record Engine(
     RunStore runStore = new RunStore(jdbi, mapper);
     EventNotifier notifier = new EventNotifier();
     RunEventLog runEvents = new RunEventLog(mapper, runStore, notifier);
-    RunTransitions transitions = new RunTransitions(mapper, runStore, runEvents);
+    String node = "node-" + ids.next();
+    // A run's callback is queued by the transaction that ends it; the worker sends it.
+    Callbacks callbacks = Callbacks.create(jdbi, mapper, http, settings.addressGuard(), settings.secretCipher(), audit,
+        runStore, node, DeliveryPolicy.of(settings.callbackMaxAttempts(), settings.lease()), clock);
+    RunTransitions transitions = new RunTransitions(mapper, runStore, runEvents, callbacks.worker()::wake);
     Journal journal = new Journal(jdbi, mapper, runEvents, transitions, audit, settings.lease());
     RunSetup runSetup = new RunSetup(tools, providers);
     AgentLoop loop = new AgentLoop(jdbi, runStore, journal, agents, runSetup, models, toolExecutor,
         argumentValidator, ToolRetryPolicy.of(settings.toolMaxAttempts()), mapper, settings.observer(),
         settings.tracer());
-    RunScheduler scheduler = new RunScheduler(jdbi, loop, "node-" + ids.next(), settings.lease(),
+    RunScheduler scheduler = new RunScheduler(jdbi, loop, node, settings.lease(),
         settings.maxConcurrentRuns(), Duration.ofMillis(500));
     SettledWatch settledWatch = new SettledWatch(jdbi, notifier, Duration.ofSeconds(1));
     RunService runs = new RunService(jdbi, runStore, runEvents, transitions, agents, scheduler, audit, ids, mapper,
-        notifier, settledWatch, runSetup);
+        notifier, settledWatch, runSetup, callbacks.urls());
 
     // What is built on runs: replay and fork of a recorded run, evaluations of an agent.
     RunReplay replay = new RunReplay(jdbi, runStore, agents, tools, argumentValidator, audit, mapper);
@@ -150,9 +158,10 @@ public record Engine(
 
     scheduler.start();
     settledWatch.start();
+    callbacks.worker().start();
     return new Engine(clock, ids, mapper, jdbi, audit, workspaces, secrets, tools, mcpServers, providers, agents,
         models, toolExecutor, argumentValidator, runStore, notifier, settledWatch, journal, scheduler, runs, replay, forks,
-        evaluations, settings.tracer());
+        evaluations, settings.tracer(), callbacks);
   }
 
   /**
@@ -163,6 +172,7 @@ public record Engine(
    */
   public void shutdown(Duration grace) {
     scheduler.shutdown(grace);
+    callbacks.worker().close();
     settledWatch.close();
     tracer.close();
   }

@@ -9,6 +9,8 @@ import io.aryabhatta.engine.NewRun;
 import io.aryabhatta.engine.RunSetup;
 import io.aryabhatta.errors.FieldError;
 import io.aryabhatta.errors.DomainException;
+import io.aryabhatta.callbacks.CallbackUrls;
+import io.aryabhatta.tools.AddressGuard;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aryabhatta.agents.AgentService;
@@ -51,9 +53,19 @@ public final class RunService {
   private final RunSetup setup;
 
   private final SettledWatch settledWatch;
+  private final CallbackUrls callbackUrls;
 
+  /** A service whose runs' callbacks may reach public addresses only. */
   public RunService(Jdbi jdbi, RunStore store, RunEventLog events, RunTransitions transitions, AgentService agents, RunScheduler scheduler,
       AuditLog audit, Ids ids, ObjectMapper mapper, EventNotifier notifier, SettledWatch settledWatch, RunSetup setup) {
+    this(jdbi, store, events, transitions, agents, scheduler, audit, ids, mapper, notifier, settledWatch, setup,
+        new CallbackUrls(new AddressGuard(List.of())));
+  }
+
+  public RunService(Jdbi jdbi, RunStore store, RunEventLog events, RunTransitions transitions, AgentService agents, RunScheduler scheduler,
+      AuditLog audit, Ids ids, ObjectMapper mapper, EventNotifier notifier, SettledWatch settledWatch, RunSetup setup,
+      CallbackUrls callbackUrls) {
+    this.callbackUrls = callbackUrls;
     this.notifier = notifier;
     this.settledWatch = settledWatch;
     this.setup = setup;
@@ -96,12 +108,18 @@ public final class RunService {
 
   /** Appends the user's message and queues a run of the conversation's agent, latest version. */
   public Run startRun(Caller caller, String conversationId, String input, Streaming streaming) {
+    return startRun(caller, conversationId, input, streaming, null);
+  }
+
+  /** The same, with the URL told how the run ended ({@code null}: none), checked before anything is stored. */
+  public Run startRun(Caller caller, String conversationId, String input, Streaming streaming, String callbackUrl) {
+    String callback = callbackUrls.checked(callbackUrl);
     Conversation conversation = conversation(caller, conversationId);
     AgentVersion agent = agents.version(caller.workspaceId(), conversation.agentId(), null);
     String systemPrompt = fillPrompt(agent, variables(conversation.variables()));
     refuseTurnBeyondWindow(agent, systemPrompt, input, "input");
     return createAndStart(caller, agent, List.of(), (w, slot) -> insertRun(w, caller, conversationId, agent,
-        systemPrompt, input, streaming.streamed(), false, List.of(), slot));
+        systemPrompt, input, streaming.streamed(), false, List.of(), slot, callback));
   }
 
   /** Creates a conversation and its first run together (quick testing of an agent). */
@@ -113,6 +131,13 @@ public final class RunService {
   /** The same, pinned to an agent version ({@code null}: the latest), e.g. to evaluate one version. */
   public Run startRunOfAgent(Caller caller, String agentId, Integer version, String input,
       Map<String, String> variables, JsonNode metadata, Streaming streaming) {
+    return startRunOfAgent(caller, agentId, version, input, variables, metadata, streaming, null);
+  }
+
+  /** The same, with the URL told how the run ended ({@code null}: none), checked before anything is stored. */
+  public Run startRunOfAgent(Caller caller, String agentId, Integer version, String input,
+      Map<String, String> variables, JsonNode metadata, Streaming streaming, String callbackUrl) {
+    String callback = callbackUrls.checked(callbackUrl);
     AgentVersion agent = agents.version(caller.workspaceId(), agentId, version);
     refuseEmptyVariables(agent, variables);
     String systemPrompt = fillPrompt(agent, variables);
@@ -120,7 +145,7 @@ public final class RunService {
     return createAndStart(caller, agent, List.of(), (w, slot) -> {
       String conversationId = insertConversation(w, caller, agentId, variables, metadata);
       return insertRun(w, caller, conversationId, agent, systemPrompt, input, streaming.streamed(), true, List.of(),
-          slot);
+          slot, callback);
     });
   }
 
@@ -139,7 +164,7 @@ public final class RunService {
     return createAndStart(caller, agent, clientTools, (w, slot) -> {
       String conversationId = insertConversation(w, caller, agentId, Map.of(), metadata);
       appendEarlier(w, conversationId, earlier);
-      NewRun run = insertRun(w, caller, conversationId, agent, systemPrompt, input, true, true, clientTools, slot);
+      NewRun run = insertRun(w, caller, conversationId, agent, systemPrompt, input, true, true, clientTools, slot, null);
       alongside.write(w, run.state().id());
       return run.withUnknownHistory();
     });
@@ -160,7 +185,7 @@ public final class RunService {
     return createAndStart(caller, agent, clientTools, (w, slot) -> {
       lockIdleConversation(w, conversationId);
       appendEarlier(w, conversationId, earlier);
-      NewRun run = insertRun(w, caller, conversationId, agent, systemPrompt, input, true, true, clientTools, slot);
+      NewRun run = insertRun(w, caller, conversationId, agent, systemPrompt, input, true, true, clientTools, slot, null);
       alongside.write(w, run.state().id());
       return run.withUnknownHistory();
     });
@@ -312,21 +337,23 @@ public final class RunService {
 
   private NewRun insertRun(WriteBatch w, Caller caller, String conversationId, AgentVersion agent, String systemPrompt,
       String input, boolean stream, boolean newConversation, List<ToolDefinition> clientTools,
-      RunScheduler.Reservation slot) {
+      RunScheduler.Reservation slot, String callbackUrl) {
     String runId = ids.next();
     if (!newConversation) {
       lockIdleConversation(w, conversationId);
     }
     w.statement("""
             INSERT INTO runs (id, workspace_id, conversation_id, agent_id, agent_version, system_prompt, stream, status,
-                              lease_owner, lease_epoch, lease_expires_at, client_tools)
+                              lease_owner, lease_epoch, lease_expires_at, client_tools, callback_url)
             VALUES (:id, :w, :c, :a, :v, :p, :s, :queued, :node, :epoch,
-                    now() + make_interval(secs => cast(:lease_seconds AS float8)), cast(:client_tools AS json))""")
+                    now() + make_interval(secs => cast(:lease_seconds AS float8)), cast(:client_tools AS json),
+                    :callback_url)""")
         .bind("queued", RunStatus.QUEUED).bind("id", runId).bind("w", caller.workspaceId()).bind("c", conversationId)
         .bind("a", agent.agentId()).bind("v", agent.version()).bind("p", systemPrompt).bind("s", stream)
         .bind("node", slot == null ? null : slot.node()).bind("epoch", slot == null ? 0 : slot.epoch())
         .bind("lease_seconds", slot == null ? null : slot.leaseSeconds())
         .bind("client_tools", ClientTools.toJson(mapper, clientTools))
+        .bind("callback_url", callbackUrl)
         .execute();
     events.appendMessage(w, conversationId, runId, "user", input, List.of(), null, null);
     audit.record(w, caller.workspaceId(), caller.keyPrefix(), "run.created", "run", runId,
