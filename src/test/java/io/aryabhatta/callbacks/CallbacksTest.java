@@ -126,6 +126,22 @@ class CallbacksTest {
   }
 
   @Test
+  void a_redirect_is_not_followed_and_counts_as_a_failed_attempt() {
+    try (ToolTarget target = ToolTarget.start()) {
+      target.answer(302, "{}");
+      fake.enqueue(text("Done."));
+
+      JsonNode delivery = awaitDelivery(startRun(target.url("/moved")), "failed");
+
+      assertThat(delivery.get("attempts")).allSatisfy(a -> {
+        assertThat(a.get("status_code").asInt()).isEqualTo(302);
+        assertThat(a.get("error").asText()).isEqualTo("redirects are not followed");
+      });
+      assertThat(target.calls()).hasSize(3);
+    }
+  }
+
+  @Test
   void a_failed_run_calls_back_too() {
     try (ToolTarget target = ToolTarget.start()) {
       fake.enqueue(error(400));
