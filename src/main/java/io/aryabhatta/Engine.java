@@ -3,6 +3,8 @@ package io.aryabhatta;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aryabhatta.agents.AgentService;
 import io.aryabhatta.audit.AuditLog;
+import io.aryabhatta.callbacks.Callbacks;
+import io.aryabhatta.callbacks.DeliveryPolicy;
 import io.aryabhatta.ids.Ids;
 import io.aryabhatta.knowledge.Embeddings;
 import io.aryabhatta.knowledge.KnowledgeIngestion;
@@ -84,7 +86,8 @@ public record Engine(
     KnowledgeService knowledge,
     KnowledgeIngestion ingestion,
     MemoryService memory,
-    RunTracer tracer) {
+    RunTracer tracer,
+    Callbacks callbacks) {
 
   /**
    * What the engine is built from, besides the database.
@@ -99,10 +102,11 @@ public record Engine(
    * @param toolMaxAttempts attempts of an idempotent tool call that fails transiently
    * @param observer told about every model call and tool execution (metrics)
    * @param tracer traces runs ({@link RunTracer#OFF}: not); the engine closes it when it shuts down
+   * @param callbackMaxAttempts attempts of a run's callback before it is given up
    */
   public record Settings(SecretCipher secretCipher, AddressGuard addressGuard, String hfApiUrl,
       Optional<String> hfToken, Duration lease, int maxConcurrentRuns, List<InProcessTool> inProcessTools,
-      int toolMaxAttempts, RunObserver observer, RunTracer tracer) {}
+      int toolMaxAttempts, RunObserver observer, RunTracer tracer, int callbackMaxAttempts) {}
 
   /**
    * Wires the services on {@code jdbi}, whose database must already be migrated, and starts the
@@ -137,7 +141,7 @@ public record Engine(
     ModelClient models = new ModelClient(http, mapper);
     ToolExecutor toolExecutor = new ToolExecutor(http, mapper, secrets, settings.addressGuard(), clock,
         ToolExecutor.DEFAULT_MAX_RESPONSE_BYTES, new McpToolRunner(mcpServers, mcpConnector, mapper), builtins);
-    // What agents know: knowledge bases, indexed in the background.
+    // What agents know: knowledge bases, indexed in the background, and memory.
     String node = "node-" + ids.next();
     Embeddings.Embedder embedder = Embeddings.through(providers, http, mapper);
     KnowledgeIngestion ingestion = new KnowledgeIngestion(jdbi, ids, node, settings.lease(),
@@ -152,7 +156,10 @@ public record Engine(
     RunStore runStore = new RunStore(jdbi, mapper);
     EventNotifier notifier = new EventNotifier();
     RunEventLog runEvents = new RunEventLog(mapper, runStore, notifier);
-    RunTransitions transitions = new RunTransitions(mapper, runStore, runEvents);
+    // A run's callback is queued by the transaction that ends it; the worker sends it.
+    Callbacks callbacks = Callbacks.create(jdbi, mapper, http, settings.addressGuard(), settings.secretCipher(), audit,
+        runStore, node, DeliveryPolicy.of(settings.callbackMaxAttempts(), settings.lease()), clock);
+    RunTransitions transitions = new RunTransitions(mapper, runStore, runEvents, callbacks.worker()::wake);
     Journal journal = new Journal(jdbi, mapper, runEvents, transitions, audit, settings.lease());
     RunSetup runSetup = new RunSetup(tools, providers, mapper);
     AgentLoop loop = new AgentLoop(jdbi, runStore, journal, agents, runSetup, models, toolInvoker,
@@ -162,7 +169,7 @@ public record Engine(
         settings.maxConcurrentRuns(), Duration.ofMillis(500));
     SettledWatch settledWatch = new SettledWatch(jdbi, notifier, Duration.ofSeconds(1));
     RunService runs = new RunService(jdbi, runStore, runEvents, transitions, agents, scheduler, audit, ids, mapper,
-        notifier, settledWatch, runSetup, memory);
+        notifier, settledWatch, runSetup, memory, callbacks.urls());
 
     // What is built on runs: replay and fork of a recorded run, evaluations of an agent.
     RunReplay replay = new RunReplay(jdbi, runStore, agents, tools, argumentValidator, audit, mapper);
@@ -173,9 +180,10 @@ public record Engine(
     scheduler.start();
     settledWatch.start();
     ingestion.start();
+    callbacks.worker().start();
     return new Engine(clock, ids, mapper, jdbi, audit, workspaces, secrets, tools, mcpServers, providers, agents,
         models, toolExecutor, argumentValidator, runStore, notifier, settledWatch, journal, scheduler, runs, replay, forks,
-        evaluations, knowledge, ingestion, memory, settings.tracer());
+        evaluations, knowledge, ingestion, memory, settings.tracer(), callbacks);
   }
 
   /**
@@ -187,6 +195,7 @@ public record Engine(
   public void shutdown(Duration grace) {
     ingestion.stop();
     scheduler.shutdown(grace);
+    callbacks.worker().close();
     settledWatch.close();
     tracer.close();
   }

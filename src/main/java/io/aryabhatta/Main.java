@@ -2,6 +2,7 @@ package io.aryabhatta;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aryabhatta.audit.AuditRoutes;
+import io.aryabhatta.callbacks.CallbackRoutes;
 import io.aryabhatta.config.Config;
 import io.aryabhatta.config.ConfigException;
 import io.aryabhatta.config.ConfigLoader;
@@ -110,7 +111,7 @@ public final class Main {
       database.pool().setMetricRegistry(metrics.registry());
       Engine engine = Engine.start(database.jdbi(), new Engine.Settings(secretCipher, addressGuard,
           config.hfApiUrl(), config.hfToken(), config.lease(), config.maxConcurrentRuns(), List.of(),
-          config.toolMaxAttempts(), metrics, RunTracing.start(config.tracing())));
+          config.toolMaxAttempts(), metrics, RunTracing.start(config.tracing()), config.callbackMaxAttempts()));
       try {
         engine.workspaces().ensureAdminKey(config.adminKey()).ifPresent(Main::announceGeneratedAdminKey);
         RegisteredRoutes routes = new RegisteredRoutes();
@@ -157,6 +158,7 @@ public final class Main {
         new AgentRoutes(engine.agents(), body, idempotency)::register,
         new RunRoutes(engine.runs(), engine.runStore(), new EventStream(engine.runStore(), engine.notifier(), mapper),
             body, idempotency, mapper)::register,
+        new CallbackRoutes(engine.callbacks(), engine.runs())::register,
         new ReplayRoutes(engine.replay(), engine.forks(), body, idempotency)::register,
         new EvaluationRoutes(engine.evaluations(), body, idempotency)::register,
         new UsageRoutes(new UsageReport(jdbi, config.modelPrices()))::register,

@@ -7,7 +7,7 @@ import java.time.Instant;
 /** A run as the API shows it. */
 public record Run(String id, String conversationId, String agentId, int agentVersion, RunStatus status, String output,
     JsonNode error, Usage usage, int stepsCount, JsonNode requiredAction, Instant createdAt, Instant startedAt,
-    Instant endedAt) {
+    Instant endedAt, String callbackUrl) {
 
   /** Ended, or waiting for a person: a client waiting on the run can stop waiting. */
   public boolean settled() {

@@ -42,9 +42,10 @@ public final class RunRoutes {
 
   record CreateConversation(String agentId, Map<String, Object> variables, JsonNode metadata, String memoryKey) {}
 
-  record CreateRun(String input) {}
+  record CreateRun(String input, String callbackUrl) {}
 
-  record CreateAgentRun(String input, Map<String, Object> variables, JsonNode metadata, String memoryKey) {}
+  record CreateAgentRun(String input, Map<String, Object> variables, JsonNode metadata, String memoryKey,
+      String callbackUrl) {}
 
   record Approvals(List<RunService.Decision> decisions) {}
 
@@ -80,7 +81,8 @@ public final class RunRoutes {
     Caller caller = Auth.caller(ctx);
     String input = input(request.input());
     boolean stream = flag(ctx, "stream");
-    answer(ctx, caller, runs.startRun(caller, ctx.pathParam("id"), input, Streaming.TEXT_AS_WRITTEN), stream);
+    answer(ctx, caller, runs.startRun(caller, ctx.pathParam("id"), input, Streaming.TEXT_AS_WRITTEN,
+        request.callbackUrl()), stream);
   }
 
   private void createAgentRun(Context ctx) throws Exception {
@@ -88,7 +90,7 @@ public final class RunRoutes {
     Caller caller = Auth.caller(ctx);
     String input = input(request.input());
     Run run = runs.startRunOfAgent(caller, ctx.pathParam("id"), null, input, variables(request.variables()),
-        metadata(request.metadata()), request.memoryKey(), Streaming.TEXT_AS_WRITTEN);
+        metadata(request.metadata()), request.memoryKey(), Streaming.TEXT_AS_WRITTEN, request.callbackUrl());
     answer(ctx, caller, run, flag(ctx, "stream"));
   }
 

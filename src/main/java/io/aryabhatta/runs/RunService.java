@@ -9,6 +9,8 @@ import io.aryabhatta.engine.NewRun;
 import io.aryabhatta.engine.RunSetup;
 import io.aryabhatta.errors.FieldError;
 import io.aryabhatta.errors.DomainException;
+import io.aryabhatta.callbacks.CallbackUrls;
+import io.aryabhatta.tools.AddressGuard;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aryabhatta.agents.AgentService;
@@ -54,11 +56,21 @@ public final class RunService {
   private final MemoryService memory;
 
   private final SettledWatch settledWatch;
+  private final CallbackUrls callbackUrls;
 
+  /** A service whose runs' callbacks may reach public addresses only. */
   public RunService(Jdbi jdbi, RunStore store, RunEventLog events, RunTransitions transitions, AgentService agents, RunScheduler scheduler,
       AuditLog audit, Ids ids, ObjectMapper mapper, EventNotifier notifier, SettledWatch settledWatch, RunSetup setup,
       MemoryService memory) {
+    this(jdbi, store, events, transitions, agents, scheduler, audit, ids, mapper, notifier, settledWatch, setup, memory,
+        new CallbackUrls(new AddressGuard(List.of())));
+  }
+
+  public RunService(Jdbi jdbi, RunStore store, RunEventLog events, RunTransitions transitions, AgentService agents, RunScheduler scheduler,
+      AuditLog audit, Ids ids, ObjectMapper mapper, EventNotifier notifier, SettledWatch settledWatch, RunSetup setup,
+      MemoryService memory, CallbackUrls callbackUrls) {
     this.memory = memory;
+    this.callbackUrls = callbackUrls;
     this.notifier = notifier;
     this.settledWatch = settledWatch;
     this.setup = setup;
@@ -112,13 +124,19 @@ public final class RunService {
 
   /** Appends the user's message and queues a run of the conversation's agent, latest version. */
   public Run startRun(Caller caller, String conversationId, String input, Streaming streaming) {
+    return startRun(caller, conversationId, input, streaming, null);
+  }
+
+  /** The same, with the URL told how the run ended ({@code null}: none), checked before anything is stored. */
+  public Run startRun(Caller caller, String conversationId, String input, Streaming streaming, String callbackUrl) {
+    String callback = callbackUrls.checked(callbackUrl);
     Conversation conversation = conversation(caller, conversationId);
     AgentVersion agent = agents.version(caller.workspaceId(), conversation.agentId(), null);
     String systemPrompt = fillPrompt(agent, variables(conversation.variables()))
         + memory.promptSection(agent, conversation.memoryKey());
     refuseTurnBeyondWindow(agent, systemPrompt, input, "input");
     return createAndStart(caller, agent, List.of(), (w, slot) -> insertRun(w, caller, conversationId, agent,
-        systemPrompt, input, streaming.streamed(), false, List.of(), conversation.memoryKey(), slot));
+        systemPrompt, input, streaming.streamed(), false, List.of(), conversation.memoryKey(), slot, callback));
   }
 
   /** Creates a conversation and its first run together (quick testing of an agent). */
@@ -130,13 +148,17 @@ public final class RunService {
   /** The same, pinned to an agent version ({@code null}: the latest), e.g. to evaluate one version. */
   public Run startRunOfAgent(Caller caller, String agentId, Integer version, String input,
       Map<String, String> variables, JsonNode metadata, Streaming streaming) {
-    return startRunOfAgent(caller, agentId, version, input, variables, metadata, null, streaming);
+    return startRunOfAgent(caller, agentId, version, input, variables, metadata, null, streaming, null);
   }
 
-  /** The same, on a new conversation with a memory key ({@link #createConversation}). */
+  /**
+   * The same, on a new conversation with a memory key ({@link #createConversation}) and the URL
+   * told how the run ended ({@code null}: none), both checked before anything is stored.
+   */
   public Run startRunOfAgent(Caller caller, String agentId, Integer version, String input,
-      Map<String, String> variables, JsonNode metadata, String memoryKey, Streaming streaming) {
+      Map<String, String> variables, JsonNode metadata, String memoryKey, Streaming streaming, String callbackUrl) {
     MemoryService.checkKey(memoryKey);
+    String callback = callbackUrls.checked(callbackUrl);
     AgentVersion agent = agents.version(caller.workspaceId(), agentId, version);
     refuseEmptyVariables(agent, variables);
     String systemPrompt = fillPrompt(agent, variables) + memory.promptSection(agent, memoryKey);
@@ -144,7 +166,7 @@ public final class RunService {
     return createAndStart(caller, agent, List.of(), (w, slot) -> {
       String conversationId = insertConversation(w, caller, agentId, variables, metadata, memoryKey);
       return insertRun(w, caller, conversationId, agent, systemPrompt, input, streaming.streamed(), true, List.of(),
-          memoryKey, slot);
+          memoryKey, slot, callback);
     });
   }
 
@@ -164,7 +186,7 @@ public final class RunService {
       String conversationId = insertConversation(w, caller, agentId, Map.of(), metadata, null);
       appendEarlier(w, conversationId, earlier);
       NewRun run = insertRun(w, caller, conversationId, agent, systemPrompt, input, true, true, clientTools, null,
-          slot);
+          slot, null);
       alongside.write(w, run.state().id());
       return run.withUnknownHistory();
     });
@@ -187,7 +209,7 @@ public final class RunService {
       lockIdleConversation(w, conversationId);
       appendEarlier(w, conversationId, earlier);
       NewRun run = insertRun(w, caller, conversationId, agent, systemPrompt, input, true, true, clientTools,
-          conversation.memoryKey(), slot);
+          conversation.memoryKey(), slot, null);
       alongside.write(w, run.state().id());
       return run.withUnknownHistory();
     });
@@ -348,22 +370,23 @@ public final class RunService {
 
   private NewRun insertRun(WriteBatch w, Caller caller, String conversationId, AgentVersion agent, String systemPrompt,
       String input, boolean stream, boolean newConversation, List<ToolDefinition> clientTools, String memoryKey,
-      RunScheduler.Reservation slot) {
+      RunScheduler.Reservation slot, String callbackUrl) {
     String runId = ids.next();
     if (!newConversation) {
       lockIdleConversation(w, conversationId);
     }
     w.statement("""
             INSERT INTO runs (id, workspace_id, conversation_id, agent_id, agent_version, system_prompt, stream, status,
-                              lease_owner, lease_epoch, lease_expires_at, client_tools, memory_key)
+                              lease_owner, lease_epoch, lease_expires_at, client_tools, memory_key, callback_url)
             VALUES (:id, :w, :c, :a, :v, :p, :s, :queued, :node, :epoch,
                     now() + make_interval(secs => cast(:lease_seconds AS float8)), cast(:client_tools AS json),
-                    :memory_key)""")
+                    :memory_key, :callback_url)""")
         .bind("queued", RunStatus.QUEUED).bind("id", runId).bind("w", caller.workspaceId()).bind("c", conversationId)
         .bind("a", agent.agentId()).bind("v", agent.version()).bind("p", systemPrompt).bind("s", stream)
         .bind("node", slot == null ? null : slot.node()).bind("epoch", slot == null ? 0 : slot.epoch())
         .bind("lease_seconds", slot == null ? null : slot.leaseSeconds())
         .bind("client_tools", ClientTools.toJson(mapper, clientTools)).bind("memory_key", memoryKey)
+        .bind("callback_url", callbackUrl)
         .execute();
     events.appendMessage(w, conversationId, runId, "user", input, List.of(), null, null);
     audit.record(w, caller.workspaceId(), caller.keyPrefix(), "run.created", "run", runId,
