@@ -72,7 +72,7 @@ final class CallbackSender {
   }
 
   private static String why(IOException failure, HttpUrl target) {
-    Throwable blocked = findBlocked(failure);
+    Throwable blocked = BlockedAddressException.in(failure);
     if (blocked != null) {
       return CallbackUrls.forCallbacks(blocked.getMessage());
     }
@@ -81,22 +81,6 @@ final class CallbackSender {
       case InterruptedIOException e -> "no answer within the attempt's timeout";
       default -> "the connection failed: " + failure.getMessage();
     };
-  }
-
-  /** OkHttp may wrap or attach the guard's refusal to another exception; find it anywhere. */
-  private static Throwable findBlocked(Throwable t) {
-    for (Throwable e = t; e != null; e = e.getCause()) {
-      if (e instanceof BlockedAddressException) {
-        return e;
-      }
-      for (Throwable suppressed : e.getSuppressed()) {
-        Throwable found = findBlocked(suppressed);
-        if (found != null) {
-          return found;
-        }
-      }
-    }
-    return null;
   }
 
   private static long millisSince(long nanos) {

@@ -104,7 +104,7 @@ record CompletionRequest(String model, String systemPrompt, List<ChatMessage> ea
           errors.add(new FieldError(at + ".role", "must be one of system, developer, user, assistant, tool"));
           continue;
         }
-        String content = content(m.get("content"), at + ".content", errors);
+        String content = TextContent.of(m.get("content"), at + ".content", Set.of("text"), errors);
         switch (role) {
           case "system", "developer" -> {
             if (content != null && !content.isBlank()) {
@@ -143,31 +143,6 @@ record CompletionRequest(String model, String systemPrompt, List<ChatMessage> ea
       }
       String input = turns.remove(turns.size() - 1).content();
       return new Messages(system.isEmpty() ? null : String.join("\n\n", system), turns, input);
-    }
-
-    /** A string, or an array of text parts (joined); other parts (images, audio) are refused. */
-    private static String content(JsonNode node, String at, List<FieldError> errors) {
-      if (node == null || node.isNull()) {
-        return null;
-      }
-      if (node.isTextual()) {
-        return node.asText();
-      }
-      if (!node.isArray()) {
-        errors.add(new FieldError(at, "must be a string or an array of text parts"));
-        return null;
-      }
-      List<String> parts = new ArrayList<>();
-      for (int j = 0; j < node.size(); j++) {
-        JsonNode part = node.get(j);
-        if (!"text".equals(part.path("type").asText()) || !part.path("text").isTextual()) {
-          errors.add(new FieldError(at + "[" + j + "]", "only text parts ({\"type\": \"text\", \"text\": …}) are "
-              + "supported"));
-          continue;
-        }
-        parts.add(part.get("text").asText());
-      }
-      return String.join("\n", parts);
     }
 
     private static List<ToolCall> toolCalls(JsonNode node, String at, List<FieldError> errors) {

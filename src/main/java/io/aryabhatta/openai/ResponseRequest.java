@@ -31,6 +31,7 @@ record ResponseRequest(String model, String systemPrompt, List<ChatMessage> earl
     String previousResponseId, boolean stream, boolean store, boolean background) {
 
   private static final ParameterSchemas SCHEMAS = new ParameterSchemas();
+  private static final Set<String> TEXT_PARTS = Set.of("input_text", "output_text", "text");
 
   /** A {@code function_call_output} item: the output of a call of a client function tool. */
   record Output(String callId, String output) {}
@@ -274,7 +275,7 @@ record ResponseRequest(String model, String systemPrompt, List<ChatMessage> earl
     private static void message(JsonNode item, String at, List<String> system, List<ChatMessage> turns,
         List<FieldError> errors) {
       String role = item.path("role").asText("");
-      String content = content(item.get("content"), at + ".content", errors);
+      String content = TextContent.of(item.get("content"), at + ".content", TEXT_PARTS, errors);
       switch (role) {
         case "system", "developer" -> {
           if (content != null && !content.isBlank()) {
@@ -290,31 +291,6 @@ record ResponseRequest(String model, String systemPrompt, List<ChatMessage> earl
         case "assistant" -> turns.add(ChatMessage.assistant(content, List.of()));
         default -> errors.add(new FieldError(at + ".role", "must be one of user, assistant, system, developer"));
       }
-    }
-
-    /** A string, or a list of text parts (joined); images, files and audio are refused. */
-    private static String content(JsonNode node, String at, List<FieldError> errors) {
-      if (node == null || node.isNull()) {
-        return null;
-      }
-      if (node.isTextual()) {
-        return node.asText();
-      }
-      if (!node.isArray()) {
-        errors.add(new FieldError(at, "must be a string or an array of text parts"));
-        return null;
-      }
-      List<String> parts = new ArrayList<>();
-      for (int j = 0; j < node.size(); j++) {
-        JsonNode part = node.get(j);
-        String type = part.path("type").asText();
-        if (!Set.of("input_text", "output_text", "text").contains(type) || !part.path("text").isTextual()) {
-          errors.add(new FieldError(at + "[" + j + "]", "only text parts (input_text, output_text) are supported"));
-          continue;
-        }
-        parts.add(part.get("text").asText());
-      }
-      return String.join("\n", parts);
     }
   }
 }

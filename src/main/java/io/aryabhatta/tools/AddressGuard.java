@@ -263,6 +263,22 @@ public final class AddressGuard implements Dns {
 
   /** A request target that HTTP tools may not reach; the message is meant for the model and the user. */
   public static final class BlockedAddressException extends UnknownHostException {
+    /** The guard's refusal within {@code t}: OkHttp may wrap it, or attach it to another exception. */
+    public static Throwable in(Throwable t) {
+      for (Throwable e = t; e != null; e = e.getCause()) {
+        if (e instanceof BlockedAddressException) {
+          return e;
+        }
+        for (Throwable suppressed : e.getSuppressed()) {
+          Throwable found = in(suppressed);
+          if (found != null) {
+            return found;
+          }
+        }
+      }
+      return null;
+    }
+
     public BlockedAddressException(String message) {
       super(message);
     }

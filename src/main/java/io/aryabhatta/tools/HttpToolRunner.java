@@ -214,7 +214,7 @@ final class HttpToolRunner {
   }
 
   private static Failed describe(Throwable cause, HttpUrl url, Duration timeout, boolean requestWritten) {
-    Throwable blocked = findBlocked(cause);
+    Throwable blocked = BlockedAddressException.in(cause);
     if (blocked != null) {
       return Failed.permanent(blocked.getMessage());
     }
@@ -251,22 +251,6 @@ final class HttpToolRunner {
       case IOException e -> "the connection failed: " + e.getMessage();
       default -> "the call failed: " + cause.getClass().getSimpleName();
     };
-  }
-
-  /** OkHttp may wrap or attach the guard's refusal to another exception; find it anywhere. */
-  private static Throwable findBlocked(Throwable t) {
-    for (Throwable e = t; e != null; e = e.getCause()) {
-      if (e instanceof BlockedAddressException) {
-        return e;
-      }
-      for (Throwable suppressed : e.getSuppressed()) {
-        Throwable found = findBlocked(suppressed);
-        if (found != null) {
-          return found;
-        }
-      }
-    }
-    return null;
   }
 
   /** A response as read: the body is at most the cap, {@code truncated} says whether more was sent. */

@@ -9,25 +9,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.aryabhatta.testing.AgentSetup;
 import io.aryabhatta.testing.FakeModelServer;
 import io.aryabhatta.testing.Http;
-import io.aryabhatta.testing.NodeMcpServer;
+import io.aryabhatta.testing.NodeScripts;
 import io.aryabhatta.testing.TestServer;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** A workspace's agents as an MCP server at /mcp, driven by the official MCP TypeScript SDK client. */
 class AgentsAsMcpServerTest {
-  private static final Path NODE_PROJECT = Path.of("src", "test", "node");
 
   static FakeModelServer fake;
   static TestServer server;
@@ -219,39 +210,11 @@ class AgentsAsMcpServerTest {
   }
 
   private static JsonNode runClient(String key, List<Map<String, Object>> calls) throws Exception {
-    Assumptions.assumeTrue(NodeMcpServer.nodeAvailable(), "node is not installed");
-    if (!Files.isDirectory(NODE_PROJECT.resolve("node_modules/@modelcontextprotocol/sdk"))) {
-      run(List.of("npm", "ci", "--no-audit", "--no-fund"), Map.of(), Duration.ofMinutes(3));
-    }
-    String stdout = run(List.of("node", "mcp-client-check.mjs"), Map.of(
+    NodeScripts.assumeInstalled("@modelcontextprotocol/sdk");
+    return NodeScripts.runJson("mcp-client-check.mjs", Map.of(
         "ARYABHATTA_BASE_URL", server.baseUrl(),
         "ARYABHATTA_KEY", key,
-        "CALLS", Http.JSON.writeValueAsString(calls)), Duration.ofMinutes(2));
-    return Http.JSON.readTree(stdout);
+        "CALLS", Http.JSON.writeValueAsString(calls)));
   }
 
-  private static String run(List<String> command, Map<String, String> env, Duration timeout) throws Exception {
-    Path stdout = Files.createTempFile("node-stdout", ".txt");
-    Path stderr = Files.createTempFile("node-stderr", ".txt");
-    try {
-      ProcessBuilder builder = new ProcessBuilder(new ArrayList<>(command)).directory(NODE_PROJECT.toFile())
-          .redirectOutput(stdout.toFile()).redirectError(stderr.toFile());
-      builder.environment().putAll(env);
-      Process process = builder.start();
-      if (!process.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        throw new AssertionError(command + " did not finish within " + timeout);
-      }
-      if (process.exitValue() != 0) {
-        throw new AssertionError(command + " exited with " + process.exitValue() + ":\n"
-            + Files.readString(stderr) + Files.readString(stdout));
-      }
-      return Files.readString(stdout, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new AssertionError("cannot run " + command, e);
-    } finally {
-      Files.deleteIfExists(stdout);
-      Files.deleteIfExists(stderr);
-    }
-  }
 }

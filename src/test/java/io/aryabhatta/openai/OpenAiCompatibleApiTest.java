@@ -9,25 +9,18 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.aryabhatta.testing.AgentSetup;
 import io.aryabhatta.testing.FakeModelServer;
 import io.aryabhatta.testing.Http;
+import io.aryabhatta.testing.NodeScripts;
 import io.aryabhatta.testing.TestServer;
 import io.aryabhatta.testing.Workspaces;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The OpenAI-compatible API, driven by the official OpenAI Node SDK and by plain HTTP. */
 class OpenAiCompatibleApiTest {
-  private static final Path NODE_PROJECT = Path.of("src", "test", "node");
-
   static FakeModelServer fake;
   static TestServer server;
   static Http api;
@@ -49,7 +42,7 @@ class OpenAiCompatibleApiTest {
 
   @Test
   void the_official_openai_node_sdk_works_against_an_agent_unchanged() throws Exception {
-    Assumptions.assumeTrue(commandWorks("node", "--version"), "node is not installed");
+    NodeScripts.assumeInstalled("openai");
     setup.agent(List.of("calculator"), Map.of("name", "sdk-calc"));
     fake.enqueue(
         toolCall("calculator", "{\"expression\":\"6 * 7\"}"), text("It is 42."),
@@ -201,50 +194,12 @@ class OpenAiCompatibleApiTest {
   // ---- running the Node script ----
 
   private static JsonNode runNodeScript(Map<String, String> env) throws Exception {
-    if (!Files.isDirectory(NODE_PROJECT.resolve("node_modules/openai"))) {
-      Assumptions.assumeTrue(commandWorks("npm", "--version"), "npm is not installed");
-      run(List.of("npm", "ci", "--no-audit", "--no-fund"), Map.of(), Duration.ofMinutes(3));
-    }
+    NodeScripts.assumeInstalled("openai");
     Map<String, String> all = new java.util.HashMap<>(env);
     all.put("ARYABHATTA_BASE_URL", server.baseUrl());
     all.put("ARYABHATTA_KEY", TestServer.ADMIN_KEY);
-    String stdout = run(List.of("node", "openai-sdk-check.mjs"), all, Duration.ofMinutes(2));
-    return Http.JSON.readTree(stdout);
+    return NodeScripts.runJson("openai-sdk-check.mjs", all);
   }
 
-  private static String run(List<String> command, Map<String, String> env, Duration timeout) throws Exception {
-    Path stdout = Files.createTempFile("node-stdout", ".txt");
-    Path stderr = Files.createTempFile("node-stderr", ".txt");
-    try {
-      ProcessBuilder builder = new ProcessBuilder(command).directory(NODE_PROJECT.toFile())
-          .redirectOutput(stdout.toFile()).redirectError(stderr.toFile());
-      builder.environment().putAll(env);
-      Process process = builder.start();
-      if (!process.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        throw new AssertionError(command + " did not finish within " + timeout);
-      }
-      if (process.exitValue() != 0) {
-        throw new AssertionError(command + " exited with " + process.exitValue() + ":\n"
-            + Files.readString(stderr) + Files.readString(stdout));
-      }
-      return Files.readString(stdout, StandardCharsets.UTF_8);
-    } finally {
-      Files.deleteIfExists(stdout);
-      Files.deleteIfExists(stderr);
-    }
-  }
 
-  private static boolean commandWorks(String... command) {
-    try {
-      Process process = new ProcessBuilder(command).redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-      return process.waitFor(30, TimeUnit.SECONDS) && process.exitValue() == 0;
-    } catch (IOException e) {
-      return false;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
-  }
 }

@@ -9,25 +9,20 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.aryabhatta.testing.AgentSetup;
 import io.aryabhatta.testing.FakeModelServer;
 import io.aryabhatta.testing.Http;
+import io.aryabhatta.testing.NodeScripts;
 import io.aryabhatta.testing.TestServer;
 import io.aryabhatta.testing.ToolTarget;
 import io.aryabhatta.testing.Workspaces;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The Responses API, driven by the official OpenAI Node SDK's {@code responses} client and by plain HTTP. */
 class ResponsesApiTest {
-  private static final Path NODE_PROJECT = Path.of("src", "test", "node");
-
   static FakeModelServer fake;
   static TestServer server;
   static ToolTarget target;
@@ -52,7 +47,7 @@ class ResponsesApiTest {
 
   @Test
   void the_official_openai_node_sdk_creates_streams_continues_and_retrieves_responses() throws Exception {
-    Assumptions.assumeTrue(commandWorks("node", "--version"), "node is not installed");
+    NodeScripts.assumeInstalled("openai");
     setup.agent(List.of("calculator"), Map.of("name", "resp-calc"));
     setup.httpTool("resp_refund", "POST", target.url("/refund"), Map.of());
     setup.agent(List.of("resp_refund"), Map.of("name", "resp-refunds", "tool_approval", "always"));
@@ -299,45 +294,12 @@ class ResponsesApiTest {
   }
 
   private static JsonNode runNodeScript(Map<String, String> env) throws Exception {
-    if (!Files.isDirectory(NODE_PROJECT.resolve("node_modules/openai"))) {
-      Assumptions.assumeTrue(commandWorks("npm", "--version"), "npm is not installed");
-      run(List.of("npm", "ci", "--no-audit", "--no-fund"), Map.of(), Duration.ofMinutes(3));
-    }
+    NodeScripts.assumeInstalled("openai");
     Map<String, String> all = new java.util.HashMap<>(env);
     all.put("ARYABHATTA_BASE_URL", server.baseUrl());
     all.put("ARYABHATTA_KEY", TestServer.ADMIN_KEY);
-    return Http.JSON.readTree(run(List.of("node", "responses-check.mjs"), all, Duration.ofMinutes(2)));
+    return NodeScripts.runJson("responses-check.mjs", all);
   }
 
-  private static String run(List<String> command, Map<String, String> env, Duration timeout) throws Exception {
-    Path stdout = Files.createTempFile("node-stdout", ".txt");
-    Path stderr = Files.createTempFile("node-stderr", ".txt");
-    try {
-      ProcessBuilder builder = new ProcessBuilder(command).directory(NODE_PROJECT.toFile())
-          .redirectOutput(stdout.toFile()).redirectError(stderr.toFile());
-      builder.environment().putAll(env);
-      Process process = builder.start();
-      if (!process.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        throw new AssertionError(command + " did not finish within " + timeout);
-      }
-      if (process.exitValue() != 0) {
-        throw new AssertionError(command + " exited with " + process.exitValue() + ":\n"
-            + Files.readString(stderr) + Files.readString(stdout));
-      }
-      return Files.readString(stdout);
-    } finally {
-      Files.deleteIfExists(stdout);
-      Files.deleteIfExists(stderr);
-    }
-  }
 
-  private static boolean commandWorks(String... command) {
-    try {
-      Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-      return p.waitFor(20, TimeUnit.SECONDS) && p.exitValue() == 0;
-    } catch (Exception e) {
-      return false;
-    }
-  }
 }
