@@ -96,12 +96,22 @@ public final class RunService {
 
   /** Appends the user's message and queues a run of the conversation's agent, latest version. */
   public Run startRun(Caller caller, String conversationId, String input, Streaming streaming) {
+    return startRun(caller, conversationId, input, streaming, Alongside.NOTHING);
+  }
+
+  /** The same, with {@code alongside} written in the run's creation transaction. */
+  public Run startRun(Caller caller, String conversationId, String input, Streaming streaming,
+      Alongside alongside) {
     Conversation conversation = conversation(caller, conversationId);
     AgentVersion agent = agents.version(caller.workspaceId(), conversation.agentId(), null);
     String systemPrompt = fillPrompt(agent, variables(conversation.variables()));
     refuseTurnBeyondWindow(agent, systemPrompt, input, "input");
-    return createAndStart(caller, agent, List.of(), (w, slot) -> insertRun(w, caller, conversationId, agent,
-        systemPrompt, input, streaming.streamed(), false, List.of(), slot));
+    return createAndStart(caller, agent, List.of(), (w, slot) -> {
+      NewRun run = insertRun(w, caller, conversationId, agent, systemPrompt, input, streaming.streamed(), false,
+          List.of(), slot);
+      alongside.write(w, run.state().id());
+      return run;
+    });
   }
 
   /** Creates a conversation and its first run together (quick testing of an agent). */
@@ -113,14 +123,22 @@ public final class RunService {
   /** The same, pinned to an agent version ({@code null}: the latest), e.g. to evaluate one version. */
   public Run startRunOfAgent(Caller caller, String agentId, Integer version, String input,
       Map<String, String> variables, JsonNode metadata, Streaming streaming) {
+    return startRunOfAgent(caller, agentId, version, input, variables, metadata, streaming, Alongside.NOTHING);
+  }
+
+  /** The same, with {@code alongside} written in the run's creation transaction. */
+  public Run startRunOfAgent(Caller caller, String agentId, Integer version, String input,
+      Map<String, String> variables, JsonNode metadata, Streaming streaming, Alongside alongside) {
     AgentVersion agent = agents.version(caller.workspaceId(), agentId, version);
     refuseEmptyVariables(agent, variables);
     String systemPrompt = fillPrompt(agent, variables);
     refuseTurnBeyondWindow(agent, systemPrompt, input, "input");
     return createAndStart(caller, agent, List.of(), (w, slot) -> {
       String conversationId = insertConversation(w, caller, agentId, variables, metadata);
-      return insertRun(w, caller, conversationId, agent, systemPrompt, input, streaming.streamed(), true, List.of(),
-          slot);
+      NewRun run = insertRun(w, caller, conversationId, agent, systemPrompt, input, streaming.streamed(), true,
+          List.of(), slot);
+      alongside.write(w, run.state().id());
+      return run;
     });
   }
 

@@ -222,7 +222,8 @@ public final class RunStore {
         json(rs.getString("required_action")),
         Rows.instant(rs, "created_at"),
         Rows.instant(rs, "started_at"),
-        Rows.instant(rs, "ended_at"));
+        Rows.instant(rs, "ended_at"),
+        rs.getString("trigger_id"));
   }
 
   private Step step(ResultSet rs) throws SQLException {
