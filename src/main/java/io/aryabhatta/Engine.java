@@ -34,6 +34,8 @@ import io.aryabhatta.tools.InProcessTool;
 import io.aryabhatta.tools.ToolExecutor;
 import io.aryabhatta.tools.ToolService;
 import io.aryabhatta.tracing.RunTracer;
+import io.aryabhatta.triggers.ScheduleTicker;
+import io.aryabhatta.triggers.TriggerService;
 import io.aryabhatta.workspaces.WorkspaceService;
 import java.time.Clock;
 import java.time.Duration;
@@ -73,6 +75,8 @@ public record Engine(
     RunReplay replay,
     RunFork forks,
     EvaluationService evaluations,
+    TriggerService triggers,
+    ScheduleTicker scheduleTicker,
     RunTracer tracer) {
 
   /**
@@ -148,20 +152,26 @@ public record Engine(
     EvaluationService evaluations = new EvaluationService(jdbi, agents, runs, runStore, argumentValidator,
         tools.schemas(), audit, ids, mapper);
 
+    // What starts runs without an API call: webhooks and schedules.
+    TriggerService triggers = new TriggerService(jdbi, audit, ids, mapper, settings.secretCipher(), agents, runs, clock);
+    ScheduleTicker scheduleTicker = new ScheduleTicker(triggers, clock, Duration.ofSeconds(1));
+
     scheduler.start();
     settledWatch.start();
+    scheduleTicker.start();
     return new Engine(clock, ids, mapper, jdbi, audit, workspaces, secrets, tools, mcpServers, providers, agents,
         models, toolExecutor, argumentValidator, runStore, notifier, settledWatch, journal, scheduler, runs, replay, forks,
-        evaluations, settings.tracer());
+        evaluations, triggers, scheduleTicker, settings.tracer());
   }
 
   /**
-   * Stops claiming runs, lets in-flight steps finish for up to {@code grace}, then releases the
+   * Stops firing schedules and claiming runs, lets in-flight steps finish for up to {@code grace}, then releases the
    * leases still held so that another process resumes those runs at once. Clients still waiting
    * on runs are woken, and read their runs every second from then on. The spans of the runs
    * stopped are sent last.
    */
   public void shutdown(Duration grace) {
+    scheduleTicker.close();
     scheduler.shutdown(grace);
     settledWatch.close();
     tracer.close();
