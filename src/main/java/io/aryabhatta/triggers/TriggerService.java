@@ -45,7 +45,8 @@ public final class TriggerService {
       Set.of("payload", "payload.scheduled_at", "payload.trigger_id");
   private static final String COLUMNS = """
       id, workspace_id, agent_id, kind, state, input_template, variables_template::text AS variables_template,
-      conversation_name, conversation_id, cron, time_zone, missed, next_fire_at, created_at, updated_at""";
+      conversation_name, conversation_id, cron, time_zone, missed, next_fire_at, created_at, updated_at
+      """;
 
   private final Jdbi jdbi;
   private final AuditLog audit;
