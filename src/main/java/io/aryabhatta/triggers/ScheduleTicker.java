@@ -80,10 +80,16 @@ public final class ScheduleTicker implements AutoCloseable {
         triggers.tickPayload(schedule, tick));
     try {
       triggers.start(schedule, filled.input(), filled.variables(), (w, runId) -> {
-        w.statement("INSERT INTO schedule_ticks (trigger_id, tick_at, run_id) VALUES (:t, :tick, :r)")
-            .bind("t", schedule.id()).bind("tick", tick).bind("r", runId).execute();
-        w.statement("UPDATE triggers SET next_fire_at = :next WHERE id = :t AND next_fire_at = :tick")
-            .bind("next", next).bind("t", schedule.id()).bind("tick", tick).execute();
+        // A batch binds instants as text, cast back by the database.
+        w.statement("""
+                INSERT INTO schedule_ticks (trigger_id, tick_at, run_id)
+                VALUES (:t, cast(:tick AS timestamptz), :r)""")
+            .bind("t", schedule.id()).bind("tick", tick.toString()).bind("r", runId).execute();
+        w.statement("""
+                UPDATE triggers SET next_fire_at = cast(:next AS timestamptz)
+                 WHERE id = :t AND next_fire_at = cast(:tick AS timestamptz)""")
+            .bind("next", next == null ? null : next.toString()).bind("t", schedule.id())
+            .bind("tick", tick.toString()).execute();
       });
     } catch (DomainException e) {
       // The agent is gone, its named conversation has a run still active, …: the tick passes.
