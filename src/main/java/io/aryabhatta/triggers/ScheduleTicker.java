@@ -5,6 +5,7 @@ import io.aryabhatta.errors.DomainException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
@@ -23,6 +24,7 @@ public final class ScheduleTicker implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ScheduleTicker.class);
   static final Duration ON_TIME = Duration.ofSeconds(10);
   private static final int BATCH = 100;
+  private static final int MAX_ROUNDS = 10;
 
   private final TriggerService triggers;
   private final Clock clock;
@@ -53,12 +55,23 @@ public final class ScheduleTicker implements AutoCloseable {
     }
   }
 
+  /**
+   * Fires every due tick: a schedule due again once its tick is fired (ticks closer together than
+   * a round takes) is fired again in the next round rather than after the next poll, so that it
+   * does not fall behind.
+   */
   void fireDue() {
-    for (Trigger schedule : triggers.dueSchedules(BATCH)) {
-      if (!running) {
+    for (int round = 0; round < MAX_ROUNDS && running; round++) {
+      List<Trigger> due = triggers.dueSchedules(BATCH);
+      if (due.isEmpty()) {
         return;
       }
-      fire(schedule, clock.instant());
+      for (Trigger schedule : due) {
+        if (!running) {
+          return;
+        }
+        fire(schedule, clock.instant());
+      }
     }
   }
 

@@ -127,14 +127,19 @@ public final class TriggerService {
     return view(caller, id);
   }
 
-  /** Starts the trigger again; a schedule fires from its next tick on (the ticks while paused are dropped). */
+  /**
+   * Starts a paused trigger again; a schedule fires from its next tick on (the ticks while paused
+   * are dropped). An active trigger stays as it is.
+   */
   public TriggerView resume(Caller caller, String id) {
     Trigger t = trigger(caller, id);
     Instant next = t.kind() == TriggerKind.SCHEDULE ? t.schedule().nextAfter(clock.instant()).orElse(null) : null;
     jdbi.useTransaction(h -> {
       h.createUpdate("""
-              UPDATE triggers SET state = :active, next_fire_at = :next, updated_at = now() WHERE id = :id""")
-          .bind("active", TriggerState.ACTIVE).bind("next", next).bind("id", id).execute();
+              UPDATE triggers SET state = :active, next_fire_at = :next, updated_at = now()
+               WHERE id = :id AND state = :paused""")
+          .bind("active", TriggerState.ACTIVE).bind("paused", TriggerState.PAUSED).bind("next", next)
+          .bind("id", id).execute();
       audit.record(h, caller, "trigger.resumed", "trigger", id, Map.of());
     });
     return view(caller, id);
