@@ -29,7 +29,7 @@ public final class ScheduleTicker implements AutoCloseable {
   private final TriggerService triggers;
   private final Clock clock;
   private final Duration pollEvery;
-  private volatile boolean running;
+  private volatile boolean stopped;
   private Thread thread;
 
   public ScheduleTicker(TriggerService triggers, Clock clock, Duration pollEvery) {
@@ -39,12 +39,11 @@ public final class ScheduleTicker implements AutoCloseable {
   }
 
   public synchronized void start() {
-    running = true;
     thread = Thread.ofVirtual().name("schedule-ticker").start(this::loop);
   }
 
   private void loop() {
-    while (running) {
+    while (!stopped) {
       try {
         fireDue();
       } catch (RuntimeException e) {
@@ -61,13 +60,13 @@ public final class ScheduleTicker implements AutoCloseable {
    * does not fall behind.
    */
   void fireDue() {
-    for (int round = 0; round < MAX_ROUNDS && running; round++) {
+    for (int round = 0; round < MAX_ROUNDS && !stopped; round++) {
       List<Trigger> due = triggers.dueSchedules(BATCH);
       if (due.isEmpty()) {
         return;
       }
       for (Trigger schedule : due) {
-        if (!running) {
+        if (stopped) {
           return;
         }
         fire(schedule, clock.instant());
@@ -120,7 +119,7 @@ public final class ScheduleTicker implements AutoCloseable {
   public void close() {
     Thread stopping;
     synchronized (this) {
-      running = false;
+      stopped = true;
       stopping = thread;
     }
     if (stopping != null) {

@@ -9,11 +9,16 @@ import io.aryabhatta.testing.FakeModelServer;
 import io.aryabhatta.testing.Http;
 import io.aryabhatta.testing.TestPostgres;
 import io.aryabhatta.testing.TestServer;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -119,6 +124,44 @@ class ScheduleTriggersTest {
         .bind("t", id).mapTo(String.class).one());
     JsonNode run = a.get("/api/runs/" + oneRun).json();
     assertThat(run.get("trigger_id").asText()).isEqualTo(id);
+  }
+
+  @Test
+  void many_tickers_on_two_nodes_firing_one_due_tick_at_once_start_one_run() throws Exception {
+    TestServer a = node();
+    TestServer b = node();
+    String agentId = agent(a.admin);
+    String id = schedule(a.admin, agentId, "0 9 1 1 *", "run_once");
+    List<ScheduleTicker> tickers = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      tickers.add(new ScheduleTicker((i % 2 == 0 ? a : b).server().triggers(), Clock.systemUTC(),
+          Duration.ofSeconds(1)));
+    }
+
+    int rounds = 5;
+    for (int round = 1; round <= rounds; round++) {
+      int hoursAgo = round;
+      jdbi.useHandle(h -> h.createUpdate(
+              "UPDATE triggers SET next_fire_at = now() - make_interval(hours => :h) WHERE id = :id")
+          .bind("h", hoursAgo).bind("id", id).execute());
+      CountDownLatch go = new CountDownLatch(1);
+      try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+        List<Future<?>> fired = new ArrayList<>();
+        for (ScheduleTicker ticker : tickers) {
+          fired.add(pool.submit(() -> {
+            go.await();
+            ticker.fireDue();
+            return null;
+          }));
+        }
+        go.countDown();
+        for (Future<?> f : fired) {
+          f.get();
+        }
+      }
+      assertThat(runs(id)).as("round %d", round).isEqualTo(round);
+    }
+    assertThat(ticks(id)).hasSize(rounds);
   }
 
   @Test
