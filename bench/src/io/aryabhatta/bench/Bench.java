@@ -94,6 +94,16 @@ public final class Bench {
           case LANGCHAIN4J -> langChain4j;
         }).add(r);
       }
+      List<KnowledgeBench.Figures> knowledge = new ArrayList<>();
+      if (only.isEmpty() || only.contains("knowledge")) {
+        for (String kind : List.of("full text", "hybrid")) {
+          for (int chunks : quick ? new int[] {2_000} : kind.equals("hybrid") ? new int[] {10_000, 50_000}
+              : new int[] {10_000, 100_000}) {
+            System.err.printf(Locale.ROOT, "[bench] knowledge base, %s, %d chunks …%n", kind, chunks);
+            knowledge.add(KnowledgeBench.run(server, kind.equals("hybrid") ? "hybrid" : "fulltext", chunks));
+          }
+        }
+      }
       LoadRunner.InFlight inFlight = null;
       if (only.isEmpty() || only.contains("inflight")) {
         int runs = quick ? 200 : 1000;
@@ -101,6 +111,9 @@ public final class Bench {
         inFlight = runner.inFlight(runs, 1000);
       }
       report(report, http, stream, engine, langChain4j, inFlight);
+      if (!knowledge.isEmpty()) {
+        report.line(KnowledgeBench.table(knowledge));
+      }
     }
     report.line(serverLogWarnings(Path.of("target/bench/server.log")));
     report.line(String.format(Locale.ROOT, "%nBenchmark wall time: %.0f s.", (System.nanoTime() - started) / 1e9));

@@ -62,6 +62,7 @@ final class FakeModel implements AutoCloseable {
       FakeModel fake = new FakeModel(server, executor);
       server.setExecutor(executor);
       server.createContext("/v1/chat/completions", fake::answer);
+      server.createContext("/v1/embeddings", FakeModel::embed);
       server.start();
       return fake;
     } catch (IOException e) {
@@ -110,6 +111,39 @@ final class FakeModel implements AutoCloseable {
   public void close() {
     server.stop(0);
     executor.shutdownNow();
+  }
+
+  static final int EMBEDDING_DIMENSIONS = 256;
+
+  /** {@code POST /v1/embeddings}: a hashed bag of words per input, normalized (cheap and deterministic). */
+  private static void embed(HttpExchange exchange) {
+    try (exchange) {
+      JsonNode input = JSON.readTree(exchange.getRequestBody()).path("input");
+      StringBuilder body = new StringBuilder(input.size() * EMBEDDING_DIMENSIONS * 8).append("{\"object\":\"list\",\"data\":[");
+      for (int i = 0; i < input.size(); i++) {
+        float[] v = new float[EMBEDDING_DIMENSIONS];
+        for (String word : input.get(i).asText().toLowerCase(java.util.Locale.ROOT).split("[^a-z0-9]+")) {
+          if (!word.isEmpty()) {
+            v[Math.floorMod(word.hashCode(), EMBEDDING_DIMENSIONS)] += 1;
+          }
+        }
+        double norm = 0;
+        for (float x : v) {
+          norm += x * x;
+        }
+        body.append(i == 0 ? "" : ",").append("{\"object\":\"embedding\",\"index\":").append(i).append(",\"embedding\":[");
+        for (int j = 0; j < v.length; j++) {
+          body.append(j == 0 ? "" : ",").append(norm == 0 ? 0 : (float) (v[j] / Math.sqrt(norm)));
+        }
+        body.append("]}");
+      }
+      byte[] bytes = body.append("]}").toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      exchange.getResponseHeaders().set("Content-Type", "application/json");
+      exchange.sendResponseHeaders(200, bytes.length);
+      exchange.getResponseBody().write(bytes);
+    } catch (IOException e) {
+      // the client went away
+    }
   }
 
   private void answer(HttpExchange exchange) {

@@ -3,7 +3,17 @@ package io.aryabhatta;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aryabhatta.agents.AgentService;
 import io.aryabhatta.audit.AuditLog;
+import io.aryabhatta.callbacks.Callbacks;
+import io.aryabhatta.callbacks.DeliveryPolicy;
 import io.aryabhatta.ids.Ids;
+import io.aryabhatta.knowledge.Embeddings;
+import io.aryabhatta.knowledge.KnowledgeIngestion;
+import io.aryabhatta.knowledge.KnowledgeService;
+import io.aryabhatta.knowledge.KnowledgeTool;
+import io.aryabhatta.memory.MemoryService;
+import io.aryabhatta.memory.MemoryTool;
+import io.aryabhatta.tools.ToolInvoker;
+import io.aryabhatta.tools.GuardedFetch;
 import io.aryabhatta.json.Json;
 import io.aryabhatta.mcp.McpConnector;
 import io.aryabhatta.mcp.McpServerService;
@@ -75,9 +85,13 @@ public record Engine(
     RunReplay replay,
     RunFork forks,
     EvaluationService evaluations,
+    KnowledgeService knowledge,
+    KnowledgeIngestion ingestion,
+    MemoryService memory,
+    RunTracer tracer,
+    Callbacks callbacks,
     TriggerService triggers,
-    ScheduleTicker scheduleTicker,
-    RunTracer tracer) {
+    ScheduleTicker scheduleTicker) {
 
   /**
    * What the engine is built from, besides the database.
@@ -92,10 +106,11 @@ public record Engine(
    * @param toolMaxAttempts attempts of an idempotent tool call that fails transiently
    * @param observer told about every model call and tool execution (metrics)
    * @param tracer traces runs ({@link RunTracer#OFF}: not); the engine closes it when it shuts down
+   * @param callbackMaxAttempts attempts of a run's callback before it is given up
    */
   public record Settings(SecretCipher secretCipher, AddressGuard addressGuard, String hfApiUrl,
       Optional<String> hfToken, Duration lease, int maxConcurrentRuns, List<InProcessTool> inProcessTools,
-      int toolMaxAttempts, RunObserver observer, RunTracer tracer) {}
+      int toolMaxAttempts, RunObserver observer, RunTracer tracer, int callbackMaxAttempts) {}
 
   /**
    * Wires the services on {@code jdbi}, whose database must already be migrated, and starts the
@@ -130,21 +145,35 @@ public record Engine(
     ModelClient models = new ModelClient(http, mapper);
     ToolExecutor toolExecutor = new ToolExecutor(http, mapper, secrets, settings.addressGuard(), clock,
         ToolExecutor.DEFAULT_MAX_RESPONSE_BYTES, new McpToolRunner(mcpServers, mcpConnector, mapper), builtins);
+    // What agents know: knowledge bases, indexed in the background, and memory.
+    String node = "node-" + ids.next();
+    Embeddings.Embedder embedder = Embeddings.through(providers, http, mapper);
+    KnowledgeIngestion ingestion = new KnowledgeIngestion(jdbi, ids, node, settings.lease(),
+        KnowledgeIngestion.CHUNK_TOKENS, KnowledgeIngestion.OVERLAP_TOKENS, embedder);
+    KnowledgeService knowledge = new KnowledgeService(jdbi, audit, ids,
+        new GuardedFetch(http, settings.addressGuard(), KnowledgeService.MAX_DOCUMENT_BYTES), providers, embedder,
+        KnowledgeService.MAX_DOCUMENT_BYTES, ingestion::wake);
+    MemoryService memory = new MemoryService(jdbi, audit);
+    ToolInvoker toolInvoker = KnowledgeTool.invoker(knowledge, mapper,
+        MemoryTool.invoker(memory, agents, mapper, toolExecutor));
     ArgumentValidator argumentValidator = new ArgumentValidator();
     RunStore runStore = new RunStore(jdbi, mapper);
     EventNotifier notifier = new EventNotifier();
     RunEventLog runEvents = new RunEventLog(mapper, runStore, notifier);
-    RunTransitions transitions = new RunTransitions(mapper, runStore, runEvents);
+    // A run's callback is queued by the transaction that ends it; the worker sends it.
+    Callbacks callbacks = Callbacks.create(jdbi, mapper, http, settings.addressGuard(), settings.secretCipher(), audit,
+        runStore, node, DeliveryPolicy.of(settings.callbackMaxAttempts(), settings.lease()), clock);
+    RunTransitions transitions = new RunTransitions(mapper, runStore, runEvents, callbacks.worker()::wake);
     Journal journal = new Journal(jdbi, mapper, runEvents, transitions, audit, settings.lease());
-    RunSetup runSetup = new RunSetup(tools, providers);
-    AgentLoop loop = new AgentLoop(jdbi, runStore, journal, agents, runSetup, models, toolExecutor,
+    RunSetup runSetup = new RunSetup(tools, providers, mapper);
+    AgentLoop loop = new AgentLoop(jdbi, runStore, journal, agents, runSetup, models, toolInvoker,
         argumentValidator, ToolRetryPolicy.of(settings.toolMaxAttempts()), mapper, settings.observer(),
         settings.tracer());
-    RunScheduler scheduler = new RunScheduler(jdbi, loop, "node-" + ids.next(), settings.lease(),
+    RunScheduler scheduler = new RunScheduler(jdbi, loop, node, settings.lease(),
         settings.maxConcurrentRuns(), Duration.ofMillis(500));
     SettledWatch settledWatch = new SettledWatch(jdbi, notifier, Duration.ofSeconds(1));
     RunService runs = new RunService(jdbi, runStore, runEvents, transitions, agents, scheduler, audit, ids, mapper,
-        notifier, settledWatch, runSetup);
+        notifier, settledWatch, runSetup, memory, callbacks.urls());
 
     // What is built on runs: replay and fork of a recorded run, evaluations of an agent.
     RunReplay replay = new RunReplay(jdbi, runStore, agents, tools, argumentValidator, audit, mapper);
@@ -153,26 +182,31 @@ public record Engine(
         tools.schemas(), audit, ids, mapper);
 
     // What starts runs without an API call: webhooks and schedules.
-    TriggerService triggers = new TriggerService(jdbi, audit, ids, mapper, settings.secretCipher(), agents, runs, clock);
+    TriggerService triggers =
+        new TriggerService(jdbi, audit, ids, mapper, settings.secretCipher(), agents, runs, clock);
     ScheduleTicker scheduleTicker = new ScheduleTicker(triggers, clock, Duration.ofSeconds(1));
 
     scheduler.start();
     settledWatch.start();
+    ingestion.start();
+    callbacks.worker().start();
     scheduleTicker.start();
     return new Engine(clock, ids, mapper, jdbi, audit, workspaces, secrets, tools, mcpServers, providers, agents,
         models, toolExecutor, argumentValidator, runStore, notifier, settledWatch, journal, scheduler, runs, replay, forks,
-        evaluations, triggers, scheduleTicker, settings.tracer());
+        evaluations, knowledge, ingestion, memory, settings.tracer(), callbacks, triggers, scheduleTicker);
   }
 
   /**
-   * Stops firing schedules and claiming runs, lets in-flight steps finish for up to {@code grace}, then releases the
-   * leases still held so that another process resumes those runs at once. Clients still waiting
+   * Stops firing schedules and claiming runs, lets in-flight steps finish for up to {@code grace},
+   * then releases the leases still held so that another process resumes those runs at once. Clients still waiting
    * on runs are woken, and read their runs every second from then on. The spans of the runs
    * stopped are sent last.
    */
   public void shutdown(Duration grace) {
     scheduleTicker.close();
+    ingestion.stop();
     scheduler.shutdown(grace);
+    callbacks.worker().close();
     settledWatch.close();
     tracer.close();
   }

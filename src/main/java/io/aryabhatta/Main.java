@@ -2,6 +2,7 @@ package io.aryabhatta;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aryabhatta.audit.AuditRoutes;
+import io.aryabhatta.callbacks.CallbackRoutes;
 import io.aryabhatta.config.Config;
 import io.aryabhatta.config.ConfigException;
 import io.aryabhatta.config.ConfigLoader;
@@ -19,7 +20,9 @@ import io.aryabhatta.http.Problems;
 import io.aryabhatta.http.RateLimiter;
 import io.aryabhatta.http.RegisteredRoutes;
 import io.aryabhatta.http.WebServer;
+import io.aryabhatta.knowledge.KnowledgeRoutes;
 import io.aryabhatta.mcp.McpServerRoutes;
+import io.aryabhatta.memory.MemoryRoutes;
 import io.aryabhatta.mcpserver.AgentsMcpServer;
 import io.aryabhatta.agents.AgentRoutes;
 import io.aryabhatta.providers.ProviderRoutes;
@@ -111,7 +114,7 @@ public final class Main {
       database.pool().setMetricRegistry(metrics.registry());
       Engine engine = Engine.start(database.jdbi(), new Engine.Settings(secretCipher, addressGuard,
           config.hfApiUrl(), config.hfToken(), config.lease(), config.maxConcurrentRuns(), List.of(),
-          config.toolMaxAttempts(), metrics, RunTracing.start(config.tracing())));
+          config.toolMaxAttempts(), metrics, RunTracing.start(config.tracing()), config.callbackMaxAttempts()));
       try {
         engine.workspaces().ensureAdminKey(config.adminKey()).ifPresent(Main::announceGeneratedAdminKey);
         RegisteredRoutes routes = new RegisteredRoutes();
@@ -151,16 +154,21 @@ public final class Main {
         new ToolRoutes(engine.tools(), body, idempotency)::register,
         new ToolTestRoutes(engine.tools(), engine.toolExecutor(), engine.argumentValidator(), body)::register,
         new McpServerRoutes(engine.mcpServers(), body, idempotency)::register,
+        new MemoryRoutes(engine.memory(), engine.agents(), body)::register,
+        new KnowledgeRoutes(engine.knowledge(), engine.runs(), engine.runStore(), mapper, body, idempotency,
+            config.maxBodyBytes())::register,
         new ProviderRoutes(engine.providers(), engine.models()::listModels, body, idempotency)::register,
         new AgentRoutes(engine.agents(), body, idempotency)::register,
         new RunRoutes(engine.runs(), engine.runStore(), new EventStream(engine.runStore(), engine.notifier(), mapper),
             body, idempotency, mapper)::register,
+        new CallbackRoutes(engine.callbacks(), engine.runs())::register,
         new ReplayRoutes(engine.replay(), engine.forks(), body, idempotency)::register,
         new EvaluationRoutes(engine.evaluations(), body, idempotency)::register,
         new UsageRoutes(new UsageReport(jdbi, config.modelPrices()))::register,
         new AuditRoutes(engine.audit())::register,
         new TriggerRoutes(engine.triggers(), body, idempotency)::register,
-        new HookRoutes(new WebhookReceiver(engine.triggers(), engine.runs(), jdbi, mapper, engine.clock()), body)::register,
+        new HookRoutes(new WebhookReceiver(engine.triggers(), engine.runs(), jdbi, mapper, engine.clock()),
+            body)::register,
         new OpenAiRoutes(chatCompletions, responses, engine.runStore(), engine.notifier(), body, idempotency,
             mapper)::register,
         new AgentsMcpServer(engine.agents(), engine.runs(), mapper, version(), config.maxBodyBytes())::register));

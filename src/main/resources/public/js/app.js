@@ -5,6 +5,7 @@ import { agentList, agentEditor } from './agents.js';
 import { toolList, toolEditor } from './tools.js';
 import { chat } from './chat.js';
 import { conversationList } from './conversations.js';
+import { chunkPage } from './citations.js';
 import { runInspector, runComparison } from './inspector.js';
 import { evaluationsPage } from './evaluations.js';
 
@@ -25,6 +26,7 @@ const routes = [
   [/^#\/conversations\/([^/]+)$/, 'conversations', (ctx, conversationId) => chat(ctx, { conversationId })],
   [/^#\/runs\/([^/]+)$/, 'conversations', (ctx, runId) => runInspector(ctx, runId)],
   [/^#\/compare\/([^/]+)\/([^/]+)$/, 'conversations', (ctx, original, fork) => runComparison(ctx, original, fork)],
+  [/^#\/chunks\/([^/]+)$/, 'conversations', (ctx, chunkId) => chunkPage(ctx, chunkId)],
 ];
 
 // Whatever a view started (streams, timers) is stopped when the user leaves it.

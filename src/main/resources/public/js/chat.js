@@ -2,6 +2,7 @@
 import { ApiError } from './api.js';
 import { h, clear, field, problemBox, showProblem, clearFieldErrors, pretty, when, busy } from './dom.js';
 import { RunView } from './run-view.js';
+import { showCitations } from './citations.js';
 
 const enc = encodeURIComponent;
 
@@ -164,6 +165,7 @@ export async function chat(ctx, { agentId, conversationId }) {
     const body = state.conversationId ? { input: text } : { input: text, variables };
     try {
       await follow(runView, (onEvent, signal) => api.stream('POST', path, body, onEvent, signal));
+      showCitations(api, runView.run, runView.sourcesSlot);
     } catch (error) {
       if (!runView.run.id) {
         userBubble.remove();
@@ -272,6 +274,7 @@ async function loadHistory(api, conversation, transcript, renderAction, follow) 
     view.applyRun(run);
     view.applySteps((await api.get(`/api/runs/${enc(run.id)}/steps`)).data);
     transcript.append(view.el);
+    showCitations(api, run, view.sourcesSlot);
     if (run.status === 'queued' || run.status === 'running') going = view;
   }
   if (going) {

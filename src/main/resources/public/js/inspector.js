@@ -6,6 +6,7 @@ import { loadRun, origin, poll, isActive, isEnded, systemPromptOf, answerOf } fr
 import { StepCards } from './timeline.js';
 import { actionPanel } from './run-actions.js';
 import { forkForm } from './fork-form.js';
+import { showCitations } from './citations.js';
 
 const enc = encodeURIComponent;
 
@@ -16,6 +17,8 @@ export async function runInspector(ctx, id) {
   document.title = `Run …${id.slice(-8)} · Aryabhatta`;
 
   const summary = h('section', { class: 'panel run-summary', id: 'run-summary' });
+  const sources = h('div', { id: 'run-sources' });
+  let sourcesShown = false;
   const actionSlot = h('div', { id: 'run-action' });
   const pollProblem = h('div', { id: 'run-poll-error' });
   const timeline = h('div', { class: 'timeline', id: 'timeline' });
@@ -42,6 +45,10 @@ export async function runInspector(ctx, id) {
   const show = (data) => {
     state.data = data;
     clear(summary, runSummary(data.run, agent, from));
+    if (!sourcesShown && data.run.status === 'completed') {
+      sourcesShown = true;
+      showCitations(api, data.run, sources);
+    }
     showAction(data);
     const items = cards.update(data.steps).flatMap((card, i) =>
       state.forkAt && data.steps[i].index === state.forkAt.index ? [card, state.forkAt.form] : [card]);
@@ -74,7 +81,7 @@ export async function runInspector(ctx, id) {
     h('div', { class: 'row spread' },
       h('h1', {}, 'Run ', h('code', { text: `…${id.slice(-12)}`, title: id })),
       h('a', { href: `#/conversations/${enc(first.run.conversation_id)}` }, '← Its conversation')),
-    summary, actionSlot, pollProblem,
+    summary, sources, actionSlot, pollProblem,
     h('h2', { class: 'journal-title', text: 'Journal' }),
     timeline);
   show(first);

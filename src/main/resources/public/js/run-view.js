@@ -17,7 +17,8 @@ export class RunView {
     this.body = h('div', { class: 'run-steps' });
     this.actionSlot = h('div', { class: 'action-slot' });
     this.errorSlot = h('div', { class: 'run-error' });
-    this.el = h('section', { class: 'run' }, this.body, this.actionSlot, this.errorSlot, this.head);
+    this.sourcesSlot = h('div', { class: 'sources-slot' });
+    this.el = h('section', { class: 'run' }, this.body, this.sourcesSlot, this.actionSlot, this.errorSlot, this.head);
     this.renderHead();
   }
 

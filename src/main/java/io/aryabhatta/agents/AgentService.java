@@ -36,6 +36,15 @@ import org.jdbi.v3.core.statement.StatementContext;
  * pinned them.
  */
 public final class AgentService {
+  /** The tool an agent with knowledge bases searches them with. */
+  public static final String KNOWLEDGE_TOOL = "search_knowledge";
+  /** The tools an agent with memory blocks changes them with. */
+  public static final String MEMORY_APPEND_TOOL = "memory_append";
+  public static final String MEMORY_REPLACE_TOOL = "memory_replace";
+  static final int MAX_MEMORY_BLOCKS = 10;
+  static final java.util.regex.Pattern MEMORY_LABEL = java.util.regex.Pattern.compile("^[a-z][a-z0-9_]{0,31}$");
+  private static final com.fasterxml.jackson.core.type.TypeReference<List<MemoryBlockSpec>> MEMORY_LIST =
+      new com.fasterxml.jackson.core.type.TypeReference<>() {};
   public static final Pattern NAME = Pattern.compile("^[a-z0-9][a-z0-9_-]{0,63}$");
   static final List<String> TOOL_APPROVALS = List.of("never", "always", "per_tool");
   static final int DEFAULT_MAX_STEPS = 10;
@@ -49,7 +58,9 @@ public final class AgentService {
   private static final TypeReference<List<String>> STRING_LIST = new TypeReference<>() {};
   private static final String VERSION_COLUMNS = """
       v.agent_id, v.workspace_id, v.name, v.version, v.description, v.system_prompt, v.model::text AS model,
-      v.tools::text AS tools, v.tool_approval, v.max_steps, v.context_window, v.created_at""";
+      v.tools::text AS tools, v.tool_approval, v.max_steps, v.context_window, v.knowledge::text AS knowledge,
+      v.memory_blocks::text AS memory_blocks,
+      v.created_at""";
   private static final String LATEST = """
        FROM agents a JOIN agent_versions v ON v.agent_id = a.id AND v.version = a.current_version
       WHERE a.workspace_id = :w AND a.deleted_at IS NULL""";
@@ -190,7 +201,7 @@ public final class AgentService {
     AgentVersion checked = validate(base.workspaceId(), base.agentId(), base.version(), input);
     return new AgentVersion(checked.agentId(), checked.workspaceId(), checked.name(), checked.version(),
         checked.description(), checked.systemPrompt(), checked.model(), checked.tools(), checked.toolApproval(),
-        checked.maxSteps(), checked.contextWindow(), base.createdAt());
+        checked.maxSteps(), checked.contextWindow(), checked.knowledge(), checked.memoryBlocks(), base.createdAt());
   }
 
   /** The latest version of the live agent named {@code name} (for the OpenAI-compatible API). */
@@ -230,11 +241,14 @@ public final class AgentService {
       errors.add(new FieldError("context_window", "must be between " + MIN_CONTEXT_WINDOW + " and "
           + MAX_CONTEXT_WINDOW + " tokens"));
     }
+    List<String> knowledge = input.knowledge() == null ? List.of() : input.knowledge();
+    validateKnowledge(workspaceId, knowledge, toolNames, errors);
+    List<MemoryBlockSpec> memoryBlocks = validateMemory(input.memoryBlocks(), toolNames, errors);
     if (!errors.isEmpty()) {
       throw new DomainException.ValidationFailed(errors);
     }
     return new AgentVersion(id, workspaceId, input.name(), version, input.description(), systemPrompt, model,
-        toolNames, toolApproval, maxSteps, contextWindow, null);
+        toolNames, toolApproval, maxSteps, contextWindow, knowledge, memoryBlocks, null);
   }
 
   private ModelSettings validateModel(String workspaceId, ModelSettings model, List<FieldError> errors) {
@@ -285,25 +299,89 @@ public final class AgentService {
     }
   }
 
+  /** Knowledge bases of the workspace, each once; their search is the agent's {@value #KNOWLEDGE_TOOL} tool. */
+  private void validateKnowledge(String workspaceId, List<String> names, List<String> toolNames,
+      List<FieldError> errors) {
+    Set<String> seen = new HashSet<>();
+    Set<String> existing = new HashSet<>(jdbi.withHandle(h -> h.createQuery(
+            "SELECT name FROM knowledge_bases WHERE workspace_id = :w AND name = ANY(:names)")
+        .bind("w", workspaceId).bind("names", names.stream().filter(n -> n != null).toArray(String[]::new))
+        .mapTo(String.class).list()));
+    for (int i = 0; i < names.size(); i++) {
+      String name = names.get(i);
+      String field = "knowledge[" + i + "]";
+      if (name == null) {
+        errors.add(new FieldError(field, "must be a knowledge base name"));
+      } else if (!seen.add(name)) {
+        errors.add(new FieldError(field, "'" + name + "' is listed twice"));
+      } else if (!existing.contains(name)) {
+        errors.add(new FieldError(field, "unknown knowledge base '" + name + "'"));
+      }
+    }
+    if (!names.isEmpty() && toolNames.contains(KNOWLEDGE_TOOL)) {
+      errors.add(new FieldError("tools", "'" + KNOWLEDGE_TOOL + "' is the name of the knowledge search tool of an "
+          + "agent with knowledge bases"));
+    }
+  }
+
+  /** At most {@value #MAX_MEMORY_BLOCKS} blocks, each labelled once, each holding at most 20,000 characters. */
+  private static List<MemoryBlockSpec> validateMemory(List<MemoryBlockSpec> blocks, List<String> toolNames,
+      List<FieldError> errors) {
+    if (blocks == null || blocks.isEmpty()) {
+      return List.of();
+    }
+    if (blocks.size() > MAX_MEMORY_BLOCKS) {
+      errors.add(new FieldError("memory_blocks", "must list at most " + MAX_MEMORY_BLOCKS + " blocks"));
+      return List.of();
+    }
+    Set<String> seen = new HashSet<>();
+    List<MemoryBlockSpec> valid = new ArrayList<>();
+    for (int i = 0; i < blocks.size(); i++) {
+      MemoryBlockSpec block = blocks.get(i);
+      String at = "memory_blocks[" + i + "]";
+      if (block == null || block.label() == null || !MEMORY_LABEL.matcher(block.label()).matches()) {
+        errors.add(new FieldError(at + ".label", "must match " + MEMORY_LABEL.pattern()));
+      } else if (!seen.add(block.label())) {
+        errors.add(new FieldError(at + ".label", "'" + block.label() + "' is listed twice"));
+      } else if (block.limit() != null && (block.limit() < 1 || block.limit() > 20_000)) {
+        errors.add(new FieldError(at + ".limit", "must be between 1 and 20000 characters"));
+      } else if (block.description() != null && block.description().length() > 1_000) {
+        errors.add(new FieldError(at + ".description", "must be at most 1000 characters"));
+      } else {
+        valid.add(new MemoryBlockSpec(block.label(), block.limitOrDefault(), block.description()));
+      }
+    }
+    for (String tool : List.of(MEMORY_APPEND_TOOL, MEMORY_REPLACE_TOOL)) {
+      if (toolNames.contains(tool)) {
+        errors.add(new FieldError("tools", "'" + tool + "' is the name of a memory tool of an agent with memory "
+            + "blocks"));
+      }
+    }
+    return valid;
+  }
+
   // --- storage ----------------------------------------------------------------------------
 
   private void insertVersion(Handle h, AgentVersion v) {
     h.createUpdate("""
             INSERT INTO agent_versions (agent_id, version, workspace_id, name, description, system_prompt, model, tools,
-                                        tool_approval, max_steps, context_window)
+                                        tool_approval, max_steps, context_window, knowledge, memory_blocks)
             VALUES (:agentId, :version, :workspaceId, :name, :description, :systemPrompt, cast(:model AS jsonb),
-                    cast(:tools AS jsonb), :toolApproval, :maxSteps, :contextWindow)""")
+                    cast(:tools AS jsonb), :toolApproval, :maxSteps, :contextWindow, cast(:knowledge AS jsonb),
+                    cast(:memory AS jsonb))""")
         .bind("agentId", v.agentId()).bind("version", v.version()).bind("workspaceId", v.workspaceId())
         .bind("name", v.name()).bind("description", v.description()).bind("systemPrompt", v.systemPrompt())
         .bind("model", Json.write(mapper, v.model())).bind("tools", Json.write(mapper, v.tools()))
         .bind("toolApproval", v.toolApproval()).bind("maxSteps", v.maxSteps())
-        .bind("contextWindow", v.contextWindow())
+        .bind("contextWindow", v.contextWindow()).bind("knowledge", Json.write(mapper, v.knowledge()))
+        .bind("memory", Json.write(mapper, v.memoryBlocks()))
         .execute();
   }
 
   private static AgentVersion withVersion(AgentVersion v, int version) {
     return new AgentVersion(v.agentId(), v.workspaceId(), v.name(), version, v.description(), v.systemPrompt(),
-        v.model(), v.tools(), v.toolApproval(), v.maxSteps(), v.contextWindow(), v.createdAt());
+        v.model(), v.tools(), v.toolApproval(), v.maxSteps(), v.contextWindow(), v.knowledge(), v.memoryBlocks(),
+        v.createdAt());
   }
 
   private Optional<AgentView> latest(Handle h, String workspaceId, String id) {
@@ -323,7 +401,9 @@ public final class AgentService {
           rs.getInt("version"), rs.getString("description"), rs.getString("system_prompt"),
           mapper.readValue(rs.getString("model"), ModelSettings.class),
           mapper.readValue(rs.getString("tools"), STRING_LIST), rs.getString("tool_approval"),
-          rs.getInt("max_steps"), rs.getInt("context_window"), Rows.instant(rs, "created_at"));
+          rs.getInt("max_steps"), rs.getInt("context_window"),
+          mapper.readValue(rs.getString("knowledge"), STRING_LIST),
+          mapper.readValue(rs.getString("memory_blocks"), MEMORY_LIST), Rows.instant(rs, "created_at"));
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException("stored agent version " + rs.getString("agent_id") + " is not readable", e);
     }

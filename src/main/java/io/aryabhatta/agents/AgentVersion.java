@@ -8,11 +8,16 @@ import java.util.List;
  *
  * @param toolApproval never, always or per_tool
  * @param contextWindow the most prompt tokens (estimated) sent to the model
+ * @param knowledge names of the workspace's knowledge bases the agent searches (its
+ *     {@code search_knowledge} tool); empty for none
+ * @param memoryBlocks the memory blocks it keeps per memory key; empty for none
  */
 public record AgentVersion(String agentId, String workspaceId, String name, int version, String description,
     String systemPrompt, ModelSettings model, List<String> tools, String toolApproval, int maxSteps,
-    int contextWindow, Instant createdAt) {
+    int contextWindow, List<String> knowledge, List<MemoryBlockSpec> memoryBlocks, Instant createdAt) {
   public AgentVersion {
     tools = tools == null ? List.of() : List.copyOf(tools);
+    knowledge = knowledge == null ? List.of() : List.copyOf(knowledge);
+    memoryBlocks = memoryBlocks == null ? List.of() : List.copyOf(memoryBlocks);
   }
 }

@@ -32,6 +32,8 @@ import java.util.Optional;
  * @param toolMaxAttempts attempts of an {@code idempotent} tool call that fails transiently
  *     (timeout, refused connection, 408, 429, 5xx), including the first; 1 = no retry
  *     ({@code ARYABHATTA_TOOL_MAX_ATTEMPTS})
+ * @param callbackMaxAttempts attempts of a run's callback, including the first, before it is given up
+ *     ({@code ARYABHATTA_CALLBACK_MAX_ATTEMPTS})
  * @param shutdownGrace how long a stopping process lets calls in flight finish and commit
  *     ({@code ARYABHATTA_SHUTDOWN_GRACE_SECONDS})
  * @param corsOrigins origins whose pages may call {@code /api} and {@code /v1} from a browser, or
@@ -55,6 +57,7 @@ public record Config(
     int maxConcurrentRuns,
     Map<String, ModelPrice> modelPrices,
     int toolMaxAttempts,
+    int callbackMaxAttempts,
     Duration shutdownGrace,
     List<String> corsOrigins,
     Tracing tracing) {
@@ -113,6 +116,7 @@ public record Config(
         + ", corsOrigins=" + corsOrigins
         + ", tracing=" + tracing
         + ", toolMaxAttempts=" + toolMaxAttempts
+        + ", callbackMaxAttempts=" + callbackMaxAttempts
         + ", shutdownGrace=" + shutdownGrace + "]";
   }
 }

@@ -68,6 +68,7 @@ public final class ConfigLoader {
         integer("ARYABHATTA_MAX_CONCURRENT_RUNS", 256, 1, 100_000),
         prices("ARYABHATTA_MODEL_PRICES"),
         integer("ARYABHATTA_TOOL_MAX_ATTEMPTS", 3, 1, 10),
+        integer("ARYABHATTA_CALLBACK_MAX_ATTEMPTS", 8, 1, 20),
         Duration.ofSeconds(integer("ARYABHATTA_SHUTDOWN_GRACE_SECONDS", 30, 0, 3_600)),
         corsOrigins("ARYABHATTA_CORS_ORIGINS"),
         new Config.Tracing(withPrefix("OTEL_"), bool("ARYABHATTA_TRACE_CONTENT", false)));

@@ -3,6 +3,7 @@ package io.aryabhatta.embed;
 import io.aryabhatta.errors.DomainException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.aryabhatta.Engine;
+import io.aryabhatta.callbacks.DeliveryPolicy;
 import io.aryabhatta.agents.AgentInput;
 import io.aryabhatta.agents.AgentView;
 import io.aryabhatta.config.ConfigLoader;
@@ -383,7 +384,7 @@ public final class Aryabhatta implements AutoCloseable {
       Jdbi jdbi = Database.jdbi(dataSource);
       Engine engine = Engine.start(jdbi, new Engine.Settings(cipher, addressGuard, hfApiUrl,
           Optional.ofNullable(hfToken), lease, maxConcurrentRuns, inProcessTools, toolMaxAttempts, observer,
-          RunTracer.OFF));
+          RunTracer.OFF, DeliveryPolicy.DEFAULT_MAX_ATTEMPTS));
       return new Aryabhatta(engine, Workspace.DEFAULT_ID, new AtomicBoolean(), true);
     }
 

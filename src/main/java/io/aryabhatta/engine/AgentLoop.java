@@ -28,6 +28,7 @@ import io.aryabhatta.engine.Journal.RunFacts;
 import io.aryabhatta.runs.RunStore.RunState;
 import io.aryabhatta.tools.ArgumentValidator;
 import io.aryabhatta.tools.ToolContext;
+import io.aryabhatta.memory.MemoryTool;
 import io.aryabhatta.tools.ClientTools;
 import io.aryabhatta.tools.ToolDefinition;
 import io.aryabhatta.tools.ToolInvoker;
@@ -352,8 +353,9 @@ public final class AgentLoop {
           : agents.version(run.workspaceId(), run.agentId(), run.agentVersion());
       AgentVersion agent = run.agentOverrides() == null ? pinned : agents.withOverrides(pinned, run.agentOverrides());
       RunSetup.Ahead ahead = known != null && known.ahead() != null && known.ahead().isFor(agent) ? known.ahead() : null;
-      Map<String, ToolDefinition> byName = ClientTools.offeredWith(
-          ahead != null ? ahead.tools() : setup.tools(run.workspaceId(), agent), run.clientTools());
+      Map<String, ToolDefinition> byName = ClientTools.offeredWith(MemoryTool.withMemory(
+          ahead != null ? ahead.tools() : setup.tools(run.workspaceId(), agent), agent, run.id(), run.memoryKey(),
+          mapper), run.clientTools());
       return new Context(run, agent, byName, ahead, RunSpan.OFF);
     } catch (DomainException e) {
       writes.commit(f -> journal.failRun(f, "configuration_error",

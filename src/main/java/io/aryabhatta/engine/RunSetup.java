@@ -1,6 +1,8 @@
 package io.aryabhatta.engine;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aryabhatta.agents.AgentVersion;
+import io.aryabhatta.knowledge.KnowledgeTool;
 import io.aryabhatta.model.ModelEndpoint;
 import io.aryabhatta.providers.ProviderService;
 import io.aryabhatta.tools.ToolDefinition;
@@ -22,17 +24,19 @@ public final class RunSetup {
 
   private final ToolService tools;
   private final ProviderService providers;
+  private final ObjectMapper mapper;
 
-  public RunSetup(ToolService tools, ProviderService providers) {
+  public RunSetup(ToolService tools, ProviderService providers, ObjectMapper mapper) {
     this.tools = tools;
     this.providers = providers;
+    this.mapper = mapper;
   }
 
-  /** The agent's tools by name, in the agent's order. */
+  /** The agent's tools by name, in the agent's order, then its knowledge search if it has knowledge bases. */
   Map<String, ToolDefinition> tools(String workspaceId, AgentVersion agent) {
     Map<String, ToolDefinition> byName = new LinkedHashMap<>();
     tools.resolve(workspaceId, agent.tools()).forEach(t -> byName.put(t.name(), t));
-    return byName;
+    return KnowledgeTool.withKnowledge(byName, agent, mapper);
   }
 
   ModelEndpoint endpoint(String workspaceId, AgentVersion agent) {

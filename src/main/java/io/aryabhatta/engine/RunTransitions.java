@@ -1,5 +1,6 @@
 package io.aryabhatta.engine;
 
+import io.aryabhatta.callbacks.CallbackDeliveries;
 import io.aryabhatta.runs.RunStatus;
 import io.aryabhatta.runs.Step;
 import io.aryabhatta.runs.StepStatus;
@@ -27,11 +28,18 @@ public final class RunTransitions {
   private final ObjectMapper mapper;
   private final RunStore store;
   private final RunEventLog events;
+  private final Runnable callbackQueued;
 
   public RunTransitions(ObjectMapper mapper, RunStore store, RunEventLog events) {
+    this(mapper, store, events, () -> { });
+  }
+
+  /** @param callbackQueued told once a transaction that queued a run's callback has committed */
+  public RunTransitions(ObjectMapper mapper, RunStore store, RunEventLog events, Runnable callbackQueued) {
     this.mapper = mapper;
     this.store = store;
     this.events = events;
+    this.callbackQueued = callbackQueued;
   }
 
   /** The statuses a run may be in for {@code change} to happen, as the statement making it checks them. */
@@ -188,5 +196,8 @@ public final class RunTransitions {
         .bind("s", RunStatus.TRANSITIONS.target(change)).bind("o", output).bind("e", error == null ? null : Json.write(mapper, error))
         .bind("id", runId)
         .execute();
+    // In the transaction that ends the run: a crash can neither lose its callback nor queue it twice.
+    CallbackDeliveries.queueOnEnd(w, runId);
+    w.afterCommit(callbackQueued);
   }
 }

@@ -49,7 +49,8 @@ import org.jdbi.v3.core.Jdbi;
 public final class RunFork {
   /** What a fork may override: the parts of an agent's configuration that shape its runs. */
   public static final Set<String> OVERRIDABLE =
-      Set.of("system_prompt", "model", "tools", "tool_approval", "max_steps", "context_window");
+      Set.of("system_prompt", "model", "tools", "tool_approval", "max_steps", "context_window", "knowledge",
+      "memory_blocks");
 
   private final Jdbi jdbi;
   private final RunStore store;

@@ -26,6 +26,8 @@ import io.aryabhatta.model.WireFormat;
 import io.aryabhatta.replay.ReplayReport.StepReport;
 import io.aryabhatta.runs.RunStore.RunState;
 import io.aryabhatta.tools.ArgumentValidator;
+import io.aryabhatta.knowledge.KnowledgeTool;
+import io.aryabhatta.memory.MemoryTool;
 import io.aryabhatta.tools.ClientTools;
 import io.aryabhatta.tools.ToolDefinition;
 import io.aryabhatta.tools.ToolService;
@@ -147,7 +149,9 @@ public final class RunReplay {
       String appended = stored.startsWith(pinnedText) ? stored.substring(pinnedText.length()) : "";
       prompt = PromptTemplate.fill(agent.systemPrompt(), variables) + appended;
     }
-    return new Setup(agent, ClientTools.offeredWith(byName, recorded.state().clientTools()), prompt);
+    Map<String, ToolDefinition> offered = MemoryTool.withMemory(KnowledgeTool.withKnowledge(byName, agent, mapper),
+        agent, recorded.state().id(), recorded.state().memoryKey(), mapper);
+    return new Setup(agent, ClientTools.offeredWith(offered, recorded.state().clientTools()), prompt);
   }
 
   private AgentVersion withOverrides(AgentVersion base, JsonNode overrides, List<String> differences) {

@@ -11,7 +11,7 @@ import java.time.Instant;
  */
 public record Run(String id, String conversationId, String agentId, int agentVersion, RunStatus status, String output,
     JsonNode error, Usage usage, int stepsCount, JsonNode requiredAction, Instant createdAt, Instant startedAt,
-    Instant endedAt, String triggerId) {
+    Instant endedAt, String callbackUrl, String triggerId) {
 
   /** Ended, or waiting for a person: a client waiting on the run can stop waiting. */
   public boolean settled() {

@@ -40,11 +40,12 @@ public final class RunRoutes {
     this.mapper = mapper;
   }
 
-  record CreateConversation(String agentId, Map<String, Object> variables, JsonNode metadata) {}
+  record CreateConversation(String agentId, Map<String, Object> variables, JsonNode metadata, String memoryKey) {}
 
-  record CreateRun(String input) {}
+  record CreateRun(String input, String callbackUrl) {}
 
-  record CreateAgentRun(String input, Map<String, Object> variables, JsonNode metadata) {}
+  record CreateAgentRun(String input, Map<String, Object> variables, JsonNode metadata, String memoryKey,
+      String callbackUrl) {}
 
   record Approvals(List<RunService.Decision> decisions) {}
 
@@ -72,7 +73,7 @@ public final class RunRoutes {
     CreateConversation request = body.read(ctx, CreateConversation.class);
     require(request.agentId(), "agent_id");
     ctx.status(201).json(runs.createConversation(Auth.caller(ctx), request.agentId(), variables(request.variables()),
-        metadata(request.metadata())));
+        metadata(request.metadata()), request.memoryKey()));
   }
 
   private void createRun(Context ctx) throws Exception {
@@ -80,15 +81,16 @@ public final class RunRoutes {
     Caller caller = Auth.caller(ctx);
     String input = input(request.input());
     boolean stream = flag(ctx, "stream");
-    answer(ctx, caller, runs.startRun(caller, ctx.pathParam("id"), input, Streaming.TEXT_AS_WRITTEN), stream);
+    answer(ctx, caller, runs.startRun(caller, ctx.pathParam("id"), input, Streaming.TEXT_AS_WRITTEN,
+        request.callbackUrl()), stream);
   }
 
   private void createAgentRun(Context ctx) throws Exception {
     CreateAgentRun request = body.read(ctx, CreateAgentRun.class);
     Caller caller = Auth.caller(ctx);
     String input = input(request.input());
-    Run run = runs.startRunOfAgent(caller, ctx.pathParam("id"), input, variables(request.variables()),
-        metadata(request.metadata()), Streaming.TEXT_AS_WRITTEN);
+    Run run = runs.startRunOfAgent(caller, ctx.pathParam("id"), null, input, variables(request.variables()),
+        metadata(request.metadata()), request.memoryKey(), Streaming.TEXT_AS_WRITTEN, request.callbackUrl());
     answer(ctx, caller, run, flag(ctx, "stream"));
   }
 

@@ -9,6 +9,8 @@ import io.aryabhatta.engine.NewRun;
 import io.aryabhatta.engine.RunSetup;
 import io.aryabhatta.errors.FieldError;
 import io.aryabhatta.errors.DomainException;
+import io.aryabhatta.callbacks.CallbackUrls;
+import io.aryabhatta.tools.AddressGuard;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aryabhatta.agents.AgentService;
@@ -16,6 +18,8 @@ import io.aryabhatta.agents.AgentVersion;
 import io.aryabhatta.audit.AuditLog;
 import io.aryabhatta.db.WriteBatch;
 import java.util.Collection;
+import io.aryabhatta.memory.MemoryService;
+import io.aryabhatta.memory.MemoryTool;
 import io.aryabhatta.tools.ClientTools;
 import io.aryabhatta.tools.ToolDefinition;
 
@@ -49,11 +53,24 @@ public final class RunService {
   private final ObjectMapper mapper;
   private final EventNotifier notifier;
   private final RunSetup setup;
+  private final MemoryService memory;
 
   private final SettledWatch settledWatch;
+  private final CallbackUrls callbackUrls;
+
+  /** A service whose runs' callbacks may reach public addresses only. */
+  public RunService(Jdbi jdbi, RunStore store, RunEventLog events, RunTransitions transitions, AgentService agents, RunScheduler scheduler,
+      AuditLog audit, Ids ids, ObjectMapper mapper, EventNotifier notifier, SettledWatch settledWatch, RunSetup setup,
+      MemoryService memory) {
+    this(jdbi, store, events, transitions, agents, scheduler, audit, ids, mapper, notifier, settledWatch, setup, memory,
+        new CallbackUrls(new AddressGuard(List.of())));
+  }
 
   public RunService(Jdbi jdbi, RunStore store, RunEventLog events, RunTransitions transitions, AgentService agents, RunScheduler scheduler,
-      AuditLog audit, Ids ids, ObjectMapper mapper, EventNotifier notifier, SettledWatch settledWatch, RunSetup setup) {
+      AuditLog audit, Ids ids, ObjectMapper mapper, EventNotifier notifier, SettledWatch settledWatch, RunSetup setup,
+      MemoryService memory, CallbackUrls callbackUrls) {
+    this.memory = memory;
+    this.callbackUrls = callbackUrls;
     this.notifier = notifier;
     this.settledWatch = settledWatch;
     this.setup = setup;
@@ -84,8 +101,19 @@ public final class RunService {
 
   public Conversation createConversation(Caller caller, String agentId, Map<String, String> variables,
       JsonNode metadata) {
+    return createConversation(caller, agentId, variables, metadata, null);
+  }
+
+  /**
+   * A conversation whose runs read and keep the agent's memory blocks of {@code memoryKey} (e.g.
+   * a user id); null keeps none.
+   */
+  public Conversation createConversation(Caller caller, String agentId, Map<String, String> variables,
+      JsonNode metadata, String memoryKey) {
+    MemoryService.checkKey(memoryKey);
     refuseEmptyVariables(agents.version(caller.workspaceId(), agentId, null), variables);
-    String id = WriteBatch.inTransaction(jdbi, w -> insertConversation(w, caller, agentId, variables, metadata));
+    String id = WriteBatch.inTransaction(jdbi, w -> insertConversation(w, caller, agentId, variables, metadata,
+        memoryKey));
     return conversation(caller, id);
   }
 
@@ -96,19 +124,26 @@ public final class RunService {
 
   /** Appends the user's message and queues a run of the conversation's agent, latest version. */
   public Run startRun(Caller caller, String conversationId, String input, Streaming streaming) {
-    return startRun(caller, conversationId, input, streaming, Alongside.NOTHING);
+    return startRun(caller, conversationId, input, streaming, null);
+  }
+
+  /** The same, with the URL told how the run ended ({@code null}: none), checked before anything is stored. */
+  public Run startRun(Caller caller, String conversationId, String input, Streaming streaming, String callbackUrl) {
+    return startRun(caller, conversationId, input, streaming, callbackUrl, Alongside.NOTHING);
   }
 
   /** The same, with {@code alongside} written in the run's creation transaction. */
-  public Run startRun(Caller caller, String conversationId, String input, Streaming streaming,
+  public Run startRun(Caller caller, String conversationId, String input, Streaming streaming, String callbackUrl,
       Alongside alongside) {
+    String callback = callbackUrls.checked(callbackUrl);
     Conversation conversation = conversation(caller, conversationId);
     AgentVersion agent = agents.version(caller.workspaceId(), conversation.agentId(), null);
-    String systemPrompt = fillPrompt(agent, variables(conversation.variables()));
+    String systemPrompt = fillPrompt(agent, variables(conversation.variables()))
+        + memory.promptSection(agent, conversation.memoryKey());
     refuseTurnBeyondWindow(agent, systemPrompt, input, "input");
     return createAndStart(caller, agent, List.of(), (w, slot) -> {
       NewRun run = insertRun(w, caller, conversationId, agent, systemPrompt, input, streaming.streamed(), false,
-          List.of(), slot);
+          List.of(), conversation.memoryKey(), slot, callback);
       alongside.write(w, run.state().id());
       return run;
     });
@@ -123,20 +158,33 @@ public final class RunService {
   /** The same, pinned to an agent version ({@code null}: the latest), e.g. to evaluate one version. */
   public Run startRunOfAgent(Caller caller, String agentId, Integer version, String input,
       Map<String, String> variables, JsonNode metadata, Streaming streaming) {
-    return startRunOfAgent(caller, agentId, version, input, variables, metadata, streaming, Alongside.NOTHING);
+    return startRunOfAgent(caller, agentId, version, input, variables, metadata, null, streaming, null);
+  }
+
+  /**
+   * The same, on a new conversation with a memory key ({@link #createConversation}) and the URL
+   * told how the run ended ({@code null}: none), both checked before anything is stored.
+   */
+  public Run startRunOfAgent(Caller caller, String agentId, Integer version, String input,
+      Map<String, String> variables, JsonNode metadata, String memoryKey, Streaming streaming, String callbackUrl) {
+    return startRunOfAgent(caller, agentId, version, input, variables, metadata, memoryKey, streaming, callbackUrl,
+        Alongside.NOTHING);
   }
 
   /** The same, with {@code alongside} written in the run's creation transaction. */
   public Run startRunOfAgent(Caller caller, String agentId, Integer version, String input,
-      Map<String, String> variables, JsonNode metadata, Streaming streaming, Alongside alongside) {
+      Map<String, String> variables, JsonNode metadata, String memoryKey, Streaming streaming, String callbackUrl,
+      Alongside alongside) {
+    MemoryService.checkKey(memoryKey);
+    String callback = callbackUrls.checked(callbackUrl);
     AgentVersion agent = agents.version(caller.workspaceId(), agentId, version);
     refuseEmptyVariables(agent, variables);
-    String systemPrompt = fillPrompt(agent, variables);
+    String systemPrompt = fillPrompt(agent, variables) + memory.promptSection(agent, memoryKey);
     refuseTurnBeyondWindow(agent, systemPrompt, input, "input");
     return createAndStart(caller, agent, List.of(), (w, slot) -> {
-      String conversationId = insertConversation(w, caller, agentId, variables, metadata);
+      String conversationId = insertConversation(w, caller, agentId, variables, metadata, memoryKey);
       NewRun run = insertRun(w, caller, conversationId, agent, systemPrompt, input, streaming.streamed(), true,
-          List.of(), slot);
+          List.of(), memoryKey, slot, callback);
       alongside.write(w, run.state().id());
       return run;
     });
@@ -155,9 +203,10 @@ public final class RunService {
     String systemPrompt = withExtraPrompt(fillPrompt(agent, Map.of()), extraSystemPrompt);
     refuseTurnBeyondWindow(agent, systemPrompt, input, inputField);
     return createAndStart(caller, agent, clientTools, (w, slot) -> {
-      String conversationId = insertConversation(w, caller, agentId, Map.of(), metadata);
+      String conversationId = insertConversation(w, caller, agentId, Map.of(), metadata, null);
       appendEarlier(w, conversationId, earlier);
-      NewRun run = insertRun(w, caller, conversationId, agent, systemPrompt, input, true, true, clientTools, slot);
+      NewRun run = insertRun(w, caller, conversationId, agent, systemPrompt, input, true, true, clientTools, null,
+          slot, null);
       alongside.write(w, run.state().id());
       return run.withUnknownHistory();
     });
@@ -173,12 +222,14 @@ public final class RunService {
       Alongside alongside) {
     Conversation conversation = conversation(caller, conversationId);
     AgentVersion agent = agents.version(caller.workspaceId(), conversation.agentId(), null);
-    String systemPrompt = withExtraPrompt(fillPrompt(agent, variables(conversation.variables())), extraSystemPrompt);
+    String systemPrompt = withExtraPrompt(fillPrompt(agent, variables(conversation.variables()))
+        + memory.promptSection(agent, conversation.memoryKey()), extraSystemPrompt);
     refuseTurnBeyondWindow(agent, systemPrompt, input, inputField);
     return createAndStart(caller, agent, clientTools, (w, slot) -> {
       lockIdleConversation(w, conversationId);
       appendEarlier(w, conversationId, earlier);
-      NewRun run = insertRun(w, caller, conversationId, agent, systemPrompt, input, true, true, clientTools, slot);
+      NewRun run = insertRun(w, caller, conversationId, agent, systemPrompt, input, true, true, clientTools,
+          conversation.memoryKey(), slot, null);
       alongside.write(w, run.state().id());
       return run.withUnknownHistory();
     });
@@ -257,12 +308,12 @@ public final class RunService {
   }
 
   private String insertConversation(WriteBatch w, Caller caller, String agentId, Map<String, String> variables,
-      JsonNode metadata) {
+      JsonNode metadata, String memoryKey) {
     String id = ids.next();
     w.statement("""
-            INSERT INTO conversations (id, workspace_id, agent_id, variables, metadata)
-            VALUES (:id, :w, :a, cast(:v AS jsonb), cast(:m AS jsonb))""")
-        .bind("id", id).bind("w", caller.workspaceId()).bind("a", agentId)
+            INSERT INTO conversations (id, workspace_id, agent_id, variables, metadata, memory_key)
+            VALUES (:id, :w, :a, cast(:v AS jsonb), cast(:m AS jsonb), :memory_key)""")
+        .bind("id", id).bind("w", caller.workspaceId()).bind("a", agentId).bind("memory_key", memoryKey)
         .bind("v", Json.write(mapper, variables))
         .bind("m", Json.write(mapper, metadata == null ? mapper.createObjectNode() : metadata))
         .execute();
@@ -299,7 +350,8 @@ public final class RunService {
           events.appendRunCreated(w, inserted.state());
         }
         // A run begun here has its run.created event written with the beginning's events.
-        NewRun run = starting.isEmpty() ? inserted : starting.get().begin(w, withHistory(w, inserted), tools);
+        NewRun run = starting.isEmpty() ? inserted : starting.get().begin(w, withHistory(w, inserted),
+            withMemoryTools(tools, agent, inserted.state()));
         return new Created(run, store.runWithWrites(w, run.state().id()));
       });
     } catch (RuntimeException e) {
@@ -308,6 +360,14 @@ public final class RunService {
     }
     starting.ifPresent(s -> s.start(created.run()));
     return created.row().get();
+  }
+
+  /** The tools of a run begun at its creation, with its memory tools when it has a memory key. */
+  private Collection<ToolDefinition> withMemoryTools(Collection<ToolDefinition> tools, AgentVersion agent,
+      RunStore.RunState run) {
+    Map<String, ToolDefinition> byName = new java.util.LinkedHashMap<>();
+    tools.forEach(t -> byName.put(t.name(), t));
+    return MemoryTool.withMemory(byName, agent, run.id(), run.memoryKey(), mapper).values();
   }
 
   /** The agent's tools as read for a run's creation, or null when they could not be read. */
@@ -329,28 +389,31 @@ public final class RunService {
   private record Created(NewRun run, WriteBatch.Row<Run> row) {}
 
   private NewRun insertRun(WriteBatch w, Caller caller, String conversationId, AgentVersion agent, String systemPrompt,
-      String input, boolean stream, boolean newConversation, List<ToolDefinition> clientTools,
-      RunScheduler.Reservation slot) {
+      String input, boolean stream, boolean newConversation, List<ToolDefinition> clientTools, String memoryKey,
+      RunScheduler.Reservation slot, String callbackUrl) {
     String runId = ids.next();
     if (!newConversation) {
       lockIdleConversation(w, conversationId);
     }
     w.statement("""
             INSERT INTO runs (id, workspace_id, conversation_id, agent_id, agent_version, system_prompt, stream, status,
-                              lease_owner, lease_epoch, lease_expires_at, client_tools)
+                              lease_owner, lease_epoch, lease_expires_at, client_tools, memory_key, callback_url)
             VALUES (:id, :w, :c, :a, :v, :p, :s, :queued, :node, :epoch,
-                    now() + make_interval(secs => cast(:lease_seconds AS float8)), cast(:client_tools AS json))""")
+                    now() + make_interval(secs => cast(:lease_seconds AS float8)), cast(:client_tools AS json),
+                    :memory_key, :callback_url)""")
         .bind("queued", RunStatus.QUEUED).bind("id", runId).bind("w", caller.workspaceId()).bind("c", conversationId)
         .bind("a", agent.agentId()).bind("v", agent.version()).bind("p", systemPrompt).bind("s", stream)
         .bind("node", slot == null ? null : slot.node()).bind("epoch", slot == null ? 0 : slot.epoch())
         .bind("lease_seconds", slot == null ? null : slot.leaseSeconds())
-        .bind("client_tools", ClientTools.toJson(mapper, clientTools))
+        .bind("client_tools", ClientTools.toJson(mapper, clientTools)).bind("memory_key", memoryKey)
+        .bind("callback_url", callbackUrl)
         .execute();
     events.appendMessage(w, conversationId, runId, "user", input, List.of(), null, null);
     audit.record(w, caller.workspaceId(), caller.keyPrefix(), "run.created", "run", runId,
         Map.of("conversation_id", conversationId, "agent_id", agent.agentId(), "agent_version", agent.version()));
     RunStore.RunState state = new RunStore.RunState(runId, caller.workspaceId(), conversationId, agent.agentId(),
-        agent.version(), systemPrompt, stream, RunStatus.QUEUED, false, null, Usage.ZERO, clientTools, null);
+        agent.version(), systemPrompt, stream, RunStatus.QUEUED, false, null, Usage.ZERO, clientTools, null,
+        memoryKey);
     return NewRun.inserted(state, agent, newConversation ? List.of(ChatMessage.user(input)) : null);
   }
 

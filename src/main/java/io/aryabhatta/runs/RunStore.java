@@ -71,7 +71,7 @@ public final class RunStore {
    */
   public record RunState(String id, String workspaceId, String conversationId, String agentId, int agentVersion,
       String systemPrompt, boolean stream, RunStatus status, boolean cancelRequested, JsonNode agentOverrides,
-      Usage usage, List<ToolDefinition> clientTools, String traceContext) {}
+      Usage usage, List<ToolDefinition> clientTools, String traceContext, String memoryKey) {}
 
   public RunState state(Handle h, String runId) {
     return h.createQuery("SELECT * FROM runs WHERE id = :id").bind("id", runId)
@@ -80,7 +80,8 @@ public final class RunStore {
             rs.getBoolean("stream"), RunStatus.of(rs.getString("status")), rs.getBoolean("cancel_requested"),
             json(rs.getString("agent_overrides")),
             new Usage(rs.getInt("prompt_tokens"), rs.getInt("completion_tokens"), rs.getInt("total_tokens")),
-            ClientTools.fromJson(json(rs.getString("client_tools"))), rs.getString("trace_context")))
+            ClientTools.fromJson(json(rs.getString("client_tools"))), rs.getString("trace_context"),
+            rs.getString("memory_key")))
         .one();
   }
 
@@ -120,11 +121,11 @@ public final class RunStore {
 
   public Optional<Conversation> conversation(String workspaceId, String id) {
     return jdbi.withHandle(h -> h.createQuery("""
-            SELECT id, agent_id, variables::text AS variables, metadata::text AS metadata, created_at
+            SELECT id, agent_id, variables::text AS variables, metadata::text AS metadata, memory_key, created_at
             FROM conversations WHERE id = :id AND workspace_id = :w""")
         .bind("id", id).bind("w", workspaceId)
         .map((rs, c) -> new Conversation(rs.getString("id"), rs.getString("agent_id"), json(rs.getString("variables")),
-            json(rs.getString("metadata")), Rows.instant(rs, "created_at")))
+            json(rs.getString("metadata")), rs.getString("memory_key"), Rows.instant(rs, "created_at")))
         .findOne());
   }
 
@@ -134,7 +135,7 @@ public final class RunStore {
    */
   public List<Conversation> conversations(String workspaceId, String agentId, String before, int limit) {
     return jdbi.withHandle(h -> h.createQuery("""
-            SELECT id, agent_id, variables::text AS variables, metadata::text AS metadata, created_at
+            SELECT id, agent_id, variables::text AS variables, metadata::text AS metadata, memory_key, created_at
             FROM conversations
             WHERE workspace_id = :w
               AND (cast(:agent AS text) IS NULL OR agent_id = :agent)
@@ -142,7 +143,7 @@ public final class RunStore {
             ORDER BY id DESC LIMIT :limit""")
         .bind("w", workspaceId).bind("agent", agentId).bind("before", before).bind("limit", limit)
         .map((rs, c) -> new Conversation(rs.getString("id"), rs.getString("agent_id"), json(rs.getString("variables")),
-            json(rs.getString("metadata")), Rows.instant(rs, "created_at")))
+            json(rs.getString("metadata")), rs.getString("memory_key"), Rows.instant(rs, "created_at")))
         .list());
   }
 
@@ -223,6 +224,7 @@ public final class RunStore {
         Rows.instant(rs, "created_at"),
         Rows.instant(rs, "started_at"),
         Rows.instant(rs, "ended_at"),
+        rs.getString("callback_url"),
         rs.getString("trigger_id"));
   }
 

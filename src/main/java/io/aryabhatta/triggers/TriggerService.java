@@ -203,10 +203,11 @@ public final class TriggerService {
       alongside.write(w, runId);
     };
     if (t.conversation() == null) {
-      return runs.startRunOfAgent(caller, t.agentId(), null, input, variables, metadata(t),
-          Streaming.TEXT_AS_WRITTEN, marked);
+      return runs.startRunOfAgent(caller, t.agentId(), null, input, variables, metadata(t), null,
+          Streaming.TEXT_AS_WRITTEN, null, marked);
     }
-    return runs.startRun(caller, namedConversation(t, caller, variables), input, Streaming.TEXT_AS_WRITTEN, marked);
+    return runs.startRun(caller, namedConversation(t, caller, variables), input, Streaming.TEXT_AS_WRITTEN, null,
+        marked);
   }
 
   /** What a schedule's templates are filled from at a tick. */

@@ -10,6 +10,7 @@ import io.aryabhatta.agents.ModelSettings;
 import io.aryabhatta.audit.AuditLog;
 import io.aryabhatta.ids.Ids;
 import io.aryabhatta.json.Json;
+import io.aryabhatta.memory.MemoryService;
 import io.aryabhatta.model.ChatMessage;
 import io.aryabhatta.model.ChatRequest;
 import io.aryabhatta.model.ChatResult;
@@ -401,7 +402,7 @@ class AgentLoopTest {
       RunTransitions transitions = new RunTransitions(mapper, store, events);
       Duration lease = Duration.ofSeconds(30);
       Journal journal = new Journal(jdbi, mapper, events, transitions, audit, lease);
-      RunSetup setup = new RunSetup(toolService, providers);
+      RunSetup setup = new RunSetup(toolService, providers, mapper);
       AgentLoop agentLoop = new AgentLoop(jdbi, store, journal, agents, setup, model, tools, new ArgumentValidator(),
           new ToolRetryPolicy(3, Duration.ofMillis(5), Duration.ofMillis(20)), mapper, IGNORED, RunTracer.OFF);
       RunScheduler scheduler = new RunScheduler(jdbi, agentLoop, "node-" + ids.next(), lease, 8,
@@ -409,7 +410,7 @@ class AgentLoopTest {
       SettledWatch watch = new SettledWatch(jdbi, notifier, Duration.ofMillis(50));
       watch.start();
       RunService runs = new RunService(jdbi, store, events, transitions, agents, scheduler, audit, ids, mapper, notifier,
-          watch, setup);
+          watch, setup, new MemoryService(jdbi, audit));
       return new Loop(jdbi, mapper, ids, audit, toolService, agents, store, notifier, events, transitions, setup,
           agentLoop, scheduler, watch, runs);
     }
@@ -421,11 +422,12 @@ class AgentLoopTest {
     /** A run service whose waiters hear nothing from this loop's notifier, as on another node. */
     RunService runServiceElsewhere(EventNotifier notifier, SettledWatch watch) {
       return new RunService(jdbi, store, events, transitions, agents, scheduler, audit, ids, mapper, notifier, watch,
-          setup);
+          setup, new MemoryService(jdbi, audit));
     }
 
     RunService runService(RunScheduler on) {
-      return new RunService(jdbi, store, events, transitions, agents, on, audit, ids, mapper, notifier, watch, setup);
+      return new RunService(jdbi, store, events, transitions, agents, on, audit, ids, mapper, notifier, watch, setup,
+          new MemoryService(jdbi, audit));
     }
 
     String agent(String toolApproval, int maxSteps, String... toolNames) {

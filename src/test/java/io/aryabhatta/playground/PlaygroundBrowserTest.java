@@ -31,6 +31,7 @@ class PlaygroundBrowserTest {
   static final Path CHROMIUM = Path.of("/usr/bin/chromium");
   static final Path SCRIPT_DIR = Path.of("src/test/browser");
   static final Path SCREENSHOTS = Path.of("target/playground-screenshots");
+  static final String PASSAGE = "Employees get 25 vacation days a year.";
   static final String ANSWER = "Order 42 has shipped and arrives on Friday.";
   static final String FOLLOW_UP = "You're welcome, Ada.";
   static final String SYSTEM_PROMPT = "You help with orders.";
@@ -163,6 +164,40 @@ class PlaygroundBrowserTest {
     for (String name : names) {
       Files.copy(SCREENSHOTS.resolve(name + ".png"), Path.of("docs/screenshots", name + ".png"),
           java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+
+  @Test
+  void an_answer_from_a_knowledge_base_shows_its_sources_as_links_to_the_passages() throws Exception {
+    assumeBrowser();
+    try (FakeModelServer fake = FakeModelServer.start(); TestServer server = TestServer.start()) {
+      AgentSetup setup = new AgentSetup(server.admin, fake);
+      String base = server.admin.post("/api/knowledge_bases", Map.of("name", "handbook")).json().get("id").asText();
+      server.admin.post("/api/knowledge_bases/" + base + "/documents", Map.of("name", "leave.md", "format",
+          "markdown", "text", "# Time off\n\n## Vacation\n\n" + PASSAGE));
+      String chunk = null;
+      for (int i = 0; i < 300 && chunk == null; i++) {
+        var hits = server.admin.post("/api/knowledge_bases/" + base + "/search", Map.of("query", "vacation days"))
+            .json().get("data");
+        chunk = hits != null && hits.size() > 0 ? hits.get(0).get("chunk_id").asText() : null;
+        if (chunk == null) {
+          AgentSetup.sleep(50);
+        }
+      }
+      assertThat(chunk).as("the document was indexed").isNotNull();
+      String agent = setup.agent(List.of(), Map.of("knowledge", List.of("handbook")));
+      fake.enqueue(toolCall("search_knowledge", "{\"query\":\"vacation days\"}"),
+          text("You get 25 vacation days [chunk:" + chunk + "]."));
+      var run = server.admin.post("/api/agents/" + agent + "/runs?wait=true", Map.of("input", "How much vacation?"))
+          .json();
+      assertThat(run.get("status").asText()).isEqualTo("completed");
+
+      String output = runScript("citations.test.mjs", "target/playground-browser-citations.log", Map.of(
+          "RUN_ID", run.get("id").asText(),
+          "CONVERSATION_ID", run.get("conversation_id").asText(),
+          "PASSAGE", PASSAGE), server);
+
+      assertThat(output).contains("citations: all checks passed");
     }
   }
 

@@ -71,6 +71,9 @@ public final class FakeModelServer implements AutoCloseable {
   }
 
   /** Starts a server on 127.0.0.1 on a free port. */
+  private final java.util.concurrent.atomic.AtomicInteger embeddingRequests = new java.util.concurrent.atomic.AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicInteger embeddingFailures = new java.util.concurrent.atomic.AtomicInteger();
+
   public static FakeModelServer start() {
     try {
       HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1024);
@@ -353,6 +356,8 @@ public final class FakeModelServer implements AutoCloseable {
         send(exchange, 200, "application/json", modelsJson);
       } else if (path.equals("/v1/chat/completions") && exchange.getRequestMethod().equals("POST")) {
         answerChat(exchange);
+      } else if (path.equals("/v1/embeddings") && exchange.getRequestMethod().equals("POST")) {
+        answerEmbeddings(exchange);
       } else {
         send(exchange, 404, "application/json",
             "{\"error\":{\"message\":\"FakeModelServer: no route " + exchange.getRequestMethod() + " " + path + "\"}}");
@@ -389,6 +394,41 @@ public final class FakeModelServer implements AutoCloseable {
       exchange.getResponseHeaders().set("Content-Type", "application/json");
       writeMaybeCut(exchange, reply, body);
     }
+  }
+
+  /**
+   * {@code POST /v1/embeddings}: {@link FakeEmbeddings} of each input, after failing the number of
+   * requests {@link #failEmbeddings} asked for with a 503.
+   */
+  private void answerEmbeddings(HttpExchange exchange) throws IOException {
+    byte[] bytes = exchange.getRequestBody().readAllBytes();
+    embeddingRequests.incrementAndGet();
+    if (embeddingFailures.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+      send(exchange, 503, "application/json", "{\"error\":{\"message\":\"FakeModelServer: busy\"}}");
+      return;
+    }
+    JsonNode input = JSON.readTree(bytes).path("input");
+    com.fasterxml.jackson.databind.node.ObjectNode answer = JSON.createObjectNode().put("object", "list");
+    com.fasterxml.jackson.databind.node.ArrayNode data = answer.putArray("data");
+    for (int i = 0; i < input.size(); i++) {
+      com.fasterxml.jackson.databind.node.ArrayNode vector = data.addObject().put("object", "embedding")
+          .put("index", i).putArray("embedding");
+      for (float x : FakeEmbeddings.of(input.get(i).asText())) {
+        vector.add(x);
+      }
+    }
+    send(exchange, 200, "application/json", JSON.writeValueAsString(answer));
+  }
+
+  /** How many embeddings requests came. */
+  public int embeddingRequests() {
+    return embeddingRequests.get();
+  }
+
+  /** The next {@code requests} embeddings requests fail with a 503 (a provider busy for a while). */
+  public FakeModelServer failEmbeddings(int requests) {
+    embeddingFailures.set(requests);
+    return this;
   }
 
   private ReceivedRequest record(HttpExchange exchange) throws IOException {

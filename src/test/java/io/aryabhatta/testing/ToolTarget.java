@@ -11,17 +11,25 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A real HTTP endpoint for HTTP tools to call: it counts calls, remembers each request's path,
- * body and Idempotency-Key, and answers with a fixed body after an optional delay, or (see
+ * body, headers and Idempotency-Key, and answers with a fixed body after an optional delay, or (see
  * {@link #hangUp}) reads the whole request and closes the connection without answering.
  */
 public final class ToolTarget implements AutoCloseable {
-  public record Call(String method, String path, String body, String idempotencyKey) {}
+  public record Call(String method, String path, String body, String idempotencyKey,
+      Map<String, List<String>> headers) {
+    /** The request's first value of header {@code name} (any case), or null. */
+    public String header(String name) {
+      return headers.entrySet().stream().filter(e -> e.getKey().equalsIgnoreCase(name))
+          .map(e -> e.getValue().getFirst()).findFirst().orElse(null);
+    }
+  }
 
   private final HttpServer server;
   private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
@@ -96,7 +104,7 @@ public final class ToolTarget implements AutoCloseable {
   private void handle(HttpExchange exchange) throws IOException {
     String requestBody = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
     calls.add(new Call(exchange.getRequestMethod(), exchange.getRequestURI().toString(), requestBody,
-        exchange.getRequestHeaders().getFirst("Idempotency-Key")));
+        exchange.getRequestHeaders().getFirst("Idempotency-Key"), Map.copyOf(exchange.getRequestHeaders())));
     boolean fail = failuresLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0;
     try {
       Thread.sleep(fail ? 0 : delay.toMillis());
