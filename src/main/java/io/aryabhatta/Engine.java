@@ -44,6 +44,8 @@ import io.aryabhatta.tools.InProcessTool;
 import io.aryabhatta.tools.ToolExecutor;
 import io.aryabhatta.tools.ToolService;
 import io.aryabhatta.tracing.RunTracer;
+import io.aryabhatta.triggers.ScheduleTicker;
+import io.aryabhatta.triggers.TriggerService;
 import io.aryabhatta.workspaces.WorkspaceService;
 import java.time.Clock;
 import java.time.Duration;
@@ -87,7 +89,9 @@ public record Engine(
     KnowledgeIngestion ingestion,
     MemoryService memory,
     RunTracer tracer,
-    Callbacks callbacks) {
+    Callbacks callbacks,
+    TriggerService triggers,
+    ScheduleTicker scheduleTicker) {
 
   /**
    * What the engine is built from, besides the database.
@@ -177,22 +181,29 @@ public record Engine(
     EvaluationService evaluations = new EvaluationService(jdbi, agents, runs, runStore, argumentValidator,
         tools.schemas(), audit, ids, mapper);
 
+    // What starts runs without an API call: webhooks and schedules.
+    TriggerService triggers =
+        new TriggerService(jdbi, audit, ids, mapper, settings.secretCipher(), agents, runs, clock);
+    ScheduleTicker scheduleTicker = new ScheduleTicker(triggers, clock, Duration.ofSeconds(1));
+
     scheduler.start();
     settledWatch.start();
     ingestion.start();
     callbacks.worker().start();
+    scheduleTicker.start();
     return new Engine(clock, ids, mapper, jdbi, audit, workspaces, secrets, tools, mcpServers, providers, agents,
         models, toolExecutor, argumentValidator, runStore, notifier, settledWatch, journal, scheduler, runs, replay, forks,
-        evaluations, knowledge, ingestion, memory, settings.tracer(), callbacks);
+        evaluations, knowledge, ingestion, memory, settings.tracer(), callbacks, triggers, scheduleTicker);
   }
 
   /**
-   * Stops claiming runs, lets in-flight steps finish for up to {@code grace}, then releases the
-   * leases still held so that another process resumes those runs at once. Clients still waiting
+   * Stops firing schedules and claiming runs, lets in-flight steps finish for up to {@code grace},
+   * then releases the leases still held so that another process resumes those runs at once. Clients still waiting
    * on runs are woken, and read their runs every second from then on. The spans of the runs
    * stopped are sent last.
    */
   public void shutdown(Duration grace) {
+    scheduleTicker.close();
     ingestion.stop();
     scheduler.shutdown(grace);
     callbacks.worker().close();

@@ -44,6 +44,9 @@ import io.aryabhatta.tracing.RunTracing;
 import io.aryabhatta.usage.UsageReport;
 import io.aryabhatta.usage.UsageRoutes;
 import io.aryabhatta.workspaces.WorkspaceRoutes;
+import io.aryabhatta.triggers.HookRoutes;
+import io.aryabhatta.triggers.TriggerRoutes;
+import io.aryabhatta.triggers.WebhookReceiver;
 import io.javalin.Javalin;
 import io.javalin.util.JavalinBindException;
 import java.nio.file.Path;
@@ -163,6 +166,9 @@ public final class Main {
         new EvaluationRoutes(engine.evaluations(), body, idempotency)::register,
         new UsageRoutes(new UsageReport(jdbi, config.modelPrices()))::register,
         new AuditRoutes(engine.audit())::register,
+        new TriggerRoutes(engine.triggers(), body, idempotency)::register,
+        new HookRoutes(new WebhookReceiver(engine.triggers(), engine.runs(), jdbi, mapper, engine.clock()),
+            body)::register,
         new OpenAiRoutes(chatCompletions, responses, engine.runStore(), engine.notifier(), body, idempotency,
             mapper)::register,
         new AgentsMcpServer(engine.agents(), engine.runs(), mapper, version(), config.maxBodyBytes())::register));

@@ -2,6 +2,7 @@ package io.aryabhatta;
 
 import io.aryabhatta.db.Database;
 import io.aryabhatta.engine.RunScheduler;
+import io.aryabhatta.triggers.TriggerService;
 import io.aryabhatta.http.RegisteredRoutes;
 import io.aryabhatta.runs.EventNotifier;
 import io.aryabhatta.runs.RunService;
@@ -48,6 +49,11 @@ public final class RunningServer implements AutoCloseable {
   /** The run API without HTTP, for callers in this process (the benchmark's in-process scenario). */
   public RunService runs() {
     return engine.runs();
+  }
+
+  /** The triggers without HTTP (a test fires a schedule's tick from many threads at once). */
+  public TriggerService triggers() {
+    return engine.triggers();
   }
 
   /** Wakes in-process waiters when a run's events commit. */

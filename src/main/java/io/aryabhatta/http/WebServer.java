@@ -22,7 +22,8 @@ import org.slf4j.MDC;
 
 /**
  * The Javalin application: request ids, access log, authentication of {@code /api}, {@code /v1}
- * and {@code /mcp}, problem JSON, the playground page at {@code /}, and the route groups it is given.
+ * and {@code /mcp} by API key ({@code /hooks} deliveries carry a signature instead), problem JSON,
+ * the playground page at {@code /}, and the route groups it is given.
  */
 public final class WebServer {
   private static final Logger accessLog = LoggerFactory.getLogger("access");
@@ -109,6 +110,6 @@ public final class WebServer {
 
   private static boolean isApiPath(String path) {
     return path.startsWith("/api/") || path.equals("/api") || path.startsWith("/v1/") || path.equals("/v1")
-        || path.equals("/mcp");
+        || path.equals("/mcp") || path.startsWith("/hooks/");
   }
 }

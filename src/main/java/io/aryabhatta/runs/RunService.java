@@ -129,14 +129,24 @@ public final class RunService {
 
   /** The same, with the URL told how the run ended ({@code null}: none), checked before anything is stored. */
   public Run startRun(Caller caller, String conversationId, String input, Streaming streaming, String callbackUrl) {
+    return startRun(caller, conversationId, input, streaming, callbackUrl, Alongside.NOTHING);
+  }
+
+  /** The same, with {@code alongside} written in the run's creation transaction. */
+  public Run startRun(Caller caller, String conversationId, String input, Streaming streaming, String callbackUrl,
+      Alongside alongside) {
     String callback = callbackUrls.checked(callbackUrl);
     Conversation conversation = conversation(caller, conversationId);
     AgentVersion agent = agents.version(caller.workspaceId(), conversation.agentId(), null);
     String systemPrompt = fillPrompt(agent, variables(conversation.variables()))
         + memory.promptSection(agent, conversation.memoryKey());
     refuseTurnBeyondWindow(agent, systemPrompt, input, "input");
-    return createAndStart(caller, agent, List.of(), (w, slot) -> insertRun(w, caller, conversationId, agent,
-        systemPrompt, input, streaming.streamed(), false, List.of(), conversation.memoryKey(), slot, callback));
+    return createAndStart(caller, agent, List.of(), (w, slot) -> {
+      NewRun run = insertRun(w, caller, conversationId, agent, systemPrompt, input, streaming.streamed(), false,
+          List.of(), conversation.memoryKey(), slot, callback);
+      alongside.write(w, run.state().id());
+      return run;
+    });
   }
 
   /** Creates a conversation and its first run together (quick testing of an agent). */
@@ -157,6 +167,14 @@ public final class RunService {
    */
   public Run startRunOfAgent(Caller caller, String agentId, Integer version, String input,
       Map<String, String> variables, JsonNode metadata, String memoryKey, Streaming streaming, String callbackUrl) {
+    return startRunOfAgent(caller, agentId, version, input, variables, metadata, memoryKey, streaming, callbackUrl,
+        Alongside.NOTHING);
+  }
+
+  /** The same, with {@code alongside} written in the run's creation transaction. */
+  public Run startRunOfAgent(Caller caller, String agentId, Integer version, String input,
+      Map<String, String> variables, JsonNode metadata, String memoryKey, Streaming streaming, String callbackUrl,
+      Alongside alongside) {
     MemoryService.checkKey(memoryKey);
     String callback = callbackUrls.checked(callbackUrl);
     AgentVersion agent = agents.version(caller.workspaceId(), agentId, version);
@@ -165,8 +183,10 @@ public final class RunService {
     refuseTurnBeyondWindow(agent, systemPrompt, input, "input");
     return createAndStart(caller, agent, List.of(), (w, slot) -> {
       String conversationId = insertConversation(w, caller, agentId, variables, metadata, memoryKey);
-      return insertRun(w, caller, conversationId, agent, systemPrompt, input, streaming.streamed(), true, List.of(),
-          memoryKey, slot, callback);
+      NewRun run = insertRun(w, caller, conversationId, agent, systemPrompt, input, streaming.streamed(), true,
+          List.of(), memoryKey, slot, callback);
+      alongside.write(w, run.state().id());
+      return run;
     });
   }
 

@@ -224,7 +224,8 @@ public final class RunStore {
         Rows.instant(rs, "created_at"),
         Rows.instant(rs, "started_at"),
         Rows.instant(rs, "ended_at"),
-        rs.getString("callback_url"));
+        rs.getString("callback_url"),
+        rs.getString("trigger_id"));
   }
 
   private Step step(ResultSet rs) throws SQLException {

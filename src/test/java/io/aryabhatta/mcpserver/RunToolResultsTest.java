@@ -28,7 +28,7 @@ class RunToolResultsTest {
   @Test
   void a_completed_run_is_its_output_and_no_error() {
     Run run = new Run("run-7", "c", "a", 1, RunStatus.COMPLETED, "Done.", null, null, 1, null, Instant.now(),
-        Instant.now(), Instant.now(), null);
+        Instant.now(), Instant.now(), null, null);
 
     CallToolResult result = RunToolResults.of(run, Duration.ofSeconds(50));
 
@@ -37,6 +37,6 @@ class RunToolResultsTest {
   }
 
   private static Run run(String id, RunStatus status) {
-    return new Run(id, "c", "a", 1, status, null, null, null, 0, null, Instant.now(), Instant.now(), null, null);
+    return new Run(id, "c", "a", 1, status, null, null, null, 0, null, Instant.now(), Instant.now(), null, null, null);
   }
 }
