@@ -130,13 +130,15 @@ public final class CallbackDeliveries {
    * if it has a callback URL: in the transaction that ends it, so that a run never ends without
    * its callback queued, nor has it queued twice.
    */
-  public static void queueOnEnd(WriteBatch w, String runId) {
-    w.statement("""
+  /** @return whether a delivery was queued, known once {@code w} has been sent (after its commit) */
+  public static WriteBatch.Row<Boolean> queueOnEnd(WriteBatch w, String runId) {
+    return w.statement("""
             INSERT INTO callback_deliveries (id, run_id, workspace_id, url, next_attempt_at)
             SELECT gen_random_uuid()::text, id, workspace_id, callback_url, now() FROM runs
             WHERE id = :id AND callback_url IS NOT NULL AND status IN (%s)
-            ON CONFLICT (run_id) DO NOTHING""".formatted(ENDED))
-        .bind("id", runId).execute();
+            ON CONFLICT (run_id) DO NOTHING
+            RETURNING true""".formatted(ENDED))
+        .bind("id", runId).readWithWrites(rs -> true);
   }
 
   /** What a delivery's attempt ended with. */

@@ -353,9 +353,10 @@ public final class AgentLoop {
           : agents.version(run.workspaceId(), run.agentId(), run.agentVersion());
       AgentVersion agent = run.agentOverrides() == null ? pinned : agents.withOverrides(pinned, run.agentOverrides());
       RunSetup.Ahead ahead = known != null && known.ahead() != null && known.ahead().isFor(agent) ? known.ahead() : null;
-      Map<String, ToolDefinition> byName = ClientTools.offeredWith(MemoryTool.withMemory(
-          ahead != null ? ahead.tools() : setup.tools(run.workspaceId(), agent), agent, run.id(), run.memoryKey(),
-          mapper), run.clientTools());
+      // In the order a run's creation offers them: the agent's, the client's, then its memory tools.
+      Map<String, ToolDefinition> byName = MemoryTool.withMemory(ClientTools.offeredWith(
+          ahead != null ? ahead.tools() : setup.tools(run.workspaceId(), agent), run.clientTools()), agent, run.id(),
+          run.memoryKey(), mapper);
       return new Context(run, agent, byName, ahead, RunSpan.OFF);
     } catch (DomainException e) {
       writes.commit(f -> journal.failRun(f, "configuration_error",

@@ -197,7 +197,12 @@ public final class RunTransitions {
         .bind("id", runId)
         .execute();
     // In the transaction that ends the run: a crash can neither lose its callback nor queue it twice.
-    CallbackDeliveries.queueOnEnd(w, runId);
-    w.afterCommit(callbackQueued);
+    WriteBatch.Row<Boolean> queued = CallbackDeliveries.queueOnEnd(w, runId);
+    // Only a run that has a callback wakes the worker: the others add no poll of their own.
+    w.afterCommit(() -> {
+      if (queued.orNull() != null) {
+        callbackQueued.run();
+      }
+    });
   }
 }

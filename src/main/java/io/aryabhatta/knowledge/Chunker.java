@@ -69,15 +69,23 @@ final class Chunker {
   private List<String> pieces(String paragraph) {
     int max = budgetChars - overlapChars - 2;
     List<String> pieces = new ArrayList<>();
-    String rest = paragraph;
-    while (rest.length() > max) {
-      int cut = rest.lastIndexOf(' ', max);
-      if (cut <= max / 2) {
-        cut = max;
+    int from = 0;
+    // Offsets into the paragraph, not copies of what is left: a long paragraph is cut in linear time.
+    while (paragraph.length() - from > max) {
+      int cut = paragraph.lastIndexOf(' ', from + max);
+      if (cut <= from + max / 2) {
+        cut = from + max;
       }
-      pieces.add(rest.substring(0, cut).strip());
-      rest = rest.substring(cut).strip();
+      String piece = paragraph.substring(from, cut).strip();
+      if (!piece.isEmpty()) {
+        pieces.add(piece);
+      }
+      from = cut;
+      while (from < paragraph.length() && Character.isWhitespace(paragraph.charAt(from))) {
+        from++;
+      }
     }
+    String rest = paragraph.substring(from).strip();
     if (!rest.isEmpty()) {
       pieces.add(rest);
     }

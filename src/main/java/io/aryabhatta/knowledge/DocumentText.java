@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.pdfbox.Loader;
 import org.apache.pdfbox.pdmodel.PDDocument;
@@ -19,9 +18,12 @@ import org.jsoup.nodes.Element;
  * lead to it and, in a PDF, on its page. Chunks follow these blocks.
  */
 final class DocumentText {
-  private static final Pattern MARKDOWN_HEADING = Pattern.compile("^(#{1,6})\\s+(.*?)\\s*#*\\s*$");
   private static final Pattern BLANK_LINES = Pattern.compile("\\n\\s*\\n");
   private static final String HTML_BLOCKS = "h1,h2,h3,h4,h5,h6,p,li,pre,blockquote,td,th,dt,dd,figcaption";
+
+  /** The most text a document may hold, whatever its size in bytes (a PDF's text can be far larger). */
+  static final int MAX_TEXT_CHARS = 20_000_000;
+  private static final String PAGE_END = "\f";
 
   private DocumentText() {}
 
@@ -54,7 +56,12 @@ final class DocumentText {
   }
 
   private static String utf8(byte[] content) {
-    return new String(content, StandardCharsets.UTF_8).replace("\r\n", "\n");
+    return storable(new String(content, StandardCharsets.UTF_8).replace("\r\n", "\n"));
+  }
+
+  /** PostgreSQL text holds no NUL; a PDF's text may. */
+  private static String storable(String text) {
+    return text.indexOf('\u0000') < 0 ? text : text.replace("\u0000", "");
   }
 
   private static List<Block> paragraphs(List<String> headings, Integer page, String text) {
@@ -77,14 +84,13 @@ final class DocumentText {
       if (line.strip().startsWith("```")) {
         inFence = !inFence;
       }
-      Matcher heading = inFence ? null : MARKDOWN_HEADING.matcher(line);
-      if (heading != null && heading.matches()) {
+      Heading heading = inFence ? null : Heading.of(line);
+      if (heading != null) {
         flush(blocks, headings, paragraph);
-        int level = heading.group(1).length();
-        while (headings.size() >= level) {
+        while (headings.size() >= heading.level()) {
           headings.remove(headings.size() - 1);
         }
-        headings.add(heading.group(2));
+        headings.add(heading.text());
       } else if (!inFence && line.isBlank()) {
         flush(blocks, headings, paragraph);
       } else {
@@ -93,6 +99,29 @@ final class DocumentText {
     }
     flush(blocks, headings, paragraph);
     return blocks;
+  }
+
+  /**
+   * An ATX heading ({@code ## Title ##}), read by hand: a regular expression of several adjacent
+   * quantifiers over spaces takes time cubic in a long line of spaces.
+   */
+  private record Heading(int level, String text) {
+    static Heading of(String line) {
+      int level = 0;
+      while (level < line.length() && line.charAt(level) == '#') {
+        level++;
+      }
+      if (level == 0 || level > 6 || level == line.length() || !Character.isWhitespace(line.charAt(level))) {
+        return null;
+      }
+      String text = line.substring(level).strip();
+      int end = text.length();
+      while (end > 0 && text.charAt(end - 1) == '#') {
+        end--;
+      }
+      text = text.substring(0, end).strip();
+      return new Heading(level, text);
+    }
   }
 
   private static void flush(List<Block> blocks, List<String> headings, StringBuilder paragraph) {
@@ -133,13 +162,19 @@ final class DocumentText {
 
   private static List<Block> pdf(byte[] content) throws Unreadable {
     try (PDDocument document = open(content)) {
+      // One pass over the document, pages marked by a form feed: asking for each page on its own
+      // walks the page tree again for every page.
       PDFTextStripper stripper = new PDFTextStripper();
       stripper.setParagraphStart("\n\n");
+      stripper.setPageEnd(PAGE_END);
+      String text = storable(stripper.getText(document).replace("\r\n", "\n"));
+      if (text.length() > MAX_TEXT_CHARS) {
+        throw new Unreadable("the PDF holds more than " + MAX_TEXT_CHARS + " characters of text");
+      }
       List<Block> blocks = new ArrayList<>();
-      for (int page = 1; page <= document.getNumberOfPages(); page++) {
-        stripper.setStartPage(page);
-        stripper.setEndPage(page);
-        blocks.addAll(paragraphs(List.of(), page, stripper.getText(document).replace("\r\n", "\n")));
+      String[] pages = text.split(PAGE_END, -1);
+      for (int page = 0; page < pages.length; page++) {
+        blocks.addAll(paragraphs(List.of(), page + 1, pages[page]));
       }
       return blocks;
     } catch (IOException e) {

@@ -4,6 +4,9 @@ import io.aryabhatta.ids.Ids;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.jdbi.v3.core.Handle;
@@ -23,6 +26,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class KnowledgeIngestion {
   static final int MAX_ATTEMPTS = 3;
+  /** A document makes at most this many chunks (a 16 MiB text makes about 13,000). */
+  static final int MAX_CHUNKS = 20_000;
+  /** How long a document waits before it is tried again after its provider failed, per attempt made. */
+  static final Duration RETRY_WAIT = Duration.ofSeconds(30);
+  private static final ScheduledExecutorService HEARTBEATS = Executors.newSingleThreadScheduledExecutor(
+      Thread.ofVirtual().name("knowledge-heartbeat").factory());
   /** About a screen of text: small enough to cite precisely, large enough to hold an answer. */
   public static final int CHUNK_TOKENS = 300;
   public static final int OVERLAP_TOKENS = 40;
@@ -84,7 +93,8 @@ public final class KnowledgeIngestion {
       } catch (InterruptedException e) {
         return;
       } catch (RuntimeException e) {
-        // The database may be away: try again at the next poll.
+        // The database may be away: try again at the next poll. (A document's own failures are
+        // recorded on it, in index.)
         log.warn("Knowledge ingestion: {} ({})", e.getMessage(), e.getClass().getSimpleName());
         sleepQuietly();
       }
@@ -99,23 +109,43 @@ public final class KnowledgeIngestion {
     }
     Claimed document = claimed.get();
     if (document.attempts() > MAX_ATTEMPTS) {
-      finishFailed(document, "indexing was interrupted " + MAX_ATTEMPTS + " times; add the document again");
+      finishFailed(document, "indexing was interrupted " + MAX_ATTEMPTS + " times (the server stopped, or the "
+          + "document could not be stored); add the document again");
       return true;
     }
+    // The claim is renewed while the document is parsed and embedded, which may take longer than a
+    // lease: only a node that stopped loses it.
+    ScheduledFuture<?> heartbeat = HEARTBEATS.scheduleAtFixedRate(() -> renew(document), lease.toMillis() / 3,
+        lease.toMillis() / 3, TimeUnit.MILLISECONDS);
+    try {
+      index(document);
+    } finally {
+      heartbeat.cancel(false);
+    }
+    return true;
+  }
+
+  private void index(Claimed document) {
     List<Chunker.Chunk> chunks;
     try {
       chunks = chunker.chunks(DocumentText.of(document.format(), document.content()));
     } catch (DocumentText.Unreadable e) {
       finishFailed(document, e.getMessage());
-      return true;
-    } catch (RuntimeException e) {
+      return;
+    } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+      // A hostile or broken file must not take the worker down: the document fails, the next one is read.
       log.warn("Knowledge document {} could not be parsed ({})", document.id(), e.getClass().getSimpleName());
       finishFailed(document, "the document could not be read (" + e.getClass().getSimpleName() + ")");
-      return true;
+      return;
     }
     if (chunks.isEmpty()) {
       finishFailed(document, "the document holds no text");
-      return true;
+      return;
+    }
+    if (chunks.size() > MAX_CHUNKS) {
+      finishFailed(document, "the document makes " + chunks.size() + " chunks, more than the " + MAX_CHUNKS
+          + " a document may have; split it");
+      return;
     }
     List<float[]> vectors = null;
     if (document.embedding() != null) {
@@ -123,15 +153,55 @@ public final class KnowledgeIngestion {
         vectors = embedder.embed(document.workspaceId(), document.embedding(),
             chunks.stream().map(KnowledgeIngestion::embeddedText).toList());
       } catch (Embeddings.Failed e) {
-        finishFailed(document, "the chunks could not be embedded: " + e.getMessage());
-        return true;
+        retryLater(document, "the chunks could not be embedded: " + e.getMessage());
+        return;
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        return false;
+        return;
       }
     }
-    finishReady(document, chunks, vectors);
-    return true;
+    try {
+      finishReady(document, chunks, vectors);
+    } catch (RuntimeException e) {
+      log.warn("Knowledge document {}: its chunks could not be stored ({})", document.id(),
+          e.getClass().getSimpleName());
+      finishFailed(document, "its chunks could not be stored (" + e.getClass().getSimpleName() + "); "
+          + "the server log says more");
+    }
+  }
+
+  private void renew(Claimed document) {
+    try {
+      jdbi.useHandle(h -> h.createUpdate("""
+              UPDATE knowledge_documents SET lease_expires_at = now() + make_interval(secs => :lease)
+              WHERE id = :d AND status = 'indexing' AND lease_owner = :node AND attempts = :attempts""")
+          .bind("lease", (double) lease.toSeconds()).bind("d", document.id()).bind("node", node)
+          .bind("attempts", document.attempts()).execute());
+    } catch (RuntimeException e) {
+      log.warn("Knowledge document {}: its claim could not be renewed ({})", document.id(),
+          e.getClass().getSimpleName());
+    }
+  }
+
+  /**
+   * A provider that did not answer: the document waits and is tried again later (each try counts
+   * as an attempt), rather than failing for a brief outage.
+   */
+  private void retryLater(Claimed document, String error) {
+    if (document.attempts() >= MAX_ATTEMPTS) {
+      finishFailed(document, error);
+      return;
+    }
+    jdbi.useTransaction(h -> {
+      if (fence(h, document)) {
+        h.createUpdate("""
+                UPDATE knowledge_documents SET status = 'pending', error = :e, lease_owner = NULL,
+                       lease_expires_at = now() + make_interval(secs => :wait), updated_at = now()
+                WHERE id = :d""")
+            .bind("d", document.id()).bind("e", error + " (tried again later)")
+            .bind("wait", (double) RETRY_WAIT.toSeconds() * document.attempts()).execute();
+      }
+    });
   }
 
   /** What a chunk's vector is made of: its headings, then its text. */
@@ -145,7 +215,8 @@ public final class KnowledgeIngestion {
                SET status = 'indexing', attempts = attempts + 1, lease_owner = :node,
                    lease_expires_at = now() + make_interval(secs => :lease), updated_at = now()
              WHERE id = (SELECT id FROM knowledge_documents
-                          WHERE status = 'pending' OR (status = 'indexing' AND lease_expires_at < now())
+                          WHERE (status = 'pending' AND (lease_expires_at IS NULL OR lease_expires_at <= now()))
+                             OR (status = 'indexing' AND lease_expires_at < now())
                           ORDER BY updated_at LIMIT 1 FOR UPDATE SKIP LOCKED)
             RETURNING d.id, d.workspace_id, d.knowledge_base_id, d.format, d.content, d.attempts,
                       (SELECT b.embedding_provider FROM knowledge_bases b WHERE b.id = d.knowledge_base_id)
@@ -190,9 +261,11 @@ public final class KnowledgeIngestion {
     });
   }
 
+  /** Fails the document; chunks of an earlier version go too, as their content is no longer the document's. */
   private void finishFailed(Claimed document, String error) {
     jdbi.useTransaction(h -> {
       if (fence(h, document)) {
+        h.createUpdate("DELETE FROM knowledge_chunks WHERE document_id = :d").bind("d", document.id()).execute();
         h.createUpdate("""
                 UPDATE knowledge_documents SET status = 'failed', error = :e, lease_owner = NULL,
                        lease_expires_at = NULL, updated_at = now()

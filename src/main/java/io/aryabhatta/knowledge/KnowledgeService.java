@@ -241,7 +241,8 @@ public final class KnowledgeService {
       }
       Optional<String> twin = h.createQuery("""
               SELECT id FROM knowledge_documents
-              WHERE knowledge_base_id = :b AND sha256 = :sha AND status = 'ready' AND name <> :name LIMIT 1""")
+              WHERE knowledge_base_id = :b AND sha256 = :sha AND status = 'ready' AND name <> :name LIMIT 1
+              FOR SHARE""")
           .bind("b", baseId).bind("sha", sha256).bind("name", name).mapTo(String.class).findOne();
       String id = existing.map(DocumentView::id).orElseGet(ids::next);
       h.createUpdate("""
@@ -386,9 +387,8 @@ public final class KnowledgeService {
   private List<Hit> fullText(Target base, String query, int k) {
     return jdbi.withHandle(h -> {
       // Computed first, so that the search below compares with a constant the GIN index can use.
-      String tsquery = h.createQuery("SELECT replace(cast(websearch_to_tsquery(cast(:l AS regconfig), :q) AS text), "
-              + "' & ', ' | ')")
-          .bind("l", base.language()).bind("q", query).mapTo(String.class).one();
+      String tsquery = anyOf(h.createQuery("SELECT cast(websearch_to_tsquery(cast(:l AS regconfig), :q) AS text)")
+          .bind("l", base.language()).bind("q", query).mapTo(String.class).one());
       if (tsquery.isBlank()) {
         return List.of();
       }
@@ -403,6 +403,26 @@ public final class KnowledgeService {
           .map((rs, c) -> hit(rs))
           .list();
     });
+  }
+
+  /**
+   * The query with any of its words enough to match: its terms joined by OR, while its negations
+   * ({@code -word}) still exclude. A query that says {@code or} itself, or groups terms, is kept.
+   */
+  static String anyOf(String tsquery) {
+    if (tsquery.contains("|") || tsquery.contains("(")) {
+      return tsquery;
+    }
+    List<String> wanted = new ArrayList<>();
+    List<String> excluded = new ArrayList<>();
+    for (String term : tsquery.split(" & ")) {
+      (term.startsWith("!") ? excluded : wanted).add(term);
+    }
+    if (wanted.isEmpty()) {
+      return tsquery;
+    }
+    String any = wanted.size() == 1 ? wanted.get(0) : "( " + String.join(" | ", wanted) + " )";
+    return excluded.isEmpty() ? any : any + " & " + String.join(" & ", excluded);
   }
 
   private float[] embedQuery(String workspaceId, Target target, String query) {
@@ -423,11 +443,15 @@ public final class KnowledgeService {
   private List<Hit> nearest(String baseId, float[] vector, int k) {
     double norm = Vectors.norm(vector);
     PriorityQueue<Map.Entry<String, Double>> best = new PriorityQueue<>(Map.Entry.comparingByValue());
-    jdbi.useHandle(h -> h.createQuery("SELECT id, embedding FROM knowledge_chunks WHERE knowledge_base_id = :b "
+    // In a transaction, so that the driver streams the rows (its fetch size) instead of reading all first.
+    jdbi.useTransaction(h -> h.createQuery("SELECT id, embedding FROM knowledge_chunks WHERE knowledge_base_id = :b "
             + "AND embedding IS NOT NULL")
         .bind("b", baseId).setFetchSize(1_000)
         .map((rs, c) -> Map.entry(rs.getString("id"), Vectors.cosine(vector, norm, rs.getBytes("embedding"))))
         .forEach(entry -> {
+          if (entry.getValue() <= 0) {
+            return; // unrelated, or a vector of another model's size: no match
+          }
           best.add(entry);
           if (best.size() > k) {
             best.poll();

@@ -88,7 +88,9 @@ public final class MemoryService {
       if (block.description() != null) {
         text.append(" description=\"").append(block.description().replace("\"", "'")).append("\"");
       }
-      text.append(">\n").append(block.value()).append("\n</memory_block>\n");
+      // A value cannot close its block early: what the agent saved stays inside it.
+      text.append(">\n").append(block.value().replace("</memory_block", "<\\/memory_block"))
+          .append("\n</memory_block>\n");
     }
     return text.toString();
   }
@@ -161,6 +163,15 @@ public final class MemoryService {
     }
     try {
       return jdbi.inTransaction(h -> {
+        // The block's row exists before it is locked, so that two first writes queue on the lock
+        // instead of both reading nothing; the call's earlier change is looked up under the lock.
+        h.createUpdate("""
+                INSERT INTO memory_blocks (workspace_id, agent_id, memory_key, label, value, version)
+                VALUES (:w, :a, :k, :l, '', 0) ON CONFLICT (agent_id, memory_key, label) DO NOTHING""")
+            .bind("w", workspaceId).bind("a", agent.agentId()).bind("k", memoryKey).bind("l", label).execute();
+        String current = h.createQuery("""
+                SELECT value FROM memory_blocks WHERE agent_id = :a AND memory_key = :k AND label = :l FOR UPDATE""")
+            .bind("a", agent.agentId()).bind("k", memoryKey).bind("l", label).mapTo(String.class).one();
         Optional<Changed> before = h.createQuery("""
                 SELECT label, value, version FROM memory_block_versions WHERE idempotency_key = :key""")
             .bind("key", idempotencyKey)
@@ -169,10 +180,6 @@ public final class MemoryService {
         if (before.isPresent()) {
           return before.get();
         }
-        String current = h.createQuery("""
-                SELECT value FROM memory_blocks WHERE agent_id = :a AND memory_key = :k AND label = :l FOR UPDATE""")
-            .bind("a", agent.agentId()).bind("k", memoryKey).bind("l", label).mapTo(String.class).findOne()
-            .orElse("");
         String next;
         try {
           next = edit.apply(current);

@@ -106,9 +106,9 @@ public final class RunFork {
       h.createUpdate("""
               INSERT INTO runs (id, workspace_id, conversation_id, agent_id, agent_version, system_prompt, stream,
                                 status, steps_count, forked_from_run_id, forked_from_step, agent_overrides,
-                                client_tools)
+                                client_tools, memory_key)
               VALUES (:id, :w, :c, :a, :v, :p, :s, :queued, :steps, :from, :step, cast(:overrides AS jsonb),
-                      (SELECT client_tools FROM runs WHERE id = :from))""")
+                      (SELECT client_tools FROM runs WHERE id = :from), (SELECT memory_key FROM runs WHERE id = :from))""")
           .bind("queued", RunStatus.QUEUED).bind("id", id).bind("w", caller.workspaceId()).bind("c", conversationId)
           .bind("a", original.agentId()).bind("v", original.agentVersion()).bind("p", systemPrompt)
           .bind("s", state.stream()).bind("steps", copiedModelCalls).bind("from", runId).bind("step", fromStep)

@@ -149,9 +149,10 @@ public final class RunReplay {
       String appended = stored.startsWith(pinnedText) ? stored.substring(pinnedText.length()) : "";
       prompt = PromptTemplate.fill(agent.systemPrompt(), variables) + appended;
     }
-    Map<String, ToolDefinition> offered = MemoryTool.withMemory(KnowledgeTool.withKnowledge(byName, agent, mapper),
-        agent, recorded.state().id(), recorded.state().memoryKey(), mapper);
-    return new Setup(agent, ClientTools.offeredWith(offered, recorded.state().clientTools()), prompt);
+    Map<String, ToolDefinition> offered = ClientTools.offeredWith(KnowledgeTool.withKnowledge(byName, agent, mapper),
+        recorded.state().clientTools());
+    return new Setup(agent, MemoryTool.withMemory(offered, agent, recorded.state().id(),
+        recorded.state().memoryKey(), mapper), prompt);
   }
 
   private AgentVersion withOverrides(AgentVersion base, JsonNode overrides, List<String> differences) {

@@ -176,6 +176,25 @@ class KnowledgeBasesTest {
   }
 
   @Test
+  void hostile_text_is_indexed_in_time_and_a_negated_word_still_excludes() {
+    String base = api.post("/api/knowledge_bases", Map.of("name", "hostile")).json().get("id").asText();
+    // Long runs of spaces after a heading mark, in lines no pattern closes: cubic for a naive regex.
+    String spaces = ("# " + " ".repeat(20_000) + "\u2028x\n").repeat(20);
+    api.post("/api/knowledge_bases/" + base + "/documents", Map.of("name", "spaces.md", "format", "markdown",
+        "text", spaces + "\n\nThe end of the spaces."));
+    String oneParagraph = "word ".repeat(150_000);
+    api.post("/api/knowledge_bases/" + base + "/documents", Map.of("name", "long.txt", "text", oneParagraph));
+    api.post("/api/knowledge_bases/" + base + "/documents", Map.of("name", "leave.md", "format", "markdown", "text",
+        "# Vacation\n\nVacation days: 25.\n\n# Sick leave\n\nSick days need a note, even on vacation."));
+    awaitAllReady(base, 3);
+
+    List<String> found = new ArrayList<>();
+    api.post("/api/knowledge_bases/" + base + "/search", Map.of("query", "vacation -sick")).json().get("data")
+        .forEach(h -> found.add(h.get("text").asText()));
+    assertThat(found).containsExactly("Vacation days: 25.");
+  }
+
+  @Test
   void another_workspace_neither_sees_nor_searches_a_knowledge_base() {
     String base = api.post("/api/knowledge_bases", Map.of("name", "private-kb")).json().get("id").asText();
     api.post("/api/knowledge_bases/" + base + "/documents", Map.of("name", "a.txt", "text", "The vault code is 1234."));
