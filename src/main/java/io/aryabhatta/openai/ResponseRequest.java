@@ -39,6 +39,12 @@ record ResponseRequest(String model, String systemPrompt, List<ChatMessage> earl
   /** An {@code mcp_approval_response} item: a decision on a tool call that waits for approval. */
   record Approval(String requestId, boolean approve, String reason) {}
 
+  /** The same request, continuing {@code responseId}. */
+  ResponseRequest withPrevious(String responseId) {
+    return new ResponseRequest(model, systemPrompt, earlier, input, outputs, approvals, clientTools, instructions,
+        responseId, stream, store, background);
+  }
+
   boolean answersPrevious() {
     return !outputs.isEmpty() || !approvals.isEmpty();
   }
@@ -242,6 +248,15 @@ record ResponseRequest(String model, String systemPrompt, List<ChatMessage> earl
       if (!continuing && (!outputs.isEmpty() || !approvals.isEmpty())) {
         errors.add(new FieldError("previous_response_id", "is required to answer function calls or approval "
             + "requests"));
+      }
+      if (!continuing && !turns.isEmpty() && turns.get(turns.size() - 1).role().equals("tool")) {
+        // The whole history again (clients that keep it themselves), ending with the outputs of
+        // the function calls a response ended with: those outputs answer the run that waits for them.
+        while (!turns.isEmpty() && turns.get(turns.size() - 1).role().equals("tool")) {
+          ChatMessage answer = turns.remove(turns.size() - 1);
+          outputs.add(0, new Output(answer.toolCallId(), answer.content()));
+        }
+        return new Items(system, List.of(), null, outputs, approvals);
       }
       boolean endsWithUser = !turns.isEmpty() && turns.get(turns.size() - 1).role().equals("user");
       if (!endsWithUser) {

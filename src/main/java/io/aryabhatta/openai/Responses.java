@@ -1,6 +1,7 @@
 package io.aryabhatta.openai;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import io.aryabhatta.agents.AgentService;
@@ -82,6 +83,9 @@ public final class Responses {
   }
 
   Created create(Caller caller, ResponseRequest request) {
+    if (request.previousResponseId() == null && request.input() == null && !request.outputs().isEmpty()) {
+      return answerByCallIds(caller, request);
+    }
     if (request.previousResponseId() == null) {
       AgentVersion agent = agents.latestByName(caller.workspaceId(), request.model())
           .orElseThrow(() -> new DomainException.ModelNotFound(request.model()));
@@ -124,6 +128,33 @@ public final class Responses {
     runs.continueConversation(caller, run.conversationId(), request.earlier(), request.systemPrompt(),
         request.input(), request.clientTools(), "input", response);
     return new Created(response.stored(), 0);
+  }
+
+  /**
+   * Outputs sent with the whole history instead of {@code previous_response_id}: they answer the
+   * run of the workspace that waits for exactly those function calls, as if its latest response
+   * had been named.
+   */
+  private Created answerByCallIds(Caller caller, ResponseRequest request) {
+    ArrayNode calls = mapper.createArrayNode();
+    request.outputs().forEach(o -> calls.addObject().put("id", o.callId()));
+    Optional<Stored> waiting = jdbi.withHandle(h -> h.createQuery("""
+            SELECT p.id FROM runs r JOIN responses p ON p.run_id = r.id
+            WHERE r.workspace_id = :w AND r.status = :waiting
+              AND r.required_action ->> 'type' = 'submit_tool_outputs'
+              AND r.required_action -> 'tool_calls' @> cast(:calls AS jsonb)
+            ORDER BY p.created_at DESC LIMIT 1""")
+        .bind("w", caller.workspaceId()).bind("waiting", RunStatus.REQUIRES_ACTION.wire()).bind("calls", Json.write(mapper, calls))
+        .mapTo(String.class).findOne())
+        .flatMap(id -> find(caller, id));
+    Stored previous = waiting.orElseThrow(() -> new DomainException.ValidationFailed("input", "no response of "
+        + "this workspace waits for the outputs of these function calls; send previous_response_id"));
+    if (!previous.model().equals(request.model())) {
+      throw new DomainException.ValidationFailed("model", "the response waiting for these outputs is of agent '"
+          + previous.model() + "'");
+    }
+    ResponseRequest answering = request.withPrevious(previous.id());
+    return answer(caller, answering, previous, runs.run(caller, previous.runId()));
   }
 
   /** Gives the waiting run the client's outputs or decisions; the new response is the rest of that run. */

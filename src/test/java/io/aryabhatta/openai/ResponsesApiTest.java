@@ -281,6 +281,40 @@ class ResponsesApiTest {
     assertThat(read.at("/output/0/content/0/text").asText()).isEqualTo("Background done.");
   }
 
+  @Test
+  void a_client_that_sends_the_whole_history_answers_the_run_waiting_for_its_function_calls() {
+    setup.agent(List.of(), Map.of("name", "resp-history"));
+    fake.enqueue(toolCall("lookup", "{\"sku\":\"A1\"}"), text("A1 is in stock."));
+    Map<String, Object> tool = Map.of("type", "function", "name", "lookup", "parameters",
+        Map.of("type", "object", "properties", Map.of("sku", Map.of("type", "string"))));
+    JsonNode asked = api.post("/v1/responses", Map.of("model", "resp-history", "input", "Is A1 in stock?",
+        "tools", List.of(tool))).json();
+    JsonNode call = asked.at("/output/0");
+    assertThat(call.get("type").asText()).isEqualTo("function_call");
+
+    // As a client keeping its own history sends it: no previous_response_id, the call, its output.
+    Http.Response answered = api.post("/v1/responses", Map.of("model", "resp-history", "tools", List.of(tool),
+        "input", List.of(
+            Map.of("role", "user", "content", "Is A1 in stock?"),
+            Map.of("type", "function_call", "call_id", call.get("call_id").asText(), "name", "lookup",
+                "arguments", call.get("arguments").asText()),
+            Map.of("type", "function_call_output", "call_id", call.get("call_id").asText(), "output", "{\"qty\": 3}"))));
+    assertThat(answered.status()).as(answered.toString()).isEqualTo(200);
+    assertThat(answered.json().get("run_id").asText()).isEqualTo(asked.get("run_id").asText());
+    assertThat(answered.json().get("previous_response_id").asText()).isEqualTo(asked.get("id").asText());
+    assertThat(answered.json().at("/output/0/content/0/text").asText()).isEqualTo("A1 is in stock.");
+    assertThat(fake.lastRequest().messages().toString()).contains("qty");
+
+    // Outputs no run waits for are refused, and nothing runs.
+    int before = fake.requests().size();
+    Http.Response stray = api.post("/v1/responses", Map.of("model", "resp-history", "input", List.of(
+        Map.of("type", "function_call", "call_id", "call_nope", "name", "lookup", "arguments", "{}"),
+        Map.of("type", "function_call_output", "call_id", "call_nope", "output", "x"))));
+    assertThat(stray.status()).as(stray.toString()).isEqualTo(400);
+    assertThat(stray.json().at("/error/message").asText()).contains("previous_response_id");
+    assertThat(fake.requests()).hasSize(before);
+  }
+
   private static List<String> eventTypes(JsonNode events) {
     List<String> types = new ArrayList<>();
     events.forEach(e -> types.add(e.get("type").asText()));
