@@ -252,7 +252,9 @@ public final class RunTransitions {
     int stepIndex = ((Number) link.get().get("parent_step")).intValue();
     Usage tokens = usage != null ? usage : new Usage(((Number) link.get().get("prompt_tokens")).intValue(),
         ((Number) link.get().get("completion_tokens")).intValue(), ((Number) link.get().get("total_tokens")).intValue());
-    String conversationId = reads.createQuery("SELECT conversation_id FROM runs WHERE id = :id FOR UPDATE")
+    // FOR NO KEY UPDATE, not FOR UPDATE: each child's own writes hold a key-share lock on its
+    // parent's row (its foreign key), which FOR UPDATE would wait for, and two children deadlock.
+    String conversationId = reads.createQuery("SELECT conversation_id FROM runs WHERE id = :id FOR NO KEY UPDATE")
         .bind("id", parentId).mapTo(String.class).one();
     w.statement("""
             UPDATE runs SET prompt_tokens = prompt_tokens + :p, completion_tokens = completion_tokens + :c,
@@ -273,8 +275,9 @@ public final class RunTransitions {
           SubAgents.whyNoOutput(ended, runId, error), null, List.of());
     }
     boolean othersWait = reads.createQuery("""
-            SELECT EXISTS (SELECT 1 FROM run_steps WHERE run_id = :r AND status = :s)""")
-        .bind("r", parentId).bind("s", StepStatus.AWAITING_CHILD).mapTo(Boolean.class).one();
+            SELECT EXISTS (SELECT 1 FROM run_steps WHERE run_id = :r AND status = :s AND idx <> :answered)""")
+        .bind("r", parentId).bind("s", StepStatus.AWAITING_CHILD.wire()).bind("answered", stepIndex)
+        .mapTo(Boolean.class).one();
     if (othersWait) {
       return;
     }
