@@ -163,7 +163,16 @@ public record Engine(
     // A run's callback is queued by the transaction that ends it; the worker sends it.
     Callbacks callbacks = Callbacks.create(jdbi, mapper, http, settings.addressGuard(), settings.secretCipher(), audit,
         runStore, node, DeliveryPolicy.of(settings.callbackMaxAttempts(), settings.lease()), clock);
-    RunTransitions transitions = new RunTransitions(mapper, runStore, runEvents, callbacks.worker()::wake);
+    // A run queued by a commit (a child started, a parent whose children ended) is offered to this
+    // node's scheduler, made below; every node's poller would claim it anyway.
+    java.util.concurrent.atomic.AtomicReference<RunScheduler> schedulerOfRuns = new java.util.concurrent.atomic.AtomicReference<>();
+    RunTransitions transitions = new RunTransitions(mapper, runStore, runEvents, callbacks.worker()::wake,
+        runId -> {
+          RunScheduler s = schedulerOfRuns.get();
+          if (s != null) {
+            s.submit(runId);
+          }
+        });
     Journal journal = new Journal(jdbi, mapper, runEvents, transitions, audit, settings.lease());
     RunSetup runSetup = new RunSetup(tools, providers, mapper);
     AgentLoop loop = new AgentLoop(jdbi, runStore, journal, agents, runSetup, models, toolInvoker,
@@ -171,6 +180,7 @@ public record Engine(
         settings.tracer());
     RunScheduler scheduler = new RunScheduler(jdbi, loop, node, settings.lease(),
         settings.maxConcurrentRuns(), Duration.ofMillis(500));
+    schedulerOfRuns.set(scheduler);
     SettledWatch settledWatch = new SettledWatch(jdbi, notifier, Duration.ofSeconds(1));
     RunService runs = new RunService(jdbi, runStore, runEvents, transitions, agents, scheduler, audit, ids, mapper,
         notifier, settledWatch, runSetup, memory, callbacks.urls());

@@ -59,7 +59,7 @@ public final class AgentService {
   private static final String VERSION_COLUMNS = """
       v.agent_id, v.workspace_id, v.name, v.version, v.description, v.system_prompt, v.model::text AS model,
       v.tools::text AS tools, v.tool_approval, v.max_steps, v.context_window, v.knowledge::text AS knowledge,
-      v.memory_blocks::text AS memory_blocks,
+      v.memory_blocks::text AS memory_blocks, v.agents::text AS agents,
       v.created_at""";
   private static final String LATEST = """
        FROM agents a JOIN agent_versions v ON v.agent_id = a.id AND v.version = a.current_version
@@ -201,7 +201,8 @@ public final class AgentService {
     AgentVersion checked = validate(base.workspaceId(), base.agentId(), base.version(), input);
     return new AgentVersion(checked.agentId(), checked.workspaceId(), checked.name(), checked.version(),
         checked.description(), checked.systemPrompt(), checked.model(), checked.tools(), checked.toolApproval(),
-        checked.maxSteps(), checked.contextWindow(), checked.knowledge(), checked.memoryBlocks(), base.createdAt());
+        checked.maxSteps(), checked.contextWindow(), checked.knowledge(), checked.memoryBlocks(), checked.agents(),
+        base.createdAt());
   }
 
   /** The latest version of the live agent named {@code name} (for the OpenAI-compatible API). */
@@ -244,11 +245,13 @@ public final class AgentService {
     List<String> knowledge = input.knowledge() == null ? List.of() : input.knowledge();
     validateKnowledge(workspaceId, knowledge, toolNames, errors);
     List<MemoryBlockSpec> memoryBlocks = validateMemory(input.memoryBlocks(), toolNames, errors);
+    List<String> callable = input.agents() == null ? List.of() : input.agents();
+    validateAgents(workspaceId, id, input.name(), callable, toolNames, errors);
     if (!errors.isEmpty()) {
       throw new DomainException.ValidationFailed(errors);
     }
     return new AgentVersion(id, workspaceId, input.name(), version, input.description(), systemPrompt, model,
-        toolNames, toolApproval, maxSteps, contextWindow, knowledge, memoryBlocks, null);
+        toolNames, toolApproval, maxSteps, contextWindow, knowledge, memoryBlocks, callable, null);
   }
 
   private ModelSettings validateModel(String workspaceId, ModelSettings model, List<FieldError> errors) {
@@ -295,6 +298,34 @@ public final class AgentService {
         errors.add(new FieldError(field, "'" + name + "' is listed twice"));
       } else if (unknown.contains(name)) {
         errors.add(new FieldError(field, "unknown tool '" + name + "'"));
+      }
+    }
+  }
+
+  /**
+   * Agents of the workspace the agent may call, each once, none of them itself (a deeper cycle is
+   * refused when a run calls: an agent may be changed after the agents it calls were).
+   */
+  private void validateAgents(String workspaceId, String selfId, String selfName, List<String> names,
+      List<String> toolNames, List<FieldError> errors) {
+    Set<String> live = names.isEmpty() ? Set.of() : Set.copyOf(jdbi.withHandle(h -> h.createQuery(
+            "SELECT name FROM agents WHERE workspace_id = :w AND deleted_at IS NULL AND name = ANY(:names)")
+        .bind("w", workspaceId).bind("names", names.stream().filter(java.util.Objects::nonNull).toArray(String[]::new))
+        .mapTo(String.class).list()));
+    Set<String> seen = new java.util.HashSet<>();
+    for (int i = 0; i < names.size(); i++) {
+      String name = names.get(i);
+      String field = "agents[" + i + "]";
+      if (name == null || !NAME.matcher(name).matches()) {
+        errors.add(new FieldError(field, "must be an agent name"));
+      } else if (name.equals(selfName)) {
+        errors.add(new FieldError(field, "an agent cannot call itself"));
+      } else if (!live.contains(name)) {
+        errors.add(new FieldError(field, "unknown agent '" + name + "'"));
+      } else if (!seen.add(name)) {
+        errors.add(new FieldError(field, "is listed twice"));
+      } else if (toolNames.contains(name)) {
+        errors.add(new FieldError(field, "the agent has a tool of this name already"));
       }
     }
   }
@@ -365,23 +396,23 @@ public final class AgentService {
   private void insertVersion(Handle h, AgentVersion v) {
     h.createUpdate("""
             INSERT INTO agent_versions (agent_id, version, workspace_id, name, description, system_prompt, model, tools,
-                                        tool_approval, max_steps, context_window, knowledge, memory_blocks)
+                                        tool_approval, max_steps, context_window, knowledge, memory_blocks, agents)
             VALUES (:agentId, :version, :workspaceId, :name, :description, :systemPrompt, cast(:model AS jsonb),
                     cast(:tools AS jsonb), :toolApproval, :maxSteps, :contextWindow, cast(:knowledge AS jsonb),
-                    cast(:memory AS jsonb))""")
+                    cast(:memory AS jsonb), cast(:agents AS jsonb))""")
         .bind("agentId", v.agentId()).bind("version", v.version()).bind("workspaceId", v.workspaceId())
         .bind("name", v.name()).bind("description", v.description()).bind("systemPrompt", v.systemPrompt())
         .bind("model", Json.write(mapper, v.model())).bind("tools", Json.write(mapper, v.tools()))
         .bind("toolApproval", v.toolApproval()).bind("maxSteps", v.maxSteps())
         .bind("contextWindow", v.contextWindow()).bind("knowledge", Json.write(mapper, v.knowledge()))
-        .bind("memory", Json.write(mapper, v.memoryBlocks()))
+        .bind("memory", Json.write(mapper, v.memoryBlocks())).bind("agents", Json.write(mapper, v.agents()))
         .execute();
   }
 
   private static AgentVersion withVersion(AgentVersion v, int version) {
     return new AgentVersion(v.agentId(), v.workspaceId(), v.name(), version, v.description(), v.systemPrompt(),
         v.model(), v.tools(), v.toolApproval(), v.maxSteps(), v.contextWindow(), v.knowledge(), v.memoryBlocks(),
-        v.createdAt());
+        v.agents(), v.createdAt());
   }
 
   private Optional<AgentView> latest(Handle h, String workspaceId, String id) {
@@ -403,7 +434,8 @@ public final class AgentService {
           mapper.readValue(rs.getString("tools"), STRING_LIST), rs.getString("tool_approval"),
           rs.getInt("max_steps"), rs.getInt("context_window"),
           mapper.readValue(rs.getString("knowledge"), STRING_LIST),
-          mapper.readValue(rs.getString("memory_blocks"), MEMORY_LIST), Rows.instant(rs, "created_at"));
+          mapper.readValue(rs.getString("memory_blocks"), MEMORY_LIST),
+          mapper.readValue(rs.getString("agents"), STRING_LIST), Rows.instant(rs, "created_at"));
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException("stored agent version " + rs.getString("agent_id") + " is not readable", e);
     }

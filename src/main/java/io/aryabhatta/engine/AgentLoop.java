@@ -71,6 +71,7 @@ public final class AgentLoop {
   private final ToolCallRules rules;
   private final WireFormat wire;
   private final RunTracer tracer;
+  private final SubAgents subAgents;
 
   public AgentLoop(Jdbi jdbi, RunStore store, Journal journal, AgentService agents, RunSetup setup, ModelCaller models,
       ToolInvoker executor, ArgumentValidator validator, ToolRetryPolicy toolRetry, ObjectMapper mapper,
@@ -88,6 +89,7 @@ public final class AgentLoop {
     this.mapper = mapper;
     this.rules = new ToolCallRules(validator, mapper);
     this.wire = new WireFormat(mapper);
+    this.subAgents = new SubAgents(jdbi, mapper, store, journal.events(), agents);
   }
 
   /**
@@ -504,6 +506,8 @@ public final class AgentLoop {
     List<Step> awaitingApproval = new ArrayList<>();
     List<Step> awaitingOutput = new ArrayList<>();
     List<Step> unknownOutcome = new ArrayList<>();
+    List<SubAgents.Child> children = new ArrayList<>();
+    List<Step> awaitingChild = new ArrayList<>();
     for (Step step : open) {
       if (execution.stopping() || writes.cancelRequested()) {
         return true;
@@ -517,6 +521,13 @@ public final class AgentLoop {
             reportToolError(writes, progress, step, problem);
           } else if (tool.kind().equals("client")) {
             awaitingOutput.add(step);
+          } else if (tool.kind().equals(SubAgents.KIND)) {
+            SubAgents.Plan plan = subAgents.plan(context.run(), step, rules.parseArguments(step.arguments()));
+            if (plan.refusal() != null) {
+              reportToolError(writes, progress, step, plan.refusal());
+            } else {
+              children.add(plan.child());
+            }
           } else if (needsApproval(context.agent(), tool)) {
             awaitingApproval.add(step);
           } else {
@@ -526,6 +537,8 @@ public final class AgentLoop {
         case APPROVED -> executed = execute(writes, context, progress, step, tool, execution);
         case AWAITING_APPROVAL -> awaitingApproval.add(step);
         case AWAITING_OUTPUT -> awaitingOutput.add(step);
+        // Its child was created in the transaction that made it wait: the call waits on.
+        case AWAITING_CHILD -> awaitingChild.add(step);
         case STARTED -> {
           // The process that started this call died (or stalled and lost its lease) before
           // recording its outcome. Executing it again is safe only if the tool was idempotent when
@@ -558,7 +571,35 @@ public final class AgentLoop {
     if (!awaitingOutput.isEmpty()) {
       return pause(writes, context, "submit_tool_outputs", StepStatus.Change.OUTPUT_ASKED, awaitingOutput);
     }
+    if (!children.isEmpty() || !awaitingChild.isEmpty()) {
+      return waitForChildren(writes, context, children, awaitingChild);
+    }
     return true;
+  }
+
+  /**
+   * Starts the child runs of the sub-agent calls and makes the run wait for them, in one
+   * transaction: a crash either leaves no child and the calls pending, or every child created
+   * once and the run waiting (no node holds it; the last child's end queues it again). Returns
+   * true when a cancel arrived first (the next turn ends the run), false when the run waits.
+   */
+  private boolean waitForChildren(Writes writes, Context context, List<SubAgents.Child> children,
+      List<Step> alreadyWaiting) {
+    Boolean waits = writes.commitBeforeSideEffect(f -> {
+      List<String> childIds = new ArrayList<>();
+      for (SubAgents.Child child : children) {
+        childIds.add(subAgents.start(f.w(), context.run(), child));
+        journal.toolWaits(f, child.call(), StepStatus.Change.CHILD_STARTED);
+      }
+      alreadyWaiting.forEach(call -> childIds.add(SubAgents.childRunId(call)));
+      journal.waitForChildren(f, childIds);
+      return true;
+    });
+    if (waits == null) {
+      return true;
+    }
+    context.trace().paused("waiting_for_children");
+    return false;
   }
 
   /** Why a call cannot run (reported to the model, which may correct itself), or null. */

@@ -513,6 +513,11 @@ public final class Journal {
         "tool_call_ids", calls.stream().map(Step::toolCallId).toList()));
   }
 
+  void waitForChildren(Fenced f, List<String> children) {
+    transitions.waitForChildren(f.w(), f.runId(), children);
+    auditEngine(f, "run.waiting", Map.of("node", f.lease().owner(), "children", children));
+  }
+
   void failRun(Fenced f, String kind, String message) {
     transitions.fail(f.w(), f.runId(), kind, message);
     auditEngine(f, "run.failed", Map.of("node", f.lease().owner(), "code", kind));

@@ -32,11 +32,14 @@ public final class RunSetup {
     this.mapper = mapper;
   }
 
-  /** The agent's tools by name, in the agent's order, then its knowledge search if it has knowledge bases. */
+  /**
+   * The agent's tools by name, in the agent's order, then its knowledge search if it has knowledge
+   * bases, then the agents it may call.
+   */
   Map<String, ToolDefinition> tools(String workspaceId, AgentVersion agent) {
     Map<String, ToolDefinition> byName = new LinkedHashMap<>();
     tools.resolve(workspaceId, agent.tools()).forEach(t -> byName.put(t.name(), t));
-    return KnowledgeTool.withKnowledge(byName, agent, mapper);
+    return SubAgents.withAgents(KnowledgeTool.withKnowledge(byName, agent, mapper), agent, mapper);
   }
 
   ModelEndpoint endpoint(String workspaceId, AgentVersion agent) {

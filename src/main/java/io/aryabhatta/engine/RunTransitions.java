@@ -14,6 +14,8 @@ import io.aryabhatta.json.Json;
 import io.aryabhatta.model.Usage;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
 import org.jdbi.v3.core.Handle;
 
 /**
@@ -29,17 +31,24 @@ public final class RunTransitions {
   private final RunStore store;
   private final RunEventLog events;
   private final Runnable callbackQueued;
+  private final Consumer<String> runQueued;
 
   public RunTransitions(ObjectMapper mapper, RunStore store, RunEventLog events) {
-    this(mapper, store, events, () -> { });
+    this(mapper, store, events, () -> { }, id -> { });
   }
 
-  /** @param callbackQueued told once a transaction that queued a run's callback has committed */
-  public RunTransitions(ObjectMapper mapper, RunStore store, RunEventLog events, Runnable callbackQueued) {
+  /**
+   * @param callbackQueued told once a transaction that queued a run's callback has committed
+   * @param runQueued told the id of a run queued again by a transaction that has committed (a
+   *     parent whose children ended), for this node to take it at once if it has a free slot
+   */
+  public RunTransitions(ObjectMapper mapper, RunStore store, RunEventLog events, Runnable callbackQueued,
+      Consumer<String> runQueued) {
     this.mapper = mapper;
     this.store = store;
     this.events = events;
     this.callbackQueued = callbackQueued;
+    this.runQueued = runQueued;
   }
 
   /** The statuses a run may be in for {@code change} to happen, as the statement making it checks them. */
@@ -91,6 +100,16 @@ public final class RunTransitions {
     events.appendEvent(w, runId, "tool_call.completed", data);
   }
 
+  /** The run's sub-agent calls started their child runs: it waits for them, and no node holds it. */
+  void waitForChildren(WriteBatch w, String runId, List<String> children) {
+    w.statement("""
+            UPDATE runs SET status = :to, lease_owner = NULL, lease_expires_at = NULL
+            WHERE id = :id AND status IN (%s)""".formatted(guard(RunStatus.Change.CHILDREN_STARTED)))
+        .bind("to", RunStatus.TRANSITIONS.target(RunStatus.Change.CHILDREN_STARTED)).bind("id", runId).execute();
+    events.appendEvent(w, runId, "run.waiting", Map.of("children", children));
+    events.afterCommit(w, () -> children.forEach(runQueued));
+  }
+
   void requireAction(WriteBatch w, String runId, String type, List<Step> calls) {
     ObjectNode action = mapper.createObjectNode();
     action.put("type", type);
@@ -121,20 +140,20 @@ public final class RunTransitions {
       WHERE id = :id AND status IN (%s)""".formatted(guard(RunStatus.Change.ANSWERED));
 
   void complete(WriteBatch w, String runId, String output, Usage usage) {
-    endRun(w, runId, RunStatus.Change.COMPLETED, output, null);
+    endRun(w, runId, RunStatus.Change.COMPLETED, output, null, usage);
     events.appendEvent(w, runId, "run.completed", Map.of("output", output == null ? "" : output, "usage", usage));
   }
 
   void fail(WriteBatch w, String runId, String kind, String message) {
     settleUnfinishedSteps(w, runId, RunStatus.Change.FAILED, "Not executed: the run failed.");
     ObjectNode error = mapper.createObjectNode().put("code", kind).put("message", message);
-    endRun(w, runId, RunStatus.Change.FAILED, null, error);
+    endRun(w, runId, RunStatus.Change.FAILED, null, error, null);
     events.appendEvent(w, runId, "run.failed", Map.of("error", error));
   }
 
   public void cancel(WriteBatch w, String runId) {
     settleUnfinishedSteps(w, runId, RunStatus.Change.CANCELLED, null);
-    endRun(w, runId, RunStatus.Change.CANCELLED, null, null);
+    endRun(w, runId, RunStatus.Change.CANCELLED, null, null, null);
     events.appendEvent(w, runId, "run.cancelled", Map.of());
   }
 
@@ -191,11 +210,15 @@ public final class RunTransitions {
         WHERE id = :id AND status IN (%s)""".formatted(guard(change));
   }
 
-  private void endRun(WriteBatch w, String runId, RunStatus.Change change, String output, JsonNode error) {
+  /** @param usage the run's tokens when the ending knows them; null: as its row counts them */
+  private void endRun(WriteBatch w, String runId, RunStatus.Change change, String output, JsonNode error,
+      Usage usage) {
     w.statement(END_RUN.get(change))
         .bind("s", RunStatus.TRANSITIONS.target(change)).bind("o", output).bind("e", error == null ? null : Json.write(mapper, error))
         .bind("id", runId)
         .execute();
+    // In the same transaction: a child's outcome reaches its parent exactly once.
+    childEnded(w, runId, RunStatus.TRANSITIONS.target(change), output, error, usage);
     // In the transaction that ends the run: a crash can neither lose its callback nor queue it twice.
     WriteBatch.Row<Boolean> queued = CallbackDeliveries.queueOnEnd(w, runId);
     // Only a run that has a callback wakes the worker: the others add no poll of their own.
@@ -205,4 +228,66 @@ public final class RunTransitions {
       }
     });
   }
+
+  // ---- a child ending ----
+
+  /**
+   * In the transaction ending run {@code runId}: if it is a child, its outcome becomes its call's
+   * result on the parent (locked first, so that two children ending at once answer one after the
+   * other), its tokens are added to the parent's, and the parent is queued again when none of its
+   * calls waits any more.
+   *
+   * @param usage the child's tokens, when the ending knows them (else they are read from its row)
+   */
+  private void childEnded(WriteBatch w, String runId, RunStatus ended, String output, JsonNode error, Usage usage) {
+    Handle reads = w.handleForReads();
+    Optional<Map<String, Object>> link = reads.createQuery("""
+            SELECT parent_run_id, parent_step, prompt_tokens, completion_tokens, total_tokens
+            FROM runs WHERE id = :id AND parent_run_id IS NOT NULL""")
+        .bind("id", runId).mapToMap().findOne();
+    if (link.isEmpty()) {
+      return;
+    }
+    String parentId = (String) link.get().get("parent_run_id");
+    int stepIndex = ((Number) link.get().get("parent_step")).intValue();
+    Usage tokens = usage != null ? usage : new Usage(((Number) link.get().get("prompt_tokens")).intValue(),
+        ((Number) link.get().get("completion_tokens")).intValue(), ((Number) link.get().get("total_tokens")).intValue());
+    // FOR NO KEY UPDATE, not FOR UPDATE: each child's own writes hold a key-share lock on its
+    // parent's row (its foreign key), which FOR UPDATE would wait for, and two children deadlock.
+    String conversationId = reads.createQuery("SELECT conversation_id FROM runs WHERE id = :id FOR NO KEY UPDATE")
+        .bind("id", parentId).mapTo(String.class).one();
+    w.statement("""
+            UPDATE runs SET prompt_tokens = prompt_tokens + :p, completion_tokens = completion_tokens + :c,
+                   total_tokens = total_tokens + :t WHERE id = :id""")
+        .bind("p", tokens.promptTokens()).bind("c", tokens.completionTokens()).bind("t", tokens.totalTokens())
+        .bind("id", parentId).execute();
+    Optional<Step> call = store.stepOutlines(reads, parentId).stream()
+        .filter(s -> s.index() == stepIndex && s.status() == StepStatus.AWAITING_CHILD).findFirst();
+    if (call.isEmpty()) {
+      // The parent ended first (it was cancelled, or failed): nobody waits for this outcome.
+      return;
+    }
+    if (ended == RunStatus.COMPLETED) {
+      recordToolResult(w, parentId, conversationId, call.get(), StepStatus.Change.CHILD_COMPLETED,
+          output == null ? "" : output, null, null, List.of());
+    } else {
+      recordToolResult(w, parentId, conversationId, call.get(), StepStatus.Change.CHILD_FAILED, null,
+          SubAgents.whyNoOutput(ended, runId, error), null, List.of());
+    }
+    boolean othersWait = reads.createQuery("""
+            SELECT EXISTS (SELECT 1 FROM run_steps WHERE run_id = :r AND status = :s AND idx <> :answered)""")
+        .bind("r", parentId).bind("s", StepStatus.AWAITING_CHILD.wire()).bind("answered", stepIndex)
+        .mapTo(Boolean.class).one();
+    if (othersWait) {
+      return;
+    }
+    w.statement(QUEUE_PARENT).bind("to", RunStatus.TRANSITIONS.target(RunStatus.Change.CHILDREN_ENDED))
+        .bind("id", parentId).execute();
+    events.appendEvent(w, parentId, "run.queued", Map.of("reason", "children_ended"));
+    events.afterCommit(w, () -> runQueued.accept(parentId));
+  }
+
+  private static final String QUEUE_PARENT = """
+      UPDATE runs SET status = :to, required_action = NULL WHERE id = :id AND status IN (%s)"""
+      .formatted(RunTransitions.guard(RunStatus.Change.CHILDREN_ENDED));
 }

@@ -23,7 +23,7 @@ final class RunToolResults {
       case REQUIRES_ACTION -> error(run, "The agent's run " + run.id() + " is waiting for "
           + RunOutcomeText.awaited(run.requiredAction(), run.id())
           + " (platform API). The run's answer will then be at GET /api/runs/" + run.id());
-      case QUEUED, RUNNING -> error(run, "The agent's run did not finish within " + waited.toSeconds()
+      case QUEUED, RUNNING, WAITING -> error(run, "The agent's run did not finish within " + waited.toSeconds()
           + " s; it goes on" + RunOutcomeText.where(run.id()));
     };
   }

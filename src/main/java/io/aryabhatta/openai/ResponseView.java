@@ -87,7 +87,7 @@ final class ResponseView {
   static String status(Run run) {
     return switch (run.status()) {
       case QUEUED -> "queued";
-      case RUNNING -> "in_progress";
+      case RUNNING, WAITING -> "in_progress";
       case COMPLETED -> "completed";
       case FAILED -> "failed";
       case CANCELLED -> "cancelled";

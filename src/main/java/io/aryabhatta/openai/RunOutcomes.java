@@ -21,7 +21,7 @@ final class RunOutcomes {
           "run_cancelled");
       case REQUIRES_ACTION -> new OpenAiErrors.Error(409, waitingFor(run.requiredAction(), run.id()),
           "invalid_request_error", null, "run_requires_action");
-      case QUEUED, RUNNING, COMPLETED -> new OpenAiErrors.Error(504, "the run did not finish within " + waitedSeconds + " s; it goes on"
+      case QUEUED, RUNNING, WAITING, COMPLETED -> new OpenAiErrors.Error(504, "the run did not finish within " + waitedSeconds + " s; it goes on"
           + where, "server_error", null, "run_timeout");
     };
   }

@@ -27,6 +27,7 @@ import io.aryabhatta.replay.ReplayReport.StepReport;
 import io.aryabhatta.runs.RunStore.RunState;
 import io.aryabhatta.tools.ArgumentValidator;
 import io.aryabhatta.knowledge.KnowledgeTool;
+import io.aryabhatta.engine.SubAgents;
 import io.aryabhatta.memory.MemoryTool;
 import io.aryabhatta.tools.ClientTools;
 import io.aryabhatta.tools.ToolDefinition;
@@ -149,7 +150,7 @@ public final class RunReplay {
       String appended = stored.startsWith(pinnedText) ? stored.substring(pinnedText.length()) : "";
       prompt = PromptTemplate.fill(agent.systemPrompt(), variables) + appended;
     }
-    Map<String, ToolDefinition> offered = ClientTools.offeredWith(KnowledgeTool.withKnowledge(byName, agent, mapper),
+    Map<String, ToolDefinition> offered = ClientTools.offeredWith(SubAgents.withAgents(KnowledgeTool.withKnowledge(byName, agent, mapper), agent, mapper),
         recorded.state().clientTools());
     return new Setup(agent, MemoryTool.withMemory(offered, agent, recorded.state().id(),
         recorded.state().memoryKey(), mapper), prompt);

@@ -61,6 +61,8 @@ public final class RunRoutes {
     routes.post("/api/agents/{id}/runs", idempotency.wrap(this::createAgentRun));
     routes.get("/api/runs/{id}", ctx -> ctx.json(runs.run(Auth.caller(ctx), ctx.pathParam("id"))));
     routes.get("/api/runs/{id}/steps", this::steps);
+    routes.get("/api/runs/{id}/children", ctx -> ctx.json(Map.of("data",
+        runs.children(Auth.caller(ctx), ctx.pathParam("id")))));
     routes.get("/api/runs/{id}/events", this::events);
     // A client retrying after a lost response learns that its input was taken, instead of a 409.
     routes.post("/api/runs/{id}/cancel",

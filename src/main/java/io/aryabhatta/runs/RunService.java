@@ -268,6 +268,12 @@ public final class RunService {
     }
   }
 
+  /** The runs the run's sub-agent calls started, in the order of the calls. */
+  public List<Run> children(Caller caller, String runId) {
+    run(caller, runId);
+    return store.children(caller.workspaceId(), runId);
+  }
+
   public Run run(Caller caller, String runId) {
     return store.run(caller.workspaceId(), runId).orElseThrow(() -> DomainException.NotFound.of("run", runId));
   }
@@ -449,23 +455,56 @@ public final class RunService {
    */
   public Run cancel(Caller caller, String runId) {
     run(caller, runId);
-    jdbi.useTransaction(h -> {
+    List<String> descendants = jdbi.inTransaction(h -> {
+      // Children are locked before their parent, in the order a child's end locks them (its own
+      // row, then its parent's), so that a cancel and a child ending at once cannot deadlock.
+      List<String> active = activeDescendants(h, runId);
+      List<Map<String, Object>> childRows = new ArrayList<>();
+      for (String child : active.reversed()) {
+        childRows.add(lockRun(h, child));
+      }
       Map<String, Object> row = lockRun(h, runId);
       RunStatus status = RunStatus.of((String) row.get("status"));
       if (status.isEnded()) {
         throw new DomainException.Conflict("the run has already ended (" + status + ")");
       }
-      boolean executing = status == RunStatus.RUNNING && row.get("lease_owner") != null
-          && Boolean.TRUE.equals(row.get("lease_live"));
-      if (executing) {
-        h.createUpdate("UPDATE runs SET cancel_requested = true WHERE id = :id").bind("id", runId).execute();
-      } else {
-        transitions.cancel(WriteBatch.immediate(h), runId);
-      }
+      cancelLocked(h, runId, row);
       audit.record(h, caller, "run.cancel_requested", "run", runId, Map.of("status_before", status));
+      // Then its children, after it: each one's end finds the parent's call settled already.
+      List<Map<String, Object>> topDown = childRows.reversed();
+      for (int i = 0; i < active.size(); i++) {
+        if (RunStatus.of((String) topDown.get(i).get("status")).isActive()) {
+          cancelLocked(h, active.get(i), topDown.get(i));
+        }
+      }
+      return active;
     });
     scheduler.interrupt(runId);
+    descendants.forEach(scheduler::interrupt);
     return run(caller, runId);
+  }
+
+  /** A run nobody executes ends at once; a running one is flagged, and ends at its next step boundary. */
+  private void cancelLocked(Handle h, String runId, Map<String, Object> row) {
+    RunStatus status = RunStatus.of((String) row.get("status"));
+    boolean executing = status == RunStatus.RUNNING && row.get("lease_owner") != null
+        && Boolean.TRUE.equals(row.get("lease_live"));
+    if (executing) {
+      h.createUpdate("UPDATE runs SET cancel_requested = true WHERE id = :id").bind("id", runId).execute();
+    } else {
+      transitions.cancel(WriteBatch.immediate(h), runId);
+    }
+  }
+
+  /** The active runs that the run's sub-agent calls started, and theirs, parents before children. */
+  private static List<String> activeDescendants(Handle h, String runId) {
+    return h.createQuery("""
+            WITH RECURSIVE tree AS (
+                SELECT id, status, 1 AS level FROM runs WHERE parent_run_id = :id
+                UNION ALL
+                SELECT r.id, r.status, t.level + 1 FROM runs r JOIN tree t ON r.parent_run_id = t.id)
+            SELECT id FROM tree WHERE status IN (%s) ORDER BY level, id""".formatted(RunStatus.sqlList(RunStatus.ACTIVE)))
+        .bind("id", runId).mapTo(String.class).list();
   }
 
   /** Records a person's decisions on the tool calls a run waits for, then lets it continue. */

@@ -5,11 +5,13 @@ import io.aryabhatta.db.WireName;
 import java.util.EnumSet;
 import java.util.Set;
 
-/** Where a run is: waiting for a node, executing, waiting for a person, or ended. */
+/** Where a run is: waiting for a node, executing, waiting for a person or for its child runs, or ended. */
 public enum RunStatus implements WireName {
   QUEUED,
   RUNNING,
   REQUIRES_ACTION,
+  /** Waiting for the child runs its sub-agent calls started; no node holds it. */
+  WAITING,
   COMPLETED,
   FAILED,
   CANCELLED;
@@ -26,23 +28,32 @@ public enum RunStatus implements WireName {
     PAUSED,
     /** The person answered everything the run waited for: it is queued again. */
     ANSWERED,
+    /** Its tool calls of sub-agents started child runs: it waits for them, without a node. */
+    CHILDREN_STARTED,
+    /** The last child it waited for ended: it is queued again. */
+    CHILDREN_ENDED,
     /** The model gave its final answer. */
     COMPLETED,
     FAILED,
     CANCELLED
   }
 
-  static final Set<RunStatus> ACTIVE = EnumSet.of(QUEUED, RUNNING, REQUIRES_ACTION);
+  static final Set<RunStatus> ACTIVE = EnumSet.of(QUEUED, RUNNING, REQUIRES_ACTION, WAITING);
   /** What a node may take: a queued run to start, or a running one whose lease ran out to resume. */
   public static final Set<RunStatus> CLAIMABLE = EnumSet.of(QUEUED, RUNNING);
-  /** Ended, or waiting for a person: a client waiting on the run can stop waiting. */
-  public static final Set<RunStatus> SETTLED = EnumSet.complementOf(EnumSet.copyOf(CLAIMABLE));
+  /**
+   * Ended, or waiting for a person: a client waiting on the run can stop waiting. Not a run
+   * waiting for its children: it goes on by itself.
+   */
+  public static final Set<RunStatus> SETTLED = EnumSet.complementOf(EnumSet.of(QUEUED, RUNNING, WAITING));
 
   /** Every change of a run's status: a change not listed here is refused. */
   public static final StateTable<RunStatus, Change> TRANSITIONS = new StateTable<>(RunStatus.class, Change.class)
       .add(QUEUED, Change.STARTED, RUNNING)
       .add(RUNNING, Change.PAUSED, REQUIRES_ACTION)
       .add(REQUIRES_ACTION, Change.ANSWERED, QUEUED)
+      .add(RUNNING, Change.CHILDREN_STARTED, WAITING)
+      .add(WAITING, Change.CHILDREN_ENDED, QUEUED)
       .add(RUNNING, Change.COMPLETED, COMPLETED)
       .add(ACTIVE, Change.FAILED, FAILED)
       .add(ACTIVE, Change.CANCELLED, CANCELLED);

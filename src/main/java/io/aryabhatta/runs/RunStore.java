@@ -225,7 +225,17 @@ public final class RunStore {
         Rows.instant(rs, "started_at"),
         Rows.instant(rs, "ended_at"),
         rs.getString("callback_url"),
-        rs.getString("trigger_id"));
+        rs.getString("trigger_id"),
+        rs.getString("parent_run_id"),
+        rs.getObject("parent_step") == null ? null : rs.getInt("parent_step"),
+        rs.getInt("depth"));
+  }
+
+  /** The runs that sub-agent calls of {@code parentRunId} started, in the order of their calls. */
+  public List<Run> children(String workspaceId, String parentRunId) {
+    return jdbi.withHandle(h -> h.createQuery("""
+            SELECT * FROM runs WHERE workspace_id = :w AND parent_run_id = :p ORDER BY parent_step""")
+        .bind("w", workspaceId).bind("p", parentRunId).map((rs, c) -> run(rs)).list());
   }
 
   private Step step(ResultSet rs) throws SQLException {

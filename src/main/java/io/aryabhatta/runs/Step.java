@@ -58,7 +58,7 @@ public record Step(String runId, int index, String type, StepStatus status, Inst
     return switch (status) {
       case COMPLETED, FAILED, REJECTED, CANCELLED -> true;
       case UNKNOWN_OUTCOME -> endedAt != null;
-      case PENDING, AWAITING_APPROVAL, APPROVED, AWAITING_OUTPUT, STARTED -> false;
+      case PENDING, AWAITING_APPROVAL, APPROVED, AWAITING_OUTPUT, AWAITING_CHILD, STARTED -> false;
     };
   }
 }

@@ -19,6 +19,8 @@ public enum StepStatus implements WireName {
   AWAITING_APPROVAL,
   APPROVED,
   AWAITING_OUTPUT,
+  /** A sub-agent's call: its child run is created, and the call waits for it to end. */
+  AWAITING_CHILD,
   STARTED,
   COMPLETED,
   FAILED,
@@ -37,6 +39,11 @@ public enum StepStatus implements WireName {
     APPROVAL_ASKED,
     /** A client tool: the call waits for the API caller's output. */
     OUTPUT_ASKED,
+    /** A sub-agent's call: its child run is created (found again, if it was already). */
+    CHILD_STARTED,
+    /** The child run ended: its output is the call's result (its failure, the call's error). */
+    CHILD_COMPLETED,
+    CHILD_FAILED,
     /** A person approved the call, or chose to execute a call of unknown outcome again. */
     APPROVED,
     REJECTED,
@@ -60,12 +67,16 @@ public enum StepStatus implements WireName {
   }
 
   /** Not yet executed: a run that ends now ends these as not executed. */
-  private static final Set<StepStatus> NOT_EXECUTED = EnumSet.of(PENDING, AWAITING_APPROVAL, APPROVED, AWAITING_OUTPUT);
+  private static final Set<StepStatus> NOT_EXECUTED = EnumSet.of(PENDING, AWAITING_APPROVAL, APPROVED, AWAITING_OUTPUT,
+      AWAITING_CHILD);
 
   /** Every change of a step's status, for model calls and tool calls alike: a change not listed here is refused. */
   static final StateTable<StepStatus, Change> TRANSITIONS = new StateTable<>(StepStatus.class, Change.class)
       .add(EnumSet.of(PENDING, AWAITING_APPROVAL), Change.APPROVAL_ASKED, AWAITING_APPROVAL)
       .add(EnumSet.of(PENDING, AWAITING_OUTPUT), Change.OUTPUT_ASKED, AWAITING_OUTPUT)
+      .add(EnumSet.of(PENDING, AWAITING_CHILD), Change.CHILD_STARTED, AWAITING_CHILD)
+      .add(AWAITING_CHILD, Change.CHILD_COMPLETED, COMPLETED)
+      .add(AWAITING_CHILD, Change.CHILD_FAILED, FAILED)
       .add(EnumSet.of(AWAITING_APPROVAL, UNKNOWN_OUTCOME), Change.APPROVED, APPROVED)
       .add(AWAITING_APPROVAL, Change.REJECTED, REJECTED)
       .add(EnumSet.of(PENDING, APPROVED, STARTED), Change.EXECUTION_STARTED, STARTED)

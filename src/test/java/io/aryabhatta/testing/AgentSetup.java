@@ -56,7 +56,7 @@ public final class AgentSetup {
     while (System.nanoTime() < deadline) {
       JsonNode run = api.get("/api/runs/" + runId).json();
       String status = run.get("status").asText();
-      if (!status.equals("queued") && !status.equals("running")) {
+      if (!status.equals("queued") && !status.equals("running") && !status.equals("waiting")) {
         return run;
       }
       sleep(50);

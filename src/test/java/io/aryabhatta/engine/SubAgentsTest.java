@@ -1,0 +1,223 @@
+package io.aryabhatta.engine;
+
+import static io.aryabhatta.testing.FakeModelServer.call;
+import static io.aryabhatta.testing.FakeModelServer.text;
+import static io.aryabhatta.testing.FakeModelServer.toolCalls;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.aryabhatta.testing.AgentSetup;
+import io.aryabhatta.testing.FakeModelServer;
+import io.aryabhatta.testing.FakeModelServer.Reply;
+import io.aryabhatta.testing.FakeModelServer.ReceivedRequest;
+import io.aryabhatta.testing.Http;
+import io.aryabhatta.testing.TestServer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Agents calling agents: each call a child run, its output the call's result. */
+class SubAgentsTest {
+  static FakeModelServer fake;
+  static TestServer server;
+  static Http api;
+  static AgentSetup setup;
+  /** How each agent's model answers, by the agent's system prompt (requests of all runs interleave). */
+  static final Map<String, Function<ReceivedRequest, Reply>> MODELS = new ConcurrentHashMap<>();
+  static final AtomicInteger NAMES = new AtomicInteger();
+
+  @BeforeAll
+  static void start() {
+    fake = FakeModelServer.start();
+    fake.respondWith(request -> {
+      String system = request.messages().get(0).path("content").asText();
+      Function<ReceivedRequest, Reply> model = MODELS.get(system);
+      return model == null ? text("no model for: " + system) : model.apply(request);
+    });
+    server = TestServer.start();
+    api = server.admin;
+    setup = new AgentSetup(api, fake);
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+    fake.close();
+  }
+
+  /** An agent named {@code name...} whose model answers with {@code model}; returns its name. */
+  static String agent(String name, List<String> agents, Function<ReceivedRequest, Reply> model) {
+    String unique = name + "-" + NAMES.incrementAndGet() + "-" + System.nanoTime() % 100000;
+    String prompt = "You are " + unique + ".";
+    MODELS.put(prompt, model);
+    var r = api.post("/api/agents", Map.of("name", unique, "system_prompt", prompt,
+        "model", Map.of("provider", "fake", "name", FakeModelServer.MODEL), "agents", agents));
+    assertThat(r.status()).as(r.toString()).isEqualTo(201);
+    return unique;
+  }
+
+  static String idOf(String agentName) {
+    for (JsonNode a : api.get("/api/agents?limit=100").json().get("data")) {
+      if (a.get("name").asText().equals(agentName)) {
+        return a.get("id").asText();
+      }
+    }
+    throw new AssertionError("no agent " + agentName);
+  }
+
+  static boolean lastIsTool(ReceivedRequest request) {
+    JsonNode messages = request.messages();
+    return messages.get(messages.size() - 1).path("role").asText().equals("tool");
+  }
+
+  static List<String> toolResults(ReceivedRequest request) {
+    List<String> results = new ArrayList<>();
+    request.messages().forEach(m -> {
+      if (m.path("role").asText().equals("tool")) {
+        results.add(m.path("content").asText());
+      }
+    });
+    return results;
+  }
+
+  /** Calls each of {@code children} once, then answers with what they answered, joined. */
+  static Function<ReceivedRequest, Reply> callingEach(String... children) {
+    return request -> {
+      if (lastIsTool(request)) {
+        return text("Combined: " + String.join(" | ", toolResults(request)));
+      }
+      List<io.aryabhatta.model.ToolCall> calls = new ArrayList<>();
+      for (String child : children) {
+        calls.add(call(child, "{\"input\":\"question for " + child + "\"}"));
+      }
+      return toolCalls(calls.toArray(io.aryabhatta.model.ToolCall[]::new));
+    };
+  }
+
+  static Function<ReceivedRequest, Reply> echoing(String who) {
+    return request -> text(who + " answers: " + request.lastMessageContent());
+  }
+
+  static JsonNode start(String agentName) {
+    var r = api.post("/api/agents/" + idOf(agentName) + "/runs", Map.of("input", "go"));
+    assertThat(r.status()).as(r.toString()).isIn(200, 201, 202);
+    return r.json();
+  }
+
+  static JsonNode children(String runId) {
+    return api.get("/api/runs/" + runId + "/children").json().get("data");
+  }
+
+  @Test
+  void a_parent_calling_two_children_reads_both_outputs_and_shows_the_tree_and_their_usage() {
+    String a = agent("researcher", List.of(), echoing("A"));
+    String b = agent("writer", List.of(), echoing("B"));
+    String parent = agent("lead", List.of(a, b), callingEach(a, b));
+
+    JsonNode run = setup.awaitSettled(start(parent).get("id").asText());
+
+    assertThat(run.get("status").asText()).as(run.toString()).isEqualTo("completed");
+    // The tool messages reach the conversation in the order the children end.
+    assertThat(run.get("output").asText()).startsWith("Combined: ")
+        .contains("A answers: question for " + a, "B answers: question for " + b);
+    assertThat(run.get("depth").asInt()).isZero();
+    assertThat(run.get("parent_run_id").isNull()).isTrue();
+    JsonNode kids = children(run.get("id").asText());
+    assertThat(kids).hasSize(2);
+    int childTokens = 0;
+    for (JsonNode kid : kids) {
+      assertThat(kid.get("status").asText()).isEqualTo("completed");
+      assertThat(kid.get("parent_run_id").asText()).isEqualTo(run.get("id").asText());
+      assertThat(kid.get("depth").asInt()).isEqualTo(1);
+      childTokens += kid.get("usage").get("total_tokens").asInt();
+    }
+    assertThat(kids.get(0).get("parent_step").asInt()).isEqualTo(1);
+    assertThat(kids.get(1).get("parent_step").asInt()).isEqualTo(2);
+    int ownTokens = 0;
+    for (JsonNode step : api.get("/api/runs/" + run.get("id").asText() + "/steps").json().get("data")) {
+      if (step.get("type").asText().equals("llm_call")) {
+        ownTokens += step.get("usage").get("total_tokens").asInt();
+      }
+    }
+    assertThat(childTokens).isPositive();
+    assertThat(run.get("usage").get("total_tokens").asInt()).isEqualTo(ownTokens + childTokens);
+  }
+
+  @Test
+  void a_child_that_fails_is_an_error_the_parents_model_reads_with_the_childs_run_id() {
+    String failing = agent("broken", List.of(), request -> FakeModelServer.error(400));
+    String parent = agent("lead", List.of(failing), callingEach(failing));
+
+    JsonNode run = setup.awaitSettled(start(parent).get("id").asText());
+
+    assertThat(run.get("status").asText()).as(run.toString()).isEqualTo("completed");
+    String childId = children(run.get("id").asText()).get(0).get("id").asText();
+    assertThat(run.get("output").asText()).contains("Error: the agent's run " + childId + " failed");
+  }
+
+  @Test
+  void cancelling_a_waiting_parent_cancels_its_children() {
+    String slow = agent("slow", List.of(), request -> text("late").withDelay(Duration.ofSeconds(20)));
+    String parent = agent("lead", List.of(slow), callingEach(slow));
+    String runId = start(parent).get("id").asText();
+    setup.awaitStatus(runId, "waiting");
+
+    var cancelled = api.post("/api/runs/" + runId + "/cancel", Map.of());
+    assertThat(cancelled.status()).as(cancelled.toString()).isEqualTo(200);
+
+    assertThat(setup.awaitStatus(runId, "cancelled").get("status").asText()).isEqualTo("cancelled");
+    String childId = children(runId).get(0).get("id").asText();
+    assertThat(setup.awaitStatus(childId, "cancelled").get("status").asText()).isEqualTo("cancelled");
+  }
+
+  @Test
+  void a_call_that_would_close_a_cycle_is_a_tool_error() {
+    String first = agent("first", List.of(), echoing("first"));
+    String second = agent("second", List.of(first), callingEach(first));
+    var patched = api.patch("/api/agents/" + idOf(first), Map.of("agents", List.of(second)));
+    assertThat(patched.status()).as(patched.toString()).isEqualTo(200);
+    MODELS.put("You are " + first + ".", callingEach(second));
+
+    JsonNode run = setup.awaitSettled(start(first).get("id").asText());
+
+    assertThat(run.get("status").asText()).as(run.toString()).isEqualTo("completed");
+    // first → second → (first again: refused); second's model reads why, and answers first.
+    assertThat(run.get("output").asText()).contains("would be a cycle");
+    JsonNode kids = children(run.get("id").asText());
+    assertThat(kids).hasSize(1);
+    assertThat(children(kids.get(0).get("id").asText())).isEmpty();
+  }
+
+  @Test
+  void a_call_beyond_the_depth_limit_is_a_tool_error() {
+    String last = agent("d4", List.of(), echoing("d4"));
+    String d3 = agent("d3", List.of(last), callingEach(last));
+    String d2 = agent("d2", List.of(d3), callingEach(d3));
+    String d1 = agent("d1", List.of(d2), callingEach(d2));
+    String root = agent("d0", List.of(d1), callingEach(d1));
+
+    JsonNode run = setup.awaitSettled(start(root).get("id").asText());
+
+    assertThat(run.get("status").asText()).as(run.toString()).isEqualTo("completed");
+    assertThat(run.get("output").asText()).contains("depth 3").doesNotContain("d4 answers");
+  }
+
+  @Test
+  void an_agent_may_list_only_other_agents_of_its_workspace() {
+    String other = agent("other", List.of(), echoing("other"));
+    var unknown = api.post("/api/agents", Map.of("name", "caller-" + System.nanoTime() % 100000,
+        "model", Map.of("provider", "fake", "name", FakeModelServer.MODEL), "agents", List.of("nobody-here")));
+    assertThat(unknown.status()).isEqualTo(422);
+    assertThat(unknown.toString()).contains("agents[0]");
+    var self = api.patch("/api/agents/" + idOf(other), Map.of("agents", List.of(other)));
+    assertThat(self.status()).isEqualTo(422);
+    assertThat(self.toString()).contains("cannot call itself");
+  }
+}
