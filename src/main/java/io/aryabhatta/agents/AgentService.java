@@ -38,6 +38,7 @@ import org.jdbi.v3.core.statement.StatementContext;
 public final class AgentService {
   /** The tool an agent with knowledge bases searches them with. */
   public static final String KNOWLEDGE_TOOL = "search_knowledge";
+  private static final int ALL_PAGE = 200;
   /** The tools an agent with memory blocks changes them with. */
   public static final String MEMORY_APPEND_TOOL = "memory_append";
   public static final String MEMORY_REPLACE_TOOL = "memory_replace";
@@ -106,6 +107,20 @@ public final class AgentService {
             ORDER BY a.id LIMIT :limit""")
         .bind("w", workspaceId).bind("after", afterId).bind("limit", limit)
         .map(this::agentView).list());
+  }
+
+  /** All the workspace's live agents, oldest first, read a page at a time. */
+  public List<AgentView> all(String workspaceId) {
+    List<AgentView> all = new ArrayList<>();
+    String after = null;
+    while (true) {
+      List<AgentView> page = list(workspaceId, after, ALL_PAGE);
+      all.addAll(page);
+      if (page.size() < ALL_PAGE) {
+        return all;
+      }
+      after = page.get(page.size() - 1).id();
+    }
   }
 
   /** A live agent, at its latest version; deleted, unknown or another workspace's → 404. */

@@ -5,7 +5,6 @@ import io.aryabhatta.tools.AddressGuard;
 import io.aryabhatta.tools.AddressGuard.BlockedAddressException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import java.net.Proxy;
 import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Duration;
@@ -30,16 +29,7 @@ final class CallbackSender {
   private final Clock clock;
 
   CallbackSender(OkHttpClient base, AddressGuard guard, Duration attemptTimeout, Clock clock) {
-    this.client = base.newBuilder()
-        .dns(guard)
-        // A proxy would resolve and connect on our behalf, out of the guard's sight.
-        .proxy(Proxy.NO_PROXY)
-        .followRedirects(false)
-        .followSslRedirects(false)
-        // Every attempt is recorded: none is made behind the journal's back.
-        .retryOnConnectionFailure(false)
-        .callTimeout(attemptTimeout)
-        .build();
+    this.client = guard.guardedClient(base).callTimeout(attemptTimeout).build();
     this.guard = guard;
     this.clock = clock;
   }

@@ -14,7 +14,6 @@ import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
 import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
 import io.modelcontextprotocol.spec.McpSchema.Tool;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,7 +28,6 @@ import org.slf4j.LoggerFactory;
  */
 final class AgentTools {
   private static final Logger log = LoggerFactory.getLogger(AgentTools.class);
-  private static final int PAGE = 200;
   /** What the run API takes as a variable's value. */
   private static final Map<String, Object> VARIABLE_VALUE = Map.of("type", List.of("string", "number", "boolean"));
 
@@ -52,22 +50,9 @@ final class AgentTools {
 
   /** The caller's workspace's live agents, oldest first, each with what calling it does. */
   List<SyncToolSpecification> of(Caller caller) {
-    return agentsOf(caller.workspaceId()).stream()
+    return agents.all(caller.workspaceId()).stream()
         .map(agent -> new SyncToolSpecification(tool(agent), (context, call) -> call(caller, agent, call)))
         .toList();
-  }
-
-  private List<AgentView> agentsOf(String workspaceId) {
-    List<AgentView> all = new ArrayList<>();
-    String after = null;
-    while (true) {
-      List<AgentView> page = agents.list(workspaceId, after, PAGE);
-      all.addAll(page);
-      if (page.size() < PAGE) {
-        return all;
-      }
-      after = page.get(page.size() - 1).id();
-    }
   }
 
   private static Tool tool(AgentView agent) {

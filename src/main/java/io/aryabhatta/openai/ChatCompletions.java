@@ -10,7 +10,6 @@ import io.aryabhatta.runs.Run;
 import io.aryabhatta.runs.RunService;
 import io.aryabhatta.workspaces.Caller;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -18,7 +17,6 @@ import java.util.List;
  * named agent on the client's messages, with the agent's tools executed by the platform.
  */
 public final class ChatCompletions {
-  private static final int PAGE = 200;
 
   private final AgentService agents;
   private final RunService runs;
@@ -43,16 +41,8 @@ public final class ChatCompletions {
 
   /** The workspace's live agents as models, oldest first. */
   List<OpenAiObjects.Model> models(String workspaceId) {
-    List<OpenAiObjects.Model> models = new ArrayList<>();
-    String after = null;
-    while (true) {
-      List<AgentView> page = agents.list(workspaceId, after, PAGE);
-      page.forEach(a -> models.add(new OpenAiObjects.Model(a.name(), a.createdAt().getEpochSecond())));
-      if (page.size() < PAGE) {
-        return models;
-      }
-      after = page.get(page.size() - 1).id();
-    }
+    return agents.all(workspaceId).stream()
+        .map(a -> new OpenAiObjects.Model(a.name(), a.createdAt().getEpochSecond())).toList();
   }
 
   OpenAiObjects.Model model(String workspaceId, String name) {

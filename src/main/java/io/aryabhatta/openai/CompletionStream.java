@@ -11,7 +11,6 @@ import io.aryabhatta.runs.RunStore;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 
@@ -20,30 +19,23 @@ import java.util.List;
  * {@code message.delta} events as content deltas as they commit, a finish chunk, the usage chunk
  * when asked for, then {@code data: [DONE]}. A run that does not complete ends the stream with an
  * error chunk ({@code data: {"error": …}}), which OpenAI SDKs raise as an APIError.
- *
- * <p>Written directly to the response rather than through Javalin's {@code sse()}, which answers
- * only requests that send {@code Accept: text/event-stream}.
  */
 final class CompletionStream {
-  private static final long KEEP_ALIVE_MILLIS = 15_000;
-  private static final long POLL_MILLIS = 1_000;
-  private static final int BATCH = 500;
   /** Between the texts of two model calls of one run (before and after a tool call). */
   private static final String TURN_SEPARATOR = "\n\n";
 
   private final RunStore store;
-  private final EventNotifier notifier;
+  private final RunEventFollower follower;
   private final ObjectMapper mapper;
 
   CompletionStream(RunStore store, EventNotifier notifier, ObjectMapper mapper) {
     this.store = store;
-    this.notifier = notifier;
+    this.follower = new RunEventFollower(store, notifier);
     this.mapper = mapper;
   }
 
   /** What the stream has sent so far, to place separators and to catch a final answer sent without deltas. */
   private static final class Progress {
-    long lastEvent;
     boolean anyText;
     boolean textInThisCall;
     boolean separatorDue;
@@ -55,36 +47,13 @@ final class CompletionStream {
    */
   void write(Context ctx, String workspaceId, Run run, String model, boolean includeUsage, Duration maxWait)
       throws IOException, InterruptedException {
-    ctx.res().setStatus(200);
-    ctx.res().setContentType("text/event-stream; charset=utf-8");
-    ctx.res().setHeader("Cache-Control", "no-cache");
-    ctx.res().setHeader("X-Accel-Buffering", "no");
-    OutputStream out = ctx.res().getOutputStream();
+    OutputStream out = RunEventFollower.open(ctx);
     Chunks chunks = new Chunks(ChatCompletions.completionId(run), run.createdAt().getEpochSecond(), model);
     send(out, chunks.delta(new OpenAiObjects.Delta("assistant", "")));
     Progress progress = new Progress();
-    long deadline = System.nanoTime() + maxWait.toNanos();
-    long lastWrite = System.currentTimeMillis();
-    try (EventNotifier.Subscription subscription = notifier.subscribe(run.id())) {
-      while (System.nanoTime() < deadline) {
-        List<RunEvent> events = store.events(run.id(), progress.lastEvent, BATCH);
-        for (RunEvent event : events) {
-          progress.lastEvent = event.id();
-          if (handle(out, chunks, event, progress, includeUsage, workspaceId, run.id())) {
-            return;
-          }
-        }
-        if (!events.isEmpty()) {
-          lastWrite = System.currentTimeMillis();
-          if (events.size() == BATCH) {
-            continue;
-          }
-        } else if (System.currentTimeMillis() - lastWrite >= KEEP_ALIVE_MILLIS) {
-          write(out, ": keep-alive\n\n");
-          lastWrite = System.currentTimeMillis();
-        }
-        subscription.await(POLL_MILLIS);
-      }
+    if (follower.follow(run.id(), 0, maxWait, out,
+        event -> handle(out, chunks, event, progress, includeUsage, workspaceId, run.id()))) {
+      return;
     }
     Run current = store.run(workspaceId, run.id()).orElse(run);
     sendError(out, RunOutcomes.errorOf(current, maxWait.toSeconds()));
@@ -107,7 +76,7 @@ final class CompletionStream {
         if (includeUsage) {
           send(out, chunks.usage(event.data().get("usage")));
         }
-        write(out, "data: [DONE]\n\n");
+        RunEventFollower.write(out, "data: [DONE]\n\n");
         return true;
       }
       case "run.failed", "run.cancelled", "run.requires_action" -> {
@@ -134,16 +103,11 @@ final class CompletionStream {
   }
 
   private void sendError(OutputStream out, OpenAiErrors.Error error) throws IOException {
-    write(out, "data: " + Json.write(mapper, error.body()) + "\n\n");
+    RunEventFollower.write(out, "data: " + Json.write(mapper, error.body()) + "\n\n");
   }
 
   private void send(OutputStream out, OpenAiObjects.Chunk chunk) throws IOException {
-    write(out, "data: " + Json.write(mapper, chunk) + "\n\n");
-  }
-
-  private static void write(OutputStream out, String text) throws IOException {
-    out.write(text.getBytes(StandardCharsets.UTF_8));
-    out.flush();
+    RunEventFollower.write(out, "data: " + Json.write(mapper, chunk) + "\n\n");
   }
 
   /** The chunks of one completion: same id, creation time and model on each. */

@@ -4,13 +4,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.aryabhatta.json.Json;
 import io.aryabhatta.runs.EventNotifier;
-import io.aryabhatta.runs.Run;
 import io.aryabhatta.runs.RunEvent;
 import io.aryabhatta.runs.RunStore;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -27,22 +25,17 @@ import java.util.Set;
  * approvals), {@code response.failed} or {@code response.incomplete}, with the whole response.
  */
 final class ResponseStream {
-  private static final long KEEP_ALIVE_MILLIS = 15_000;
-  private static final long POLL_MILLIS = 1_000;
-  private static final int BATCH = 500;
 
   private final Responses responses;
   private final ResponseView view;
-  private final RunStore store;
-  private final EventNotifier notifier;
+  private final RunEventFollower follower;
   private final ObjectMapper mapper;
 
   ResponseStream(Responses responses, ResponseView view, RunStore store, EventNotifier notifier,
       ObjectMapper mapper) {
     this.responses = responses;
     this.view = view;
-    this.store = store;
-    this.notifier = notifier;
+    this.follower = new RunEventFollower(store, notifier);
     this.mapper = mapper;
   }
 
@@ -66,45 +59,21 @@ final class ResponseStream {
       event.put("type", type);
       event.put("sequence_number", sequence++);
       event.setAll(data);
-      write(out, "event: " + type + "\ndata: " + Json.write(mapper, event) + "\n\n");
+      RunEventFollower.write(out, "event: " + type + "\ndata: " + Json.write(mapper, event) + "\n\n");
     }
   }
 
   /** Streams the response until its run settles or {@code maxWait} passes; a client that leaves only stops it. */
   void write(Context ctx, Responses.Created created, Duration maxWait) throws IOException, InterruptedException {
-    ctx.res().setStatus(200);
-    ctx.res().setContentType("text/event-stream; charset=utf-8");
-    ctx.res().setHeader("Cache-Control", "no-cache");
-    ctx.res().setHeader("X-Accel-Buffering", "no");
-    Sent sent = new Sent(ctx.res().getOutputStream());
+    Sent sent = new Sent(RunEventFollower.open(ctx));
     Responses.Stored response = created.response();
     ResponseView.Snapshot first = responses.snapshot(response);
     ObjectNode starting = view.response(first, "in_progress", List.of());
     sent.event("response.created", object("response", starting));
     sent.event("response.in_progress", object("response", starting));
-    long lastEvent = created.eventsBefore();
-    long deadline = System.nanoTime() + maxWait.toNanos();
-    long lastWrite = System.currentTimeMillis();
-    try (EventNotifier.Subscription subscription = notifier.subscribe(response.runId())) {
-      while (System.nanoTime() < deadline) {
-        List<RunEvent> events = store.events(response.runId(), lastEvent, BATCH);
-        for (RunEvent event : events) {
-          lastEvent = event.id();
-          if (handle(sent, response, event)) {
-            return;
-          }
-        }
-        if (!events.isEmpty()) {
-          lastWrite = System.currentTimeMillis();
-          if (events.size() == BATCH) {
-            continue;
-          }
-        } else if (System.currentTimeMillis() - lastWrite >= KEEP_ALIVE_MILLIS) {
-          write(sent.out, ": keep-alive\n\n");
-          lastWrite = System.currentTimeMillis();
-        }
-        subscription.await(POLL_MILLIS);
-      }
+    if (follower.follow(response.runId(), created.eventsBefore(), maxWait, sent.out,
+        event -> handle(sent, response, event))) {
+      return;
     }
     ObjectNode timeout = mapper.createObjectNode();
     timeout.put("code", "run_timeout");
@@ -269,10 +238,5 @@ final class ResponseStream {
     ObjectNode data = mapper.createObjectNode();
     data.set(field, value);
     return data;
-  }
-
-  private static void write(OutputStream out, String text) throws IOException {
-    out.write(text.getBytes(StandardCharsets.UTF_8));
-    out.flush();
   }
 }

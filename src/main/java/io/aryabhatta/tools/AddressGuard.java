@@ -2,6 +2,7 @@ package io.aryabhatta.tools;
 
 import java.net.Inet6Address;
 import java.net.InetAddress;
+import java.net.Proxy;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -13,6 +14,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import okhttp3.Dns;
 import okhttp3.HttpUrl;
+import okhttp3.OkHttpClient;
 
 /**
  * Keeps HTTP tools away from internal networks (SSRF): loopback, link-local (cloud metadata),
@@ -29,6 +31,21 @@ import okhttp3.HttpUrl;
  * it is reached (by literal or through any name resolving only to allowed addresses).
  */
 public final class AddressGuard implements Dns {
+  /**
+   * A client of {@code base} that reaches only what this guard allows: it resolves through the
+   * guard, uses no proxy (a proxy would resolve and connect on our behalf, out of the guard's
+   * sight), follows no redirect (each hop is checked by its caller), and never retries on its own
+   * (a silent retry could repeat a side effect; every attempt is the caller's, and recorded).
+   */
+  public OkHttpClient.Builder guardedClient(OkHttpClient base) {
+    return base.newBuilder()
+        .dns(this)
+        .proxy(Proxy.NO_PROXY)
+        .followRedirects(false)
+        .followSslRedirects(false)
+        .retryOnConnectionFailure(false);
+  }
+
   /** Names that reach a cloud instance's metadata service without going through an IP literal. */
   private static final Set<String> METADATA_HOSTS = Set.of(
       "metadata", "metadata.google.internal", "metadata.goog", "instance-data",

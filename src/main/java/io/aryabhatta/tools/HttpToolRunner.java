@@ -4,7 +4,6 @@ import io.aryabhatta.tools.AddressGuard.BlockedAddressException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.ConnectException;
-import java.net.Proxy;
 import java.net.UnknownHostException;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
@@ -56,14 +55,7 @@ final class HttpToolRunner {
     Dispatcher dispatcher = new Dispatcher(Executors.newVirtualThreadPerTaskExecutor());
     dispatcher.setMaxRequests(4_096);
     dispatcher.setMaxRequestsPerHost(1_024);
-    this.client = base.newBuilder()
-        .dns(guard)
-        // A proxy would resolve and connect on our behalf, out of the guard's sight.
-        .proxy(Proxy.NO_PROXY)
-        .followRedirects(false)
-        .followSslRedirects(false)
-        // A silent retry could repeat a side effect; retries are the agent loop's, explicit and journaled.
-        .retryOnConnectionFailure(false)
+    this.client = guard.guardedClient(base)
         // The call's deadline (the tool's timeout) bounds every phase; the base client's own
         // timeouts (OkHttp's default 10 s) would cut a longer call short, reported as the tool's.
         .connectTimeout(Duration.ZERO)
