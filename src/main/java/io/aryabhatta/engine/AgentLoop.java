@@ -177,7 +177,7 @@ public final class AgentLoop {
 
     Writes(Lease lease, RunState run) {
       this.lease = lease;
-      this.facts = new RunFacts(run.workspaceId(), run.conversationId());
+      this.facts = RunFacts.of(run);
       this.cancelRequested = run.cancelRequested();
     }
 
@@ -486,7 +486,7 @@ public final class AgentLoop {
    * its span unended, and so never exported).
    */
   NewRun beginWithinCreation(WriteBatch w, Lease lease, NewRun run, Collection<ToolDefinition> tools) {
-    RunFacts facts = new RunFacts(run.state().workspaceId(), run.state().conversationId());
+    RunFacts facts = RunFacts.of(run.state());
     RunSpan span = tracer.startRun(identity(run.state(), run.agent()), null);
     OpenedModelCall first = journal.withinCreation(w, lease, facts, f -> {
       journal.events().appendRunCreated(f.w(), run.state());

@@ -1,6 +1,7 @@
 package io.aryabhatta.engine;
 
 import io.aryabhatta.runs.RunStatus;
+import io.aryabhatta.runs.RunStore;
 import io.aryabhatta.runs.Step;
 import io.aryabhatta.runs.StepStatus;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -77,8 +78,8 @@ public final class Journal {
    *     that start no side effect commit either way (the owner and epoch are their fence)
    * @param cancelRequested a cancel arrived while the run executed; the loop ends it at this step boundary
    */
-  record Fenced(WriteBatch w, Lease lease, String workspaceId, String conversationId, boolean live,
-      boolean cancelRequested) {
+  record Fenced(WriteBatch w, Lease lease, String workspaceId, String conversationId, RunStore.EndsInto endsInto,
+      boolean live, boolean cancelRequested) {
     String runId() {
       return lease.runId();
     }
@@ -93,7 +94,11 @@ public final class Journal {
   }
 
   /** What a writer knows of its run without reading it, which lets its fence travel with its writes. */
-  record RunFacts(String workspaceId, String conversationId) {}
+  record RunFacts(String workspaceId, String conversationId, RunStore.EndsInto endsInto) {
+    static RunFacts of(RunStore.RunState run) {
+      return new RunFacts(run.workspaceId(), run.conversationId(), run.endsInto());
+    }
+  }
 
   /**
    * Locks the run's row if {@code lease} still holds it (otherwise the caller must stop) and marks
@@ -101,7 +106,8 @@ public final class Journal {
    */
   private Fenced fence(WriteBatch w, Lease lease, long token) {
     Fenced fenced = w.handleForReads().createQuery("""
-            SELECT workspace_id, conversation_id, coalesce(last_write = :token, false) AS landed,
+            SELECT workspace_id, conversation_id, parent_run_id IS NOT NULL AS has_parent,
+                   callback_url IS NOT NULL AS has_callback, coalesce(last_write = :token, false) AS landed,
                    lease_expires_at > now() + make_interval(secs => :margin) AS live, cancel_requested
             FROM runs WHERE id = :id AND lease_owner = :owner AND lease_epoch = :epoch FOR UPDATE""")
         .bind("id", lease.runId()).bind("owner", lease.owner()).bind("epoch", lease.epoch())
@@ -111,6 +117,7 @@ public final class Journal {
             throw new AlreadyLanded();
           }
           return new Fenced(w, lease, rs.getString("workspace_id"), rs.getString("conversation_id"),
+              new RunStore.EndsInto(rs.getBoolean("has_parent"), rs.getBoolean("has_callback")),
               rs.getBoolean("live"), rs.getBoolean("cancel_requested"));
         })
         .findOne()
@@ -231,7 +238,7 @@ public final class Journal {
     if (facts != null) {
       try {
         return WriteBatch.inTransaction(jdbi, w -> attempt.done(collectingEvents(
-            new Fenced(w, lease, facts.workspaceId(), facts.conversationId(), true, false), work,
+            new Fenced(w, lease, facts.workspaceId(), facts.conversationId(), facts.endsInto(), true, false), work,
             new RunEventLog.Fence(lease, token, marginSeconds()), attempt.afterCommit)));
       } catch (RuntimeException e) {
         String state = DatabaseErrors.sqlState(e);
@@ -266,7 +273,8 @@ public final class Journal {
    * the run yet.
    */
   <T> T withinCreation(WriteBatch w, Lease lease, RunFacts facts, Function<Fenced, T> work) {
-    return collectingEvents(new Fenced(w, lease, facts.workspaceId(), facts.conversationId(), true, false), work, null,
+    return collectingEvents(new Fenced(w, lease, facts.workspaceId(), facts.conversationId(), facts.endsInto(), true,
+        false), work, null,
         null);
   }
 
@@ -384,7 +392,7 @@ public final class Journal {
           "name", step.name(), "arguments", Json.parsedOrText(mapper, step.arguments())));
     }
     if (calls.isEmpty()) {
-      transitions.complete(w, runId, result.content(), runUsageBefore.plus(usage));
+      transitions.complete(w, runId, f.endsInto(), result.content(), runUsageBefore.plus(usage));
       auditEngine(f, "run.completed", Map.of("node", f.lease().owner()));
     }
   }
@@ -425,7 +433,7 @@ public final class Journal {
             WHERE run_id = :r AND idx = :i""")
         .bind("s", StepStatus.STARTED.after(StepStatus.Change.FAILED)).bind("d", durationMs).bind("e", message).bind("a", Json.write(mapper, attempts))
         .bind("r", f.runId()).bind("i", index).execute();
-    transitions.fail(f.w(), f.runId(), kind, message);
+    transitions.fail(f.w(), f.runId(), f.endsInto(), kind, message);
     auditEngine(f, "run.failed", Map.of("node", f.lease().owner(), "code", kind));
   }
 
@@ -436,7 +444,7 @@ public final class Journal {
             WHERE run_id = :r AND idx = :i""")
         .bind("s", StepStatus.STARTED.after(StepStatus.Change.RUN_CANCELLED)).bind("d", durationMs).bind("a", Json.write(mapper, attempts))
         .bind("r", f.runId()).bind("i", index).execute();
-    transitions.cancel(f.w(), f.runId());
+    transitions.cancel(f.w(), f.runId(), f.endsInto());
     auditEngine(f, "run.cancelled", Map.of("node", f.lease().owner()));
   }
 
@@ -504,7 +512,7 @@ public final class Journal {
   void requireAction(Fenced f, String type, List<Step> calls) {
     if (f.cancelRequested()) {
       // A cancel that arrived while the loop decided to pause wins: nobody should be asked to act.
-      transitions.cancel(f.w(), f.runId());
+      transitions.cancel(f.w(), f.runId(), f.endsInto());
       auditEngine(f, "run.cancelled", Map.of("node", f.lease().owner()));
       return;
     }
@@ -519,12 +527,12 @@ public final class Journal {
   }
 
   void failRun(Fenced f, String kind, String message) {
-    transitions.fail(f.w(), f.runId(), kind, message);
+    transitions.fail(f.w(), f.runId(), f.endsInto(), kind, message);
     auditEngine(f, "run.failed", Map.of("node", f.lease().owner(), "code", kind));
   }
 
   void cancelRun(Fenced f) {
-    transitions.cancel(f.w(), f.runId());
+    transitions.cancel(f.w(), f.runId(), f.endsInto());
     auditEngine(f, "run.cancelled", Map.of("node", f.lease().owner()));
   }
 

@@ -139,21 +139,26 @@ public final class RunTransitions {
       UPDATE runs SET status = :to, required_action = NULL, lease_owner = NULL, lease_expires_at = NULL
       WHERE id = :id AND status IN (%s)""".formatted(guard(RunStatus.Change.ANSWERED));
 
-  void complete(WriteBatch w, String runId, String output, Usage usage) {
-    endRun(w, runId, RunStatus.Change.COMPLETED, output, null, usage);
+  void complete(WriteBatch w, String runId, RunStore.EndsInto endsInto, String output, Usage usage) {
+    endRun(w, runId, endsInto, RunStatus.Change.COMPLETED, output, null, usage);
     events.appendEvent(w, runId, "run.completed", Map.of("output", output == null ? "" : output, "usage", usage));
   }
 
-  void fail(WriteBatch w, String runId, String kind, String message) {
+  void fail(WriteBatch w, String runId, RunStore.EndsInto endsInto, String kind, String message) {
     settleUnfinishedSteps(w, runId, RunStatus.Change.FAILED, "Not executed: the run failed.");
     ObjectNode error = mapper.createObjectNode().put("code", kind).put("message", message);
-    endRun(w, runId, RunStatus.Change.FAILED, null, error, null);
+    endRun(w, runId, endsInto, RunStatus.Change.FAILED, null, error, null);
     events.appendEvent(w, runId, "run.failed", Map.of("error", error));
   }
 
+  /** Cancels a run the caller knows nothing more of: whether it has a parent or a callback is read. */
   public void cancel(WriteBatch w, String runId) {
+    cancel(w, runId, null);
+  }
+
+  void cancel(WriteBatch w, String runId, RunStore.EndsInto endsInto) {
     settleUnfinishedSteps(w, runId, RunStatus.Change.CANCELLED, null);
-    endRun(w, runId, RunStatus.Change.CANCELLED, null, null, null);
+    endRun(w, runId, endsInto, RunStatus.Change.CANCELLED, null, null, null);
     events.appendEvent(w, runId, "run.cancelled", Map.of());
   }
 
@@ -210,15 +215,23 @@ public final class RunTransitions {
         WHERE id = :id AND status IN (%s)""".formatted(guard(change));
   }
 
-  /** @param usage the run's tokens when the ending knows them; null: as its row counts them */
-  private void endRun(WriteBatch w, String runId, RunStatus.Change change, String output, JsonNode error,
-      Usage usage) {
+  /**
+   * @param endsInto what the end does beyond the run, when the caller knows it; null: it is read
+   * @param usage the run's tokens when the ending knows them; null: as its row counts them
+   */
+  private void endRun(WriteBatch w, String runId, RunStore.EndsInto endsInto, RunStatus.Change change, String output,
+      JsonNode error, Usage usage) {
     w.statement(END_RUN.get(change))
         .bind("s", RunStatus.TRANSITIONS.target(change)).bind("o", output).bind("e", error == null ? null : Json.write(mapper, error))
         .bind("id", runId)
         .execute();
     // In the same transaction: a child's outcome reaches its parent exactly once.
-    childEnded(w, runId, RunStatus.TRANSITIONS.target(change), output, error, usage);
+    if (endsInto == null || endsInto.parent()) {
+      childEnded(w, runId, RunStatus.TRANSITIONS.target(change), output, error, usage);
+    }
+    if (endsInto != null && !endsInto.callback()) {
+      return;
+    }
     // In the transaction that ends the run: a crash can neither lose its callback nor queue it twice.
     WriteBatch.Row<Boolean> queued = CallbackDeliveries.queueOnEnd(w, runId);
     // Only a run that has a callback wakes the worker: the others add no poll of their own.

@@ -419,7 +419,7 @@ public final class RunService {
         Map.of("conversation_id", conversationId, "agent_id", agent.agentId(), "agent_version", agent.version()));
     RunStore.RunState state = new RunStore.RunState(runId, caller.workspaceId(), conversationId, agent.agentId(),
         agent.version(), systemPrompt, stream, RunStatus.QUEUED, false, null, Usage.ZERO, clientTools, null,
-        memoryKey);
+        memoryKey, new RunStore.EndsInto(false, callbackUrl != null));
     return NewRun.inserted(state, agent, newConversation ? List.of(ChatMessage.user(input)) : null);
   }
 

@@ -68,10 +68,20 @@ public final class RunStore {
    *
    * @param traceContext the W3C traceparent of the run's trace, journaled when it began; null if
    *     tracing was off then
+   * @param endsInto what the run's end must also do (answer a parent, queue a callback)
    */
   public record RunState(String id, String workspaceId, String conversationId, String agentId, int agentVersion,
       String systemPrompt, boolean stream, RunStatus status, boolean cancelRequested, JsonNode agentOverrides,
-      Usage usage, List<ToolDefinition> clientTools, String traceContext, String memoryKey) {}
+      Usage usage, List<ToolDefinition> clientTools, String traceContext, String memoryKey, EndsInto endsInto) {}
+
+  /**
+   * What a run's end does beyond the run itself, fixed when the run is created: a child's end
+   * answers its parent's call, and a run with a callback URL queues its delivery. Known to the
+   * engine from the row it read, so that the transaction ending a run reads neither.
+   */
+  public record EndsInto(boolean parent, boolean callback) {
+    public static final EndsInto NOTHING = new EndsInto(false, false);
+  }
 
   public RunState state(Handle h, String runId) {
     return h.createQuery("SELECT * FROM runs WHERE id = :id").bind("id", runId)
@@ -81,7 +91,8 @@ public final class RunStore {
             json(rs.getString("agent_overrides")),
             new Usage(rs.getInt("prompt_tokens"), rs.getInt("completion_tokens"), rs.getInt("total_tokens")),
             ClientTools.fromJson(json(rs.getString("client_tools"))), rs.getString("trace_context"),
-            rs.getString("memory_key")))
+            rs.getString("memory_key"),
+            new EndsInto(rs.getString("parent_run_id") != null, rs.getString("callback_url") != null)))
         .one();
   }
 

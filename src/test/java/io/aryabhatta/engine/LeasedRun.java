@@ -19,7 +19,7 @@ record LeasedRun(Lease lease, Journal.RunFacts facts) {
             VALUES (:r, 'default', :c, 'agent_x', 1, 'You help.', 'running', 'node-a', 3,
                     now() + interval '30 seconds', now())""")
         .bind("r", runId).bind("c", conversationId).execute();
-    return new LeasedRun(new Lease(runId, "node-a", 3), new Journal.RunFacts("default", conversationId));
+    return new LeasedRun(new Lease(runId, "node-a", 3), new Journal.RunFacts("default", conversationId, io.aryabhatta.runs.RunStore.EndsInto.NOTHING));
   }
 
   /** A journal as the engine wires it, with a 30-second lease. */
