@@ -81,15 +81,21 @@ final class LoadRunner {
 
     /**
      * CPU time of the platform per model call: this JVM's less the fake model's threads (and the
-     * clients', unless the work runs on them), plus PostgreSQL's for Aryabhatta.
+     * clients', unless the work runs on them) and less the JIT compiler's (reported apart, by
+     * {@link #jitCpuMsPerModelCall}), plus PostgreSQL's for Aryabhatta. GC counts.
      */
     double platformCpuMsPerModelCall() {
       if (runsInWindow == 0) {
         return Double.NaN;
       }
       long nanos = cpu.jvmNanos() - cpu.fakeModelNanos() - (scenario.mode().inProcess() ? 0 : cpu.clientNanos())
-          + (scenario.mode() == Mode.LANGCHAIN4J ? 0 : cpu.postgresNanos());
+          - cpu.jitNanos() + (scenario.mode() == Mode.LANGCHAIN4J ? 0 : cpu.postgresNanos());
       return nanos / 1e6 / runsInWindow / MODEL_CALLS_PER_RUN;
+    }
+
+    /** The JIT compiler's CPU time in the window, per model call: still warming up if not near 0. */
+    double jitCpuMsPerModelCall() {
+      return runsInWindow == 0 ? Double.NaN : cpu.jitNanos() / 1e6 / runsInWindow / MODEL_CALLS_PER_RUN;
     }
   }
 

@@ -119,16 +119,40 @@ final class Probes {
     return 0;
   }
 
-  /** CPU time used so far by this JVM and by the embedded PostgreSQL (all its processes), in nanoseconds. */
   /**
-   * CPU time of this JVM, of all PostgreSQL processes, and of the benchmark's own threads in this
-   * JVM (the fake model's and the clients').
+   * CPU time of this JVM, of all PostgreSQL processes, of the benchmark's own threads in this JVM
+   * (the fake model's and the clients'), and of this JVM's JIT compiler threads, in nanoseconds.
    */
-  record Cpu(long jvmNanos, long postgresNanos, long fakeModelNanos, long clientNanos) {
+  record Cpu(long jvmNanos, long postgresNanos, long fakeModelNanos, long clientNanos, long jitNanos) {
     Cpu minus(Cpu earlier) {
       return new Cpu(jvmNanos - earlier.jvmNanos, postgresNanos - earlier.postgresNanos,
-          fakeModelNanos - earlier.fakeModelNanos, clientNanos - earlier.clientNanos);
+          fakeModelNanos - earlier.fakeModelNanos, clientNanos - earlier.clientNanos, jitNanos - earlier.jitNanos);
     }
+  }
+
+  /**
+   * CPU time of this JVM's JIT compiler threads (C1 and C2), from {@code /proc/self/task}: compiling
+   * is a cost of warming up, not of a step, and on a slow 2-core machine it goes on for minutes.
+   */
+  static long jitNanos() {
+    long ticks = 0;
+    try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+      for (Path task : tasks.toList()) {
+        try {
+          String name = Files.readString(task.resolve("comm")).strip();
+          if (name.startsWith("C1 CompilerThre") || name.startsWith("C2 CompilerThre")) {
+            String stat = Files.readString(task.resolve("stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+          }
+        } catch (IOException | RuntimeException e) {
+          // A thread that ended while it was read.
+        }
+      }
+    } catch (IOException e) {
+      return 0;
+    }
+    return ticks * 10_000_000L;
   }
 
   static Cpu cpu(Path dataDir) {
@@ -149,7 +173,7 @@ final class Probes {
       ticks = 0;
     }
     return new Cpu(jvm, ticks * 10_000_000L, // USER_HZ is 100 on Linux
-        BenchThreads.cpuNanos(BenchThreads.MODEL), BenchThreads.cpuNanos(BenchThreads.CLIENT));
+        BenchThreads.cpuNanos(BenchThreads.MODEL), BenchThreads.cpuNanos(BenchThreads.CLIENT), jitNanos());
   }
 
   /** utime + stime + the same of exited children (backends that ended), in clock ticks. */

@@ -38,16 +38,16 @@ final class Report {
 
   void throughput(List<Result> results) {
     line("| scenario | clients | model latency | runs/s | overhead/model call p50 | p99 | overhead/step p50 | p99 "
-        + "| platform CPU ms/model call | of which PostgreSQL | commits/run | rows written/run | WAL fsyncs/run "
+        + "| platform CPU ms/model call | of which PostgreSQL | JIT ms/model call (not counted) | commits/run | rows written/run | WAL fsyncs/run "
         + "| WAL kB/run | pool wait mean "
         + "| peak running | peak heap used | errors | load 1m |");
-    line("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    line("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     for (Result r : results) {
       boolean durable = r.scenario().mode() != Mode.LANGCHAIN4J;
       double commitsPerRun = r.runsInWindow() == 0 ? 0 : (double) r.db().commits() / r.runsInWindow();
       double fsyncsPerRun = r.runsInWindow() == 0 ? 0 : (double) r.db().walSyncs() / r.runsInWindow();
       line(String.format(Locale.ROOT,
-          "| %s | %d | %d ms | %.1f | %s | %s | %s | %s | %.2f | %s | %s | %s | %s | %s | %s | %d | %.0f MiB | %d | %s→%s |",
+          "| %s | %d | %d ms | %.1f | %s | %s | %s | %s | %.2f | %s | %.2f | %s | %s | %s | %s | %s | %d | %.0f MiB | %d | %s→%s |",
           r.scenario().name(), r.scenario().concurrency(), r.scenario().latencyMillis(), r.runsPerSecond(),
           ms(percentile(r.runs(), RunFigures::overheadPerModelCallMs, 50)),
           ms(percentile(r.runs(), RunFigures::overheadPerModelCallMs, 99)),
@@ -55,6 +55,7 @@ final class Report {
           durable ? ms(percentile(r.runs(), RunFigures::overheadPerStepMs, 99)) : "–",
           r.platformCpuMsPerModelCall(),
           durable ? String.format(Locale.ROOT, "%.2f", perRun(r, r.cpu().postgresNanos()) / LoadRunner.MODEL_CALLS_PER_RUN) : "–",
+          r.jitCpuMsPerModelCall(),
           durable ? String.format(Locale.ROOT, "%.1f", commitsPerRun) : "–",
           durable ? String.format(Locale.ROOT, "%.1f", perRunCount(r, r.db().rowsWritten())) : "–",
           durable ? String.format(Locale.ROOT, "%.1f", fsyncsPerRun) : "–",
