@@ -63,6 +63,7 @@ public final class ProviderService {
   private final SecretService secrets;
   private final String hfBaseUrl;
   private final Optional<String> hfToken;
+  private final EndpointCache endpoints;
 
   /**
    * @param hfApiUrl the chat-completions URL of {@code hf}; its base URL is this without
@@ -77,6 +78,7 @@ public final class ProviderService {
     this.secrets = secrets;
     this.hfBaseUrl = baseUrlOf(hfApiUrl);
     this.hfToken = hfToken;
+    this.endpoints = new EndpointCache(secrets::changes);
   }
 
   static String baseUrlOf(String chatCompletionsUrl) {
@@ -102,6 +104,7 @@ public final class ProviderService {
           .bindMap(columns(provider))
           .execute();
       audit.record(h, caller, "provider.created", "provider", id, Map.of("name", provider.name()));
+      h.afterCommit(endpoints::providerChanged);
       return find(h, caller.workspaceId(), provider.name()).orElseThrow();
     }));
   }
@@ -156,6 +159,7 @@ public final class ProviderService {
         throw notFound(name);
       }
       audit.record(h, caller, "provider.updated", "provider", current.id(), Map.of("name", name));
+      h.afterCommit(endpoints::providerChanged);
       return find(h, caller.workspaceId(), name).orElseThrow();
     });
   }
@@ -173,14 +177,20 @@ public final class ProviderService {
       h.createUpdate("DELETE FROM providers WHERE workspace_id = :w AND name = :name")
           .bind("w", caller.workspaceId()).bind("name", name).execute();
       audit.record(h, caller, "provider.deleted", "provider", current.id(), Map.of("name", name));
+      h.afterCommit(endpoints::providerChanged);
     });
   }
 
   /**
    * Where and how to call a provider, with its API key and header secrets decrypted. A missing
-   * key is a 422 naming what to set ({@code HUGGING_FACE_AUTH_TOKEN} for {@code hf}).
+   * key is a 422 naming what to set ({@code HUGGING_FACE_AUTH_TOKEN} for {@code hf}). Kept for a
+   * few seconds ({@link EndpointCache}): a run's start does not read it again.
    */
   public ModelEndpoint endpoint(String workspaceId, String providerName) {
+    return endpoints.get(workspaceId, providerName, () -> readEndpoint(workspaceId, providerName));
+  }
+
+  private ModelEndpoint readEndpoint(String workspaceId, String providerName) {
     if (providerName.equals(BUILTIN)) {
       String token = hfToken.orElseThrow(() -> new DomainException.Unprocessable("provider-key-missing",
           "the built-in provider 'hf' needs an API key: set HUGGING_FACE_AUTH_TOKEN and restart the server"));

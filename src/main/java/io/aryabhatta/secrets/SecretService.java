@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
@@ -39,6 +40,13 @@ public final class SecretService implements SecretResolver {
 
   /** The outcome of {@link #put}: the secret, and whether it was new or replaced a value. */
   public record Saved(Secret secret, boolean created) {}
+
+  private final AtomicLong changes = new AtomicLong();
+
+  /** How many times a secret was written or deleted through this process (readers that keep values compare it). */
+  public long changes() {
+    return changes.get();
+  }
 
   /**
    * Refuses to start with a key other than the one this database's secrets were encrypted with;
@@ -82,7 +90,7 @@ public final class SecretService implements SecretResolver {
       throw new DomainException.ValidationFailed(errors);
     }
     SecretCipher.Sealed sealed = cipher.encrypt(value, owner(caller.workspaceId(), name));
-    return jdbi.inTransaction(h -> {
+    Saved stored = jdbi.inTransaction(h -> {
       Saved saved = h.createQuery("""
               INSERT INTO secrets (workspace_id, name, nonce, ciphertext) VALUES (:w, :name, :nonce, :ciphertext)
               ON CONFLICT (workspace_id, name) DO UPDATE
@@ -96,6 +104,8 @@ public final class SecretService implements SecretResolver {
           Map.of("name", name));
       return saved;
     });
+    changes.incrementAndGet();
+    return stored;
   }
 
   /** One page of the workspace's secrets (names and timestamps), ordered by name. */
@@ -129,6 +139,7 @@ public final class SecretService implements SecretResolver {
           .bind("w", caller.workspaceId()).bind("n", name).execute();
       audit.record(h, caller, "secret.deleted", "secret", name, Map.of("name", name));
     });
+    changes.incrementAndGet();
   }
 
   /** The names among {@code names} that are not secrets of the workspace. */

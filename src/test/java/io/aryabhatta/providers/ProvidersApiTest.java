@@ -101,6 +101,23 @@ class ProvidersApiTest {
   }
 
   @Test
+  void a_rotated_key_or_a_changed_provider_is_used_by_the_next_call_at_once() {
+    server.admin.post("/api/secrets", Map.of("name", "ROTATED_KEY", "value", "first-value"));
+    server.admin.post("/api/providers", Map.of("name", "rotating", "base_url", fakeBaseUrl("/v1"),
+        "api_key_secret", "ROTATED_KEY"));
+    assertThat(server.admin.get("/api/providers/rotating/models").status()).isEqualTo(200);
+    assertThat(authorizations.get(authorizations.size() - 1)).isEqualTo("Bearer first-value");
+
+    server.admin.post("/api/secrets", Map.of("name", "ROTATED_KEY", "value", "second-value"));
+    assertThat(server.admin.get("/api/providers/rotating/models").status()).isEqualTo(200);
+    assertThat(authorizations.get(authorizations.size() - 1)).isEqualTo("Bearer second-value");
+
+    assertThat(server.admin.patch("/api/providers/rotating", Map.of("base_url", fakeBaseUrl("/denied"))).status())
+        .isEqualTo(200);
+    assertThat(server.admin.get("/api/providers/rotating/models").status()).isEqualTo(502);
+  }
+
+  @Test
   void unreachable_or_refusing_provider_is_502() throws Exception {
     int closedPort;
     try (ServerSocket socket = new ServerSocket(0)) {
