@@ -45,6 +45,9 @@ public final class ModelClient implements ModelCaller {
   private final OkHttpClient http;
   private static final int KEPT_CLIENTS = 64;
   private final Map<List<Duration>, OkHttpClient> clients = new ConcurrentHashMap<>();
+  /** The providers' URLs as parsed: a run's every model call goes to one of a few. */
+  private final Map<String, HttpUrl> urls = new ConcurrentHashMap<>();
+  private static final int KEPT_URLS = 1024;
   private final ObjectMapper mapper;
   private final RetryPolicy retryPolicy;
   private final WireFormat wire;
@@ -397,12 +400,19 @@ public final class ModelClient implements ModelCaller {
     return client;
   }
 
-  private static HttpUrl url(ModelEndpoint endpoint, String url, String model) {
+  private HttpUrl url(ModelEndpoint endpoint, String url, String model) {
+    HttpUrl kept = urls.get(url);
+    if (kept != null) {
+      return kept;
+    }
     HttpUrl parsed = HttpUrl.parse(url);
     if (parsed == null) {
       throw Failure.of(FailureKind.REJECTED, null, null,
               "the base URL '" + endpoint.baseUrl() + "' is not an http(s) URL", false)
           .toException(endpoint, model, List.of());
+    }
+    if (urls.size() < KEPT_URLS) {
+      urls.putIfAbsent(url, parsed);
     }
     return parsed;
   }
