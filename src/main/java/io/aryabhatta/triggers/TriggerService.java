@@ -316,11 +316,11 @@ public final class TriggerService {
       errors.add(new FieldError("variables_template", "must be an object of variable names to template strings"));
     } else {
       variables.fields().forEachRemaining(f -> {
+        variableNames.put(f.getKey(), "x");
         if (!f.getValue().isTextual()) {
           errors.add(new FieldError("variables_template." + f.getKey(), "must be a template string"));
         } else {
           checkReferences("variables_template." + f.getKey(), f.getValue().textValue(), kind, errors);
-          variableNames.put(f.getKey(), "x");
         }
       });
       if (agent != null) {
