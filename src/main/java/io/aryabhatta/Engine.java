@@ -187,13 +187,13 @@ public record Engine(
 
     // What is built on runs: replay and fork of a recorded run, evaluations of an agent.
     RunReplay replay = new RunReplay(jdbi, runStore, agents, tools, argumentValidator, audit, mapper);
-    RunFork forks = new RunFork(jdbi, runStore, runEvents, agents, scheduler, audit, ids, mapper);
+    RunFork forks = new RunFork(jdbi, runStore, runEvents, agents, scheduler, audit, ids, mapper, callbacks.urls());
     EvaluationService evaluations = new EvaluationService(jdbi, agents, runs, runStore, argumentValidator,
         tools.schemas(), audit, ids, mapper);
 
     // What starts runs without an API call: webhooks and schedules.
     TriggerService triggers =
-        new TriggerService(jdbi, audit, ids, mapper, settings.secretCipher(), agents, runs, clock);
+        new TriggerService(jdbi, audit, ids, mapper, settings.secretCipher(), agents, runs, clock, callbacks.urls());
     ScheduleTicker scheduleTicker = new ScheduleTicker(triggers, clock, Duration.ofSeconds(1));
 
     scheduler.start();

@@ -33,7 +33,12 @@ public final class CallbackSecrets {
   }
 
   /** A new secret, shown once: it replaces the workspace's secret, which signs the next attempts. */
-  public record Rotated(String secret, Instant createdAt) {}
+  public record Rotated(String secret, Instant createdAt) {
+    @Override
+    public String toString() {
+      return "Rotated[secret=***, createdAt=" + createdAt + "]";
+    }
+  }
 
   public Rotated rotate(Caller caller) {
     String secret = newSecret();

@@ -13,7 +13,8 @@ import okhttp3.HttpUrl;
  * does not resolve yet is accepted: its deliveries fail and are retried.
  */
 public final class CallbackUrls {
-  static final String FIELD = "callback_url";
+  /** Where a callback URL is given on most requests; the OpenAI-compatible API has its own. */
+  public static final String FIELD = "callback_url";
 
   private final AddressGuard guard;
 
@@ -23,6 +24,11 @@ public final class CallbackUrls {
 
   /** The URL as it will be called, or null when none is given. */
   public String checked(String raw) {
+    return checked(raw, FIELD);
+  }
+
+  /** The same, refused on {@code field}, the name the client gave it. */
+  public String checked(String raw, String field) {
     if (raw == null) {
       return null;
     }
@@ -30,10 +36,10 @@ public final class CallbackUrls {
     HttpUrl url = text.regionMatches(true, 0, "http://", 0, 7) || text.regionMatches(true, 0, "https://", 0, 8)
         ? HttpUrl.parse(text) : null;
     if (url == null) {
-      throw new DomainException.ValidationFailed(FIELD, "must be an absolute http or https URL");
+      throw new DomainException.ValidationFailed(field, "must be an absolute http or https URL");
     }
     if (url.username().length() > 0 || url.password().length() > 0) {
-      throw new DomainException.ValidationFailed(FIELD, "must not carry credentials; verify the signature instead");
+      throw new DomainException.ValidationFailed(field, "must not carry credentials; verify the signature instead");
     }
     try {
       guard.checkUrl(url);
@@ -41,7 +47,7 @@ public final class CallbackUrls {
         guard.lookup(url.host());
       }
     } catch (BlockedAddressException e) {
-      throw new DomainException.ValidationFailed(FIELD, forCallbacks(e.getMessage()));
+      throw new DomainException.ValidationFailed(field, forCallbacks(e.getMessage()));
     } catch (UnknownHostException e) {
       // Not resolvable now: the deliveries will say so, and retry.
     }

@@ -3,6 +3,8 @@ package io.aryabhatta.embed;
 import io.aryabhatta.errors.DomainException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.aryabhatta.Engine;
+import io.aryabhatta.callbacks.CallbackDelivery;
+import io.aryabhatta.callbacks.CallbackSecrets;
 import io.aryabhatta.callbacks.DeliveryPolicy;
 import io.aryabhatta.agents.AgentInput;
 import io.aryabhatta.agents.AgentView;
@@ -182,7 +184,21 @@ public final class Aryabhatta implements AutoCloseable {
    *     a {@code ValidationFailed}
    */
   public RunHandle run(String agentId, String input, Map<String, String> variables) {
-    return new RunHandle(this, engine.runs().startRunOfAgent(caller, agentId, input, variables, null, Streaming.WHOLE_ANSWER));
+    return run(agentId, input, variables, null);
+  }
+
+  /**
+   * The same, and once the run has ended ({@code completed}, {@code failed} or {@code cancelled})
+   * the run is POSTed to {@code callbackUrl}, signed with the workspace's callback secret
+   * ({@link #rotateCallbackSecret}) and retried until it answers a 2xx, as with the HTTP API.
+   *
+   * @param callbackUrl an absolute http or https URL the address guard lets through
+   *     ({@link Builder#httpToolAllowlist}), or null for none; otherwise a {@code ValidationFailed}
+   *     on {@code callback_url}, and no run is created
+   */
+  public RunHandle run(String agentId, String input, Map<String, String> variables, String callbackUrl) {
+    return new RunHandle(this, engine.runs().startRunOfAgent(caller, agentId, null, input, variables, null, null,
+        Streaming.WHOLE_ANSWER, callbackUrl));
   }
 
   /**
@@ -190,7 +206,13 @@ public final class Aryabhatta implements AutoCloseable {
    * so far. A conversation has one active run at a time ({@code Conflict} otherwise).
    */
   public RunHandle continueConversation(String conversationId, String input) {
-    return new RunHandle(this, engine.runs().startRun(caller, conversationId, input, Streaming.WHOLE_ANSWER));
+    return continueConversation(conversationId, input, null);
+  }
+
+  /** The same, with the URL told once the run has ended, as for {@link #run(String, String, Map, String)}. */
+  public RunHandle continueConversation(String conversationId, String input, String callbackUrl) {
+    return new RunHandle(this, engine.runs().startRun(caller, conversationId, input, Streaming.WHOLE_ANSWER,
+        callbackUrl));
   }
 
   /** A handle on an existing run, e.g. after a restart. */
@@ -211,6 +233,23 @@ public final class Aryabhatta implements AutoCloseable {
   public EventSubscription events(String runId, long afterId, Consumer<RunEvent> listener) {
     Objects.requireNonNull(listener, "listener");
     return new EventSubscription(runId, events(runId, afterId), listener);
+  }
+
+  // ---- callbacks ----
+
+  /**
+   * Replaces the workspace's callback signing secret with a new one and returns it, this once: the
+   * receiver verifies each delivery's {@code X-Aryabhatta-Signature} with it. The same secret as
+   * {@code POST /api/callback_secret} rotates.
+   */
+  public CallbackSecrets.Rotated rotateCallbackSecret() {
+    return engine.callbacks().secrets().rotate(caller);
+  }
+
+  /** The run's callback delivery with its attempts, once the run has ended; empty before, or without a callback. */
+  public Optional<CallbackDelivery> callback(String runId) {
+    runOf(runId);
+    return engine.callbacks().deliveries().ofRun(caller.workspaceId(), runId);
   }
 
   // ---- lifecycle ----

@@ -55,7 +55,7 @@ public final class ChatCompletions {
     AgentVersion agent = agent(caller.workspaceId(), request.model());
     return runs.startRunOnMessages(caller, agent.agentId(), request.earlier(), request.systemPrompt(),
         request.input(), List.of(), mapper.createObjectNode().put("source", "openai"), "messages",
-        RunService.Alongside.NOTHING);
+        CallbackMetadata.callback(request.callbackUrl()), RunService.Alongside.NOTHING);
   }
 
   /** Waits until the run ends or needs a person, at most {@link #maxWait}; returns it as it then stands. */

@@ -23,9 +23,10 @@ import java.util.Set;
  * @param systemPrompt the client's system and developer messages joined, or null
  * @param earlier user, assistant and tool messages before the last user message
  * @param input the last user message
+ * @param callbackUrl {@code metadata.callback_url}: told how the run ended, or null
  */
 record CompletionRequest(String model, String systemPrompt, List<ChatMessage> earlier, String input, boolean stream,
-    boolean includeUsage) {
+    boolean includeUsage, String callbackUrl) {
 
   private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
 
@@ -42,12 +43,13 @@ record CompletionRequest(String model, String systemPrompt, List<ChatMessage> ea
     boolean includeUsage = flag(body.path("stream_options").get("include_usage"), "stream_options.include_usage",
         errors);
     unsupported(body, errors);
+    String callbackUrl = CallbackMetadata.of(body, errors);
     Messages messages = Messages.parse(body.get("messages"), errors);
     if (!errors.isEmpty()) {
       throw new DomainException.ValidationFailed(errors);
     }
     return new CompletionRequest(model, messages.system(), messages.earlier(), messages.input(), stream,
-        includeUsage);
+        includeUsage, callbackUrl);
   }
 
   /** Fields that change what the client gets back in ways an agent run cannot honour. */

@@ -25,10 +25,11 @@ import java.util.Set;
  * @param systemPrompt {@code instructions}, then the input's system and developer messages, or null
  * @param input the last user message, or null when the input only answers a previous response
  * @param clientTools the request's function tools, offered beside the agent's own
+ * @param callbackUrl {@code metadata.callback_url}: told how the run the response starts ended, or null
  */
 record ResponseRequest(String model, String systemPrompt, List<ChatMessage> earlier, String input,
     List<Output> outputs, List<Approval> approvals, List<ToolDefinition> clientTools, String instructions,
-    String previousResponseId, boolean stream, boolean store, boolean background) {
+    String previousResponseId, boolean stream, boolean store, boolean background, String callbackUrl) {
 
   private static final ParameterSchemas SCHEMAS = new ParameterSchemas();
   private static final Set<String> TEXT_PARTS = Set.of("input_text", "output_text", "text");
@@ -42,7 +43,7 @@ record ResponseRequest(String model, String systemPrompt, List<ChatMessage> earl
   /** The same request, continuing {@code responseId}. */
   ResponseRequest withPrevious(String responseId) {
     return new ResponseRequest(model, systemPrompt, earlier, input, outputs, approvals, clientTools, instructions,
-        responseId, stream, store, background);
+        responseId, stream, store, background, callbackUrl);
   }
 
   boolean answersPrevious() {
@@ -72,6 +73,7 @@ record ResponseRequest(String model, String systemPrompt, List<ChatMessage> earl
     }
     List<ToolDefinition> tools = tools(body.get("tools"), errors);
     unsupported(body, errors);
+    String callbackUrl = CallbackMetadata.of(body, errors);
     Items items = Items.parse(body.get("input"), previous != null, errors);
     if (!errors.isEmpty()) {
       throw new DomainException.ValidationFailed(errors);
@@ -82,7 +84,8 @@ record ResponseRequest(String model, String systemPrompt, List<ChatMessage> earl
     }
     system.addAll(items.system());
     return new ResponseRequest(model, system.isEmpty() ? null : String.join("\n\n", system), items.earlier(),
-        items.input(), items.outputs(), items.approvals(), tools, instructions, previous, stream, store, background);
+        items.input(), items.outputs(), items.approvals(), tools, instructions, previous, stream, store, background,
+        callbackUrl);
   }
 
   private static void unsupported(JsonNode body, List<FieldError> errors) {

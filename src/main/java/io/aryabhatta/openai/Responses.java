@@ -91,7 +91,8 @@ public final class Responses {
           .orElseThrow(() -> new DomainException.ModelNotFound(request.model()));
       Pending response = pending(caller, request, 0);
       runs.startRunOnMessages(caller, agent.agentId(), request.earlier(), request.systemPrompt(), request.input(),
-          request.clientTools(), mapper.createObjectNode().put("source", "openai.responses"), "input", response);
+          request.clientTools(), mapper.createObjectNode().put("source", "openai.responses"), "input",
+          CallbackMetadata.callback(request.callbackUrl()), response);
       return new Created(response.stored(), 0);
     }
     Stored previous = find(caller, request.previousResponseId())
@@ -126,7 +127,7 @@ public final class Responses {
     }
     Pending response = pending(caller, request, 0);
     runs.continueConversation(caller, run.conversationId(), request.earlier(), request.systemPrompt(),
-        request.input(), request.clientTools(), "input", response);
+        request.input(), request.clientTools(), "input", CallbackMetadata.callback(request.callbackUrl()), response);
     return new Created(response.stored(), 0);
   }
 
@@ -167,6 +168,12 @@ public final class Responses {
     if (!request.outputs().isEmpty() && !request.approvals().isEmpty()) {
       throw new DomainException.ValidationFailed("input", "the previous response waits for one kind of answer: "
           + "function call outputs or approvals, not both");
+    }
+    if (request.callbackUrl() != null) {
+      // The answer goes on with the run that waited, which keeps the callback it was started with.
+      throw new DomainException.ValidationFailed(CallbackMetadata.FIELD, "this request answers the run of response '"
+          + previous.id() + "', which goes on and keeps the callback it was started with"
+          + (run.callbackUrl() == null ? " (none)" : "") + "; a callback_url is given when a run starts");
     }
     if (!ResponseView.waitsForClient(run)) {
       // Executing a call of unknown outcome again, or settling it, is a person's decision.

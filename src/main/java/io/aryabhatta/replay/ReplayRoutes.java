@@ -25,7 +25,7 @@ public final class ReplayRoutes {
 
   record ReplayRequest(String agentVersion) {}
 
-  record ForkRequest(Integer fromStep, JsonNode agentOverrides) {}
+  record ForkRequest(Integer fromStep, JsonNode agentOverrides, String callbackUrl) {}
 
   public void register(RoutesConfig routes) {
     routes.post("/api/runs/{id}/replay", this::replay);
@@ -45,9 +45,9 @@ public final class ReplayRoutes {
   private void fork(Context ctx) {
     ForkRequest request = body.readOrDefault(ctx, ForkRequest.class, null);
     if (request == null) {
-      request = new ForkRequest(null, null);
+      request = new ForkRequest(null, null, null);
     }
     ctx.status(201).json(forks.fork(Auth.caller(ctx), ctx.pathParam("id"), request.fromStep(),
-        request.agentOverrides()));
+        request.agentOverrides(), request.callbackUrl()));
   }
 }

@@ -19,6 +19,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aryabhatta.agents.AgentService;
 import io.aryabhatta.agents.AgentVersion;
 import io.aryabhatta.audit.AuditLog;
+import io.aryabhatta.callbacks.CallbackUrls;
 
 import io.aryabhatta.errors.FieldError;
 import io.aryabhatta.ids.Ids;
@@ -60,9 +61,11 @@ public final class RunFork {
   private final AuditLog audit;
   private final Ids ids;
   private final ObjectMapper mapper;
+  private final CallbackUrls callbackUrls;
 
   public RunFork(Jdbi jdbi, RunStore store, RunEventLog events, AgentService agents, RunScheduler scheduler,
-      AuditLog audit, Ids ids, ObjectMapper mapper) {
+      AuditLog audit, Ids ids, ObjectMapper mapper, CallbackUrls callbackUrls) {
+    this.callbackUrls = callbackUrls;
     this.jdbi = jdbi;
     this.store = store;
     this.events = events;
@@ -83,6 +86,15 @@ public final class RunFork {
    * @throws DomainException.ValidationFailed for a step that is not a model call, or invalid overrides
    */
   public Run fork(Caller caller, String runId, Integer fromStep, JsonNode overrides) {
+    return fork(caller, runId, fromStep, overrides, null);
+  }
+
+  /**
+   * The same, told how the fork ended at {@code callbackUrl} (null: not told; a fork does not take
+   * the original's), checked as a new run's.
+   */
+  public Run fork(Caller caller, String runId, Integer fromStep, JsonNode overrides, String callbackUrl) {
+    String callback = callbackUrls.checked(callbackUrl);
     Run original = store.run(caller.workspaceId(), runId).orElseThrow(() -> DomainException.NotFound.of("run", runId));
     if (!original.status().isEnded()) {
       throw new DomainException.Conflict("the run has not ended (status " + original.status()
@@ -106,13 +118,14 @@ public final class RunFork {
       h.createUpdate("""
               INSERT INTO runs (id, workspace_id, conversation_id, agent_id, agent_version, system_prompt, stream,
                                 status, steps_count, forked_from_run_id, forked_from_step, agent_overrides,
-                                client_tools, memory_key)
+                                client_tools, memory_key, callback_url)
               VALUES (:id, :w, :c, :a, :v, :p, :s, :queued, :steps, :from, :step, cast(:overrides AS jsonb),
-                      (SELECT client_tools FROM runs WHERE id = :from), (SELECT memory_key FROM runs WHERE id = :from))""")
+                      (SELECT client_tools FROM runs WHERE id = :from), (SELECT memory_key FROM runs WHERE id = :from),
+                      :callback)""")
           .bind("queued", RunStatus.QUEUED).bind("id", id).bind("w", caller.workspaceId()).bind("c", conversationId)
           .bind("a", original.agentId()).bind("v", original.agentVersion()).bind("p", systemPrompt)
           .bind("s", state.stream()).bind("steps", copiedModelCalls).bind("from", runId).bind("step", fromStep)
-          .bind("overrides", patch == null ? null : Json.write(mapper, patch))
+          .bind("overrides", patch == null ? null : Json.write(mapper, patch)).bind("callback", callback)
           .execute();
       copySteps(h, runId, id, fromStep);
       Map<String, Object> origin = new LinkedHashMap<>();

@@ -87,6 +87,18 @@ public final class RunService {
 
   public record Decision(String toolCallId, Boolean approve, String reason) {}
 
+  /**
+   * The URL told how a run ended ({@code url} null: none), and the request field it was given in,
+   * on which a refused URL is reported.
+   */
+  public record Callback(String url, String field) {
+    public static final Callback NONE = new Callback(null, CallbackUrls.FIELD);
+
+    public static Callback of(String url) {
+      return new Callback(url, CallbackUrls.FIELD);
+    }
+  }
+
   public record ToolOutput(String toolCallId, JsonNode output) {}
 
   /**
@@ -199,6 +211,15 @@ public final class RunService {
    */
   public Run startRunOnMessages(Caller caller, String agentId, List<ChatMessage> earlier, String extraSystemPrompt,
       String input, List<ToolDefinition> clientTools, JsonNode metadata, String inputField, Alongside alongside) {
+    return startRunOnMessages(caller, agentId, earlier, extraSystemPrompt, input, clientTools, metadata, inputField,
+        Callback.NONE, alongside);
+  }
+
+  /** The same, with the URL told how the run ended, checked before anything is stored. */
+  public Run startRunOnMessages(Caller caller, String agentId, List<ChatMessage> earlier, String extraSystemPrompt,
+      String input, List<ToolDefinition> clientTools, JsonNode metadata, String inputField, Callback callback,
+      Alongside alongside) {
+    String callbackUrl = callbackUrls.checked(callback.url(), callback.field());
     AgentVersion agent = agents.version(caller.workspaceId(), agentId, null);
     String systemPrompt = withExtraPrompt(fillPrompt(agent, Map.of()), extraSystemPrompt);
     refuseTurnBeyondWindow(agent, systemPrompt, input, inputField);
@@ -206,7 +227,7 @@ public final class RunService {
       String conversationId = insertConversation(w, caller, agentId, Map.of(), metadata, null);
       appendEarlier(w, conversationId, earlier);
       NewRun run = insertRun(w, caller, conversationId, agent, systemPrompt, input, true, true, clientTools, null,
-          slot, null);
+          slot, callbackUrl);
       alongside.write(w, run.state().id());
       return run.withUnknownHistory();
     });
@@ -220,6 +241,15 @@ public final class RunService {
   public Run continueConversation(Caller caller, String conversationId, List<ChatMessage> earlier,
       String extraSystemPrompt, String input, List<ToolDefinition> clientTools, String inputField,
       Alongside alongside) {
+    return continueConversation(caller, conversationId, earlier, extraSystemPrompt, input, clientTools, inputField,
+        Callback.NONE, alongside);
+  }
+
+  /** The same, with the URL told how the run ended, checked before anything is stored. */
+  public Run continueConversation(Caller caller, String conversationId, List<ChatMessage> earlier,
+      String extraSystemPrompt, String input, List<ToolDefinition> clientTools, String inputField, Callback callback,
+      Alongside alongside) {
+    String callbackUrl = callbackUrls.checked(callback.url(), callback.field());
     Conversation conversation = conversation(caller, conversationId);
     AgentVersion agent = agents.version(caller.workspaceId(), conversation.agentId(), null);
     String systemPrompt = withExtraPrompt(fillPrompt(agent, variables(conversation.variables()))
@@ -229,7 +259,7 @@ public final class RunService {
       lockIdleConversation(w, conversationId);
       appendEarlier(w, conversationId, earlier);
       NewRun run = insertRun(w, caller, conversationId, agent, systemPrompt, input, true, true, clientTools,
-          conversation.memoryKey(), slot, null);
+          conversation.memoryKey(), slot, callbackUrl);
       alongside.write(w, run.state().id());
       return run.withUnknownHistory();
     });

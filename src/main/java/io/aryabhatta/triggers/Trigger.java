@@ -10,11 +10,12 @@ import java.util.Map;
  *
  * @param conversation the name of the one conversation its runs go into; null: a new one per run
  * @param conversationId that conversation, once its first run created it
+ * @param callbackUrl given to each run it starts as its {@code callback_url}; null: none
  * @param nextFireAt a schedule's next tick; null for a webhook
  */
 public record Trigger(String id, String workspaceId, String agentId, TriggerKind kind, TriggerState state,
-    String inputTemplate, JsonNode variablesTemplate, String conversation, String conversationId, String cron,
-    String timeZone, MissedTicks missed, Instant nextFireAt, Instant createdAt, Instant updatedAt) {
+    String inputTemplate, JsonNode variablesTemplate, String conversation, String conversationId, String callbackUrl,
+    String cron, String timeZone, MissedTicks missed, Instant nextFireAt, Instant createdAt, Instant updatedAt) {
 
   /** The variables' templates, by variable name. */
   public Map<String, String> variableTemplates() {

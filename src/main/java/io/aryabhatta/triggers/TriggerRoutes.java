@@ -23,6 +23,7 @@ public final class TriggerRoutes {
     routes.post("/api/triggers", idempotency.wrap(this::create, "secret"));
     routes.get("/api/triggers", this::list);
     routes.get("/api/triggers/{id}", ctx -> ctx.json(triggers.view(Auth.caller(ctx), ctx.pathParam("id"))));
+    routes.patch("/api/triggers/{id}", this::update);
     routes.delete("/api/triggers/{id}", this::delete);
     routes.post("/api/triggers/{id}/pause", ctx -> ctx.json(triggers.pause(Auth.caller(ctx), ctx.pathParam("id"))));
     routes.post("/api/triggers/{id}/resume",
@@ -32,6 +33,11 @@ public final class TriggerRoutes {
   private void create(Context ctx) {
     TriggerInput input = body.read(ctx, TriggerInput.class);
     ctx.status(201).json(triggers.create(Auth.caller(ctx), input));
+  }
+
+  private void update(Context ctx) {
+    TriggerPatch patch = TriggerPatch.parse(body.tree(ctx));
+    ctx.json(triggers.update(Auth.caller(ctx), ctx.pathParam("id"), patch));
   }
 
   private void list(Context ctx) {

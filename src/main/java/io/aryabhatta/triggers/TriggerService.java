@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aryabhatta.agents.AgentService;
 import io.aryabhatta.agents.AgentVersion;
 import io.aryabhatta.audit.AuditLog;
+import io.aryabhatta.callbacks.CallbackUrls;
 import io.aryabhatta.db.Rows;
 import io.aryabhatta.errors.DomainException;
 import io.aryabhatta.errors.FieldError;
@@ -26,6 +27,7 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import org.jdbi.v3.core.Handle;
@@ -45,7 +47,7 @@ public final class TriggerService {
       Set.of("payload", "payload.scheduled_at", "payload.trigger_id");
   private static final String COLUMNS = """
       id, workspace_id, agent_id, kind, state, input_template, variables_template::text AS variables_template,
-      conversation_name, conversation_id, cron, time_zone, missed, next_fire_at, created_at, updated_at
+      conversation_name, conversation_id, callback_url, cron, time_zone, missed, next_fire_at, created_at, updated_at
       """;
 
   private final Jdbi jdbi;
@@ -56,10 +58,12 @@ public final class TriggerService {
   private final AgentService agents;
   private final RunService runs;
   private final Clock clock;
+  private final CallbackUrls callbackUrls;
   private final SecureRandom random = new SecureRandom();
 
   public TriggerService(Jdbi jdbi, AuditLog audit, Ids ids, ObjectMapper mapper, SecretCipher cipher,
-      AgentService agents, RunService runs, Clock clock) {
+      AgentService agents, RunService runs, Clock clock, CallbackUrls callbackUrls) {
+    this.callbackUrls = callbackUrls;
     this.jdbi = jdbi;
     this.audit = audit;
     this.ids = ids;
@@ -80,14 +84,15 @@ public final class TriggerService {
     Trigger created = jdbi.inTransaction(h -> {
       h.createUpdate("""
               INSERT INTO triggers (id, workspace_id, agent_id, kind, state, input_template, variables_template,
-                                    conversation_name, secret_nonce, secret_ciphertext, cron, time_zone, missed,
-                                    next_fire_at)
-              VALUES (:id, :w, :agent, :kind, :active, :input, cast(:variables AS jsonb), :conversation, :nonce,
-                      :ciphertext, :cron, :zone, :missed, :next)""")
+                                    conversation_name, callback_url, secret_nonce, secret_ciphertext, cron,
+                                    time_zone, missed, next_fire_at)
+              VALUES (:id, :w, :agent, :kind, :active, :input, cast(:variables AS jsonb), :conversation, :callback,
+                      :nonce, :ciphertext, :cron, :zone, :missed, :next)""")
           .bind("id", id).bind("w", caller.workspaceId()).bind("agent", input.agentId())
           .bind("kind", valid.kind()).bind("active", TriggerState.ACTIVE).bind("input", input.inputTemplate())
           .bind("variables", Json.write(mapper, valid.variablesTemplate()))
           .bind("conversation", input.conversation())
+          .bind("callback", valid.callbackUrl())
           .bind("nonce", sealed == null ? null : sealed.nonce())
           .bind("ciphertext", sealed == null ? null : sealed.ciphertext())
           .bind("cron", valid.schedule() == null ? null : input.cron().strip())
@@ -114,6 +119,42 @@ public final class TriggerService {
         .bind("w", caller.workspaceId()).bind("after", afterId).bind("limit", limit)
         .map((rs, c) -> trigger(rs)).list())
         .stream().map(TriggerView::of).toList();
+  }
+
+  /**
+   * Changes what the trigger's next runs are made of: the fields {@code patch} gives, checked as on
+   * creation. A new {@code cron} or {@code time_zone} moves a schedule to its first tick after now;
+   * a new conversation name starts a new conversation with the next run.
+   */
+  public TriggerView update(Caller caller, String id, TriggerPatch patch) {
+    Trigger t = trigger(caller, id);
+    TriggerInput merged = patch.over(t);
+    Valid valid = validate(caller.workspaceId(), merged);
+    Instant next = valid.schedule() != null && patch.reschedules()
+        ? valid.schedule().nextAfter(clock.instant()).orElseThrow() : t.nextFireAt();
+    boolean renamed = !Objects.equals(merged.conversation(), t.conversation());
+    jdbi.useTransaction(h -> {
+      int updated = h.createUpdate("""
+              UPDATE triggers
+                 SET input_template = :input, variables_template = cast(:variables AS jsonb),
+                     conversation_name = :conversation,
+                     conversation_id = CASE WHEN :renamed THEN NULL ELSE conversation_id END,
+                     callback_url = :callback, cron = :cron, time_zone = :zone, missed = :missed,
+                     next_fire_at = :next, updated_at = now()
+               WHERE id = :id AND deleted_at IS NULL""")
+          .bind("input", merged.inputTemplate()).bind("variables", Json.write(mapper, valid.variablesTemplate()))
+          .bind("conversation", merged.conversation()).bind("renamed", renamed)
+          .bind("callback", valid.callbackUrl())
+          .bind("cron", valid.schedule() == null ? null : merged.cron().strip())
+          .bind("zone", valid.schedule() == null ? null : valid.timeZone())
+          .bind("missed", valid.missed()).bind("next", next).bind("id", id)
+          .execute();
+      if (updated == 0) {
+        throw DomainException.NotFound.of("trigger", id);
+      }
+      audit.record(h, caller, "trigger.updated", "trigger", id, Map.of("fields", List.copyOf(patch.fields().keySet())));
+    });
+    return view(caller, id);
   }
 
   /** Stops the trigger: deliveries are refused and ticks pass without a run until it is resumed. */
@@ -204,10 +245,10 @@ public final class TriggerService {
     };
     if (t.conversation() == null) {
       return runs.startRunOfAgent(caller, t.agentId(), null, input, variables, metadata(t), null,
-          Streaming.TEXT_AS_WRITTEN, null, marked);
+          Streaming.TEXT_AS_WRITTEN, t.callbackUrl(), marked);
     }
-    return runs.startRun(caller, namedConversation(t, caller, variables), input, Streaming.TEXT_AS_WRITTEN, null,
-        marked);
+    return runs.startRun(caller, namedConversation(t, caller, variables), input, Streaming.TEXT_AS_WRITTEN,
+        t.callbackUrl(), marked);
   }
 
   /** What a schedule's templates are filled from at a tick. */
@@ -245,8 +286,8 @@ public final class TriggerService {
     return metadata;
   }
 
-  private record Valid(TriggerKind kind, JsonNode variablesTemplate, CronSchedule schedule, String timeZone,
-      MissedTicks missed) {}
+  private record Valid(TriggerKind kind, JsonNode variablesTemplate, String callbackUrl, CronSchedule schedule,
+      String timeZone, MissedTicks missed) {}
 
   private Valid validate(String workspaceId, TriggerInput input) {
     List<FieldError> errors = new ArrayList<>();
@@ -275,11 +316,11 @@ public final class TriggerService {
       errors.add(new FieldError("variables_template", "must be an object of variable names to template strings"));
     } else {
       variables.fields().forEachRemaining(f -> {
+        variableNames.put(f.getKey(), "x");
         if (!f.getValue().isTextual()) {
           errors.add(new FieldError("variables_template." + f.getKey(), "must be a template string"));
         } else {
           checkReferences("variables_template." + f.getKey(), f.getValue().textValue(), kind, errors);
-          variableNames.put(f.getKey(), "x");
         }
       });
       if (agent != null) {
@@ -291,6 +332,12 @@ public final class TriggerService {
         && (input.conversation().isBlank() || input.conversation().length() > MAX_CONVERSATION_NAME)) {
       errors.add(new FieldError("conversation", "must be a name of 1 to " + MAX_CONVERSATION_NAME
           + " characters, or absent for a new conversation per run"));
+    }
+    String callbackUrl = null;
+    try {
+      callbackUrl = callbackUrls.checked(input.callbackUrl());
+    } catch (DomainException.ValidationFailed e) {
+      errors.addAll(e.errors());
     }
     CronSchedule schedule = null;
     String timeZone = input.timeZone() == null ? "UTC" : input.timeZone();
@@ -316,7 +363,7 @@ public final class TriggerService {
     if (!errors.isEmpty()) {
       throw new DomainException.ValidationFailed(errors);
     }
-    return new Valid(kind, variables, schedule, timeZone, missed);
+    return new Valid(kind, variables, callbackUrl, schedule, timeZone, missed);
   }
 
   private static void checkReferences(String field, String template, TriggerKind kind, List<FieldError> errors) {
@@ -352,7 +399,8 @@ public final class TriggerService {
     return new Trigger(rs.getString("id"), rs.getString("workspace_id"), rs.getString("agent_id"),
         TriggerKind.of(rs.getString("kind")).orElseThrow(), TriggerState.of(rs.getString("state")).orElseThrow(),
         rs.getString("input_template"), Json.read(mapper, rs.getString("variables_template")),
-        rs.getString("conversation_name"), rs.getString("conversation_id"), rs.getString("cron"),
+        rs.getString("conversation_name"), rs.getString("conversation_id"), rs.getString("callback_url"),
+        rs.getString("cron"),
         rs.getString("time_zone"), missed == null ? null : MissedTicks.of(missed).orElseThrow(),
         Rows.instant(rs, "next_fire_at"), Rows.instant(rs, "created_at"), Rows.instant(rs, "updated_at"));
   }

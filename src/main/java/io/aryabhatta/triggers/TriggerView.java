@@ -7,12 +7,13 @@ import java.util.List;
 /**
  * A trigger as the API shows it (never its secret).
  *
+ * @param callbackUrl the {@code callback_url} of each run it starts; null: none
  * @param hookPath where a webhook's deliveries go; null for a schedule
  * @param nextFireTimes a schedule's next five ticks (none while paused); null for a webhook
  */
 public record TriggerView(String id, String agentId, TriggerKind kind, TriggerState state, String inputTemplate,
-    JsonNode variablesTemplate, String conversation, String conversationId, String hookPath, String cron,
-    String timeZone, MissedTicks missed, List<Instant> nextFireTimes, Instant createdAt, Instant updatedAt) {
+    JsonNode variablesTemplate, String conversation, String conversationId, String callbackUrl, String hookPath,
+    String cron, String timeZone, MissedTicks missed, List<Instant> nextFireTimes, Instant createdAt, Instant updatedAt) {
 
   static final int NEXT_FIRE_TIMES = 5;
 
@@ -21,7 +22,7 @@ public record TriggerView(String id, String agentId, TriggerKind kind, TriggerSt
     List<Instant> next = webhook ? null
         : t.state() == TriggerState.PAUSED ? List.of() : t.schedule().ticksFrom(t.nextFireAt(), NEXT_FIRE_TIMES);
     return new TriggerView(t.id(), t.agentId(), t.kind(), t.state(), t.inputTemplate(), t.variablesTemplate(),
-        t.conversation(), t.conversationId(), webhook ? "/hooks/" + t.id() : null, t.cron(), t.timeZone(),
-        t.missed(), next, t.createdAt(), t.updatedAt());
+        t.conversation(), t.conversationId(), t.callbackUrl(), webhook ? "/hooks/" + t.id() : null, t.cron(),
+        t.timeZone(), t.missed(), next, t.createdAt(), t.updatedAt());
   }
 }
