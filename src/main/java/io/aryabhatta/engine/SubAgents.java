@@ -35,6 +35,8 @@ public final class SubAgents {
   public static final String KIND = "agent";
   /** A run at this depth (its root is at 0) calls no further agent. */
   public static final int MAX_DEPTH = 3;
+  /** The {@code required_action} of a run whose children wait for a person (answered on each child). */
+  public static final String CHILD_REQUIRES_ACTION = "child_requires_action";
 
   private final Jdbi jdbi;
   private final ObjectMapper mapper;
