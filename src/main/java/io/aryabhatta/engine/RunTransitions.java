@@ -110,7 +110,8 @@ public final class RunTransitions {
     events.afterCommit(w, () -> children.forEach(runQueued));
   }
 
-  void requireAction(WriteBatch w, String runId, String type, List<Step> calls) {
+  /** @param endsInto what the run's end does beyond it, when the caller knows it; null: it is read */
+  void requireAction(WriteBatch w, String runId, RunStore.EndsInto endsInto, String type, List<Step> calls) {
     ObjectNode action = mapper.createObjectNode();
     action.put("type", type);
     ArrayNode list = action.putArray("tool_calls");
@@ -127,7 +128,9 @@ public final class RunTransitions {
         .bind("to", RunStatus.TRANSITIONS.target(RunStatus.Change.PAUSED))
         .bind("a", Json.write(mapper, action)).bind("id", runId).execute();
     events.appendEvent(w, runId, "run.requires_action", Map.of("required_action", action));
-    surfaceOnParent(w, runId);
+    if (endsInto == null || endsInto.parent()) {
+      surfaceOnParent(w, runId);
+    }
   }
 
   /** The person answered everything the run waited for: it is queued again, for any node to take. */

@@ -109,6 +109,14 @@ public final class SubAgents {
         input == null || input.isNull() ? "" : input.asText(), depth + 1), null);
   }
 
+  /**
+   * Why today's loop would not start a child for {@code call} of run {@code parent} (the tool
+   * error its model would read), or null: for a replay judging a recorded call.
+   */
+  public String refusal(RunStore.RunState parent, Step call) {
+    return plan(parent, call, mapper.createObjectNode()).refusal();
+  }
+
   private record Ancestor(String agentId, int depth) {}
 
   /** The run and those that called it, nearest first. */

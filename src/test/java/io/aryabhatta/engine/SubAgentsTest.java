@@ -371,4 +371,45 @@ class SubAgentsTest {
     assertThat(conversation).containsExactly("user:go", "assistant:", "tool:slow answer", "tool:2",
         "tool:fast answer", "assistant:done");
   }
+
+  @Test
+  void a_parent_replays_as_recorded_and_a_fork_reuses_the_childrens_results_before_its_step() {
+    AtomicInteger helperCalls = new AtomicInteger();
+    String helper = agent("helper", List.of(), request -> {
+      helperCalls.incrementAndGet();
+      return text("helper says hi");
+    });
+    String failing = agent("broken", List.of(), request -> FakeModelServer.error(400));
+    String parent = agent("lead", List.of(helper, failing), callingEach(helper, failing));
+    JsonNode original = setup.awaitSettled(start(parent).get("id").asText());
+    String originalId = original.get("id").asText();
+    assertThat(original.get("status").asText()).as(original.toString()).isEqualTo("completed");
+    JsonNode originalChildren = children(originalId);
+    assertThat(helperCalls.get()).isEqualTo(1);
+
+    for (String version : List.of("pinned", "latest")) {
+      JsonNode report = api.post("/api/runs/" + originalId + "/replay", Map.of("agent_version", version)).json();
+      assertThat(report.get("deterministic").asBoolean()).as(report.toString()).isTrue();
+    }
+
+    // From the last model call: the calls before it are history, answered by the original's children.
+    var late = api.post("/api/runs/" + originalId + "/fork", Map.of("from_step", 3));
+    assertThat(late.status()).as(late.toString()).isEqualTo(201);
+    JsonNode lateFork = setup.awaitSettled(late.json().get("id").asText());
+    assertThat(lateFork.get("status").asText()).as(lateFork.toString()).isEqualTo("completed");
+    assertThat(lateFork.get("output").asText()).isEqualTo(original.get("output").asText());
+    assertThat(children(lateFork.get("id").asText())).isEmpty();
+    assertThat(helperCalls.get()).isEqualTo(1);
+
+    // From the first: the model asks again, and its calls start children of the fork's own.
+    var early = api.post("/api/runs/" + originalId + "/fork", Map.of("from_step", 0));
+    assertThat(early.status()).as(early.toString()).isEqualTo(201);
+    JsonNode earlyFork = setup.awaitSettled(early.json().get("id").asText());
+    assertThat(earlyFork.get("status").asText()).as(earlyFork.toString()).isEqualTo("completed");
+    JsonNode forkChildren = children(earlyFork.get("id").asText());
+    assertThat(forkChildren).hasSize(2);
+    assertThat(forkChildren.get(0).get("id").asText()).isNotEqualTo(originalChildren.get(0).get("id").asText());
+    assertThat(helperCalls.get()).isEqualTo(2);
+    assertThat(children(originalId)).hasSize(2);
+  }
 }
