@@ -272,8 +272,13 @@ public final class RunTransitions {
         ((Number) link.get().get("completion_tokens")).intValue(), ((Number) link.get().get("total_tokens")).intValue());
     // FOR NO KEY UPDATE, not FOR UPDATE: each child's own writes hold a key-share lock on its
     // parent's row (its foreign key), which FOR UPDATE would wait for, and two children deadlock.
-    String conversationId = reads.createQuery("SELECT conversation_id FROM runs WHERE id = :id FOR NO KEY UPDATE")
-        .bind("id", parentId).mapTo(String.class).one();
+    Map<String, Object> parent = reads.createQuery("""
+            SELECT conversation_id, status, parent_run_id FROM runs
+            WHERE id = :id FOR NO KEY UPDATE""")
+        .bind("id", parentId).mapToMap().one();
+    String conversationId = (String) parent.get("conversation_id");
+    // Only a parent showing a child's question has one to update (a waiting one had none).
+    boolean showsQuestion = RunStatus.of((String) parent.get("status")) == RunStatus.REQUIRES_ACTION;
     w.statement("""
             UPDATE runs SET prompt_tokens = prompt_tokens + :p, completion_tokens = completion_tokens + :c,
                    total_tokens = total_tokens + :t WHERE id = :id""")
@@ -297,8 +302,10 @@ public final class RunTransitions {
         .bind("r", parentId).bind("s", StepStatus.AWAITING_CHILD.wire()).bind("answered", stepIndex)
         .mapTo(Boolean.class).one();
     if (othersWait) {
-      // The child that ended may have been one of those waiting for a person.
-      showChildrenWaitingForAPerson(w, parentId);
+      if (showsQuestion) {
+        // The child that ended may have been one of those waiting for a person.
+        showChildrenWaitingForAPerson(w, parentId);
+      }
       return;
     }
     orderToolMessagesByCall(w, conversationId);
@@ -306,7 +313,10 @@ public final class RunTransitions {
         .bind("id", parentId).execute();
     events.appendEvent(w, parentId, "run.queued", Map.of("reason", "children_ended"));
     events.afterCommit(w, () -> runQueued.accept(parentId));
-    surfaceOnParent(w, parentId);
+    if (showsQuestion && parent.get("parent_run_id") != null) {
+      // It no longer waits for a person: its own parent may stop showing it.
+      showChildrenWaitingForAPerson(w, (String) parent.get("parent_run_id"));
+    }
   }
 
   /** A run waiting for its children, and one waiting for a person only because a child does. */

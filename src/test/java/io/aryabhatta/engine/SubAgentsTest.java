@@ -412,4 +412,31 @@ class SubAgentsTest {
     assertThat(helperCalls.get()).isEqualTo(2);
     assertThat(children(originalId)).hasSize(2);
   }
+
+  @Test
+  void a_sibling_ending_keeps_the_question_shown_and_cancelling_the_waiting_child_lets_the_parent_go_on() {
+    String careful = agent("careful", List.of(), Map.of("tools", List.of("calculator"), "tool_approval", "always"),
+        calculating("careful", Duration.ZERO));
+    String helper = agent("helper", List.of(), request -> text("helper done").withDelay(Duration.ofMillis(1500)));
+    String parent = agent("lead", List.of(careful, helper), callingEach(careful, helper));
+    String runId = start(parent).get("id").asText();
+
+    JsonNode waiting = setup.awaitStatus(runId, "requires_action");
+    JsonNode kids = children(runId);
+    String carefulId = kids.get(0).get("id").asText();
+    String helperId = kids.get(1).get("id").asText();
+    assertThat(waiting.at("/required_action/children/0/run_id").asText()).isEqualTo(carefulId);
+    setup.awaitStatus(helperId, "completed");
+    JsonNode still = run(runId);
+    assertThat(still.get("status").asText()).isEqualTo("requires_action");
+    assertThat(still.at("/required_action/children")).hasSize(1);
+    assertThat(still.at("/required_action/children/0/run_id").asText()).isEqualTo(carefulId);
+
+    var cancelled = api.post("/api/runs/" + carefulId + "/cancel", Map.of());
+    assertThat(cancelled.status()).as(cancelled.toString()).isEqualTo(200);
+
+    JsonNode done = setup.awaitStatus(runId, "completed");
+    assertThat(done.get("required_action").isNull()).isTrue();
+    assertThat(done.get("output").asText()).contains("the agent's run " + carefulId + " was cancelled", "helper done");
+  }
 }
