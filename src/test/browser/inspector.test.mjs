@@ -14,6 +14,9 @@ const SYSTEM_PROMPT = env('SYSTEM_PROMPT');
 const FORK_INSTRUCTION = env('FORK_INSTRUCTION');
 const FORK_ANSWER = env('FORK_ANSWER');
 const ANSWER = env('ANSWER');
+const PARENT_RUN = env('PARENT_RUN');
+const CHILD_RUN = env('CHILD_RUN');
+const WAITING_PARENT = env('WAITING_PARENT');
 
 const step0 = '#timeline .step-card[data-step="0"]';
 const steps = [];
@@ -195,6 +198,40 @@ step('a call of unknown outcome offers three choices with their consequences, an
   await waitForText(page, '#timeline .step-card[data-step="2"] .answer', 'Noted');
   await page.setViewportSize({ width: 390, height: 844 });
   await noSideScroll(page, 'the inspector');
+});
+
+step('a parent lists its child runs as links, and a child links to its parent', async (page) => {
+  await page.goto(`${BASE_URL}/#/runs/${encodeURIComponent(PARENT_RUN)}`);
+  await waitForText(page, '#run-summary .badge', 'completed');
+  await waitForText(page, '#child-runs', 'step 1');
+  await waitForText(page, '#child-runs .badge', 'completed');
+  check(await page.locator('#child-runs a.child-run').count() === 1, 'the parent lists its one child');
+  check(await page.locator('#parent-run').count() === 0, 'a root run names no parent');
+  await page.click('#child-runs a.child-run');
+  await waitForText(page, '#parent-run', 'at step 1');
+  check(page.url().endsWith(`#/runs/${encodeURIComponent(CHILD_RUN)}`), 'the link opens the child');
+  await waitForText(page, '#run-summary .run-output', 'The helper did it.');
+  check(await page.locator('#child-runs').count() === 0, 'a run that called no agent lists no children');
+  await page.click('#parent-run a');
+  await waitForText(page, '#child-runs .badge', 'completed');
+  check(page.url().endsWith(`#/runs/${encodeURIComponent(PARENT_RUN)}`), 'the link opens the parent');
+});
+
+step('a parent whose child waits for an approval sends you to the child, and goes on once it is answered', async (page) => {
+  await page.goto(`${BASE_URL}/#/runs/${encodeURIComponent(WAITING_PARENT)}`);
+  await waitForText(page, '#run-summary .badge', 'requires action');
+  await waitForText(page, '#required-action h2', 'A child run waits for you');
+  await waitForText(page, '#required-action .call', 'Approve?');
+  check(await page.locator('#required-action button.approve').count() === 0, 'nothing is approved on the parent');
+  await page.click('#required-action a.child-action');
+  await waitForText(page, '#required-action h2', 'Approve?');
+  await waitForText(page, '#parent-run', 'at step 1');
+  await page.click('#required-action button.approve');
+  await waitForText(page, '#run-summary .badge', 'completed');
+  await page.click('#parent-run a');
+  await waitForText(page, '#run-summary .badge', 'completed');
+  check(page.url().endsWith(`#/runs/${encodeURIComponent(WAITING_PARENT)}`), 'back on the parent');
+  check(await page.locator('#required-action').count() === 0, 'the parent asks nothing any more');
 });
 
 await runSteps(steps, 'inspector: all checks passed');

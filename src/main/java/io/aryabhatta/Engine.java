@@ -186,7 +186,7 @@ public record Engine(
         notifier, settledWatch, runSetup, memory, callbacks.urls());
 
     // What is built on runs: replay and fork of a recorded run, evaluations of an agent.
-    RunReplay replay = new RunReplay(jdbi, runStore, agents, tools, argumentValidator, audit, mapper);
+    RunReplay replay = new RunReplay(jdbi, runStore, runEvents, agents, tools, argumentValidator, audit, mapper);
     RunFork forks = new RunFork(jdbi, runStore, runEvents, agents, scheduler, audit, ids, mapper, callbacks.urls());
     EvaluationService evaluations = new EvaluationService(jdbi, agents, runs, runStore, argumentValidator,
         tools.schemas(), audit, ids, mapper);

@@ -2,7 +2,7 @@
 // what it waits for, and "fork from here" on each model call. And the side-by-side view of a run
 // and its fork (#/compare/{original}/{fork}).
 import { h, clear, badge, when, duration, problemBox } from './dom.js';
-import { loadRun, origin, poll, isActive, isEnded, systemPromptOf, answerOf } from './run-data.js';
+import { loadRun, origin, poll, isActive, isEnded, changesByItself, childRuns, systemPromptOf, answerOf } from './run-data.js';
 import { StepCards } from './timeline.js';
 import { actionPanel } from './run-actions.js';
 import { forkForm } from './fork-form.js';
@@ -20,6 +20,7 @@ export async function runInspector(ctx, id) {
   const sources = h('div', { id: 'run-sources' });
   let sourcesShown = false;
   const actionSlot = h('div', { id: 'run-action' });
+  const childrenSlot = h('div', { id: 'run-children' });
   const pollProblem = h('div', { id: 'run-poll-error' });
   const timeline = h('div', { class: 'timeline', id: 'timeline' });
   const state = { data: first, actionSignature: undefined, forkAt: null, stopPolling: () => {} };
@@ -50,6 +51,7 @@ export async function runInspector(ctx, id) {
       showCitations(api, data.run, sources);
     }
     showAction(data);
+    showChildren();
     const items = cards.update(data.steps).flatMap((card, i) =>
       state.forkAt && data.steps[i].index === state.forkAt.index ? [card, state.forkAt.form] : [card]);
     clear(timeline, items.length ? items : h('p', { class: 'muted', text: 'No steps yet.' }));
@@ -64,6 +66,19 @@ export async function runInspector(ctx, id) {
     clear(actionSlot, waiting ? actionPanel({ api, run: data.run, steps: data.steps, onAnswered: follow }) : null);
   };
 
+  // Read again with each refresh of the run: a child's status changes while its parent waits.
+  const showChildren = async () => {
+    try {
+      const children = await childRuns(api, id);
+      const signature = JSON.stringify(children.map(c => [c.id, c.status]));
+      if (signature === state.childrenSignature) return;
+      state.childrenSignature = signature;
+      clear(childrenSlot, children.length ? childList(children) : null);
+    } catch (error) {
+      clear(childrenSlot, problemBox(error));
+    }
+  };
+
   const follow = (run) => {
     state.actionSignature = undefined;
     show({ ...state.data, run });
@@ -72,7 +87,7 @@ export async function runInspector(ctx, id) {
 
   const watch = () => {
     state.stopPolling();
-    state.stopPolling = poll(() => loadRun(api, id), show, (data) => isActive(data.run),
+    state.stopPolling = poll(() => loadRun(api, id), show, (data) => changesByItself(data.run),
       (error) => clear(pollProblem, error ? problemBox(error) : null));
   };
   onLeave(() => state.stopPolling());
@@ -81,11 +96,11 @@ export async function runInspector(ctx, id) {
     h('div', { class: 'row spread' },
       h('h1', {}, 'Run ', h('code', { text: `…${id.slice(-12)}`, title: id })),
       h('a', { href: `#/conversations/${enc(first.run.conversation_id)}` }, '← Its conversation')),
-    summary, sources, actionSlot, pollProblem,
+    summary, sources, actionSlot, childrenSlot, pollProblem,
     h('h2', { class: 'journal-title', text: 'Journal' }),
     timeline);
   show(first);
-  if (isActive(first.run)) watch();
+  if (changesByItself(first.run)) watch();
 }
 
 /** Two runs side by side, steps aligned by index, the fork point marked. */
@@ -193,6 +208,9 @@ function runSummary(run, agent, from, { compact = false } = {}) {
       fact('Tokens', usage ? `${usage.prompt_tokens} prompt + ${usage.completion_tokens} completion = ${usage.total_tokens}` : '—'),
       fact('Started', run.started_at ? when(run.started_at) : 'not yet'),
       run.ended_at ? fact('Took', duration(Date.parse(run.ended_at) - Date.parse(run.started_at || run.created_at))) : null,
+      run.parent_run_id ? fact('Called by', h('span', { id: 'parent-run' },
+        h('a', { href: `#/runs/${enc(run.parent_run_id)}`, title: run.parent_run_id }, h('code', { text: `…${run.parent_run_id.slice(-12)}` })),
+        ` at step ${run.parent_step} · depth ${run.depth}`)) : null,
       from.forked_from_run_id ? fact('Forked from', h('span', { id: 'forked-from' },
         h('a', { href: `#/runs/${enc(from.forked_from_run_id)}` }, h('code', { text: `…${from.forked_from_run_id.slice(-12)}` })),
         ` at step ${from.from_step} · `,
@@ -202,6 +220,16 @@ function runSummary(run, agent, from, { compact = false } = {}) {
       ? h('div', { class: 'problem', role: 'alert' }, h('strong', { text: `Run failed (${run.error.code || 'error'}): ` }), run.error.message || '')
       : null,
   ];
+}
+
+/** The runs a run's calls of agents started, each linked to its inspector. */
+function childList(children) {
+  return h('section', { class: 'panel', id: 'child-runs' },
+    h('h2', { text: 'Child runs' }),
+    h('ul', { class: 'child-runs' }, children.map(child => h('li', { class: 'row', dataset: { step: child.parent_step } },
+      badge(child.status),
+      h('a', { class: 'child-run', href: `#/runs/${enc(child.id)}`, title: child.id }, h('code', { text: `…${child.id.slice(-12)}` })),
+      h('span', { class: 'small muted', text: `step ${child.parent_step}` })))));
 }
 
 function fact(term, value) {

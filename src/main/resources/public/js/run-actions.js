@@ -12,6 +12,7 @@ const TITLES = {
   approve_tool_calls: 'The agent wants to call a tool. Approve?',
   submit_tool_outputs: 'The agent called a client tool: give its output.',
   resolve_unknown_outcome: 'A tool call’s outcome is unknown. Decide what happened.',
+  child_requires_action: 'A child run waits for you: answer on it.',
 };
 
 /**
@@ -20,6 +21,7 @@ const TITLES = {
  */
 export function actionPanel({ api, run, steps, onAnswered }) {
   const action = run.required_action;
+  if (action.type === 'child_requires_action') return childActionPanel(action);
   const calls = action.tool_calls || [];
   const slot = h('div', { class: 'action-errors' });
   const answers = new Map();
@@ -80,6 +82,18 @@ export function actionPanel({ api, run, steps, onAnswered }) {
     }, 'Submit outputs')) : null,
     slot);
   return panel;
+}
+
+/** A parent waits for a person only through its children: the answer is given on each child run. */
+function childActionPanel(action) {
+  const callOf = (child) => (action.tool_calls || []).find(c => c.id === child.tool_call_id) || {};
+  return h('section', { class: 'action', id: 'required-action', role: 'group', 'aria-label': 'A child run waits for you' },
+    h('h2', { text: TITLES.child_requires_action }),
+    h('p', { class: 'small', text: 'This run goes on once its child runs have ended; what each one asks is answered on its own page.' }),
+    (action.children || []).map(child => h('div', { class: 'call row', dataset: { childRun: child.run_id } },
+      h('code', { class: 'name', text: callOf(child).name || 'agent' }),
+      h('span', { class: 'small', text: TITLES[child.required_action?.type] || child.required_action?.type || '' }),
+      h('a', { class: 'child-action', href: `#/runs/${enc(child.run_id)}` }, 'Open the child run'))));
 }
 
 function callHead(call, step) {

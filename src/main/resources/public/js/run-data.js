@@ -3,10 +3,21 @@
 import { jsonSpans, rawAt } from './raw-json.js';
 
 const enc = encodeURIComponent;
-const ACTIVE = new Set(['queued', 'running']);
+// 'waiting': a parent waiting for its child runs goes on by itself once they end.
+const ACTIVE = new Set(['queued', 'running', 'waiting']);
 
 export function isActive(run) {
   return ACTIVE.has(run.status);
+}
+
+/** Changes without anyone acting on this run: going, or waiting for a person on one of its child runs. */
+export function changesByItself(run) {
+  return isActive(run) || run.required_action?.type === 'child_requires_action';
+}
+
+/** The runs a run's calls of agents started, in the order of the calls. */
+export async function childRuns(api, id) {
+  return (await api.get(`/api/runs/${enc(id)}/children`)).data;
 }
 
 export function isEnded(run) {

@@ -521,20 +521,21 @@ public final class AgentLoop {
             reportToolError(writes, progress, step, problem);
           } else if (tool.kind().equals("client")) {
             awaitingOutput.add(step);
-          } else if (tool.kind().equals(SubAgents.KIND)) {
-            SubAgents.Plan plan = subAgents.plan(context.run(), step, rules.parseArguments(step.arguments()));
-            if (plan.refusal() != null) {
-              reportToolError(writes, progress, step, plan.refusal());
-            } else {
-              children.add(plan.child());
-            }
           } else if (needsApproval(context.agent(), tool)) {
             awaitingApproval.add(step);
+          } else if (tool.kind().equals(SubAgents.KIND)) {
+            planChild(writes, context, progress, step, children);
           } else {
             executed = execute(writes, context, progress, step, tool, execution);
           }
         }
-        case APPROVED -> executed = execute(writes, context, progress, step, tool, execution);
+        case APPROVED -> {
+          if (tool != null && tool.kind().equals(SubAgents.KIND)) {
+            planChild(writes, context, progress, step, children);
+          } else {
+            executed = execute(writes, context, progress, step, tool, execution);
+          }
+        }
         case AWAITING_APPROVAL -> awaitingApproval.add(step);
         case AWAITING_OUTPUT -> awaitingOutput.add(step);
         // Its child was created in the transaction that made it wait: the call waits on.
@@ -575,6 +576,16 @@ public final class AgentLoop {
       return waitForChildren(writes, context, children, awaitingChild);
     }
     return true;
+  }
+
+  /** A call of an agent: the child it is to start, or, when it cannot, a tool error the model reads. */
+  private void planChild(Writes writes, Context context, Progress progress, Step step, List<SubAgents.Child> children) {
+    SubAgents.Plan plan = subAgents.plan(context.run(), step, rules.parseArguments(step.arguments()));
+    if (plan.refusal() != null) {
+      reportToolError(writes, progress, step, plan.refusal());
+    } else {
+      children.add(plan.child());
+    }
   }
 
   /**

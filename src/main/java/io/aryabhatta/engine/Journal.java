@@ -516,7 +516,7 @@ public final class Journal {
       auditEngine(f, "run.cancelled", Map.of("node", f.lease().owner()));
       return;
     }
-    transitions.requireAction(f.w(), f.runId(), type, calls);
+    transitions.requireAction(f.w(), f.runId(), f.endsInto(), type, calls);
     auditEngine(f, "run.requires_action", Map.of("node", f.lease().owner(), "type", type,
         "tool_call_ids", calls.stream().map(Step::toolCallId).toList()));
   }

@@ -110,7 +110,8 @@ public final class RunTransitions {
     events.afterCommit(w, () -> children.forEach(runQueued));
   }
 
-  void requireAction(WriteBatch w, String runId, String type, List<Step> calls) {
+  /** @param endsInto what the run's end does beyond it, when the caller knows it; null: it is read */
+  void requireAction(WriteBatch w, String runId, RunStore.EndsInto endsInto, String type, List<Step> calls) {
     ObjectNode action = mapper.createObjectNode();
     action.put("type", type);
     ArrayNode list = action.putArray("tool_calls");
@@ -127,12 +128,16 @@ public final class RunTransitions {
         .bind("to", RunStatus.TRANSITIONS.target(RunStatus.Change.PAUSED))
         .bind("a", Json.write(mapper, action)).bind("id", runId).execute();
     events.appendEvent(w, runId, "run.requires_action", Map.of("required_action", action));
+    if (endsInto == null || endsInto.parent()) {
+      surfaceOnParent(w, runId);
+    }
   }
 
   /** The person answered everything the run waited for: it is queued again, for any node to take. */
   public void resume(WriteBatch w, String runId) {
     w.statement(RESUME).bind("to", RunStatus.TRANSITIONS.target(RunStatus.Change.ANSWERED)).bind("id", runId)
         .execute();
+    surfaceOnParent(w, runId);
   }
 
   private static final String RESUME = """
@@ -267,8 +272,13 @@ public final class RunTransitions {
         ((Number) link.get().get("completion_tokens")).intValue(), ((Number) link.get().get("total_tokens")).intValue());
     // FOR NO KEY UPDATE, not FOR UPDATE: each child's own writes hold a key-share lock on its
     // parent's row (its foreign key), which FOR UPDATE would wait for, and two children deadlock.
-    String conversationId = reads.createQuery("SELECT conversation_id FROM runs WHERE id = :id FOR NO KEY UPDATE")
-        .bind("id", parentId).mapTo(String.class).one();
+    Map<String, Object> parent = reads.createQuery("""
+            SELECT conversation_id, status, parent_run_id FROM runs
+            WHERE id = :id FOR NO KEY UPDATE""")
+        .bind("id", parentId).mapToMap().one();
+    String conversationId = (String) parent.get("conversation_id");
+    // Only a parent showing a child's question has one to update (a waiting one had none).
+    boolean showsQuestion = RunStatus.of((String) parent.get("status")) == RunStatus.REQUIRES_ACTION;
     w.statement("""
             UPDATE runs SET prompt_tokens = prompt_tokens + :p, completion_tokens = completion_tokens + :c,
                    total_tokens = total_tokens + :t WHERE id = :id""")
@@ -292,15 +302,147 @@ public final class RunTransitions {
         .bind("r", parentId).bind("s", StepStatus.AWAITING_CHILD.wire()).bind("answered", stepIndex)
         .mapTo(Boolean.class).one();
     if (othersWait) {
+      if (showsQuestion) {
+        // The child that ended may have been one of those waiting for a person.
+        showChildrenWaitingForAPerson(w, parentId);
+      }
       return;
     }
+    orderToolMessagesByCall(w, conversationId);
     w.statement(QUEUE_PARENT).bind("to", RunStatus.TRANSITIONS.target(RunStatus.Change.CHILDREN_ENDED))
         .bind("id", parentId).execute();
     events.appendEvent(w, parentId, "run.queued", Map.of("reason", "children_ended"));
     events.afterCommit(w, () -> runQueued.accept(parentId));
+    if (showsQuestion && parent.get("parent_run_id") != null) {
+      // It no longer waits for a person: its own parent may stop showing it.
+      showChildrenWaitingForAPerson(w, (String) parent.get("parent_run_id"));
+    }
   }
 
+  /** A run waiting for its children, and one waiting for a person only because a child does. */
+  private static final String WAITS_FOR_CHILDREN = """
+      (status = '%s' OR (status = '%s' AND required_action->>'type' = '%s'))""".formatted(RunStatus.WAITING.wire(),
+      RunStatus.REQUIRES_ACTION.wire(), SubAgents.CHILD_REQUIRES_ACTION);
+
   private static final String QUEUE_PARENT = """
-      UPDATE runs SET status = :to, required_action = NULL WHERE id = :id AND status IN (%s)"""
-      .formatted(RunTransitions.guard(RunStatus.Change.CHILDREN_ENDED));
+      UPDATE runs SET status = :to, required_action = NULL WHERE id = :id AND status IN (%s) AND %s"""
+      .formatted(RunTransitions.guard(RunStatus.Change.CHILDREN_ENDED), WAITS_FOR_CHILDREN);
+
+  /**
+   * The tool messages answering the model's last answer, in the order of its calls: children end in
+   * any order, and calls the loop answered itself were recorded before the children's. Only the
+   * tail of the conversation moves, while its run waits and nothing else writes to it. The primary
+   * key is checked row by row, so the messages go through negative numbers first.
+   */
+  private void orderToolMessagesByCall(WriteBatch w, String conversationId) {
+    w.statement("""
+            WITH last_answer AS (
+                SELECT seq, tool_calls FROM messages
+                WHERE conversation_id = :c AND role = 'assistant' ORDER BY seq DESC LIMIT 1),
+            ordered AS (
+                SELECT m.seq, a.seq + row_number() OVER (
+                           ORDER BY (SELECT t.ord FROM jsonb_array_elements(a.tool_calls) WITH ORDINALITY AS t(call, ord)
+                                     WHERE t.call->>'id' = m.tool_call_id LIMIT 1) NULLS LAST, m.seq) AS wanted
+                FROM messages m, last_answer a
+                WHERE m.conversation_id = :c AND m.seq > a.seq AND m.role = 'tool')
+            UPDATE messages m SET seq = -o.wanted FROM ordered o
+            WHERE m.conversation_id = :c AND m.seq = o.seq""")
+        .bind("c", conversationId).execute();
+    w.statement("UPDATE messages SET seq = -seq WHERE conversation_id = :c AND seq < 0")
+        .bind("c", conversationId).execute();
+  }
+
+  // ---- a child waiting for a person, shown on its parent ----
+
+  /**
+   * In the transaction that changes the status of run {@code runId}: if it is a child, its parent
+   * shows which of its children wait for a person (see {@link #showChildrenWaitingForAPerson}).
+   */
+  private void surfaceOnParent(WriteBatch w, String runId) {
+    String parentId = w.handleForReads().createQuery("SELECT parent_run_id FROM runs WHERE id = :id")
+        .bind("id", runId).mapTo(String.class).findOne().orElse(null);
+    if (parentId != null) {
+      showChildrenWaitingForAPerson(w, parentId);
+    }
+  }
+
+  /**
+   * A run waiting for its children goes to {@code requires_action} while any of them waits for a
+   * person, with a {@code required_action} naming them (each with its own), and back to
+   * {@code waiting} once none does; the person answers on the child. The parent is locked first
+   * (as a child's end locks it), so that children pausing at once update it one after the other;
+   * and its own parent is told in turn, so a grandchild's question reaches the root.
+   */
+  private void showChildrenWaitingForAPerson(WriteBatch w, String parentId) {
+    Handle reads = w.handleForReads();
+    Optional<Map<String, Object>> parent = reads.createQuery("""
+            SELECT status, required_action::text AS required_action FROM runs
+            WHERE id = :id AND %s FOR NO KEY UPDATE""".formatted(WAITS_FOR_CHILDREN))
+        .bind("id", parentId).mapToMap().findOne();
+    if (parent.isEmpty()) {
+      // Ended (cancelled, or failed), or queued again: nobody waits on its children's questions.
+      return;
+    }
+    RunStatus status = RunStatus.of((String) parent.get().get("status"));
+    ObjectNode action = childrenWaitingForAPerson(reads, parentId);
+    if (action == null && status == RunStatus.WAITING) {
+      return;
+    }
+    if (action == null) {
+      w.statement(BACK_TO_WAITING).bind("to", RunStatus.TRANSITIONS.target(RunStatus.Change.CHILDREN_ANSWERED))
+          .bind("id", parentId).execute();
+      events.appendEvent(w, parentId, "run.waiting", Map.of("reason", "children_answered"));
+    } else {
+      String before = (String) parent.get().get("required_action");
+      if (status == RunStatus.REQUIRES_ACTION && before != null && action.equals(Json.read(mapper, before))) {
+        return;
+      }
+      w.statement(CHILD_PAUSED).bind("to", RunStatus.TRANSITIONS.target(RunStatus.Change.CHILD_PAUSED))
+          .bind("a", Json.write(mapper, action)).bind("id", parentId).execute();
+      events.appendEvent(w, parentId, "run.requires_action", Map.of("required_action", action));
+    }
+    surfaceOnParent(w, parentId);
+  }
+
+  private static final String BACK_TO_WAITING = """
+      UPDATE runs SET status = :to, required_action = NULL WHERE id = :id AND status IN (%s) AND %s"""
+      .formatted(guard(RunStatus.Change.CHILDREN_ANSWERED), WAITS_FOR_CHILDREN);
+
+  private static final String CHILD_PAUSED = """
+      UPDATE runs SET status = :to, required_action = cast(:a AS jsonb) WHERE id = :id AND status IN (%s) AND %s"""
+      .formatted(guard(RunStatus.Change.CHILD_PAUSED), WAITS_FOR_CHILDREN);
+
+  /**
+   * {@code {"type": "child_requires_action", "tool_calls": [the calls whose children wait],
+   * "children": [{"run_id", "tool_call_id", "required_action"}]}}, in the order of the calls; null
+   * when no child waits for a person.
+   */
+  private ObjectNode childrenWaitingForAPerson(Handle reads, String parentId) {
+    List<Map<String, Object>> rows = reads.createQuery("""
+            SELECT c.id, c.required_action::text AS required_action, s.tool_call_id, s.name, s.arguments
+            FROM runs c JOIN run_steps s ON s.run_id = c.parent_run_id AND s.idx = c.parent_step
+            WHERE c.parent_run_id = :p AND c.status = :waiting AND s.status = :awaiting
+            ORDER BY c.parent_step""")
+        .bind("p", parentId).bind("waiting", RunStatus.REQUIRES_ACTION.wire())
+        .bind("awaiting", StepStatus.AWAITING_CHILD.wire()).mapToMap().list();
+    if (rows.isEmpty()) {
+      return null;
+    }
+    ObjectNode action = mapper.createObjectNode();
+    action.put("type", SubAgents.CHILD_REQUIRES_ACTION);
+    ArrayNode calls = action.putArray("tool_calls");
+    ArrayNode children = action.putArray("children");
+    for (Map<String, Object> row : rows) {
+      ObjectNode call = calls.addObject();
+      call.put("id", (String) row.get("tool_call_id"));
+      call.put("name", (String) row.get("name"));
+      call.putPOJO("arguments", Json.parsedOrText(mapper, (String) row.get("arguments")));
+      ObjectNode child = children.addObject();
+      child.put("run_id", (String) row.get("id"));
+      child.put("tool_call_id", (String) row.get("tool_call_id"));
+      String asked = (String) row.get("required_action");
+      child.set("required_action", asked == null ? mapper.nullNode() : Json.read(mapper, asked));
+    }
+    return action;
+  }
 }

@@ -35,6 +35,8 @@ public final class SubAgents {
   public static final String KIND = "agent";
   /** A run at this depth (its root is at 0) calls no further agent. */
   public static final int MAX_DEPTH = 3;
+  /** The {@code required_action} of a run whose children wait for a person (answered on each child). */
+  public static final String CHILD_REQUIRES_ACTION = "child_requires_action";
 
   private final Jdbi jdbi;
   private final ObjectMapper mapper;
@@ -105,6 +107,14 @@ public final class SubAgents {
     JsonNode input = arguments.get("input");
     return new Plan(new Child(call, agent, PromptTemplate.fill(agent.systemPrompt(), Map.of()),
         input == null || input.isNull() ? "" : input.asText(), depth + 1), null);
+  }
+
+  /**
+   * Why today's loop would not start a child for {@code call} of run {@code parent} (the tool
+   * error its model would read), or null: for a replay judging a recorded call.
+   */
+  public String refusal(RunStore.RunState parent, Step call) {
+    return plan(parent, call, mapper.createObjectNode()).refusal();
   }
 
   private record Ancestor(String agentId, int depth) {}

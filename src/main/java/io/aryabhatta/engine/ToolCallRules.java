@@ -42,6 +42,12 @@ public final class ToolCallRules {
     return parsed == null ? List.of() : validator.validate(tool.parameters(), parsed);
   }
 
+  /**
+   * Whether a call waits for a person before it runs, by the calling agent's {@code tool_approval}.
+   * A call of an agent (kind {@code agent}) is judged like any tool: {@code always} asks before the
+   * child run is created; under {@code per_tool} it does not ask, as an agent carries no
+   * {@code requires_approval} of its own (its own tools follow its own policy, on the child run).
+   */
   public static boolean needsApproval(AgentVersion agent, ToolDefinition tool) {
     return switch (agent.toolApproval()) {
       case "always" -> true;

@@ -27,6 +27,7 @@ import io.aryabhatta.replay.ReplayReport.StepReport;
 import io.aryabhatta.runs.RunStore.RunState;
 import io.aryabhatta.tools.ArgumentValidator;
 import io.aryabhatta.knowledge.KnowledgeTool;
+import io.aryabhatta.engine.RunEventLog;
 import io.aryabhatta.engine.SubAgents;
 import io.aryabhatta.memory.MemoryTool;
 import io.aryabhatta.tools.ClientTools;
@@ -66,8 +67,9 @@ public final class RunReplay {
   private final WireFormat wire;
   private final AuditLog audit;
   private final ObjectMapper mapper;
+  private final SubAgents subAgents;
 
-  public RunReplay(Jdbi jdbi, RunStore store, AgentService agents, ToolService tools,
+  public RunReplay(Jdbi jdbi, RunStore store, RunEventLog events, AgentService agents, ToolService tools,
       ArgumentValidator validator, AuditLog audit, ObjectMapper mapper) {
     this.jdbi = jdbi;
     this.store = store;
@@ -77,11 +79,12 @@ public final class RunReplay {
     this.wire = new WireFormat(mapper);
     this.audit = audit;
     this.mapper = mapper;
+    this.subAgents = new SubAgents(jdbi, mapper, store, events, agents);
   }
 
   /** Everything recorded about a run that a replay reads, read together. */
   private record Recorded(RunState state, JsonNode overrides, List<Message> messages, List<Step> steps,
-      Map<String, Set<String>> pausedCalls) {}
+      Map<String, Set<String>> pausedCalls, Set<Integer> startedChildren) {}
 
   /** The configuration a replay judges the run by. */
   private record Setup(AgentVersion agent, Map<String, ToolDefinition> tools, String systemPrompt) {}
@@ -101,7 +104,8 @@ public final class RunReplay {
           + "); only a completed, failed or cancelled run can be replayed");
     }
     Recorded recorded = jdbi.withHandle(h -> new Recorded(store.state(h, runId), store.agentOverrides(h, runId),
-        store.messages(h, run.conversationId(), 0, Integer.MAX_VALUE), store.steps(h, runId), pausedCalls(h, runId)));
+        store.messages(h, run.conversationId(), 0, Integer.MAX_VALUE), store.steps(h, runId), pausedCalls(h, runId),
+        startedChildren(h, runId)));
     Conversation conversation = store.conversation(caller.workspaceId(), run.conversationId()).orElseThrow();
 
     List<String> runDifferences = new ArrayList<>();
@@ -176,6 +180,7 @@ public final class RunReplay {
     AWAITS_OUTPUT("left to the API caller (client tool)"),
     AWAITS_APPROVAL("held for approval"),
     EXECUTED("executed (or started, with its outcome unknown)"),
+    CHILD_STARTED("answered by a child run it started (a call of an agent)"),
     NOT_EXECUTED("not executed: the run ended first");
 
     final String label;
@@ -313,9 +318,16 @@ public final class RunReplay {
       }
       ToolDefinition tool = setup.tools().get(step.name());
       String problem = rules.problem(tool, step.name(), step.arguments(), setup.tools().keySet());
+      boolean approval = problem == null && ToolCallRules.needsApproval(setup.agent(), tool);
+      boolean ofAgent = problem == null && tool.kind().equals(SubAgents.KIND);
+      if (ofAgent && !approval) {
+        // Whether today's loop would start the child: the depth, the chain of callers, the agent today.
+        problem = subAgents.refusal(recorded.state(), step);
+      }
       Disposal now = problem != null ? Disposal.REJECTED
           : tool.kind().equals("client") ? Disposal.AWAITS_OUTPUT
-          : ToolCallRules.needsApproval(setup.agent(), tool) ? Disposal.AWAITS_APPROVAL
+          : approval ? Disposal.AWAITS_APPROVAL
+          : ofAgent ? Disposal.CHILD_STARTED
           : Disposal.EXECUTED;
       if (now == Disposal.REJECTED && then != Disposal.REJECTED) {
         differences.add(label + ": " + whyRejected(tool, step, problem) + " (recorded: " + then.label + ")");
@@ -353,6 +365,10 @@ public final class RunReplay {
       if (recorded.pausedCalls().getOrDefault("submit_tool_outputs", Set.of()).contains(step.toolCallId())) {
         return Disposal.AWAITS_OUTPUT;
       }
+      if (recorded.startedChildren().contains(step.index())) {
+        // Its result is the child's outcome (a failed child's too), recorded without attempts.
+        return Disposal.CHILD_STARTED;
+      }
       // The loop records a rejected call with no attempt; every execution records its attempts.
       boolean attempted = step.attempts() != null && !step.attempts().isEmpty();
       if (step.status() == StepStatus.FAILED && !attempted) {
@@ -363,6 +379,12 @@ public final class RunReplay {
   }
 
   // ---- reading ----
+
+  /** The steps of the run whose calls started a child run. */
+  private static Set<Integer> startedChildren(Handle h, String runId) {
+    return new HashSet<>(h.createQuery("SELECT parent_step FROM runs WHERE parent_run_id = :r")
+        .bind("r", runId).mapTo(Integer.class).list());
+  }
 
   /** The tool call ids each kind of pause ({@code approve_tool_calls}, …) held, from the run's events. */
   private static Map<String, Set<String>> pausedCalls(Handle h, String runId) {

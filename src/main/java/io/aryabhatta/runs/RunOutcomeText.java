@@ -41,8 +41,16 @@ public final class RunOutcomeText {
     return switch (type) {
       case "approve_tool_calls" -> "approval of tool calls " + names + ": POST /api/runs/" + runId + "/approvals";
       case "submit_tool_outputs" -> "outputs of client tools " + names + ": POST /api/runs/" + runId + "/tool_outputs";
+      case "child_requires_action" -> "a person, on the child runs of its calls of agents " + names + ": "
+          + childRuns(requiredAction) + " (see GET /api/runs/<child>)";
       default -> "a decision on tool calls whose outcome is unknown " + names + ": POST /api/runs/" + runId
           + "/approvals or /tool_outputs";
     };
+  }
+
+  private static List<String> childRuns(JsonNode requiredAction) {
+    List<String> ids = new ArrayList<>();
+    requiredAction.path("children").forEach(c -> ids.add(c.path("run_id").asText()));
+    return ids;
   }
 }

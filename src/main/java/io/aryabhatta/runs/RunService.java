@@ -2,6 +2,7 @@ package io.aryabhatta.runs;
 
 import io.aryabhatta.engine.RunEventLog;
 import io.aryabhatta.engine.RunTransitions;
+import io.aryabhatta.engine.SubAgents;
 import io.aryabhatta.engine.RunScheduler;
 import io.aryabhatta.engine.ToolMessages;
 import io.aryabhatta.engine.ContextWindow;
@@ -609,6 +610,12 @@ public final class RunService {
   private List<Step> waitingCalls(Handle h, String runId, Set<String> actionTypes, String what) {
     Map<String, Object> row = lockRun(h, runId);
     JsonNode action = row.get("required_action") == null ? null : Json.read(mapper, (String) row.get("required_action"));
+    if (action != null && SubAgents.CHILD_REQUIRES_ACTION.equals(action.path("type").asText())) {
+      List<String> children = new ArrayList<>();
+      action.path("children").forEach(c -> children.add(c.path("run_id").asText()));
+      throw new DomainException.Conflict("the run waits for its child runs, which wait for a person: answer on the"
+          + " child run itself (" + String.join(", ", children) + ")");
+    }
     if (RunStatus.of((String) row.get("status")) != RunStatus.REQUIRES_ACTION || action == null
         || !actionTypes.contains(action.path("type").asText())) {
       throw new DomainException.Conflict("the run is not waiting for " + what + " (status " + row.get("status") + ")");

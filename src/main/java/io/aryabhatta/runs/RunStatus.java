@@ -30,8 +30,18 @@ public enum RunStatus implements WireName {
     ANSWERED,
     /** Its tool calls of sub-agents started child runs: it waits for them, without a node. */
     CHILDREN_STARTED,
-    /** The last child it waited for ended: it is queued again. */
+    /**
+     * The last child it waited for ended: it is queued again (also from {@code requires_action}, when
+     * that child was the one waiting for a person, e.g. cancelled there).
+     */
     CHILDREN_ENDED,
+    /**
+     * One of its children (or theirs) waits for a person: it shows which, in its own
+     * {@code required_action}; again whenever the list of those children changes.
+     */
+    CHILD_PAUSED,
+    /** None of its children waits for a person any more: it waits for them to end, as before. */
+    CHILDREN_ANSWERED,
     /** The model gave its final answer. */
     COMPLETED,
     FAILED,
@@ -53,7 +63,9 @@ public enum RunStatus implements WireName {
       .add(RUNNING, Change.PAUSED, REQUIRES_ACTION)
       .add(REQUIRES_ACTION, Change.ANSWERED, QUEUED)
       .add(RUNNING, Change.CHILDREN_STARTED, WAITING)
-      .add(WAITING, Change.CHILDREN_ENDED, QUEUED)
+      .add(EnumSet.of(WAITING, REQUIRES_ACTION), Change.CHILDREN_ENDED, QUEUED)
+      .add(EnumSet.of(WAITING, REQUIRES_ACTION), Change.CHILD_PAUSED, REQUIRES_ACTION)
+      .add(REQUIRES_ACTION, Change.CHILDREN_ANSWERED, WAITING)
       .add(RUNNING, Change.COMPLETED, COMPLETED)
       .add(ACTIVE, Change.FAILED, FAILED)
       .add(ACTIVE, Change.CANCELLED, CANCELLED);

@@ -54,7 +54,10 @@ public enum StepStatus implements WireName {
      * settled a call of unknown outcome by giving its result.
      */
     SUCCEEDED,
-    /** The model call or the tool failed, or the call was refused before it ran (an unknown tool, bad arguments). */
+    /**
+     * The model call or the tool failed, or the call was refused before it ran (an unknown tool, bad
+     * arguments; or, approved, a call of an agent that cannot start its child).
+     */
     FAILED,
     /** The call failed in a way that leaves its effect unknown, or its run ended while it was started. */
     OUTCOME_LOST,
@@ -74,14 +77,14 @@ public enum StepStatus implements WireName {
   static final StateTable<StepStatus, Change> TRANSITIONS = new StateTable<>(StepStatus.class, Change.class)
       .add(EnumSet.of(PENDING, AWAITING_APPROVAL), Change.APPROVAL_ASKED, AWAITING_APPROVAL)
       .add(EnumSet.of(PENDING, AWAITING_OUTPUT), Change.OUTPUT_ASKED, AWAITING_OUTPUT)
-      .add(EnumSet.of(PENDING, AWAITING_CHILD), Change.CHILD_STARTED, AWAITING_CHILD)
+      .add(EnumSet.of(PENDING, APPROVED, AWAITING_CHILD), Change.CHILD_STARTED, AWAITING_CHILD)
       .add(AWAITING_CHILD, Change.CHILD_COMPLETED, COMPLETED)
       .add(AWAITING_CHILD, Change.CHILD_FAILED, FAILED)
       .add(EnumSet.of(AWAITING_APPROVAL, UNKNOWN_OUTCOME), Change.APPROVED, APPROVED)
       .add(AWAITING_APPROVAL, Change.REJECTED, REJECTED)
       .add(EnumSet.of(PENDING, APPROVED, STARTED), Change.EXECUTION_STARTED, STARTED)
       .add(EnumSet.of(STARTED, AWAITING_OUTPUT, UNKNOWN_OUTCOME), Change.SUCCEEDED, COMPLETED)
-      .add(EnumSet.of(PENDING, STARTED), Change.FAILED, FAILED)
+      .add(EnumSet.of(PENDING, APPROVED, STARTED), Change.FAILED, FAILED)
       .add(EnumSet.of(STARTED, UNKNOWN_OUTCOME), Change.OUTCOME_LOST, UNKNOWN_OUTCOME)
       .add(UNKNOWN_OUTCOME, Change.SETTLED_UNKNOWN, UNKNOWN_OUTCOME)
       .add(EnumSet.copyOf(union(NOT_EXECUTED, STARTED)), Change.RUN_CANCELLED, CANCELLED)

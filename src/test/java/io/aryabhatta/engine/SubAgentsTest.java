@@ -54,11 +54,19 @@ class SubAgentsTest {
 
   /** An agent named {@code name...} whose model answers with {@code model}; returns its name. */
   static String agent(String name, List<String> agents, Function<ReceivedRequest, Reply> model) {
+    return agent(name, agents, Map.of(), model);
+  }
+
+  /** As {@link #agent(String, List, Function)}, with more of the agent's fields ({@code tools}, {@code tool_approval}). */
+  static String agent(String name, List<String> agents, Map<String, Object> extra,
+      Function<ReceivedRequest, Reply> model) {
     String unique = name + "-" + NAMES.incrementAndGet() + "-" + System.nanoTime() % 100000;
     String prompt = "You are " + unique + ".";
     MODELS.put(prompt, model);
-    var r = api.post("/api/agents", Map.of("name", unique, "system_prompt", prompt,
+    Map<String, Object> body = new java.util.HashMap<>(extra);
+    body.putAll(Map.of("name", unique, "system_prompt", prompt,
         "model", Map.of("provider", "fake", "name", FakeModelServer.MODEL), "agents", agents));
+    var r = api.post("/api/agents", body);
     assertThat(r.status()).as(r.toString()).isEqualTo(201);
     return unique;
   }
@@ -124,7 +132,6 @@ class SubAgentsTest {
     JsonNode run = setup.awaitSettled(start(parent).get("id").asText());
 
     assertThat(run.get("status").asText()).as(run.toString()).isEqualTo("completed");
-    // The tool messages reach the conversation in the order the children end.
     assertThat(run.get("output").asText()).startsWith("Combined: ")
         .contains("A answers: question for " + a, "B answers: question for " + b);
     assertThat(run.get("depth").asInt()).isZero();
@@ -219,5 +226,217 @@ class SubAgentsTest {
     var self = api.patch("/api/agents/" + idOf(other), Map.of("agents", List.of(other)));
     assertThat(self.status()).isEqualTo(422);
     assertThat(self.toString()).contains("cannot call itself");
+  }
+
+  /** Asks for the calculator once, then answers with its result. */
+  static Function<ReceivedRequest, Reply> calculating(String who, Duration afterwards) {
+    return request -> lastIsTool(request)
+        ? text(who + " computed " + String.join(",", toolResults(request))).withDelay(afterwards)
+        : FakeModelServer.toolCall("calculator", "{\"expression\":\"6 * 7\"}");
+  }
+
+  static JsonNode run(String runId) {
+    return api.get("/api/runs/" + runId).json();
+  }
+
+  @Test
+  void a_child_waiting_for_approval_surfaces_on_its_parent_and_is_answered_on_the_child() {
+    String careful = agent("careful", List.of(), Map.of("tools", List.of("calculator"), "tool_approval", "always"),
+        calculating("careful", Duration.ofMillis(1500)));
+    String parent = agent("lead", List.of(careful), callingEach(careful));
+    String runId = start(parent).get("id").asText();
+
+    JsonNode waiting = setup.awaitStatus(runId, "requires_action");
+    String childId = children(runId).get(0).get("id").asText();
+    JsonNode child = run(childId);
+    assertThat(child.get("status").asText()).isEqualTo("requires_action");
+    JsonNode action = waiting.get("required_action");
+    assertThat(action.get("type").asText()).as(action.toString()).isEqualTo("child_requires_action");
+    assertThat(action.get("tool_calls")).hasSize(1);
+    assertThat(action.get("tool_calls").get(0).get("name").asText()).isEqualTo(careful);
+    assertThat(action.get("children")).hasSize(1);
+    JsonNode surfaced = action.get("children").get(0);
+    assertThat(surfaced.get("run_id").asText()).isEqualTo(childId);
+    assertThat(surfaced.get("tool_call_id").asText()).isEqualTo(action.get("tool_calls").get(0).get("id").asText());
+    assertThat(surfaced.get("required_action")).isEqualTo(child.get("required_action"));
+    assertThat(surfaced.get("required_action").get("type").asText()).isEqualTo("approve_tool_calls");
+    JsonNode events = api.get("/api/runs/" + runId + "/events?format=json").json().get("data");
+    assertThat(events).anySatisfy(e -> assertThat(e.get("type").asText()).isEqualTo("run.requires_action"));
+
+    // The person answers on the child; the parent is not where its calls are decided.
+    var onParent = api.post("/api/runs/" + runId + "/approvals", Map.of("decisions",
+        List.of(Map.of("tool_call_id", action.get("tool_calls").get(0).get("id").asText(), "approve", true))));
+    assertThat(onParent.status()).as(onParent.toString()).isEqualTo(409);
+    assertThat(onParent.toString()).contains(childId);
+    String childCall = child.get("required_action").get("tool_calls").get(0).get("id").asText();
+    var approved = api.post("/api/runs/" + childId + "/approvals",
+        Map.of("decisions", List.of(Map.of("tool_call_id", childCall, "approve", true))));
+    assertThat(approved.status()).as(approved.toString()).isEqualTo(200);
+
+    // In the transaction that answered the child: the parent waits again, for its child only.
+    JsonNode after = run(runId);
+    assertThat(after.get("status").asText()).isEqualTo("waiting");
+    assertThat(after.get("required_action").isNull()).as(after.toString()).isTrue();
+    JsonNode done = setup.awaitStatus(runId, "completed");
+    assertThat(done.get("output").asText()).contains("careful computed 42");
+  }
+
+  @Test
+  void a_grandchild_waiting_for_a_person_surfaces_up_to_the_root() {
+    String leaf = agent("leaf", List.of(), Map.of("tools", List.of("calculator"), "tool_approval", "always"),
+        calculating("leaf", Duration.ZERO));
+    String middle = agent("middle", List.of(leaf), callingEach(leaf));
+    String root = agent("root", List.of(middle), callingEach(middle));
+    String rootId = start(root).get("id").asText();
+
+    JsonNode waiting = setup.awaitStatus(rootId, "requires_action");
+    String middleId = children(rootId).get(0).get("id").asText();
+    String leafId = children(middleId).get(0).get("id").asText();
+    JsonNode nested = waiting.get("required_action").get("children").get(0);
+    assertThat(nested.get("run_id").asText()).isEqualTo(middleId);
+    assertThat(nested.get("required_action").get("type").asText()).isEqualTo("child_requires_action");
+    JsonNode leafAction = nested.get("required_action").get("children").get(0);
+    assertThat(leafAction.get("run_id").asText()).isEqualTo(leafId);
+    assertThat(leafAction.get("required_action").get("type").asText()).isEqualTo("approve_tool_calls");
+
+    String call = leafAction.get("required_action").get("tool_calls").get(0).get("id").asText();
+    var rejected = api.post("/api/runs/" + leafId + "/approvals",
+        Map.of("decisions", List.of(Map.of("tool_call_id", call, "approve", false, "reason", "not today"))));
+    assertThat(rejected.status()).as(rejected.toString()).isEqualTo(200);
+
+    JsonNode done = setup.awaitStatus(rootId, "completed");
+    assertThat(done.get("required_action").isNull()).isTrue();
+    assertThat(done.get("output").asText()).contains("not today");
+  }
+
+  @Test
+  void a_call_of_an_agent_waits_for_approval_when_its_caller_approves_every_call() {
+    String helper = agent("helper", List.of(), echoing("helper"));
+    String parent = agent("lead", List.of(helper), Map.of("tool_approval", "always"), callingEach(helper));
+
+    // Rejected: no child, and the model reads why.
+    String rejectedRun = start(parent).get("id").asText();
+    JsonNode asked = setup.awaitStatus(rejectedRun, "requires_action").get("required_action");
+    assertThat(asked.get("type").asText()).isEqualTo("approve_tool_calls");
+    assertThat(asked.get("tool_calls").get(0).get("name").asText()).isEqualTo(helper);
+    assertThat(children(rejectedRun)).isEmpty();
+    var rejection = api.post("/api/runs/" + rejectedRun + "/approvals", Map.of("decisions", List.of(
+        Map.of("tool_call_id", asked.get("tool_calls").get(0).get("id").asText(), "approve", false,
+            "reason", "no delegating"))));
+    assertThat(rejection.status()).as(rejection.toString()).isEqualTo(200);
+    JsonNode rejected = setup.awaitStatus(rejectedRun, "completed");
+    assertThat(rejected.get("output").asText()).contains("The user rejected this tool call: no delegating");
+    assertThat(children(rejectedRun)).isEmpty();
+
+    // Approved: the child starts only then.
+    String approvedRun = start(parent).get("id").asText();
+    JsonNode again = setup.awaitStatus(approvedRun, "requires_action").get("required_action");
+    var approval = api.post("/api/runs/" + approvedRun + "/approvals", Map.of("decisions", List.of(
+        Map.of("tool_call_id", again.get("tool_calls").get(0).get("id").asText(), "approve", true))));
+    assertThat(approval.status()).as(approval.toString()).isEqualTo(200);
+    JsonNode approved = setup.awaitStatus(approvedRun, "completed");
+    assertThat(approved.get("output").asText()).contains("helper answers: question for " + helper);
+    assertThat(children(approvedRun)).hasSize(1);
+  }
+
+  @Test
+  void tool_messages_reach_the_parent_in_the_order_of_its_calls_not_the_order_children_end() {
+    String slow = agent("slow", List.of(), request -> text("slow answer").withDelay(Duration.ofMillis(1500)));
+    String fast = agent("fast", List.of(), request -> text("fast answer"));
+    List<List<String>> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    String parent = agent("lead", List.of(slow, fast), Map.of("tools", List.of("calculator")), request -> {
+      if (lastIsTool(request)) {
+        List<String> order = new ArrayList<>();
+        request.messages().forEach(m -> {
+          if (m.path("role").asText().equals("tool")) {
+            order.add(m.path("name").asText(m.path("tool_call_id").asText()) + "=" + m.path("content").asText());
+          }
+        });
+        seen.add(order);
+        return text("done");
+      }
+      return toolCalls(call(slow, "{\"input\":\"a\"}"), call("calculator", "{\"expression\":\"1 + 1\"}"),
+          call(fast, "{\"input\":\"b\"}"));
+    });
+
+    JsonNode run = setup.awaitSettled(start(parent).get("id").asText());
+
+    assertThat(run.get("status").asText()).as(run.toString()).isEqualTo("completed");
+    assertThat(seen).hasSize(1);
+    assertThat(seen.get(0)).extracting(s -> s.substring(s.indexOf('=') + 1))
+        .containsExactly("slow answer", "2", "fast answer");
+    List<String> conversation = new ArrayList<>();
+    api.get("/api/conversations/" + run.get("conversation_id").asText() + "/messages").json().get("data")
+        .forEach(m -> conversation.add(m.get("role").asText() + ":" + m.path("content").asText("")));
+    assertThat(conversation).containsExactly("user:go", "assistant:", "tool:slow answer", "tool:2",
+        "tool:fast answer", "assistant:done");
+  }
+
+  @Test
+  void a_parent_replays_as_recorded_and_a_fork_reuses_the_childrens_results_before_its_step() {
+    AtomicInteger helperCalls = new AtomicInteger();
+    String helper = agent("helper", List.of(), request -> {
+      helperCalls.incrementAndGet();
+      return text("helper says hi");
+    });
+    String failing = agent("broken", List.of(), request -> FakeModelServer.error(400));
+    String parent = agent("lead", List.of(helper, failing), callingEach(helper, failing));
+    JsonNode original = setup.awaitSettled(start(parent).get("id").asText());
+    String originalId = original.get("id").asText();
+    assertThat(original.get("status").asText()).as(original.toString()).isEqualTo("completed");
+    JsonNode originalChildren = children(originalId);
+    assertThat(helperCalls.get()).isEqualTo(1);
+
+    for (String version : List.of("pinned", "latest")) {
+      JsonNode report = api.post("/api/runs/" + originalId + "/replay", Map.of("agent_version", version)).json();
+      assertThat(report.get("deterministic").asBoolean()).as(report.toString()).isTrue();
+    }
+
+    // From the last model call: the calls before it are history, answered by the original's children.
+    var late = api.post("/api/runs/" + originalId + "/fork", Map.of("from_step", 3));
+    assertThat(late.status()).as(late.toString()).isEqualTo(201);
+    JsonNode lateFork = setup.awaitSettled(late.json().get("id").asText());
+    assertThat(lateFork.get("status").asText()).as(lateFork.toString()).isEqualTo("completed");
+    assertThat(lateFork.get("output").asText()).isEqualTo(original.get("output").asText());
+    assertThat(children(lateFork.get("id").asText())).isEmpty();
+    assertThat(helperCalls.get()).isEqualTo(1);
+
+    // From the first: the model asks again, and its calls start children of the fork's own.
+    var early = api.post("/api/runs/" + originalId + "/fork", Map.of("from_step", 0));
+    assertThat(early.status()).as(early.toString()).isEqualTo(201);
+    JsonNode earlyFork = setup.awaitSettled(early.json().get("id").asText());
+    assertThat(earlyFork.get("status").asText()).as(earlyFork.toString()).isEqualTo("completed");
+    JsonNode forkChildren = children(earlyFork.get("id").asText());
+    assertThat(forkChildren).hasSize(2);
+    assertThat(forkChildren.get(0).get("id").asText()).isNotEqualTo(originalChildren.get(0).get("id").asText());
+    assertThat(helperCalls.get()).isEqualTo(2);
+    assertThat(children(originalId)).hasSize(2);
+  }
+
+  @Test
+  void a_sibling_ending_keeps_the_question_shown_and_cancelling_the_waiting_child_lets_the_parent_go_on() {
+    String careful = agent("careful", List.of(), Map.of("tools", List.of("calculator"), "tool_approval", "always"),
+        calculating("careful", Duration.ZERO));
+    String helper = agent("helper", List.of(), request -> text("helper done").withDelay(Duration.ofMillis(1500)));
+    String parent = agent("lead", List.of(careful, helper), callingEach(careful, helper));
+    String runId = start(parent).get("id").asText();
+
+    JsonNode waiting = setup.awaitStatus(runId, "requires_action");
+    JsonNode kids = children(runId);
+    String carefulId = kids.get(0).get("id").asText();
+    String helperId = kids.get(1).get("id").asText();
+    assertThat(waiting.at("/required_action/children/0/run_id").asText()).isEqualTo(carefulId);
+    setup.awaitStatus(helperId, "completed");
+    JsonNode still = run(runId);
+    assertThat(still.get("status").asText()).isEqualTo("requires_action");
+    assertThat(still.at("/required_action/children")).hasSize(1);
+    assertThat(still.at("/required_action/children/0/run_id").asText()).isEqualTo(carefulId);
+
+    var cancelled = api.post("/api/runs/" + carefulId + "/cancel", Map.of());
+    assertThat(cancelled.status()).as(cancelled.toString()).isEqualTo(200);
+
+    JsonNode done = setup.awaitStatus(runId, "completed");
+    assertThat(done.get("required_action").isNull()).isTrue();
+    assertThat(done.get("output").asText()).contains("the agent's run " + carefulId + " was cancelled", "helper done");
   }
 }

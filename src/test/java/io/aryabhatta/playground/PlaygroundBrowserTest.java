@@ -38,6 +38,9 @@ class PlaygroundBrowserTest {
   static final String FORK_INSTRUCTION = "Answer in French.";
   static final String FORK_ANSWER = "La commande 42 est expédiée.";
   static final String SHIPPED = "Order 42 has shipped.";
+  static final String HELPER_PROMPT = "You are the helper.";
+  static final String CAREFUL_PROMPT = "You check orders, with approval.";
+  static final String LEAD_PROMPT = "You delegate.";
 
   @Test
   void a_user_builds_an_agent_with_a_tool_chats_and_approves_the_call() throws Exception {
@@ -89,7 +92,22 @@ class PlaygroundBrowserTest {
       setup.httpTool("charge", "POST", payments.url("/charge"), Map.of("idempotent", false));
       String orderBot = setup.agent(List.of("lookup_order"), Map.of("name", "inspect-bot", "system_prompt", SYSTEM_PROMPT));
       String chargeBot = setup.agent(List.of("charge"), Map.of("name", "charge-bot"));
+      // A parent calling an agent, and one whose child waits for an approval.
+      String helper = "inspect-helper";
+      setup.agent(List.of(), Map.of("name", helper, "system_prompt", HELPER_PROMPT));
+      String careful = "inspect-careful";
+      setup.agent(List.of("lookup_order"), Map.of("name", careful, "system_prompt", CAREFUL_PROMPT,
+          "tool_approval", "always"));
+      String lead = setup.agent(List.of(), Map.of("name", "inspect-lead", "system_prompt", LEAD_PROMPT,
+          "agents", List.of(helper, careful)));
       fake.respondWith(PlaygroundBrowserTest::scriptedModel);
+
+      String parentRun = startRun(server, lead, "delegate to " + helper);
+      assertThat(setup.awaitSettled(parentRun).get("status").asText()).isEqualTo("completed");
+      String childRun = server.admin.get("/api/runs/" + parentRun + "/children").json().at("/data/0/id").asText();
+      String waitingParent = startRun(server, lead, "delegate to " + careful);
+      assertThat(setup.awaitStatus(waitingParent, "requires_action").at("/required_action/type").asText())
+          .isEqualTo("child_requires_action");
 
       String runId = startRun(server, orderBot, "Where is order 42?");
       assertThat(setup.awaitSettled(runId).get("status").asText()).isEqualTo("completed");
@@ -98,17 +116,22 @@ class PlaygroundBrowserTest {
       String unknownRun = startRun(server, chargeBot, "charge order 7");
       assertThat(setup.awaitSettled(unknownRun).at("/required_action/type").asText()).isEqualTo("resolve_unknown_outcome");
 
-      String output = runScript("inspector.test.mjs", "target/playground-browser-inspector.log", Map.of(
-          "RUN_ID", runId,
-          "IDEMPOTENCY_KEY", idempotencyKey,
-          "ORDER_AGENT", orderBot,
-          "UNKNOWN_RUN", unknownRun,
-          "SYSTEM_PROMPT", SYSTEM_PROMPT,
-          "FORK_INSTRUCTION", FORK_INSTRUCTION,
-          "FORK_ANSWER", FORK_ANSWER,
-          "ANSWER", SHIPPED), server);
+      String output = runScript("inspector.test.mjs", "target/playground-browser-inspector.log", Map.ofEntries(
+          Map.entry("RUN_ID", runId),
+          Map.entry("IDEMPOTENCY_KEY", idempotencyKey),
+          Map.entry("ORDER_AGENT", orderBot),
+          Map.entry("UNKNOWN_RUN", unknownRun),
+          Map.entry("SYSTEM_PROMPT", SYSTEM_PROMPT),
+          Map.entry("FORK_INSTRUCTION", FORK_INSTRUCTION),
+          Map.entry("FORK_ANSWER", FORK_ANSWER),
+          Map.entry("ANSWER", SHIPPED),
+          Map.entry("PARENT_RUN", parentRun),
+          Map.entry("CHILD_RUN", childRun),
+          Map.entry("WAITING_PARENT", waitingParent)), server);
 
       assertThat(output).contains("inspector: all checks passed");
+      // Approved on the child's page: the child went on, and so did its parent.
+      assertThat(setup.awaitStatus(waitingParent, "completed").get("output").asText()).isEqualTo(SHIPPED);
       // The fork asked the model again with the edited prompt; the agent itself was not changed.
       assertThat(fake.requests()).anySatisfy(r -> {
         assertThat(r.messages().path(0).path("content").asText()).isEqualTo(SYSTEM_PROMPT + " " + FORK_INSTRUCTION);
@@ -135,6 +158,14 @@ class PlaygroundBrowserTest {
   private static FakeModelServer.Reply scriptedModel(FakeModelServer.ReceivedRequest request) {
     JsonNode messages = request.messages();
     JsonNode last = messages.path(messages.size() - 1);
+    String system = messages.path(0).path("content").asText();
+    if (system.equals(HELPER_PROMPT)) {
+      return text("The helper did it.");
+    }
+    if (system.equals(LEAD_PROMPT) && last.path("role").asText().equals("user")) {
+      String agent = last.path("content").asText().replace("delegate to ", "");
+      return toolCall(agent, "{\"input\":\"Where is order 42?\"}");
+    }
     if (last.path("role").asText().equals("tool")) {
       String result = last.path("content").asText();
       return text(result.contains("shipped") ? SHIPPED : "Noted: " + result);
