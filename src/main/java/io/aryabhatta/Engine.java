@@ -166,7 +166,7 @@ public record Engine(
     // A run queued by a commit (a child started, a parent whose children ended) is offered to this
     // node's scheduler, made below; every node's poller would claim it anyway.
     java.util.concurrent.atomic.AtomicReference<RunScheduler> schedulerOfRuns = new java.util.concurrent.atomic.AtomicReference<>();
-    RunTransitions transitions = new RunTransitions(mapper, runStore, runEvents, callbacks.worker()::wake,
+    RunTransitions transitions = new RunTransitions(mapper, runStore, runEvents, audit, callbacks.worker()::wake,
         runId -> {
           RunScheduler s = schedulerOfRuns.get();
           if (s != null) {

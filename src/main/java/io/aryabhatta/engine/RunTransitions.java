@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.aryabhatta.audit.AuditLog;
 import io.aryabhatta.db.WriteBatch;
 import io.aryabhatta.json.Json;
 import io.aryabhatta.model.Usage;
@@ -30,11 +31,12 @@ public final class RunTransitions {
   private final ObjectMapper mapper;
   private final RunStore store;
   private final RunEventLog events;
+  private final AuditLog audit;
   private final Runnable callbackQueued;
   private final Consumer<String> runQueued;
 
-  public RunTransitions(ObjectMapper mapper, RunStore store, RunEventLog events) {
-    this(mapper, store, events, () -> { }, id -> { });
+  public RunTransitions(ObjectMapper mapper, RunStore store, RunEventLog events, AuditLog audit) {
+    this(mapper, store, events, audit, () -> { }, id -> { });
   }
 
   /**
@@ -42,11 +44,12 @@ public final class RunTransitions {
    * @param runQueued told the id of a run queued again by a transaction that has committed (a
    *     parent whose children ended), for this node to take it at once if it has a free slot
    */
-  public RunTransitions(ObjectMapper mapper, RunStore store, RunEventLog events, Runnable callbackQueued,
-      Consumer<String> runQueued) {
+  public RunTransitions(ObjectMapper mapper, RunStore store, RunEventLog events, AuditLog audit,
+      Runnable callbackQueued, Consumer<String> runQueued) {
     this.mapper = mapper;
     this.store = store;
     this.events = events;
+    this.audit = audit;
     this.callbackQueued = callbackQueued;
     this.runQueued = runQueued;
   }
@@ -273,7 +276,7 @@ public final class RunTransitions {
     // FOR NO KEY UPDATE, not FOR UPDATE: each child's own writes hold a key-share lock on its
     // parent's row (its foreign key), which FOR UPDATE would wait for, and two children deadlock.
     Map<String, Object> parent = reads.createQuery("""
-            SELECT conversation_id, status, parent_run_id FROM runs
+            SELECT workspace_id, conversation_id, status, parent_run_id FROM runs
             WHERE id = :id FOR NO KEY UPDATE""")
         .bind("id", parentId).mapToMap().one();
     String conversationId = (String) parent.get("conversation_id");
@@ -312,6 +315,8 @@ public final class RunTransitions {
     w.statement(QUEUE_PARENT).bind("to", RunStatus.TRANSITIONS.target(RunStatus.Change.CHILDREN_ENDED))
         .bind("id", parentId).execute();
     events.appendEvent(w, parentId, "run.queued", Map.of("reason", "children_ended"));
+    auditChildrenChange(w, (String) parent.get("workspace_id"), parentId, "run.queued",
+        Map.of("reason", "children_ended", "child_run_id", runId));
     events.afterCommit(w, () -> runQueued.accept(parentId));
     if (showsQuestion && parent.get("parent_run_id") != null) {
       // It no longer waits for a person: its own parent may stop showing it.
@@ -376,7 +381,7 @@ public final class RunTransitions {
   private void showChildrenWaitingForAPerson(WriteBatch w, String parentId) {
     Handle reads = w.handleForReads();
     Optional<Map<String, Object>> parent = reads.createQuery("""
-            SELECT status, required_action::text AS required_action FROM runs
+            SELECT workspace_id, status, required_action::text AS required_action FROM runs
             WHERE id = :id AND %s FOR NO KEY UPDATE""".formatted(WAITS_FOR_CHILDREN))
         .bind("id", parentId).mapToMap().findOne();
     if (parent.isEmpty()) {
@@ -392,6 +397,8 @@ public final class RunTransitions {
       w.statement(BACK_TO_WAITING).bind("to", RunStatus.TRANSITIONS.target(RunStatus.Change.CHILDREN_ANSWERED))
           .bind("id", parentId).execute();
       events.appendEvent(w, parentId, "run.waiting", Map.of("reason", "children_answered"));
+      auditChildrenChange(w, (String) parent.get().get("workspace_id"), parentId, "run.waiting",
+          Map.of("reason", "children_answered"));
     } else {
       String before = (String) parent.get().get("required_action");
       if (status == RunStatus.REQUIRES_ACTION && before != null && action.equals(Json.read(mapper, before))) {
@@ -400,8 +407,17 @@ public final class RunTransitions {
       w.statement(CHILD_PAUSED).bind("to", RunStatus.TRANSITIONS.target(RunStatus.Change.CHILD_PAUSED))
           .bind("a", Json.write(mapper, action)).bind("id", parentId).execute();
       events.appendEvent(w, parentId, "run.requires_action", Map.of("required_action", action));
+      auditChildrenChange(w, (String) parent.get().get("workspace_id"), parentId, "run.requires_action",
+          Map.of("type", SubAgents.CHILD_REQUIRES_ACTION, "child_run_ids",
+              action.get("children").findValuesAsText("run_id")));
     }
     surfaceOnParent(w, parentId);
+  }
+
+  /** A parent's status changed by its children, audited as the engine's, in the transaction changing it. */
+  private void auditChildrenChange(WriteBatch w, String workspaceId, String parentId, String action,
+      Map<String, ?> details) {
+    audit.record(w, workspaceId, Journal.ENGINE, action, "run", parentId, details);
   }
 
   private static final String BACK_TO_WAITING = """

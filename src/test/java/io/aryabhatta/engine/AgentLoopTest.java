@@ -399,7 +399,7 @@ class AgentLoopTest {
       RunStore store = new RunStore(jdbi, mapper);
       EventNotifier notifier = new EventNotifier();
       RunEventLog events = new RunEventLog(mapper, store, notifier);
-      RunTransitions transitions = new RunTransitions(mapper, store, events);
+      RunTransitions transitions = new RunTransitions(mapper, store, events, audit);
       Duration lease = Duration.ofSeconds(30);
       Journal journal = new Journal(jdbi, mapper, events, transitions, audit, lease);
       RunSetup setup = new RunSetup(toolService, providers, mapper);

@@ -26,7 +26,7 @@ record LeasedRun(Lease lease, Journal.RunFacts facts) {
   static Journal journal(Jdbi jdbi, ObjectMapper mapper, EventNotifier notifier) {
     RunStore store = new RunStore(jdbi, mapper);
     RunEventLog events = new RunEventLog(mapper, store, notifier);
-    return new Journal(jdbi, mapper, events, new RunTransitions(mapper, store, events), new AuditLog(jdbi, mapper),
+    return new Journal(jdbi, mapper, events, new RunTransitions(mapper, store, events, new AuditLog(jdbi, mapper)), new AuditLog(jdbi, mapper),
         Duration.ofSeconds(30));
   }
 }

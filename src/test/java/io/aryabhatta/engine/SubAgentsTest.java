@@ -279,6 +279,26 @@ class SubAgentsTest {
     assertThat(after.get("required_action").isNull()).as(after.toString()).isTrue();
     JsonNode done = setup.awaitStatus(runId, "completed");
     assertThat(done.get("output").asText()).contains("careful computed 42");
+
+    // Every status change of the parent that its child made is audited, as the engine's.
+    JsonNode audited = api.get("/api/audit?resource_type=run&resource_id=" + runId + "&limit=100").json().get("data");
+    List<String> byEngine = new java.util.ArrayList<>();
+    audited.forEach(row -> {
+      if (row.get("actor").asText().equals("engine")) {
+        byEngine.add(row.get("action").asText());
+      }
+    });
+    assertThat(byEngine).as(audited.toString())
+        .contains("run.waiting", "run.requires_action", "run.queued", "run.completed");
+    JsonNode paused = null;
+    for (JsonNode row : audited) {
+      if (row.get("action").asText().equals("run.requires_action") && row.get("actor").asText().equals("engine")
+          && row.get("details").has("child_run_ids")) {
+        paused = row;
+      }
+    }
+    assertThat(paused).as(audited.toString()).isNotNull();
+    assertThat(paused.get("details").get("child_run_ids").get(0).asText()).isEqualTo(childId);
   }
 
   @Test
