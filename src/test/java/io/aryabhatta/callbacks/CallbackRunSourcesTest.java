@@ -70,7 +70,7 @@ class CallbackRunSourcesTest {
       String second = deliver(trigger, secret, "{\"id\": \"A-2\"}");
 
       for (String runId : List.of(first, second)) {
-        awaitDelivery(runId, "delivered");
+        setup.awaitCallback(runId, "delivered");
         assertThat(api.get("/api/runs/" + runId).json().get("callback_url").asText()).isEqualTo(target.url("/orders"));
       }
       assertThat(target.calls()).hasSize(2);
@@ -102,7 +102,7 @@ class CallbackRunSourcesTest {
       JsonNode body = read(target.calls().getFirst().body());
       assertThat(body.get("trigger_id").asText()).isEqualTo(trigger);
       assertThat(body.get("callback_url").asText()).isEqualTo(target.url("/ticks"));
-      assertThat(awaitDelivery(body.get("id").asText(), "delivered").get("url").asText())
+      assertThat(setup.awaitCallback(body.get("id").asText(), "delivered").get("url").asText())
           .isEqualTo(target.url("/ticks"));
     }
   }
@@ -127,7 +127,7 @@ class CallbackRunSourcesTest {
       Http.Response original = api.post("/api/agents/" + agent + "/runs?wait=true",
           Map.of("input", "Hi", "callback_url", target.url("/original")));
       String originalId = original.json().get("id").asText();
-      awaitDelivery(originalId, "delivered");
+      setup.awaitCallback(originalId, "delivered");
 
       Http.Response fork = api.post("/api/runs/" + originalId + "/fork",
           Map.of("from_step", 0, "callback_url", target.url("/fork")));
@@ -135,7 +135,7 @@ class CallbackRunSourcesTest {
       String forkId = fork.json().get("id").asText();
       assertThat(fork.json().get("callback_url").asText()).isEqualTo(target.url("/fork"));
 
-      awaitDelivery(forkId, "delivered");
+      setup.awaitCallback(forkId, "delivered");
       assertThat(target.calls()).extracting(ToolTarget.Call::path).containsExactly("/original", "/fork");
       assertThat(read(target.calls().getLast().body()).get("id").asText()).isEqualTo(forkId);
 
@@ -156,7 +156,7 @@ class CallbackRunSourcesTest {
       assertThat(completion.status()).as(completion.toString()).isEqualTo(200);
       String runId = completion.json().get("id").asText().substring("chatcmpl-".length());
 
-      awaitDelivery(runId, "delivered");
+      setup.awaitCallback(runId, "delivered");
       JsonNode body = read(target.calls().getFirst().body());
       assertThat(body.get("id").asText()).isEqualTo(runId);
       assertThat(body.get("output").asText()).isEqualTo("Done.");
@@ -170,13 +170,13 @@ class CallbackRunSourcesTest {
           "background", true, "metadata", Map.of("callback_url", target.url("/first"))));
       assertThat(first.status()).as(first.toString()).isEqualTo(200);
       String firstRun = first.json().get("run_id").asText();
-      awaitDelivery(firstRun, "delivered");
+      setup.awaitCallback(firstRun, "delivered");
 
       Http.Response next = api.post("/v1/responses", Map.of("model", agentName, "input", "And then?",
           "previous_response_id", first.json().get("id").asText(),
           "metadata", Map.of("callback_url", target.url("/next"))));
       assertThat(next.status()).as(next.toString()).isEqualTo(200);
-      awaitDelivery(next.json().get("run_id").asText(), "delivered");
+      setup.awaitCallback(next.json().get("run_id").asText(), "delivered");
 
       assertThat(target.calls()).extracting(ToolTarget.Call::path).containsExactly("/first", "/next");
     }
@@ -233,18 +233,6 @@ class CallbackRunSourcesTest {
     return accepted.json().get("run_id").asText();
   }
 
-  private static JsonNode awaitDelivery(String runId, String status) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    Http.Response last = null;
-    while (System.nanoTime() < deadline) {
-      last = api.get("/api/runs/" + runId + "/callback");
-      if (last.status() == 200 && last.json().get("status").asText().equals(status)) {
-        return last.json();
-      }
-      AgentSetup.sleep(100);
-    }
-    throw new AssertionError("the callback of run " + runId + " never became " + status + ": " + last);
-  }
 
   private static JsonNode read(String json) {
     try {

@@ -59,7 +59,7 @@ class CallbacksTest {
       fake.enqueue(text("Done."));
 
       String runId = startRun(target.url("/hooks/run-ended"));
-      JsonNode delivery = awaitDelivery(runId, "delivered");
+      JsonNode delivery = setup.awaitCallback(runId, "delivered");
 
       JsonNode run = api.get("/api/runs/" + runId).json();
       assertThat(run.get("status").asText()).isEqualTo("completed");
@@ -97,7 +97,7 @@ class CallbacksTest {
       fake.enqueue(text("Done."));
 
       String runId = startRun(target.url("/down"));
-      JsonNode delivery = awaitDelivery(runId, "failed");
+      JsonNode delivery = setup.awaitCallback(runId, "failed");
 
       assertThat(delivery.get("attempt_count").asInt()).isEqualTo(3);
       assertThat(delivery.get("attempts")).extracting(a -> a.get("status_code").asInt()).containsExactly(503, 503, 503);
@@ -116,7 +116,7 @@ class CallbacksTest {
     }
     fake.enqueue(text("Done."));
 
-    JsonNode delivery = awaitDelivery(startRun(url), "failed");
+    JsonNode delivery = setup.awaitCallback(startRun(url), "failed");
 
     assertThat(delivery.get("attempts")).allSatisfy(a -> {
       assertThat(a.get("status_code").isNull()).isTrue();
@@ -131,7 +131,7 @@ class CallbacksTest {
       target.answer(302, "{}");
       fake.enqueue(text("Done."));
 
-      JsonNode delivery = awaitDelivery(startRun(target.url("/moved")), "failed");
+      JsonNode delivery = setup.awaitCallback(startRun(target.url("/moved")), "failed");
 
       assertThat(delivery.get("attempts")).allSatisfy(a -> {
         assertThat(a.get("status_code").asInt()).isEqualTo(302);
@@ -147,7 +147,7 @@ class CallbacksTest {
       fake.enqueue(error(400));
 
       String runId = startRun(target.url("/failed"));
-      awaitDelivery(runId, "delivered");
+      setup.awaitCallback(runId, "delivered");
 
       JsonNode body = Http.JSON.readTree(target.calls().getFirst().body());
       assertThat(body.get("status").asText()).isEqualTo("failed");
@@ -172,7 +172,7 @@ class CallbacksTest {
       assertProblem(api.get("/api/runs/" + runId + "/callback"), 404);
 
       assertThat(api.post("/api/runs/" + runId + "/cancel", Map.of()).status()).isEqualTo(200);
-      awaitDelivery(runId, "delivered");
+      setup.awaitCallback(runId, "delivered");
 
       assertThat(target.calls()).hasSize(1);
       assertThat(Http.JSON.readTree(target.calls().getFirst().body()).get("status").asText()).isEqualTo("cancelled");
@@ -191,7 +191,7 @@ class CallbacksTest {
           Map.of("input", "Hi", "callback_url", target.url("/conversation")));
       assertThat(created.status()).as(created.toString()).isEqualTo(201);
 
-      awaitDelivery(created.json().get("id").asText(), "delivered");
+      setup.awaitCallback(created.json().get("id").asText(), "delivered");
       assertThat(target.calls()).hasSize(1);
     }
   }
@@ -242,18 +242,6 @@ class CallbacksTest {
     return created.json().get("id").asText();
   }
 
-  private static JsonNode awaitDelivery(String runId, String status) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    Http.Response last = null;
-    while (System.nanoTime() < deadline) {
-      last = api.get("/api/runs/" + runId + "/callback");
-      if (last.status() == 200 && last.json().get("status").asText().equals(status)) {
-        return last.json();
-      }
-      AgentSetup.sleep(100);
-    }
-    throw new AssertionError("the callback of run " + runId + " never became " + status + ": " + last);
-  }
 
   private static String expectedSignature(String timestamp, String body) {
     try {

@@ -76,6 +76,20 @@ public final class AgentSetup {
     throw new AssertionError("run " + runId + " never reached " + status + ": " + api.get("/api/runs/" + runId));
   }
 
+  /** The delivery of the run's callback once it has the status {@code status} (waits up to 30 s). */
+  public JsonNode awaitCallback(String runId, String status) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    Http.Response last = null;
+    while (System.nanoTime() < deadline) {
+      last = api.get("/api/runs/" + runId + "/callback");
+      if (last.status() == 200 && last.json().get("status").asText().equals(status)) {
+        return last.json();
+      }
+      sleep(100);
+    }
+    throw new AssertionError("the callback of run " + runId + " never became " + status + ": " + last);
+  }
+
   public static void sleep(long millis) {
     try {
       Thread.sleep(millis);
