@@ -14,7 +14,6 @@ import io.aryabhatta.testing.Http;
 import io.aryabhatta.testing.TestServer;
 import io.aryabhatta.testing.ToolTarget;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
