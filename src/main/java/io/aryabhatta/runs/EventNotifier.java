@@ -60,7 +60,7 @@ public final class EventNotifier {
     private void signal(boolean settles, Run settledRun) {
       if (settles) {
         mayHaveSettled = true;
-      settled = settledRun;
+        settled = settledRun;
       }
       signal.release();
     }
@@ -71,7 +71,7 @@ public final class EventNotifier {
      */
     public Run takeSettled() {
       Run run = settled;
-    settled = null;
+      settled = null;
       return run;
     }
 
