@@ -111,7 +111,9 @@ public final class ScheduleTicker implements AutoCloseable {
       if (!Constraints.isUniqueViolation(e)) {
         throw e;
       }
-      // Another node fired this tick first.
+      // The tick has been fired (by another node just now, or before the schedule was set back to
+      // it): its run exists, so the schedule goes on from it rather than trying it again forever.
+      triggers.moveOn(schedule, tick, next);
     }
   }
 

@@ -210,6 +210,60 @@ class ScheduleTriggersTest {
   }
 
   @Test
+  void a_tick_found_already_fired_moves_the_schedule_on_instead_of_retrying_it_forever() {
+    TestServer a = node();
+    String agentId = agent(a.admin);
+    String id = schedule(a.admin, agentId, "0 9 1 1 *", "run_once");
+    a.admin.post("/api/triggers/" + id + "/pause", Map.of());
+    // The schedule says a tick is due that has already been fired (e.g. written back by a stale
+    // update after a node fired it): the tick is recorded with a run of its own.
+    String earlier = a.admin.post("/api/agents/" + agentId + "/runs?wait=true", Map.of("input", "earlier")).json()
+        .get("id").asText();
+    Instant tick = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).minusSeconds(60);
+    jdbi.useHandle(h -> h.createUpdate("INSERT INTO schedule_ticks (trigger_id, tick_at, run_id) VALUES (:t, :tick, :r)")
+        .bind("t", id).bind("tick", tick).bind("r", earlier).execute());
+    jdbi.useHandle(h -> h.createUpdate("UPDATE triggers SET next_fire_at = :tick, state = 'active' WHERE id = :id")
+        .bind("tick", tick).bind("id", id).execute());
+
+    new ScheduleTicker(a.server().triggers(), Clock.systemUTC(), Duration.ofSeconds(1)).fireDue();
+
+    Instant next = jdbi.withHandle(h -> h.createQuery("SELECT next_fire_at FROM triggers WHERE id = :id")
+        .bind("id", id).mapTo(Instant.class).one());
+    assertThat(next).isAfter(Instant.now());
+    assertThat(runs(id)).isZero();
+    assertThat(ticks(id)).containsExactly(tick);
+  }
+
+  @Test
+  void a_change_that_does_not_reschedule_keeps_the_next_tick_the_ticker_has_moved_to() throws Exception {
+    TestServer a = node();
+    String agentId = agent(a.admin);
+    String id = schedule(a.admin, agentId, "0 9 1 1 *", "run_once");
+    Instant before = jdbi.withHandle(h -> h.createQuery("SELECT next_fire_at FROM triggers WHERE id = :id")
+        .bind("id", id).mapTo(Instant.class).one());
+    // A tick fires while the change is on its way: the ticker's update holds the row (locked here,
+    // as the ticker's transaction would) when the change writes, and moves the schedule on.
+    Instant movedOn = before.plus(Duration.ofDays(365));
+    try (org.jdbi.v3.core.Handle ticker = jdbi.open();
+        ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+      ticker.begin();
+      ticker.createUpdate("UPDATE triggers SET next_fire_at = :next WHERE id = :id")
+          .bind("next", movedOn).bind("id", id).execute();
+      Future<Http.Response> change = pool.submit(() -> a.admin.patch("/api/triggers/" + id,
+          Map.of("input_template", "changed")));
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (!change.isDone() && System.nanoTime() < deadline && !waitingForALock()) {
+        AgentSetup.sleep(20);
+      }
+      ticker.commit();
+      assertThat(change.get().status()).isEqualTo(200);
+    }
+    Instant after = jdbi.withHandle(h -> h.createQuery("SELECT next_fire_at FROM triggers WHERE id = :id")
+        .bind("id", id).mapTo(Instant.class).one());
+    assertThat(after).isEqualTo(movedOn);
+  }
+
+  @Test
   void invalid_cron_time_zone_or_missed_are_422() {
     Http api = node().admin;
     String agentId = agent(api);
@@ -223,6 +277,12 @@ class ScheduleTriggersTest {
     assertThat(payloadField.status()).isEqualTo(422);
     assertThat(api.post("/api/triggers", Map.of("agent_id", agentId, "kind", "schedule", "cron", "a b c",
         "input_template", "x")).status()).isEqualTo(422);
+  }
+
+  static boolean waitingForALock() {
+    return jdbi.withHandle(h -> h.createQuery(
+            "SELECT count(*) > 0 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE triggers%'")
+        .mapTo(Boolean.class).one());
   }
 
   static void awaitTicks(String triggerId, int count, Duration timeout) {
