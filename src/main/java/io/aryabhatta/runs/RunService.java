@@ -486,6 +486,20 @@ public final class RunService {
    */
   public Run cancel(Caller caller, String runId) {
     run(caller, runId);
+    cancelTree(caller, runId, true);
+    return run(caller, runId);
+  }
+
+  /**
+   * Cancels the run and its active descendants in one transaction. A transaction that created
+   * children of the tree while this one waited for a row's lock committed before this one could
+   * read them: they are found once this one has committed, and cancelled in turn (the run they
+   * belong to is cancelled then, so no more are created).
+   *
+   * @param requested the run is the one the person cancelled (an ended run is a conflict); else a
+   *     descendant found late, which is left alone if it has ended meanwhile
+   */
+  private void cancelTree(Caller caller, String runId, boolean requested) {
     List<String> descendants = jdbi.inTransaction(h -> {
       // Children are locked before their parent, in the order a child's end locks them (its own
       // row, then its parent's), so that a cancel and a child ending at once cannot deadlock.
@@ -497,10 +511,15 @@ public final class RunService {
       Map<String, Object> row = lockRun(h, runId);
       RunStatus status = RunStatus.of((String) row.get("status"));
       if (status.isEnded()) {
-        throw new DomainException.Conflict("the run has already ended (" + status + ")");
+        if (requested) {
+          throw new DomainException.Conflict("the run has already ended (" + status + ")");
+        }
+        return List.<String>of();
       }
       cancelLocked(h, runId, row);
-      audit.record(h, caller, "run.cancel_requested", "run", runId, Map.of("status_before", status));
+      if (requested) {
+        audit.record(h, caller, "run.cancel_requested", "run", runId, Map.of("status_before", status));
+      }
       // Then its children, after it: each one's end finds the parent's call settled already.
       List<Map<String, Object>> topDown = childRows.reversed();
       for (int i = 0; i < active.size(); i++) {
@@ -512,7 +531,11 @@ public final class RunService {
     });
     scheduler.interrupt(runId);
     descendants.forEach(scheduler::interrupt);
-    return run(caller, runId);
+    List<String> late = jdbi.withHandle(h -> activeDescendants(h, runId)).stream()
+        .filter(child -> !descendants.contains(child)).toList();
+    for (String child : late) {
+      cancelTree(caller, child, false);
+    }
   }
 
   /** A run nobody executes ends at once; a running one is flagged, and ends at its next step boundary. */

@@ -185,6 +185,46 @@ class SubAgentsTest {
   }
 
   @Test
+  void a_cancel_that_waited_for_the_transaction_creating_children_cancels_them_too() throws Exception {
+    String child = agent("child", List.of(), echoing("child"));
+    String parent = agent("lead", List.of(child), request -> lastIsTool(request) ? text("done")
+        : toolCalls(call(child, "{\"input\":\"q\"}")).withDelay(Duration.ofSeconds(2)));
+    org.jdbi.v3.core.Jdbi jdbi = server.server().database().jdbi();
+    String runId = start(parent).get("id").asText();
+    setup.awaitStatus(runId, "running");
+
+    // The parent's answer is in flight. Its row is held here, so the write that records the answer
+    // and creates the child, then the cancel, queue behind this lock, in that order.
+    java.util.concurrent.Future<Http.Response> cancel;
+    try (org.jdbi.v3.core.Handle holder = jdbi.open();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+      holder.begin();
+      holder.createQuery("SELECT id FROM runs WHERE id = :id FOR UPDATE").bind("id", runId).mapTo(String.class).one();
+      awaitLockWaiters(jdbi, 1);
+      cancel = pool.submit(() -> api.post("/api/runs/" + runId + "/cancel", Map.of()));
+      awaitLockWaiters(jdbi, 2);
+      holder.commit();
+      assertThat(cancel.get().status()).as(cancel.get().toString()).isEqualTo(200);
+    }
+
+    assertThat(setup.awaitStatus(runId, "cancelled").get("status").asText()).isEqualTo("cancelled");
+    JsonNode kids = children(runId);
+    assertThat(kids).hasSize(1);
+    JsonNode kid = setup.awaitSettled(kids.get(0).get("id").asText());
+    assertThat(kid.get("status").asText()).as(kid.toString()).isEqualTo("cancelled");
+  }
+
+  static void awaitLockWaiters(org.jdbi.v3.core.Jdbi jdbi, int count) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (jdbi.withHandle(h -> h.createQuery("""
+            SELECT count(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock'""").mapTo(Integer.class).one()) < count) {
+      assertThat(System.nanoTime()).as("%d transactions waiting for a lock", count).isLessThan(deadline);
+      AgentSetup.sleep(20);
+    }
+  }
+
+  @Test
   void a_call_that_would_close_a_cycle_is_a_tool_error() {
     String first = agent("first", List.of(), echoing("first"));
     String second = agent("second", List.of(first), callingEach(first));
