@@ -193,10 +193,16 @@ public final class RunTransitions {
         endUnansweredModelCall(w, runId, step, notExecuted, ended);
       } else if (step.status() == StepStatus.STARTED || step.status() == StepStatus.UNKNOWN_OUTCOME) {
         List<JsonNode> lost = step.status() == StepStatus.STARTED ? List.of(lostAttempt()) : List.of();
-      recordToolResult(w, runId, conversationId, step, StepStatus.Change.OUTCOME_LOST, null, ToolMessages.whyUnknownAtEnd(ended),
-            null, lost);
+        recordToolResult(w, runId, conversationId, step, StepStatus.Change.OUTCOME_LOST, null,
+            ToolMessages.whyUnknownAtEnd(ended), null, lost);
+      } else if (step.status() == StepStatus.AWAITING_CHILD) {
+        // The child has run, and may have acted: not "not executed". What it did is in its journal.
+        String child = reads.createQuery("SELECT id FROM runs WHERE parent_run_id = :r AND parent_step = :i")
+            .bind("r", runId).bind("i", step.index()).mapTo(String.class).findOne().orElse(null);
+        recordToolResult(w, runId, conversationId, step, notExecuted, null, ToolMessages.whyChildUnanswered(ended, child),
+            null, List.of());
       } else {
-      recordToolResult(w, runId, conversationId, step, notExecuted, null, notExecutedError, null, List.of());
+        recordToolResult(w, runId, conversationId, step, notExecuted, null, notExecutedError, null, List.of());
       }
     }
   }

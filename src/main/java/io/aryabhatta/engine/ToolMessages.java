@@ -33,7 +33,7 @@ public final class ToolMessages {
       case COMPLETED -> result;
       case REJECTED -> "The user rejected this tool call"
           + (error == null || error.isBlank() ? "." : ": " + error);
-      case CANCELLED -> "Not executed: the run was cancelled.";
+      case CANCELLED -> error == null || error.isBlank() ? "Not executed: the run was cancelled." : error;
       case UNKNOWN_OUTCOME -> OUTCOME_UNKNOWN + (error == null || error.isBlank() ? "." : " (" + error + ").");
       default -> "Error: " + error;
     };
@@ -46,6 +46,15 @@ public final class ToolMessages {
   /** Why a call of unknown outcome ended so, by how the run ended. */
   static String whyUnknownAtEnd(RunStatus runStatus) {
     return "the run was " + runStatus + " before its outcome was settled";
+  }
+
+  /**
+   * What the model reads for a call of an agent whose answer its run did not wait for: the child
+   * run has worked on it (and what it did is in that run's own journal), so it is not "not executed".
+   */
+  static String whyChildUnanswered(RunStatus runStatus, String childRunId) {
+    return "No answer: this run was " + runStatus + " while the agent's run " + childRunId
+        + " was working on this call; what that run did until then is in its own journal.";
   }
 
   /** Why a call of unknown outcome that a person chose not to execute again ended so. */

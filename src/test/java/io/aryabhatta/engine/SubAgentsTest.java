@@ -182,6 +182,18 @@ class SubAgentsTest {
     assertThat(setup.awaitStatus(runId, "cancelled").get("status").asText()).isEqualTo("cancelled");
     String childId = children(runId).get(0).get("id").asText();
     assertThat(setup.awaitStatus(childId, "cancelled").get("status").asText()).isEqualTo("cancelled");
+    // The child had begun (its model call was under way): the call is not "not executed".
+    JsonNode run = run(runId);
+    JsonNode toolMessage = null;
+    for (JsonNode m : api.get("/api/conversations/" + run.get("conversation_id").asText() + "/messages").json()
+        .get("data")) {
+      if (m.get("role").asText().equals("tool")) {
+        toolMessage = m;
+      }
+    }
+    assertThat(toolMessage).isNotNull();
+    assertThat(toolMessage.get("content").asText()).doesNotContain("Not executed")
+        .contains("the agent's run " + childId, "cancelled", "its own journal");
   }
 
   @Test
