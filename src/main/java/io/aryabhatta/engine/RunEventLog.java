@@ -150,10 +150,7 @@ public final class RunEventLog {
 
     /** What is appended and not yet sent, and the notice of the run's new events. */
     void insert() {
-      boolean pending = !types.isEmpty() || steps != 0 || !tokens.equals(Usage.ZERO);
-      if (pending && !fencePending) {
-        bindPending(w.statement(APPEND).bind("n", types.size())).execute();
-      }
+      sendPending();
       if (!appended) {
         return;
       }
@@ -162,6 +159,14 @@ public final class RunEventLog {
         afterCommit(w, notifier.settled(runId, store.runWithWrites(w, runId)));
       } else {
         afterCommit(w, notifier.appended(runId, false));
+      }
+    }
+
+    /** The events and counts collected and not yet in a statement; a fence still to be sent takes them itself. */
+    void sendPending() {
+      boolean pending = !types.isEmpty() || steps != 0 || !tokens.equals(Usage.ZERO);
+      if (pending && !fencePending) {
+        bindPending(w.statement(APPEND).bind("n", types.size())).execute();
       }
     }
 
@@ -187,6 +192,17 @@ public final class RunEventLog {
       throw new IllegalStateException("a fenced write outside its transaction");
     }
     batch.count(steps, tokens);
+  }
+
+  /**
+   * Puts what the fenced transaction has counted for the run so far into its row, so that a read of
+   * the row in the transaction sees it (a fence not yet sent carries it when the queue is sent).
+   */
+  void sendPending(WriteBatch w, String runId) {
+    EventBatch batch = w.kept(EventBatch.class);
+    if (batch != null && batch.collects(runId)) {
+      batch.sendPending();
+    }
   }
 
   /**

@@ -267,6 +267,10 @@ public final class RunTransitions {
    * @param usage the child's tokens, when the ending knows them (else they are read from its row)
    */
   private void childEnded(WriteBatch w, String runId, RunStatus ended, String output, JsonNode error, Usage usage) {
+    if (usage == null) {
+      // Its tokens are read from its row: with what this transaction has counted (its last answer's).
+      events.sendPending(w, runId);
+    }
     Handle reads = w.handleForReads();
     Optional<Map<String, Object>> link = reads.createQuery("""
             SELECT parent_run_id, parent_step, prompt_tokens, completion_tokens, total_tokens

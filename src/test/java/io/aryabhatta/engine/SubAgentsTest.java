@@ -226,6 +226,55 @@ class SubAgentsTest {
     assertThat(kid.get("status").asText()).as(kid.toString()).isEqualTo("cancelled");
   }
 
+  @Test
+  void a_child_cancelled_as_its_last_answer_commits_adds_that_answers_tokens_to_its_parent() {
+    String child = agent("child", List.of(), request -> text("late answer").withDelay(Duration.ofMillis(1500)));
+    String parent = agent("lead", List.of(child), callingEach(child));
+    org.jdbi.v3.core.Jdbi jdbi = server.server().database().jdbi();
+    String runId = start(parent).get("id").asText();
+    String childId = awaitChild(runId);
+    setup.awaitStatus(childId, "running");
+
+    // The child's answer is on its way. Its row is held here while the cancel's flag is set, so
+    // the write recording the answer finds the cancel: the answer is journaled and counted, and the
+    // child ends cancelled in that same transaction.
+    try (org.jdbi.v3.core.Handle holder = jdbi.open()) {
+      holder.begin();
+      holder.createQuery("SELECT id FROM runs WHERE id = :id FOR UPDATE").bind("id", childId).mapTo(String.class).one();
+      awaitLockWaiters(jdbi, 1);
+      holder.createUpdate("UPDATE runs SET cancel_requested = true WHERE id = :id").bind("id", childId).execute();
+      holder.commit();
+    }
+
+    JsonNode ended = setup.awaitSettled(runId);
+    assertThat(ended.get("status").asText()).as(ended.toString()).isEqualTo("completed");
+    JsonNode kid = run(childId);
+    assertThat(kid.get("status").asText()).isEqualTo("cancelled");
+    int childTokens = modelCallTokens(childId);
+    assertThat(childTokens).isPositive();
+    assertThat(kid.get("usage").get("total_tokens").asInt()).isEqualTo(childTokens);
+    assertThat(ended.get("usage").get("total_tokens").asInt()).isEqualTo(modelCallTokens(runId) + childTokens);
+  }
+
+  static String awaitChild(String runId) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (children(runId).isEmpty()) {
+      assertThat(System.nanoTime()).as("a child of %s", runId).isLessThan(deadline);
+      AgentSetup.sleep(20);
+    }
+    return children(runId).get(0).get("id").asText();
+  }
+
+  static int modelCallTokens(String runId) {
+    int tokens = 0;
+    for (JsonNode step : api.get("/api/runs/" + runId + "/steps").json().get("data")) {
+      if (step.get("type").asText().equals("llm_call") && step.hasNonNull("usage")) {
+        tokens += step.get("usage").get("total_tokens").asInt();
+      }
+    }
+    return tokens;
+  }
+
   static void awaitLockWaiters(org.jdbi.v3.core.Jdbi jdbi, int count) {
     long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
     while (jdbi.withHandle(h -> h.createQuery("""
