@@ -65,7 +65,7 @@ public final class ConfigLoader {
         integer("ARYABHATTA_MAX_BODY_BYTES", 1024 * 1024, 1024, 256 * 1024 * 1024),
         integer("ARYABHATTA_RATE_LIMIT_PER_MINUTE", 600, 0, 1_000_000),
         integer("ARYABHATTA_DB_POOL_SIZE", 16, 2, 500),
-        integer("ARYABHATTA_MAX_CONCURRENT_RUNS", 1024, 1, 100_000),
+        integer("ARYABHATTA_MAX_CONCURRENT_RUNS", 256, 1, 100_000),
         prices("ARYABHATTA_MODEL_PRICES"),
         integer("ARYABHATTA_TOOL_MAX_ATTEMPTS", 3, 1, 10),
         integer("ARYABHATTA_CALLBACK_MAX_ATTEMPTS", 8, 1, 20),
