@@ -53,7 +53,8 @@ public final class ToolMessages {
    * run has worked on it (and what it did is in that run's own journal), so it is not "not executed".
    */
   static String whyChildUnanswered(RunStatus runStatus, String childRunId) {
-    return "No answer: this run was " + runStatus + " while the agent's run " + childRunId
+    String child = childRunId == null ? "the agent's run" : "the agent's run " + childRunId;
+    return "No answer: this run ended (" + runStatus + ") while " + child
         + " was working on this call; what that run did until then is in its own journal.";
   }
 

@@ -355,6 +355,11 @@ public final class RunReplay {
         // The loop set out to execute it; whether it took effect is unknown, never "not executed".
         return Disposal.EXECUTED;
       }
+      if (recorded.startedChildren().contains(step.index())) {
+        // Its result is the child's outcome (a failed child's too), recorded without attempts; a
+        // call whose run ended while its child worked is no "not executed" either.
+        return Disposal.CHILD_STARTED;
+      }
       if (step.status() == StepStatus.CANCELLED
           || (step.status() == StepStatus.FAILED && step.error() != null && step.error().startsWith("Not executed"))) {
         return Disposal.NOT_EXECUTED;
@@ -364,10 +369,6 @@ public final class RunReplay {
       }
       if (recorded.pausedCalls().getOrDefault("submit_tool_outputs", Set.of()).contains(step.toolCallId())) {
         return Disposal.AWAITS_OUTPUT;
-      }
-      if (recorded.startedChildren().contains(step.index())) {
-        // Its result is the child's outcome (a failed child's too), recorded without attempts.
-        return Disposal.CHILD_STARTED;
       }
       // The loop records a rejected call with no attempt; every execution records its attempts.
       boolean attempted = step.attempts() != null && !step.attempts().isEmpty();

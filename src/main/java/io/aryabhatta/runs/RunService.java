@@ -1,5 +1,8 @@
 package io.aryabhatta.runs;
 
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import io.aryabhatta.engine.RunEventLog;
 import io.aryabhatta.engine.RunTransitions;
 import io.aryabhatta.engine.SubAgents;
@@ -43,6 +46,7 @@ import org.jdbi.v3.core.Jdbi;
 
 /** What API callers do with conversations and runs: start, cancel, approve, answer. */
 public final class RunService {
+  private static final Logger log = LoggerFactory.getLogger(RunService.class);
   private final Jdbi jdbi;
   private final RunStore store;
   private final RunEventLog events;
@@ -500,6 +504,7 @@ public final class RunService {
    *     descendant found late, which is left alone if it has ended meanwhile
    */
   private void cancelTree(Caller caller, String runId, boolean requested) {
+    AtomicReference<RunStatus> endedAs = new AtomicReference<>();
     List<String> descendants = jdbi.inTransaction(h -> {
       // Children are locked before their parent, in the order a child's end locks them (its own
       // row, then its parent's), so that a cancel and a child ending at once cannot deadlock.
@@ -511,9 +516,7 @@ public final class RunService {
       Map<String, Object> row = lockRun(h, runId);
       RunStatus status = RunStatus.of((String) row.get("status"));
       if (status.isEnded()) {
-        if (requested) {
-          throw new DomainException.Conflict("the run has already ended (" + status + ")");
-        }
+        endedAs.set(status);
         return List.<String>of();
       }
       cancelLocked(h, runId, row);
@@ -529,12 +532,27 @@ public final class RunService {
       }
       return active;
     });
-    scheduler.interrupt(runId);
-    descendants.forEach(scheduler::interrupt);
-    List<String> late = jdbi.withHandle(h -> activeDescendants(h, runId)).stream()
-        .filter(child -> !descendants.contains(child)).toList();
-    for (String child : late) {
-      cancelTree(caller, child, false);
+    if (endedAs.get() == null) {
+      scheduler.interrupt(runId);
+      descendants.forEach(scheduler::interrupt);
+    }
+    // Also when the run had ended already: a cancel sent again finishes what one cut short left.
+    try {
+      List<String> late = jdbi.withHandle(h -> activeDescendants(h, runId)).stream()
+          .filter(child -> !descendants.contains(child)).toList();
+      for (String child : late) {
+        cancelTree(caller, child, false);
+      }
+    } catch (RuntimeException e) {
+      if (endedAs.get() == null) {
+        // The run is cancelled (committed): the children still active are cancelled by the next cancel.
+        log.warn("Run {}: cancelling the children found after its cancel failed: {}", runId, e.toString());
+      } else {
+        throw e;
+      }
+    }
+    if (endedAs.get() != null && requested) {
+      throw new DomainException.Conflict("the run has already ended (" + endedAs.get() + ")");
     }
   }
 

@@ -194,11 +194,20 @@ class SubAgentsTest {
     assertThat(toolMessage).isNotNull();
     assertThat(toolMessage.get("content").asText()).doesNotContain("Not executed")
         .contains("the agent's run " + childId, "cancelled", "its own journal");
+    // Replay reads the call as a child started, as it was, not as a call never executed: so it
+    // tells that today the call would start no child, its agent gone.
+    JsonNode report = api.post("/api/runs/" + runId + "/replay", Map.of()).json();
+    assertThat(report.get("deterministic").asBoolean()).as(report.toString()).isTrue();
+    assertThat(api.delete("/api/agents/" + idOf(slow)).status()).isIn(200, 204);
+    JsonNode afterDeletion = api.post("/api/runs/" + runId + "/replay", Map.of()).json();
+    assertThat(afterDeletion.get("deterministic").asBoolean()).as(afterDeletion.toString()).isFalse();
+    assertThat(afterDeletion.toString()).contains("tool " + slow, "answered by a child run");
   }
 
   @Test
   void a_cancel_that_waited_for_the_transaction_creating_children_cancels_them_too() throws Exception {
-    String child = agent("child", List.of(), echoing("child"));
+    // The child takes its time: it is still at work when the cancel comes to it.
+    String child = agent("child", List.of(), request -> text("child's answer").withDelay(Duration.ofSeconds(3)));
     String parent = agent("lead", List.of(child), request -> lastIsTool(request) ? text("done")
         : toolCalls(call(child, "{\"input\":\"q\"}")).withDelay(Duration.ofSeconds(2)));
     org.jdbi.v3.core.Jdbi jdbi = server.server().database().jdbi();
@@ -212,9 +221,11 @@ class SubAgentsTest {
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
       holder.begin();
       holder.createQuery("SELECT id FROM runs WHERE id = :id FOR UPDATE").bind("id", runId).mapTo(String.class).one();
-      awaitLockWaiters(jdbi, 1);
+      // The loop's write (its fence numbers the events) and the cancel's lock of the row; not,
+      // say, the lease heartbeat, which may queue behind the held row too.
+      awaitBlocked(jdbi, "WITH numbered AS%");
       cancel = pool.submit(() -> api.post("/api/runs/" + runId + "/cancel", Map.of()));
-      awaitLockWaiters(jdbi, 2);
+      awaitBlocked(jdbi, "%FROM runs WHERE id = $1 FOR UPDATE%");
       holder.commit();
       assertThat(cancel.get().status()).as(cancel.get().toString()).isEqualTo(200);
     }
@@ -241,7 +252,7 @@ class SubAgentsTest {
     try (org.jdbi.v3.core.Handle holder = jdbi.open()) {
       holder.begin();
       holder.createQuery("SELECT id FROM runs WHERE id = :id FOR UPDATE").bind("id", childId).mapTo(String.class).one();
-      awaitLockWaiters(jdbi, 1);
+      awaitBlocked(jdbi, "WITH numbered AS%");
       holder.createUpdate("UPDATE runs SET cancel_requested = true WHERE id = :id").bind("id", childId).execute();
       holder.commit();
     }
@@ -275,12 +286,31 @@ class SubAgentsTest {
     return tokens;
   }
 
-  static void awaitLockWaiters(org.jdbi.v3.core.Jdbi jdbi, int count) {
+  @Test
+  void a_cancel_of_a_parent_that_ended_with_children_still_active_cancels_them_and_answers_409() {
+    String slow = agent("slow", List.of(), request -> text("late").withDelay(Duration.ofSeconds(20)));
+    String parent = agent("lead", List.of(slow), callingEach(slow));
+    String runId = start(parent).get("id").asText();
+    setup.awaitStatus(runId, "waiting");
+    String childId = children(runId).get(0).get("id").asText();
+    // As a cancel leaves it when its process stops before it reaches a child created meanwhile.
+    server.server().database().jdbi().useHandle(h -> h.createUpdate(
+            "UPDATE runs SET status = 'cancelled', ended_at = now() WHERE id = :id").bind("id", runId).execute());
+
+    var again = api.post("/api/runs/" + runId + "/cancel", Map.of());
+
+    assertThat(again.status()).as(again.toString()).isEqualTo(409);
+    assertThat(setup.awaitStatus(childId, "cancelled").get("status").asText()).isEqualTo("cancelled");
+  }
+
+  /** Waits until a statement like {@code query} waits for a lock (here: the held row's). */
+  static void awaitBlocked(org.jdbi.v3.core.Jdbi jdbi, String query) {
     long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
     while (jdbi.withHandle(h -> h.createQuery("""
             SELECT count(*) FROM pg_stat_activity
-             WHERE datname = current_database() AND wait_event_type = 'Lock'""").mapTo(Integer.class).one()) < count) {
-      assertThat(System.nanoTime()).as("%d transactions waiting for a lock", count).isLessThan(deadline);
+             WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE :query""")
+        .bind("query", query).mapTo(Integer.class).one()) == 0) {
+      assertThat(System.nanoTime()).as("a statement like %s waiting for the held row", query).isLessThan(deadline);
       AgentSetup.sleep(20);
     }
   }
