@@ -169,12 +169,22 @@ class SubAgentsTest {
     assertThat(run.get("output").asText()).contains("Error: the agent's run " + childId + " failed");
   }
 
-  @Test
-  void cancelling_a_waiting_parent_cancels_its_children() {
+  record WaitingParent(String runId, String childAgent) {}
+
+  /** A parent run waiting for its one child, whose model takes 20 s to answer. */
+  static WaitingParent parentWaitingForASlowChild() {
     String slow = agent("slow", List.of(), request -> text("late").withDelay(Duration.ofSeconds(20)));
     String parent = agent("lead", List.of(slow), callingEach(slow));
     String runId = start(parent).get("id").asText();
     setup.awaitStatus(runId, "waiting");
+    return new WaitingParent(runId, slow);
+  }
+
+  @Test
+  void cancelling_a_waiting_parent_cancels_its_children() {
+    WaitingParent waiting = parentWaitingForASlowChild();
+    String slow = waiting.childAgent();
+    String runId = waiting.runId();
 
     var cancelled = api.post("/api/runs/" + runId + "/cancel", Map.of());
     assertThat(cancelled.status()).as(cancelled.toString()).isEqualTo(200);
@@ -288,10 +298,7 @@ class SubAgentsTest {
 
   @Test
   void a_cancel_of_a_parent_that_ended_with_children_still_active_cancels_them_and_answers_409() {
-    String slow = agent("slow", List.of(), request -> text("late").withDelay(Duration.ofSeconds(20)));
-    String parent = agent("lead", List.of(slow), callingEach(slow));
-    String runId = start(parent).get("id").asText();
-    setup.awaitStatus(runId, "waiting");
+    String runId = parentWaitingForASlowChild().runId();
     String childId = children(runId).get(0).get("id").asText();
     // As a cancel leaves it when its process stops before it reaches a child created meanwhile.
     server.server().database().jdbi().useHandle(h -> h.createUpdate(
