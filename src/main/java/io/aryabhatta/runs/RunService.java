@@ -1,6 +1,5 @@
 package io.aryabhatta.runs;
 
-import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import io.aryabhatta.engine.RunEventLog;
@@ -504,8 +503,7 @@ public final class RunService {
    *     descendant found late, which is left alone if it has ended meanwhile
    */
   private void cancelTree(Caller caller, String runId, boolean requested) {
-    AtomicReference<RunStatus> endedAs = new AtomicReference<>();
-    List<String> descendants = jdbi.inTransaction(h -> {
+    Cancelled done = jdbi.inTransaction(h -> {
       // Children are locked before their parent, in the order a child's end locks them (its own
       // row, then its parent's), so that a cancel and a child ending at once cannot deadlock.
       List<String> active = activeDescendants(h, runId);
@@ -516,8 +514,7 @@ public final class RunService {
       Map<String, Object> row = lockRun(h, runId);
       RunStatus status = RunStatus.of((String) row.get("status"));
       if (status.isEnded()) {
-        endedAs.set(status);
-        return List.<String>of();
+        return new Cancelled(status, List.of());
       }
       cancelLocked(h, runId, row);
       if (requested) {
@@ -530,31 +527,34 @@ public final class RunService {
           cancelLocked(h, active.get(i), topDown.get(i));
         }
       }
-      return active;
+      return new Cancelled(null, active);
     });
-    if (endedAs.get() == null) {
+    boolean cancelledNow = done.endedAs() == null;
+    if (cancelledNow) {
       scheduler.interrupt(runId);
-      descendants.forEach(scheduler::interrupt);
+      done.descendants().forEach(scheduler::interrupt);
     }
     // Also when the run had ended already: a cancel sent again finishes what one cut short left.
     try {
       List<String> late = jdbi.withHandle(h -> activeDescendants(h, runId)).stream()
-          .filter(child -> !descendants.contains(child)).toList();
+          .filter(child -> !done.descendants().contains(child)).toList();
       for (String child : late) {
         cancelTree(caller, child, false);
       }
     } catch (RuntimeException e) {
-      if (endedAs.get() == null) {
-        // The run is cancelled (committed): the children still active are cancelled by the next cancel.
-        log.warn("Run {}: cancelling the children found after its cancel failed: {}", runId, e.toString());
-      } else {
+      if (!cancelledNow) {
         throw e;
       }
+      // The run is cancelled (committed): the children still active are cancelled by the next cancel.
+      log.warn("Run {}: cancelling the children found after its cancel failed: {}", runId, e.toString());
     }
-    if (endedAs.get() != null && requested) {
-      throw new DomainException.Conflict("the run has already ended (" + endedAs.get() + ")");
+    if (!cancelledNow && requested) {
+      throw new DomainException.Conflict("the run has already ended (" + done.endedAs() + ")");
     }
   }
+
+  /** What a cancel's transaction found: the run ended already ({@code endedAs}), or the descendants cancelled with it. */
+  private record Cancelled(RunStatus endedAs, List<String> descendants) {}
 
   /** A run nobody executes ends at once; a running one is flagged, and ends at its next step boundary. */
   private void cancelLocked(Handle h, String runId, Map<String, Object> row) {

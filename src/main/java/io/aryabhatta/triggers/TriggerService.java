@@ -130,8 +130,9 @@ public final class TriggerService {
     Trigger t = trigger(caller, id);
     TriggerInput merged = patch.over(t);
     Valid valid = validate(caller.workspaceId(), merged);
-    boolean reschedules = valid.schedule() != null && patch.reschedules();
-    Instant next = reschedules ? valid.schedule().nextAfter(clock.instant()).orElseThrow() : null;
+    // Null: the schedule keeps the next tick the ticker has it at.
+    Instant next = valid.schedule() != null && patch.reschedules()
+        ? valid.schedule().nextAfter(clock.instant()).orElseThrow() : null;
     boolean renamed = !Objects.equals(merged.conversation(), t.conversation());
     jdbi.useTransaction(h -> {
       int updated = h.createUpdate("""
@@ -140,7 +141,7 @@ public final class TriggerService {
                      conversation_name = :conversation,
                      conversation_id = CASE WHEN :renamed THEN NULL ELSE conversation_id END,
                      callback_url = :callback, cron = :cron, time_zone = :zone, missed = :missed,
-                     next_fire_at = CASE WHEN :reschedules THEN cast(:next AS timestamptz) ELSE next_fire_at END,
+                     next_fire_at = coalesce(cast(:next AS timestamptz), next_fire_at),
                      updated_at = now()
                WHERE id = :id AND deleted_at IS NULL""")
           .bind("input", merged.inputTemplate()).bind("variables", Json.write(mapper, valid.variablesTemplate()))
@@ -148,7 +149,7 @@ public final class TriggerService {
           .bind("callback", valid.callbackUrl())
           .bind("cron", valid.schedule() == null ? null : merged.cron().strip())
           .bind("zone", valid.schedule() == null ? null : valid.timeZone())
-          .bind("missed", valid.missed()).bind("reschedules", reschedules).bind("next", next).bind("id", id)
+          .bind("missed", valid.missed()).bind("next", next).bind("id", id)
           .execute();
       if (updated == 0) {
         throw DomainException.NotFound.of("trigger", id);
