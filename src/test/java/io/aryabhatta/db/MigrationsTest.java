@@ -36,6 +36,42 @@ class MigrationsTest {
   }
 
   @Test
+  void a_run_status_a_step_type_or_a_message_role_it_does_not_know_is_refused() {
+    var ds = TestPostgres.freshDataSource();
+    new Migrations(ds).apply();
+    Jdbi jdbi = Jdbi.create(ds);
+    jdbi.useHandle(h -> h.execute("""
+        INSERT INTO conversations (id, workspace_id, agent_id) VALUES ('c1', 'default', 'a1');
+        INSERT INTO runs (id, workspace_id, conversation_id, agent_id, agent_version, system_prompt, status)
+        VALUES ('r1', 'default', 'c1', 'a1', 1, '', 'queued')"""));
+
+    assertThat(sqlStateOf(jdbi, "UPDATE runs SET status = 'paused' WHERE id = 'r1'")).isEqualTo("23514");
+    assertThat(sqlStateOf(jdbi, "INSERT INTO run_steps (run_id, idx, type, status) VALUES ('r1', 0, 'sleep', 'started')"))
+        .isEqualTo("23514");
+    assertThat(sqlStateOf(jdbi, "INSERT INTO messages (conversation_id, seq, role) VALUES ('c1', 1, 'system')"))
+        .isEqualTo("23514");
+    // What the engine writes is taken, through a bound text parameter as it binds it.
+    jdbi.useHandle(h -> {
+      h.createUpdate("UPDATE runs SET status = :s WHERE id = 'r1' AND status IN (:from)")
+          .bind("s", "running").bind("from", "queued").execute();
+      h.createUpdate("INSERT INTO run_steps (run_id, idx, type, status) VALUES ('r1', 0, :t, 'started')")
+          .bind("t", "llm_call").execute();
+      h.createUpdate("INSERT INTO messages (conversation_id, seq, role) VALUES ('c1', 1, :r)").bind("r", "user").execute();
+    });
+    String status = jdbi.withHandle(h -> h.createQuery("SELECT status FROM runs WHERE id = 'r1'").mapTo(String.class).one());
+    assertThat(status).isEqualTo("running");
+  }
+
+  private static String sqlStateOf(Jdbi jdbi, String sql) {
+    try {
+      jdbi.useHandle(h -> h.execute(sql));
+      return null;
+    } catch (RuntimeException e) {
+      return DatabaseErrors.sqlState(e);
+    }
+  }
+
+  @Test
   void server_starts_on_an_up_to_date_database_and_is_ready() {
     String url = TestPostgres.freshDatabase();
     try (TestServer first = TestServer.start(Map.of("DB_CONNECTION_STRING", url))) {
