@@ -470,8 +470,8 @@ public final class AgentLoop {
   /**
    * How every run starts, the first time a node takes it: it becomes {@code running} and its first
    * model call is opened (step 0, {@code started}, with its request), in one transaction. A run
-   * its creation starts on this node begins in the creation's own transaction
-   * ({@link #beginWithinCreation}); any other in the loop's first transaction.
+   * its creation starts on this node begins in the creation's own transaction, inserted
+   * {@code running} ({@link #beginWithinCreation}); any other in the loop's first transaction.
    */
   private OpenedModelCall begin(Fenced f, RunState run, AgentVersion agent, Collection<ToolDefinition> tools,
       List<ChatMessage> history, String traceContext) {
@@ -490,7 +490,8 @@ public final class AgentLoop {
     RunSpan span = tracer.startRun(identity(run.state(), run.agent()), null);
     OpenedModelCall first = journal.withinCreation(w, lease, facts, f -> {
       journal.events().appendRunCreated(f.w(), run.state());
-      return begin(f, run.state(), run.agent(), tools, run.history(), span.traceContext());
+      journal.markRunningAtCreation(f, span.traceContext());
+      return open(f, run.state(), run.agent(), tools, run.history(), null, 0);
     });
     return run.begun(first, span);
   }

@@ -306,11 +306,27 @@ public final class Journal {
     if (queued) {
       f.w().statement(STARTED_RUN).bind("id", f.runId()).bind("trace", traceContext)
           .bind("to", RunStatus.TRANSITIONS.target(RunStatus.Change.STARTED)).execute();
-      events.appendEvent(f.w(), f.runId(), "run.running", Map.of());
-      auditEngine(f, "run.running", Map.of("node", f.lease().owner()));
+      startedEvents(f);
     } else {
       auditEngine(f, "run.resumed", Map.of("node", f.lease().owner(), "lease_epoch", f.lease().epoch()));
     }
+  }
+
+  /**
+   * A run its creation begins: its row was inserted {@code running} (its start is part of its
+   * creation, so the row is not written twice); only the trace it joins, if any, is added.
+   */
+  void markRunningAtCreation(Fenced f, String traceContext) {
+    if (traceContext != null) {
+      f.w().statement("UPDATE runs SET trace_context = :trace WHERE id = :id")
+          .bind("trace", traceContext).bind("id", f.runId()).execute();
+    }
+    startedEvents(f);
+  }
+
+  private void startedEvents(Fenced f) {
+    events.appendEvent(f.w(), f.runId(), "run.running", Map.of());
+    auditEngine(f, "run.running", Map.of("node", f.lease().owner()));
   }
 
   /**

@@ -435,13 +435,17 @@ public final class RunService {
     if (!newConversation) {
       lockIdleConversation(w, conversationId);
     }
+    // A run this node begins in its creation's transaction is inserted running: its row is not written twice.
+    RunStatus status = slot == null ? RunStatus.QUEUED : RunStatus.TRANSITIONS.target(RunStatus.Change.STARTED);
     w.statement("""
             INSERT INTO runs (id, workspace_id, conversation_id, agent_id, agent_version, system_prompt, stream, status,
-                              lease_owner, lease_epoch, lease_expires_at, client_tools, memory_key, callback_url)
-            VALUES (:id, :w, :c, :a, :v, :p, :s, :queued, :node, :epoch,
+                              started_at, lease_owner, lease_epoch, lease_expires_at, client_tools, memory_key,
+                              callback_url)
+            VALUES (:id, :w, :c, :a, :v, :p, :s, :status, CASE WHEN :status = 'running' THEN now() END, :node, :epoch,
                     now() + make_interval(secs => cast(:lease_seconds AS float8)), cast(:client_tools AS json),
                     :memory_key, :callback_url)""")
-        .bind("queued", RunStatus.QUEUED).bind("id", runId).bind("w", caller.workspaceId()).bind("c", conversationId)
+        .bind("status", status)
+        .bind("id", runId).bind("w", caller.workspaceId()).bind("c", conversationId)
         .bind("a", agent.agentId()).bind("v", agent.version()).bind("p", systemPrompt).bind("s", stream)
         .bind("node", slot == null ? null : slot.node()).bind("epoch", slot == null ? 0 : slot.epoch())
         .bind("lease_seconds", slot == null ? null : slot.leaseSeconds())
@@ -452,7 +456,7 @@ public final class RunService {
     audit.record(w, caller.workspaceId(), caller.keyPrefix(), "run.created", "run", runId,
         Map.of("conversation_id", conversationId, "agent_id", agent.agentId(), "agent_version", agent.version()));
     RunStore.RunState state = new RunStore.RunState(runId, caller.workspaceId(), conversationId, agent.agentId(),
-        agent.version(), systemPrompt, stream, RunStatus.QUEUED, false, null, Usage.ZERO, clientTools, null,
+        agent.version(), systemPrompt, stream, status, false, null, Usage.ZERO, clientTools, null,
         memoryKey, new RunStore.EndsInto(false, callbackUrl != null));
     return NewRun.inserted(state, agent, newConversation ? List.of(ChatMessage.user(input)) : null);
   }
