@@ -6,10 +6,14 @@
 -- and each paid for the check of a column it did not touch. A domain's check runs only where a
 -- value of the domain is assigned (an insert, or an update that sets the column), from a form the
 -- server keeps. The same values are accepted and refused as before.
-CREATE DOMAIN run_status AS text
-    CHECK (VALUE IN ('queued', 'running', 'requires_action', 'waiting', 'completed', 'failed', 'cancelled'));
-CREATE DOMAIN run_step_type AS text CHECK (VALUE IN ('llm_call', 'tool_call'));
-CREATE DOMAIN message_role AS text CHECK (VALUE IN ('user', 'assistant', 'tool'));
+--
+-- The domains get their checks only after the columns have them as types: a column changed to a
+-- domain without a check is not copied (its type is the same text), whereas one with a check would
+-- copy the whole table and rebuild all its indexes under an exclusive lock. Validating a check
+-- added NOT VALID reads the rows once without that.
+CREATE DOMAIN run_status AS text;
+CREATE DOMAIN run_step_type AS text;
+CREATE DOMAIN message_role AS text;
 
 ALTER TABLE runs DROP CONSTRAINT runs_status_check;
 ALTER TABLE runs ALTER COLUMN status TYPE run_status;
@@ -17,6 +21,14 @@ ALTER TABLE run_steps DROP CONSTRAINT run_steps_type_check;
 ALTER TABLE run_steps ALTER COLUMN type TYPE run_step_type;
 ALTER TABLE messages DROP CONSTRAINT messages_role_check;
 ALTER TABLE messages ALTER COLUMN role TYPE message_role;
+
+ALTER DOMAIN run_status ADD CONSTRAINT run_status_check
+    CHECK (VALUE IN ('queued', 'running', 'requires_action', 'waiting', 'completed', 'failed', 'cancelled')) NOT VALID;
+ALTER DOMAIN run_status VALIDATE CONSTRAINT run_status_check;
+ALTER DOMAIN run_step_type ADD CONSTRAINT run_step_type_check CHECK (VALUE IN ('llm_call', 'tool_call')) NOT VALID;
+ALTER DOMAIN run_step_type VALIDATE CONSTRAINT run_step_type_check;
+ALTER DOMAIN message_role ADD CONSTRAINT message_role_check CHECK (VALUE IN ('user', 'assistant', 'tool')) NOT VALID;
+ALTER DOMAIN message_role VALIDATE CONSTRAINT message_role_check;
 
 -- A run and its conversation no longer check their workspace (nor a run its conversation) on
 -- insert: the check took a shared lock on the workspace's row from every run created in it, the

@@ -468,10 +468,10 @@ public final class AgentLoop {
   }
 
   /**
-   * How every run starts, the first time a node takes it: it becomes {@code running} and its first
-   * model call is opened (step 0, {@code started}, with its request), in one transaction. A run
-   * its creation starts on this node begins in the creation's own transaction, inserted
-   * {@code running} ({@link #beginWithinCreation}); any other in the loop's first transaction.
+   * How a run starts when a node claims it: it becomes {@code running} and its first model call is
+   * opened (step 0, {@code started}, with its request), in the loop's first transaction. A run its
+   * creation starts on this node begins the same way in the creation's own transaction, inserted
+   * {@code running} ({@link #beginWithinCreation}).
    */
   private OpenedModelCall begin(Fenced f, RunState run, AgentVersion agent, Collection<ToolDefinition> tools,
       List<ChatMessage> history, String traceContext) {
