@@ -4,7 +4,6 @@ import io.aryabhatta.runs.RunEvent;
 import io.aryabhatta.runs.RunStore;
 import io.aryabhatta.runs.EventNotifier;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.aryabhatta.db.StorableText;
 import io.aryabhatta.db.WriteBatch;
 import io.aryabhatta.json.Json;
 import io.aryabhatta.model.ToolCall;
@@ -75,10 +74,11 @@ public final class RunEventLog {
                  total_tokens = total_tokens + :t%s
           WHERE id = :r%s
           RETURNING last_event_id)""";
+  /** The events of one statement in one row (read one by one through the view {@code run_events}). */
   private static final String INSERT_NUMBERED = """
-      INSERT INTO run_events (run_id, id, type, data)
-      SELECT :r, numbered.last_event_id - :n + e.ord, e.type, cast(e.data AS jsonb)
-      FROM numbered, unnest(cast(:types AS text[]), cast(:data AS text[])) WITH ORDINALITY AS e(type, data, ord)""";
+      INSERT INTO run_event_batches (run_id, first_id, types, data)
+      SELECT :r, numbered.last_event_id - :n + 1, cast(:types AS text[]), cast(:data AS jsonb)
+      FROM numbered WHERE :n > 0""";
   /** The events and counts of a transaction already fenced. */
   private static final String APPEND = NUMBERED.formatted("", "") + "\n" + INSERT_NUMBERED;
   /**
@@ -127,8 +127,8 @@ public final class RunEventLog {
 
     void add(String type, Object eventData) {
       types.add(type);
-      // Bound as an array of texts, cast to jsonb one by one in SQL: made storable here.
-      data.add(StorableText.json(Json.write(mapper, eventData)));
+      // Bound as one JSON array, the events' data in order.
+      data.add(Json.write(mapper, eventData));
       appended = true;
       settles |= RunEvent.FINAL.contains(type);
     }
@@ -173,7 +173,7 @@ public final class RunEventLog {
     private WriteBatch.Statement bindPending(WriteBatch.Statement statement) {
       statement.bind("r", runId).bind("steps", steps)
           .bind("p", tokens.promptTokens()).bind("c", tokens.completionTokens()).bind("t", tokens.totalTokens())
-          .bind("types", types.toArray(String[]::new)).bind("data", data.toArray(String[]::new));
+          .bind("types", types.toArray(String[]::new)).bind("data", "[" + String.join(",", data) + "]");
       types.clear();
       data.clear();
       steps = 0;
@@ -218,9 +218,9 @@ public final class RunEventLog {
     w.statement("""
             WITH numbered AS (
                 UPDATE runs SET last_event_id = last_event_id + 1 WHERE id = :r RETURNING last_event_id)
-            INSERT INTO run_events (run_id, id, type, data)
-            SELECT :r, last_event_id, :type, cast(:data AS jsonb) FROM numbered""")
-        .bind("r", runId).bind("type", type).bind("data", Json.write(mapper, data))
+            INSERT INTO run_event_batches (run_id, first_id, types, data)
+            SELECT :r, last_event_id, ARRAY[cast(:type AS text)], cast(:data AS jsonb) FROM numbered""")
+        .bind("r", runId).bind("type", type).bind("data", "[" + Json.write(mapper, data) + "]")
         .execute();
     afterCommit(w, notifier.appended(runId, RunEvent.FINAL.contains(type)));
   }

@@ -121,9 +121,16 @@ public final class RunStore {
   }
 
   public List<RunEvent> events(String runId, long after, int limit) {
+    // Events are stored a write's worth to a row (see the view run_events): the rows read are the
+    // one holding the event after :after and those after it, found by the primary key.
     return jdbi.withHandle(h -> h.createQuery("""
-            SELECT id, type, data::text AS data, created_at FROM run_events
-            WHERE run_id = :r AND id > :after ORDER BY id LIMIT :limit""")
+            SELECT b.first_id + e.ord - 1 AS id, b.types[e.ord] AS type, e.data::text AS data, b.created_at
+            FROM run_event_batches b, jsonb_array_elements(b.data) WITH ORDINALITY AS e(data, ord)
+            WHERE b.run_id = :r
+              AND b.first_id >= coalesce((SELECT max(first_id) FROM run_event_batches
+                                          WHERE run_id = :r AND first_id <= :after + 1), 0)
+              AND b.first_id + e.ord - 1 > :after
+            ORDER BY 1 LIMIT :limit""")
         .bind("r", runId).bind("after", after).bind("limit", limit)
         .map((rs, c) -> new RunEvent(rs.getLong("id"), rs.getString("type"), json(rs.getString("data")),
             Rows.instant(rs, "created_at")))
