@@ -130,8 +130,9 @@ public final class RunStore {
               AND b.first_id >= coalesce((SELECT max(first_id) FROM run_event_batches
                                           WHERE run_id = :r AND first_id <= :after + 1), 0)
               AND b.first_id + e.ord - 1 > :after
-            ORDER BY 1 LIMIT :limit""")
-        .bind("r", runId).bind("after", after).bind("limit", limit)
+            ORDER BY b.first_id, e.ord LIMIT :limit""")
+        // No event has the largest id there is: clamped, after + 1 does not overflow.
+        .bind("r", runId).bind("after", Math.min(after, Long.MAX_VALUE - 1)).bind("limit", limit)
         .map((rs, c) -> new RunEvent(rs.getLong("id"), rs.getString("type"), json(rs.getString("data")),
             Rows.instant(rs, "created_at")))
         .list());

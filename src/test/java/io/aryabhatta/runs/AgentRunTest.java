@@ -389,6 +389,10 @@ class AgentRunTest {
     assertThat(later.get(0).get("id").asLong()).isEqualTo(3);
     assertThat(later).hasSize(all.size() - 2);
 
+    var beyond = api.get("/api/runs/" + id + "/events?format=json&after=" + Long.MAX_VALUE);
+    assertThat(beyond.status()).isEqualTo(200);
+    assertThat(beyond.json().get("data")).isEmpty();
+
     var sse = api.send("GET", "/api/runs/" + id + "/events", null, Map.of("Last-Event-ID", "2",
         "Accept", "text/event-stream"));
     assertThat(sse.text()).doesNotContain("id: 2\n").contains("id: 3\n").contains("event: run.completed");
