@@ -314,7 +314,7 @@ public final class Journal {
 
   /**
    * A run its creation begins: its row was inserted {@code running} (its start is part of its
-   * creation, so the row is not written twice); only the trace it joins, if any, is added.
+   * creation, so its status is not updated); only the trace it joins, if any, is added.
    */
   void markRunningAtCreation(Fenced f, String traceContext) {
     if (traceContext != null) {

@@ -435,7 +435,8 @@ public final class RunService {
     if (!newConversation) {
       lockIdleConversation(w, conversationId);
     }
-    // A run this node begins in its creation's transaction is inserted running: its row is not written twice.
+    // A run this node begins in its creation's transaction is inserted running, not updated to it: an
+    // update of the status writes the row into every one of its indexes.
     RunStatus status = slot == null ? RunStatus.QUEUED : RunStatus.TRANSITIONS.target(RunStatus.Change.STARTED);
     w.statement("""
             INSERT INTO runs (id, workspace_id, conversation_id, agent_id, agent_version, system_prompt, stream, status,
