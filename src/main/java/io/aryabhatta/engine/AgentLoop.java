@@ -393,7 +393,7 @@ public final class AgentLoop {
     }
 
     Lease lease = writes.lease;
-    DeltaSink deltas = new DeltaSink(journal, lease, writes.facts, execution, request.stream());
+    DeltaSink deltas = new DeltaSink(journal, lease, writes.facts, request.stream());
     ModelCallSpan traced = context.trace().modelCall(index, settings.provider(), settings.name(),
         progress.endpoint.baseUrl(), body);
     long started = System.nanoTime();
@@ -419,6 +419,7 @@ public final class AgentLoop {
       return false;
     } finally {
       execution.modelCall(false);
+      deltas.settle();
     }
     Thread.interrupted();
     long ms = millisSince(started);

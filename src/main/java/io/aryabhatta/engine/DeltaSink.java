@@ -2,69 +2,145 @@ package io.aryabhatta.engine;
 
 import io.aryabhatta.db.WriteBatch;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Turns a model's token stream into {@code message.delta} events. The first delta of a streamed
  * answer is written at once (time to first token matters most); later ones are coalesced into one
  * event per {@link #WINDOW_NANOS} to keep the number of commits per answer small. The text of an
  * answer that is not streamed arrives whole, with the answer: it commits with the answer.
+ *
+ * <p>A delta is written by a thread of its own, one write at a time, so that reading the model's
+ * stream never waits for a commit. Text that no write has taken when the answer is complete goes
+ * with the answer's own commit: a write not yet begun by then is dropped, not made (an answer that
+ * arrives in one burst costs one commit, not two). {@link #settle} ends the sink before the loop
+ * writes again, so the deltas are always numbered before the answer.
  */
 final class DeltaSink {
+  private static final Logger log = LoggerFactory.getLogger(DeltaSink.class);
   private static final long WINDOW_NANOS = 25_000_000;
+
+  private enum State {
+    /** No write of a delta is asked for or under way. */
+    IDLE,
+    /** A write is asked for and has not taken the pending text yet: {@link #settle} cancels it. */
+    ASKED,
+    /** A write has taken the pending text and is committing it: {@link #settle} waits for it. */
+    WRITING,
+    /** Settled: the text still pending is written with the answer, by the loop. */
+    SETTLED
+  }
 
   private final Journal journal;
   private final Lease lease;
   private final Journal.RunFacts facts;
-  private final Execution execution;
   private final StringBuilder pending = new StringBuilder();
   private final boolean streamed;
+  private State state = State.IDLE;
   private long lastWrite = System.nanoTime() - WINDOW_NANOS;
 
-  DeltaSink(Journal journal, Lease lease, Journal.RunFacts facts, Execution execution, boolean streamed) {
+  DeltaSink(Journal journal, Lease lease, Journal.RunFacts facts, boolean streamed) {
     this.facts = facts;
     this.streamed = streamed;
-    this.execution = execution;
     this.journal = journal;
     this.lease = lease;
   }
 
+  /** Text of the answer, as the model writes it (called on the model call's thread). */
   synchronized void accept(String text) {
     if (text == null || text.isEmpty()) {
       return;
     }
     pending.append(text);
-    if (streamed && System.nanoTime() - lastWrite >= WINDOW_NANOS) {
-      flush();
+    if (streamed && state == State.IDLE && System.nanoTime() - lastWrite >= WINDOW_NANOS) {
+      state = State.ASKED;
+      Thread.ofVirtual().name("deltas-" + lease.runId()).start(this::writeAsked);
     }
   }
 
-  synchronized void flush() {
-    if (pending.isEmpty()) {
-      return;
+  private void writeAsked() {
+    String text;
+    synchronized (this) {
+      if (state != State.ASKED) {
+        return;
+      }
+      state = State.WRITING;
+      text = pending.toString();
     }
-    // Written on the model call's own thread: a cancel's interrupt must wait until the write is
-    // done, or it would close the database connection under it.
-    execution.beginWrite();
     try {
       journal.write(lease, facts, f -> {
-        flush(f.w());
+        append(f.w(), text);
         return null;
       });
+    } catch (RuntimeException e) {
+      // The text stays pending: it goes with the answer, whose own write meets the same cause.
+      log.debug("Run {}: a message delta was not written ({})", lease.runId(), e.toString());
     } finally {
-      execution.endWrite();
+      synchronized (this) {
+        state = state == State.WRITING ? State.IDLE : state;
+        notifyAll();
+      }
     }
   }
 
   /**
-   * Writes the pending text in the caller's transaction, which must be fenced by the lease. The
-   * text stays pending until that transaction commits: a transaction that is rolled back and run
-   * again writes it again.
+   * The model call is over: a write of a delta not begun yet is not made, and one under way is
+   * waited for, so that the loop's next write numbers its events after it. What is still pending
+   * is written by {@link #flush(WriteBatch)}, with the answer, or by {@link #flush()}.
    */
-  synchronized void flush(WriteBatch w) {
-    if (pending.isEmpty()) {
-      return;
+  synchronized void settle() {
+    boolean interrupted = false;
+    while (state == State.WRITING) {
+      try {
+        wait();
+      } catch (InterruptedException e) {
+        // The write under way has its own bound (the journal's outage bound); it is waited out.
+        interrupted = true;
+      }
     }
-    String text = pending.toString();
+    state = State.SETTLED;
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Settles, then commits the pending text on its own (when there is no answer to go with). */
+  void flush() {
+    settle();
+    String text;
+    synchronized (this) {
+      if (pending.isEmpty()) {
+        return;
+      }
+      text = pending.toString();
+    }
+    journal.write(lease, facts, f -> {
+      append(f.w(), text);
+      return null;
+    });
+  }
+
+  /**
+   * Writes the pending text in the caller's transaction, which must be fenced by the lease; only
+   * once settled. The text stays pending until that transaction commits: a transaction that is
+   * rolled back and run again writes it again.
+   */
+  void flush(WriteBatch w) {
+    String text;
+    synchronized (this) {
+      if (state != State.SETTLED) {
+        throw new IllegalStateException("the deltas are written with the answer only once settled");
+      }
+      if (pending.isEmpty()) {
+        return;
+      }
+      text = pending.toString();
+    }
+    append(w, text);
+  }
+
+  private void append(WriteBatch w, String text) {
     journal.events().appendEvent(w, lease.runId(), "message.delta", Map.of("text", text));
     journal.events().afterCommit(w, () -> written(text.length()));
   }

@@ -9,8 +9,6 @@ final class Execution {
   private final Thread thread;
   private boolean inModelCall;
   private boolean cancelled;
-  private boolean writing;
-  private boolean interruptAfterWrite;
   private volatile boolean stopping;
 
   Execution(Thread thread) {
@@ -31,25 +29,9 @@ final class Execution {
 
   synchronized void interruptModelCall() {
     cancelled = true;
-    if (!inModelCall) {
-      return;
-    }
-    if (writing) {
-      interruptAfterWrite = true;
-    } else {
-      thread.interrupt();
-    }
-  }
-
-  /** The run's thread starts a database write that an interrupt must not cut. */
-  synchronized void beginWrite() {
-    writing = true;
-  }
-
-  synchronized void endWrite() {
-    writing = false;
-    if (interruptAfterWrite) {
-      interruptAfterWrite = false;
+    if (inModelCall) {
+      // The run's thread writes nothing while it waits on the model (its deltas are written by
+      // threads of their own): the interrupt cuts no database connection.
       thread.interrupt();
     }
   }

@@ -31,18 +31,6 @@ class ExecutionTest {
   }
 
   @Test
-  void a_cancel_during_a_write_interrupts_the_call_once_the_write_is_done() {
-    execution.modelCall(true);
-    execution.beginWrite();
-    execution.interruptModelCall();
-    assertThat(Thread.currentThread().isInterrupted()).isFalse();
-
-    execution.endWrite();
-
-    assertThat(Thread.interrupted()).isTrue();
-  }
-
-  @Test
   void without_a_cancel_nothing_is_interrupted() {
     execution.modelCall(true);
     execution.modelCall(false);

@@ -217,6 +217,67 @@ class AgentRunTest {
   }
 
   @Test
+  void the_first_words_of_a_slowly_streamed_answer_are_in_the_runs_events_before_the_answer_ends() {
+    String agent = setup.agent(List.of(), Map.of());
+    String answer = "One, two, three, four, five, six, seven, eight.";
+    fake.enqueue(text(answer).withChunkDelay(Duration.ofMillis(150)));
+    String runId = api.post("/api/agents/" + agent + "/runs", Map.of("input", "count")).json().get("id").asText();
+
+    JsonNode firstDelta = null;
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (firstDelta == null && System.nanoTime() < deadline) {
+      for (JsonNode event : api.get("/api/runs/" + runId + "/events?format=json").json().get("data")) {
+        if (event.get("type").asText().equals("message.delta")) {
+          firstDelta = event;
+          break;
+        }
+      }
+      AgentSetup.sleep(10);
+    }
+    String statusThen = api.get("/api/runs/" + runId).json().get("status").asText();
+    JsonNode run = setup.awaitSettled(runId);
+
+    assertThat(firstDelta).as("a delta while the model was writing").isNotNull();
+    assertThat(answer).startsWith(firstDelta.at("/data/text").asText());
+    assertThat(statusThen).as("the answer was still being written").isEqualTo("running");
+    assertThat(run.get("status").asText()).isEqualTo("completed");
+    StringBuilder deltas = new StringBuilder();
+    List<String> types = new ArrayList<>();
+    for (JsonNode event : api.get("/api/runs/" + runId + "/events?format=json").json().get("data")) {
+      types.add(event.get("type").asText());
+      if (event.get("type").asText().equals("message.delta")) {
+        deltas.append(event.at("/data/text").asText());
+      }
+    }
+    assertThat(deltas.toString()).isEqualTo(answer);
+    assertThat(types.lastIndexOf("message.delta")).isLessThan(types.indexOf("llm_call.completed"));
+  }
+
+  @Test
+  void cancel_during_a_streamed_answer_ends_the_run_with_the_text_written_so_far() {
+    String agent = setup.agent(List.of(), Map.of());
+    fake.enqueue(text("This answer is long and slow, ".repeat(6)).withChunkDelay(Duration.ofMillis(200)));
+    String runId = api.post("/api/agents/" + agent + "/runs", Map.of("input", "go")).json().get("id").asText();
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (!api.get("/api/runs/" + runId + "/events?format=json").text().contains("message.delta")
+        && System.nanoTime() < deadline) {
+      AgentSetup.sleep(10);
+    }
+    long cancelledAt = System.nanoTime();
+    api.post("/api/runs/" + runId + "/cancel", Map.of());
+
+    JsonNode run = setup.awaitSettled(runId);
+
+    assertThat(run.get("status").asText()).isEqualTo("cancelled");
+    assertThat(Duration.ofNanos(System.nanoTime() - cancelledAt)).isLessThan(Duration.ofSeconds(5));
+    List<String> types = new ArrayList<>();
+    api.get("/api/runs/" + runId + "/events?format=json").json().get("data")
+        .forEach(e -> types.add(e.get("type").asText()));
+    assertThat(types).contains("message.delta");
+    assertThat(types.get(types.size() - 1)).isEqualTo("run.cancelled");
+  }
+
+  @Test
   void cancel_during_a_model_call_interrupts_it() {
     String agent = setup.agent(List.of(), Map.of());
     fake.enqueue(text("too late").withDelay(Duration.ofSeconds(20)));
