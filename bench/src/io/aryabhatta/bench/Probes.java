@@ -47,8 +47,8 @@ final class Probes {
 
   static PoolCounters pool(Api api) {
     String text = api.getText("/metrics");
-    return new PoolCounters(metric(text, "hikaricp_connections_acquire_seconds_sum"),
-        (long) metric(text, "hikaricp_connections_acquire_seconds_count"));
+    return new PoolCounters(metric(text, "aryabhatta_db_connection_wait_seconds_sum"),
+        (long) metric(text, "aryabhatta_db_connection_wait_seconds_count"));
   }
 
   private static double metric(String text, String name) {

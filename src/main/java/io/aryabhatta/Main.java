@@ -111,7 +111,7 @@ public final class Main {
 
       // The engine: definitions (secrets, tools, providers, agents) and the agent loop with its scheduler.
       Metrics metrics = new Metrics();
-      database.pool().setMetricRegistry(metrics.registry());
+      database.measureIn(metrics.registry());
       Engine engine = Engine.start(database.jdbi(), new Engine.Settings(secretCipher, addressGuard,
           config.hfApiUrl(), config.hfToken(), config.lease(), config.maxConcurrentRuns(), List.of(),
           config.toolMaxAttempts(), metrics, RunTracing.start(config.tracing()), config.callbackMaxAttempts()));

@@ -5,6 +5,8 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.aryabhatta.config.Config;
 import io.aryabhatta.config.DatabaseUrl;
 import java.sql.SQLException;
+import java.time.Duration;
+import io.micrometer.core.instrument.MeterRegistry;
 import javax.sql.DataSource;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.argument.AbstractArgumentFactory;
@@ -22,17 +24,30 @@ public final class Database implements AutoCloseable {
 
   private final EmbeddedDatabase embedded;
   private final HikariDataSource dataSource;
+  private final GatedConnections connections;
   private final Jdbi jdbi;
 
   private Database(EmbeddedDatabase embedded, HikariDataSource dataSource) {
     this.embedded = embedded;
     this.dataSource = dataSource;
-    this.jdbi = jdbi(dataSource);
+    this.connections = new GatedConnections(dataSource, dataSource.getPoolName(), dataSource.getMaximumPoolSize(),
+        Duration.ofMillis(dataSource.getConnectionTimeout()));
+    this.jdbi = configured(Jdbi.create(connections));
+  }
+
+  /** The pool's metrics, and the waits for its connections, go to {@code registry}. */
+  public void measureIn(MeterRegistry registry) {
+    dataSource.setMetricRegistry(registry);
+    connections.measureIn(registry);
   }
 
   /** JDBI on {@code dataSource}, with the plugins the services rely on. */
   public static Jdbi jdbi(DataSource dataSource) {
-    Jdbi jdbi = Jdbi.create(dataSource).installPlugin(new SqlObjectPlugin()).installPlugin(new PostgresPlugin());
+    return configured(Jdbi.create(dataSource));
+  }
+
+  private static Jdbi configured(Jdbi jdbi) {
+    jdbi.installPlugin(new SqlObjectPlugin()).installPlugin(new PostgresPlugin());
     // A state is stored by its own name ("requires_action"), not by its Java constant's.
     jdbi.registerArgument(new AbstractArgumentFactory<WireName>(Types.VARCHAR) {
       @Override
