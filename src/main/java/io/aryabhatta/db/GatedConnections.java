@@ -66,11 +66,15 @@ final class GatedConnections implements ConnectionFactory {
       Thread.currentThread().interrupt();
       throw new SQLException(poolName + " - Interrupted during connection acquisition", e);
     }
+    boolean taken = false;
     try {
-      return pool.getConnection();
-    } catch (SQLException | RuntimeException e) {
-      permits.release();
-      throw e;
+      Connection connection = pool.getConnection();
+      taken = true;
+      return connection;
+    } finally {
+      if (!taken) {
+        permits.release();
+      }
     }
   }
 

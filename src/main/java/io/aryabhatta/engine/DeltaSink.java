@@ -2,8 +2,8 @@ package io.aryabhatta.engine;
 
 import io.aryabhatta.db.WriteBatch;
 import java.util.Map;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Turns a model's token stream into {@code message.delta} events. The first delta of a streamed
@@ -15,10 +15,12 @@ import org.slf4j.LoggerFactory;
  * stream never waits for a commit. Text that no write has taken when the answer is complete goes
  * with the answer's own commit: a write not yet begun by then is dropped, not made (an answer that
  * arrives in one burst costs one commit, not two). {@link #settle} ends the sink before the loop
- * writes again, so the deltas are always numbered before the answer.
+ * writes again, so the deltas are always numbered before the answer. A delta write that fails
+ * (the lease lost, the database gone for longer than the journal waits) fails the model call as
+ * the loop's own write would: the next text that arrives, or the settling, throws its error, and
+ * no further delta is written.
  */
 final class DeltaSink {
-  private static final Logger log = LoggerFactory.getLogger(DeltaSink.class);
   private static final long WINDOW_NANOS = 25_000_000;
 
   private enum State {
@@ -28,6 +30,8 @@ final class DeltaSink {
     ASKED,
     /** A write has taken the pending text and is committing it: {@link #settle} waits for it. */
     WRITING,
+    /** A write failed: nothing more is written, and the model call fails with its error. */
+    FAILED,
     /** Settled: the text still pending is written with the answer, by the loop. */
     SETTLED
   }
@@ -37,7 +41,11 @@ final class DeltaSink {
   private final Journal.RunFacts facts;
   private final StringBuilder pending = new StringBuilder();
   private final boolean streamed;
+  // A lock rather than a monitor: a virtual thread waiting on a monitor holds its carrier (JDK 21 to 23).
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition writeEnded = lock.newCondition();
   private State state = State.IDLE;
+  private RuntimeException failure;
   private long lastWrite = System.nanoTime() - WINDOW_NANOS;
 
   DeltaSink(Journal journal, Lease lease, Journal.RunFacts facts, boolean streamed) {
@@ -48,38 +56,55 @@ final class DeltaSink {
   }
 
   /** Text of the answer, as the model writes it (called on the model call's thread). */
-  synchronized void accept(String text) {
+  void accept(String text) {
     if (text == null || text.isEmpty()) {
       return;
     }
-    pending.append(text);
-    if (streamed && state == State.IDLE && System.nanoTime() - lastWrite >= WINDOW_NANOS) {
-      state = State.ASKED;
-      Thread.ofVirtual().name("deltas-" + lease.runId()).start(this::writeAsked);
+    lock.lock();
+    try {
+      throwIfFailed();
+      pending.append(text);
+      if (streamed && state == State.IDLE && System.nanoTime() - lastWrite >= WINDOW_NANOS) {
+        state = State.ASKED;
+        Thread.ofVirtual().name("deltas-" + lease.runId()).start(this::writeAsked);
+      }
+    } finally {
+      lock.unlock();
     }
   }
 
   private void writeAsked() {
     String text;
-    synchronized (this) {
+    lock.lock();
+    try {
       if (state != State.ASKED) {
         return;
       }
       state = State.WRITING;
       text = pending.toString();
+    } finally {
+      lock.unlock();
     }
+    RuntimeException failed = null;
     try {
       journal.write(lease, facts, f -> {
         append(f.w(), text);
         return null;
       });
     } catch (RuntimeException e) {
-      // The text stays pending: it goes with the answer, whose own write meets the same cause.
-      log.debug("Run {}: a message delta was not written ({})", lease.runId(), e.toString());
+      failed = e;
     } finally {
-      synchronized (this) {
-        state = state == State.WRITING ? State.IDLE : state;
-        notifyAll();
+      lock.lock();
+      try {
+        if (failed != null) {
+          failure = failed;
+          state = State.FAILED;
+        } else if (state == State.WRITING) {
+          state = State.IDLE;
+        }
+        writeEnded.signalAll();
+      } finally {
+        lock.unlock();
       }
     }
   }
@@ -88,32 +113,29 @@ final class DeltaSink {
    * The model call is over: a write of a delta not begun yet is not made, and one under way is
    * waited for, so that the loop's next write numbers its events after it. What is still pending
    * is written by {@link #flush(WriteBatch)}, with the answer, or by {@link #flush()}.
+   *
+   * @throws RuntimeException the error of a delta write that failed
    */
-  synchronized void settle() {
-    boolean interrupted = false;
-    while (state == State.WRITING) {
-      try {
-        wait();
-      } catch (InterruptedException e) {
-        // The write under way has its own bound (the journal's outage bound); it is waited out.
-        interrupted = true;
+  void settle() {
+    lock.lock();
+    try {
+      // The write under way has its own bound (the journal's outage bound): it is waited out.
+      while (state == State.WRITING) {
+        writeEnded.awaitUninterruptibly();
       }
-    }
-    state = State.SETTLED;
-    if (interrupted) {
-      Thread.currentThread().interrupt();
+      throwIfFailed();
+      state = State.SETTLED;
+    } finally {
+      lock.unlock();
     }
   }
 
   /** Settles, then commits the pending text on its own (when there is no answer to go with). */
   void flush() {
     settle();
-    String text;
-    synchronized (this) {
-      if (pending.isEmpty()) {
-        return;
-      }
-      text = pending.toString();
+    String text = pendingText();
+    if (text.isEmpty()) {
+      return;
     }
     journal.write(lease, facts, f -> {
       append(f.w(), text);
@@ -127,17 +149,32 @@ final class DeltaSink {
    * rolled back and run again writes it again.
    */
   void flush(WriteBatch w) {
-    String text;
-    synchronized (this) {
-      if (state != State.SETTLED) {
-        throw new IllegalStateException("the deltas are written with the answer only once settled");
-      }
-      if (pending.isEmpty()) {
-        return;
-      }
-      text = pending.toString();
+    String text = pendingText();
+    if (!text.isEmpty()) {
+      append(w, text);
     }
-    append(w, text);
+  }
+
+  private String pendingText() {
+    lock.lock();
+    try {
+      if (state != State.SETTLED) {
+        throw new IllegalStateException("the pending deltas are written by the loop only once settled");
+      }
+      return pending.toString();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void throwIfFailed() {
+    if (state != State.FAILED) {
+      return;
+    }
+    if (failure instanceof LeaseLostException) {
+      throw new LeaseLostException(lease.runId(), "a message delta's write found the lease lost");
+    }
+    throw failure;
   }
 
   private void append(WriteBatch w, String text) {
@@ -145,8 +182,13 @@ final class DeltaSink {
     journal.events().afterCommit(w, () -> written(text.length()));
   }
 
-  private synchronized void written(int length) {
-    pending.delete(0, length);
-    lastWrite = System.nanoTime();
+  private void written(int length) {
+    lock.lock();
+    try {
+      pending.delete(0, length);
+      lastWrite = System.nanoTime();
+    } finally {
+      lock.unlock();
+    }
   }
 }
