@@ -216,6 +216,15 @@ class AgentRunTest {
     }
   }
 
+  /** Waits (up to 10 s) until the run's events hold one of {@code type}. */
+  private static void awaitEvent(String runId, String type) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (!api.get("/api/runs/" + runId + "/events?format=json").text().contains("\"" + type + "\"")
+        && System.nanoTime() < deadline) {
+      AgentSetup.sleep(10);
+    }
+  }
+
   @Test
   void the_first_words_of_a_slowly_streamed_answer_are_in_the_runs_events_before_the_answer_ends() {
     String agent = setup.agent(List.of(), Map.of());
@@ -258,11 +267,7 @@ class AgentRunTest {
     String agent = setup.agent(List.of(), Map.of());
     fake.enqueue(text("This answer is long and slow, ".repeat(6)).withChunkDelay(Duration.ofMillis(200)));
     String runId = api.post("/api/agents/" + agent + "/runs", Map.of("input", "go")).json().get("id").asText();
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (!api.get("/api/runs/" + runId + "/events?format=json").text().contains("message.delta")
-        && System.nanoTime() < deadline) {
-      AgentSetup.sleep(10);
-    }
+    awaitEvent(runId, "message.delta");
     long cancelledAt = System.nanoTime();
     api.post("/api/runs/" + runId + "/cancel", Map.of());
 
@@ -282,11 +287,7 @@ class AgentRunTest {
     String agent = setup.agent(List.of(), Map.of());
     fake.enqueue(text("too late").withDelay(Duration.ofSeconds(20)));
     String runId = api.post("/api/agents/" + agent + "/runs", Map.of("input", "go")).json().get("id").asText();
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (!api.get("/api/runs/" + runId + "/events?format=json").text().contains("llm_call.started")
-        && System.nanoTime() < deadline) {
-      AgentSetup.sleep(20);
-    }
+    awaitEvent(runId, "llm_call.started");
     long cancelledAt = System.nanoTime();
     api.post("/api/runs/" + runId + "/cancel", Map.of());
 
