@@ -4,6 +4,7 @@ import io.aryabhatta.db.WriteBatch;
 import java.util.Map;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.MDC;
 
 /**
  * Turns a model's token stream into {@code message.delta} events. The first delta of a streamed
@@ -86,6 +87,8 @@ final class DeltaSink {
       lock.unlock();
     }
     RuntimeException failed = null;
+    // The journal's log lines about this write name the run, as the run's own thread's do.
+    MDC.put("run_id", lease.runId());
     try {
       journal.write(lease, facts, f -> {
         append(f.w(), text);
@@ -94,6 +97,7 @@ final class DeltaSink {
     } catch (RuntimeException e) {
       failed = e;
     } finally {
+      MDC.remove("run_id");
       lock.lock();
       try {
         if (failed != null) {
