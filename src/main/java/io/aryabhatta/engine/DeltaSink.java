@@ -90,22 +90,16 @@ final class DeltaSink {
     // The journal's log lines about this write name the run, as the run's own thread's do.
     MDC.put("run_id", lease.runId());
     try {
-      journal.write(lease, facts, f -> {
-        append(f.w(), text);
-        return null;
-      });
+      commitAlone(text);
     } catch (RuntimeException e) {
       failed = e;
     } finally {
       MDC.remove("run_id");
       lock.lock();
       try {
-        if (failed != null) {
-          failure = failed;
-          state = State.FAILED;
-        } else if (state == State.WRITING) {
-          state = State.IDLE;
-        }
+        // Nothing else changes a state that is WRITING: settle waits for it.
+        failure = failed;
+        state = failed != null ? State.FAILED : State.IDLE;
         writeEnded.signalAll();
       } finally {
         lock.unlock();
@@ -138,9 +132,13 @@ final class DeltaSink {
   void flush() {
     settle();
     String text = pendingText();
-    if (text.isEmpty()) {
-      return;
+    if (!text.isEmpty()) {
+      commitAlone(text);
     }
+  }
+
+  /** {@code text} as a delta of its own, in a fenced transaction of its own. */
+  private void commitAlone(String text) {
     journal.write(lease, facts, f -> {
       append(f.w(), text);
       return null;
