@@ -140,7 +140,7 @@ public final class Bench {
       list.add(new Scenario("engine-c10-0ms", Mode.ENGINE, 10, 0, 0, secs(1), secs(3)));
       return list;
     }
-    Duration window = secs(15);
+    Duration window = secs(Long.getLong("bench.window", 15));
     // Each cell of the comparison: Aryabhatta over HTTP, then LangChain4j in-process, back to back.
     for (int clients : new int[] {1, 10}) {
       list.add(new Scenario("http-c" + clients + "-0ms", Mode.HTTP, clients, 0, 0, secs(3), window));

@@ -178,7 +178,7 @@ public record Engine(
     AgentLoop loop = new AgentLoop(jdbi, runStore, journal, agents, runSetup, models, toolInvoker,
         argumentValidator, ToolRetryPolicy.of(settings.toolMaxAttempts()), mapper, settings.observer(),
         settings.tracer());
-    RunScheduler scheduler = new RunScheduler(jdbi, loop, node, settings.lease(),
+    RunScheduler scheduler = new RunScheduler(jdbi, loop, notifier, node, settings.lease(),
         settings.maxConcurrentRuns(), Duration.ofMillis(500));
     schedulerOfRuns.set(scheduler);
     SettledWatch settledWatch = new SettledWatch(jdbi, notifier, Duration.ofSeconds(1));

@@ -1,5 +1,6 @@
 package io.aryabhatta.engine;
 
+import io.aryabhatta.runs.EventNotifier;
 import io.aryabhatta.runs.RunStatus;
 import io.aryabhatta.db.WriteBatch;
 import java.util.Collection;
@@ -34,6 +35,8 @@ public final class RunScheduler implements AutoCloseable {
 
   private final Jdbi jdbi;
   private final AgentLoop loop;
+  /** Told which runs this process drives, so that a waiter can tell whether one settled here. */
+  private final EventNotifier notifier;
   private final String node;
   private final Duration lease;
   private final Semaphore slots;
@@ -47,10 +50,11 @@ public final class RunScheduler implements AutoCloseable {
   /** Used by the heartbeat's thread only. */
   private volatile Handle heartbeat;
 
-  public RunScheduler(Jdbi jdbi, AgentLoop loop, String node, Duration lease, int maxConcurrent,
-      Duration pollInterval) {
+  public RunScheduler(Jdbi jdbi, AgentLoop loop, EventNotifier notifier, String node, Duration lease,
+      int maxConcurrent, Duration pollInterval) {
     this.jdbi = jdbi;
     this.loop = loop;
+    this.notifier = notifier;
     this.node = node;
     this.lease = lease;
     this.maxConcurrent = maxConcurrent;
@@ -210,7 +214,13 @@ public final class RunScheduler implements AutoCloseable {
   /** Drives the claimed run on a thread of its own; {@code known}: what its creation here knows, or null. */
   private void start(Lease claimed, NewRun known) {
     Execution[] execution = new Execution[1];
-    Thread thread = Thread.ofVirtual().name("run-" + claimed.runId()).unstarted(() -> drive(claimed, execution[0], known));
+    // Open before the loop begins, so that its settling, however soon, is known here.
+    EventNotifier.Drive driven = notifier.driving(claimed.runId());
+    Thread thread = Thread.ofVirtual().name("run-" + claimed.runId()).unstarted(() -> {
+      try (driven) {
+        drive(claimed, execution[0], known);
+      }
+    });
     execution[0] = new Execution(thread);
     // A run this process drove and lost (its heartbeat was late) can be claimed again here; the
     // newer claim replaces the older, whose next write fails its fence.

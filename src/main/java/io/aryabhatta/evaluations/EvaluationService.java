@@ -208,7 +208,7 @@ public final class EvaluationService {
       return new CaseResult(c.id(), c.name(), false, List.of("the run could not start: " + e.detail()), null,
           null, null, 0, 0, 0);
     }
-    run = runs.awaitSettled(caller, run.id(), CASE_TIMEOUT);
+    run = runs.awaitSettled(caller, run, CASE_TIMEOUT);
     List<String> failures = new ArrayList<>();
     if (!run.status().isEnded()) {
       failures.add(run.status() == RunStatus.REQUIRES_ACTION

@@ -100,7 +100,7 @@ final class AgentTools {
       return RunToolResults.refused("the agent's run could not be started; try again shortly");
     }
     try {
-      return RunToolResults.of(runs.awaitSettled(caller, run.id(), maxWait), maxWait);
+      return RunToolResults.of(runs.awaitSettled(caller, run, maxWait), maxWait);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return RunToolResults.notFollowed(run);

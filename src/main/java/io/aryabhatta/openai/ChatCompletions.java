@@ -60,7 +60,7 @@ public final class ChatCompletions {
 
   /** Waits until the run ends or needs a person, at most {@link #maxWait}; returns it as it then stands. */
   Run settle(Caller caller, Run run) throws InterruptedException {
-    return runs.awaitSettled(caller, run.id(), maxWait);
+    return runs.awaitSettled(caller, run, maxWait);
   }
 
   static String completionId(Run run) {

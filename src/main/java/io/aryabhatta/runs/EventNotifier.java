@@ -12,6 +12,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class EventNotifier {
   private final ConcurrentHashMap<String, Set<Subscription>> subscriptions = new ConcurrentHashMap<>();
+  /** The runs this process drives now (see {@link #driving}). */
+  private final ConcurrentHashMap<String, Drive> drives = new ConcurrentHashMap<>();
 
   /**
    * The notice to give once the transaction that wrote an event has committed; {@code settles}:
@@ -34,9 +36,53 @@ public final class EventNotifier {
   }
 
   private void notify(String runId, boolean settles, Run settled) {
+    if (settles) {
+      // Before the subscribers are woken: one that subscribed and then found no settling here
+      // is woken by this notice.
+      Drive drive = drives.get(runId);
+      if (drive != null) {
+        drive.mayHaveSettled = true;
+      }
+    }
     Set<Subscription> subs = subscriptions.get(runId);
     if (subs != null) {
       subs.forEach(s -> s.signal(settles, settled));
+    }
+  }
+
+  /**
+   * This process drives {@code runId} from now until the drive is closed. Meanwhile the notifier
+   * knows whether the run may have settled here: while it has not, a row of the run that is not
+   * settled is as current as a read would be, for nothing else settles a run this process holds.
+   */
+  public Drive driving(String runId) {
+    Drive drive = new Drive(runId);
+    drives.put(runId, drive);
+    return drive;
+  }
+
+  /**
+   * Whether this process drives {@code runId} and no transaction that may have settled it has
+   * committed since the drive began. Asked after {@link #subscribe}: a settling that comes later
+   * wakes the subscription.
+   */
+  public boolean drivenAndUnsettled(String runId) {
+    Drive drive = drives.get(runId);
+    return drive != null && !drive.mayHaveSettled;
+  }
+
+  /** One drive of a run by this process; closed when the drive ends. */
+  public final class Drive implements AutoCloseable {
+    private final String runId;
+    private volatile boolean mayHaveSettled;
+
+    private Drive(String runId) {
+      this.runId = runId;
+    }
+
+    @Override
+    public void close() {
+      drives.remove(runId, this);
     }
   }
 

@@ -103,7 +103,7 @@ public final class RunRoutes {
       return;
     }
     if (flag(ctx, "wait")) {
-      ctx.status(200).json(runs.awaitSettled(caller, run.id(), waitTimeout(ctx)));
+      ctx.status(200).json(runs.awaitSettled(caller, run, waitTimeout(ctx)));
       return;
     }
     ctx.status(201).json(run);

@@ -285,10 +285,24 @@ public final class RunService {
    * run as it stands then.
    */
   public Run awaitSettled(Caller caller, String runId, Duration timeout) throws InterruptedException {
+    return awaitSettled(caller, runId, null, timeout);
+  }
+
+  /**
+   * The same for a run the caller has just started, from the row its start returned: while this
+   * process drives the run and has seen no settling of it, that row is as current as a read
+   * would be, so none is made.
+   */
+  public Run awaitSettled(Caller caller, Run started, Duration timeout) throws InterruptedException {
+    return awaitSettled(caller, started.id(), started, timeout);
+  }
+
+  private Run awaitSettled(Caller caller, String runId, Run started, Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     try (EventNotifier.Subscription subscription = notifier.subscribe(runId);
         SettledWatch.Waiting watched = settledWatch.await(runId)) {
-      Run current = run(caller, runId);
+      Run current = started != null && !started.settled() && notifier.drivenAndUnsettled(runId)
+          ? started : run(caller, runId);
       while (!current.settled() && System.nanoTime() < deadline) {
         // Woken when the run settles here, or when the watch finds it settled by another node.
         long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);

@@ -265,6 +265,51 @@ class AgentLoopTest {
   }
 
   @Test
+  void a_client_waiting_with_the_row_its_start_returned_gets_the_run_as_settled_even_when_it_settled_first()
+      throws Exception {
+    // The waiter hears this node's notifier, and its watch never checks: once the run has
+    // settled before the wait begins, only a read of the run can tell it so.
+    try (SettledWatch idle = new SettledWatch(jdbi, loop.notifier(), Duration.ofHours(1))) {
+      RunService waiter = loop.runServiceElsewhere(loop.notifier(), idle);
+      model.answers(request -> answer("Quick."));
+      Run created = loop.runs().startRunOfAgent(CALLER, loop.agent("never", 10), "Hi", Map.of(), null,
+          Streaming.WHOLE_ANSWER);
+      assertThat(created.status()).isEqualTo(RunStatus.RUNNING);
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (!loop.store().run(CALLER.workspaceId(), created.id()).orElseThrow().status().isEnded()
+          && System.nanoTime() < deadline) {
+        Pause.sleep(10);
+      }
+
+      long started = System.nanoTime();
+      Run run = waiter.awaitSettled(CALLER, created, Duration.ofSeconds(30));
+
+      assertThat(run.status()).isEqualTo(RunStatus.COMPLETED);
+      assertThat(run.output()).isEqualTo("Quick.");
+      // Not after a waiter's own recheck (10 s), which would have found it too.
+      assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
+    }
+  }
+
+  @Test
+  void a_client_waiting_with_the_row_its_start_returned_is_woken_when_the_run_settles_here() throws Exception {
+    try (SettledWatch idle = new SettledWatch(jdbi, loop.notifier(), Duration.ofHours(1))) {
+      RunService waiter = loop.runServiceElsewhere(loop.notifier(), idle);
+      model.answers(request -> {
+        Pause.sleep(300);
+        return answer("Slow.");
+      });
+      Run created = loop.runs().startRunOfAgent(CALLER, loop.agent("never", 10), "Hi", Map.of(), null,
+          Streaming.WHOLE_ANSWER);
+
+      Run run = waiter.awaitSettled(CALLER, created, Duration.ofSeconds(5));
+
+      assertThat(run.status()).isEqualTo(RunStatus.COMPLETED);
+      assertThat(run.output()).isEqualTo("Slow.");
+    }
+  }
+
+  @Test
   void a_closed_watch_leaves_its_waiters_reading_their_run_every_second() throws Exception {
     // As when this process stops: the run is settled elsewhere after the watch is gone.
     EventNotifier elsewhere = new EventNotifier();
@@ -405,7 +450,7 @@ class AgentLoopTest {
       RunSetup setup = new RunSetup(toolService, providers, mapper);
       AgentLoop agentLoop = new AgentLoop(jdbi, store, journal, agents, setup, model, tools, new ArgumentValidator(),
           new ToolRetryPolicy(3, Duration.ofMillis(5), Duration.ofMillis(20)), mapper, IGNORED, RunTracer.OFF);
-      RunScheduler scheduler = new RunScheduler(jdbi, agentLoop, "node-" + ids.next(), lease, 8,
+      RunScheduler scheduler = new RunScheduler(jdbi, agentLoop, notifier, "node-" + ids.next(), lease, 8,
           Duration.ofMillis(50)).start();
       SettledWatch watch = new SettledWatch(jdbi, notifier, Duration.ofMillis(50));
       watch.start();
@@ -416,7 +461,9 @@ class AgentLoopTest {
     }
 
     RunScheduler scheduler(String node) {
-      return new RunScheduler(jdbi, agentLoop, node, Duration.ofSeconds(30), 8, Duration.ofMillis(50));
+      // Another node's: the runs it drives are not this loop's notifier's.
+      return new RunScheduler(jdbi, agentLoop, new EventNotifier(), node, Duration.ofSeconds(30), 8,
+          Duration.ofMillis(50));
     }
 
     /** A run service whose waiters hear nothing from this loop's notifier, as on another node. */
