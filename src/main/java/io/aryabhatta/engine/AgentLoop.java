@@ -43,6 +43,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.jdbi.v3.core.Jdbi;
@@ -185,6 +186,15 @@ public final class AgentLoop {
       held.add(write);
     }
 
+    /** Holds a model's answer that asks for tools: it commits with the loop's next write. */
+    void holdAnswer(HeldAnswer answer) {
+      held.add(answer);
+      heldAnswer = answer;
+    }
+
+    /** The answer held, if any, until it commits. */
+    private HeldAnswer heldAnswer;
+
     <T> T commitReturning(Function<Fenced, T> write) {
       try {
         return journal.write(lease, facts, fenced -> {
@@ -194,7 +204,26 @@ public final class AgentLoop {
         });
       } finally {
         held.clear();
+        heldAnswer = null;
       }
+    }
+
+    /**
+     * Commits what is held and the start of {@code step}, as {@link #commitBeforeSideEffect}. A call
+     * the held answer asks for is inserted {@code started} with it: the answer's write starts it
+     * under the same condition (a live lease, no cancel) as the start itself would be written.
+     */
+    Boolean commitToolStart(Step step, JsonNode executedAs) {
+      HeldAnswer answer = heldAnswer != null && heldAnswer.asksFor(step) ? heldAnswer : null;
+      if (answer != null) {
+        answer.startsNow = new Journal.ToolStart(step.index(), executedAs);
+      }
+      return commitBeforeSideEffect(f -> {
+        if (answer == null) {
+          journal.startTool(f, step, executedAs);
+        }
+        return true;
+      });
     }
 
     void commit(Consumer<Fenced> write) {
@@ -432,17 +461,46 @@ public final class AgentLoop {
     // tools (it commits before the first of them starts) and committed now when it ends the run.
     Usage usageBefore = progress.usage;
     progress.usage = usageBefore.plus(answer.usage());
-    Consumer<Fenced> record = f -> {
-      deltas.flush(f.w());
-      journal.completeModelCall(f, index, body, answer, ms, usageBefore);
-    };
+    HeldAnswer record = new HeldAnswer(f -> deltas.flush(f.w()), index, answer.toolCalls().size(),
+        (f, startsNow) -> journal.completeModelCall(f, index, body, answer, ms, usageBefore, startsNow));
     if (answer.toolCalls().isEmpty()) {
       writes.commit(record);
       return false;
     }
-    writes.hold(record);
+    writes.holdAnswer(record);
     Journal.toolSteps(context.run().id(), index, answer.toolCalls()).forEach(progress::update);
     return true;
+  }
+
+  /**
+   * A model's answer, written when it commits: with the first of its tool calls, when that call
+   * starts in the same transaction ({@link Writes#commitToolStart}).
+   */
+  private static final class HeldAnswer implements Consumer<Fenced> {
+    private final Consumer<Fenced> before;
+    private final int index;
+    private final int toolCalls;
+    private final BiConsumer<Fenced, Journal.ToolStart> write;
+    private Journal.ToolStart startsNow;
+
+    HeldAnswer(Consumer<Fenced> before, int index, int toolCalls,
+        BiConsumer<Fenced, Journal.ToolStart> write) {
+      this.before = before;
+      this.index = index;
+      this.toolCalls = toolCalls;
+      this.write = write;
+    }
+
+    /** Whether {@code step} is one of the tool calls this answer asks for. */
+    boolean asksFor(Step step) {
+      return step.index() > index && step.index() <= index + toolCalls;
+    }
+
+    @Override
+    public void accept(Fenced f) {
+      before.accept(f);
+      write.accept(f, startsNow);
+    }
   }
 
   /** A model call whose step and request have committed, but which is not made yet. */
@@ -649,10 +707,7 @@ public final class AgentLoop {
   private Executed execute(Writes writes, Context context, Progress progress, Step step, ToolDefinition tool,
       Execution execution) {
     ObjectNode executedAs = ToolSnapshot.of(tool, mapper);
-    if (writes.commitBeforeSideEffect(f -> {
-      journal.startTool(f, step, executedAs);
-      return true;
-    }) == null) {
+    if (writes.commitToolStart(step, executedAs) == null) {
       return Executed.CANCELLED;
     }
     Step started = step.after(StepStatus.Change.EXECUTION_STARTED).withExecutedAs(executedAs);

@@ -361,15 +361,25 @@ public final class Journal {
   }
 
   /**
+   * The start of a tool call in the transaction that records the answer asking for it: its step is
+   * inserted {@code started} rather than inserted {@code pending} and updated.
+   *
+   * @param executedAs what the tool is as it starts (see {@link #startTool})
+   */
+  record ToolStart(int index, JsonNode executedAs) {}
+
+  /**
    * Commits a model's answer together with the tool calls it asks for, before any tool runs. A
    * final answer completes the run in the same transaction.
    *
    * @param requestAsJournaled the request recorded when the step opened: the body actually sent is
    *     written again only if it differs
    * @param runUsageBefore the run's tokens before this call's
+   * @param startsNow the call that starts in this transaction, or null; it starts only under a
+   *     live lease and no cancel, as {@link #startTool} would
    */
   void completeModelCall(Fenced f, int index, JsonNode requestAsJournaled, ChatResult result, long durationMs,
-      Usage runUsageBefore) {
+      Usage runUsageBefore, ToolStart startsNow) {
     WriteBatch w = f.w();
     String runId = f.runId();
     Usage usage = result.usage() == null ? Usage.ZERO : result.usage();
@@ -397,12 +407,18 @@ public final class Journal {
     }
     events.appendMessage(w, f.conversationId(), runId, "assistant", result.content(), calls, null, null);
     events.appendEvent(w, runId, "llm_call.completed", Map.of("step", index, "usage", usage));
+    boolean mayStart = startsNow != null && f.live() && !f.cancelRequested();
     for (Step step : toolSteps(runId, index, calls)) {
+      boolean starts = mayStart && step.index() == startsNow.index();
       w.statement("""
-              INSERT INTO run_steps (run_id, idx, type, status, tool_call_id, name, arguments, idempotency_key)
-              VALUES (:r, :i, 'tool_call', :s, :id, :name, :args, :key)""")
-          .bind("s", step.status()).bind("r", runId).bind("i", step.index()).bind("id", step.toolCallId()).bind("name", step.name())
+              INSERT INTO run_steps (run_id, idx, type, status, tool_call_id, name, arguments, idempotency_key,
+                                     started_at, executed_as)
+              VALUES (:r, :i, 'tool_call', :s, :id, :name, :args, :key,
+                      CASE WHEN :starts THEN now() END, cast(:tool AS jsonb))""")
+          .bind("s", starts ? step.status().after(StepStatus.Change.EXECUTION_STARTED) : step.status())
+          .bind("r", runId).bind("i", step.index()).bind("id", step.toolCallId()).bind("name", step.name())
           .bind("args", step.arguments()).bind("key", step.idempotencyKey())
+          .bind("starts", starts).bind("tool", starts ? Json.write(mapper, startsNow.executedAs()) : null)
           .execute();
       events.appendEvent(w, runId, "tool_call.created", Map.of("step", step.index(), "tool_call_id", step.toolCallId(),
           "name", step.name(), "arguments", Json.parsedOrText(mapper, step.arguments())));

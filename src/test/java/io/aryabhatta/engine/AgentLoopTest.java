@@ -212,6 +212,62 @@ class AgentLoopTest {
   }
 
   @Test
+  void each_tool_call_is_journaled_started_with_what_the_tool_is_while_it_executes() throws Exception {
+    ToolDefinition first = loop.httpTool("first", false, false);
+    ToolDefinition second = loop.httpTool("second", true, false);
+    List<String> seen = Collections.synchronizedList(new ArrayList<>());
+    Function<Call, ToolOutcome> look = call -> {
+      // What a process resuming the run would find now, were this one to die.
+      seen.add(jdbi.withHandle(h -> h.createQuery("""
+              SELECT string_agg(idx || ':' || status || ':' || (started_at IS NOT NULL)
+                                || ':' || coalesce(executed_as->>'idempotent', '-'), ' ' ORDER BY idx)
+              FROM run_steps WHERE run_id = :r""").bind("r", call.runId()).mapTo(String.class).one()));
+      return ToolOutcome.success(call.name() + " done", 200, 1);
+    };
+    tools.outcomes(look, look);
+    model.answers(request -> toolCalls(new ToolCall("call_1", first.name(), "{}"),
+        new ToolCall("call_2", second.name(), "{}")), request -> answer("Both done."));
+
+    Run run = loop.runAndWait(loop.agent("never", 10, first.name(), second.name()), "Do both");
+
+    assertThat(run.status()).isEqualTo(RunStatus.COMPLETED);
+    assertThat(seen).containsExactly(
+        "0:completed:true:- 1:started:true:false 2:pending:false:-",
+        "0:completed:true:- 1:completed:true:false 2:started:true:true");
+  }
+
+  @Test
+  void a_cancel_that_arrives_with_the_answer_starts_none_of_its_tool_calls() throws Exception {
+    ToolDefinition charge = loop.httpTool("charge", false, false);
+    model.answers(request -> {
+      // The cancel commits while the model answers (it interrupts the call, which answers anyway):
+      // the answer's transaction finds it.
+      Thread canceller = Thread.ofVirtual().start(() -> jdbi.withHandle(h -> h.createQuery(
+          "SELECT id FROM runs WHERE status = 'running'").mapTo(String.class).list())
+          .forEach(id -> loop.runs().cancel(CALLER, id)));
+      while (canceller.isAlive()) {
+        try {
+          canceller.join();
+        } catch (InterruptedException e) {
+          // The cancel's interrupt of this call.
+        }
+      }
+      Thread.interrupted();
+      return toolCall("call_1", charge.name(), "{}");
+    });
+
+    Run run = loop.runAndWait(loop.agent("never", 10, charge.name()), "Charge me");
+
+    assertThat(run.status()).isEqualTo(RunStatus.CANCELLED);
+    assertThat(tools.calls()).isEmpty();
+    List<Step> steps = loop.steps(run);
+    assertThat(steps).extracting(Step::type, Step::status).containsExactly(
+        org.assertj.core.groups.Tuple.tuple("llm_call", StepStatus.COMPLETED),
+        org.assertj.core.groups.Tuple.tuple("tool_call", StepStatus.CANCELLED));
+    assertThat(steps.get(1).executedAs()).isNull();
+  }
+
+  @Test
   void a_run_that_reaches_max_steps_fails_without_another_model_call() throws Exception {
     ToolDefinition lookup = loop.httpTool("lookup", true, false);
     tools.outcomes(call -> ToolOutcome.success("more", 200, 1), call -> ToolOutcome.success("more", 200, 1));
