@@ -247,8 +247,9 @@ public final class AgentLoop {
      * loop, so that the run is resumed under a new claim once this one has expired.
      */
     <T> T commitBeforeSideEffect(Function<Fenced, T> start) {
-      Decision<T> decision = commitReturning(f -> f.cancelRequested() ? Decision.<T>cancelled()
-          : !f.live() ? Decision.<T>leaseTooShort() : Decision.started(start.apply(f)));
+      // The held answer inserts its call started under the same condition (Journal.completeModelCall).
+      Decision<T> decision = commitReturning(f -> f.mayStartSideEffect() ? Decision.started(start.apply(f))
+          : f.cancelRequested() ? Decision.<T>cancelled() : Decision.<T>leaseTooShort());
       if (decision.selfFenced()) {
         throw new LeaseLostException(lease.runId(), "less than a third of its lease was left before a side effect");
       }
@@ -481,6 +482,10 @@ public final class AgentLoop {
     private final int index;
     private final int toolCalls;
     private final BiConsumer<Fenced, Journal.ToolStart> write;
+    /**
+     * Set just before the commit that starts the call, outside its transaction: a held answer is
+     * written by one commit only (every try of it writes it whole), and never held again after it.
+     */
     private Journal.ToolStart startsNow;
 
     HeldAnswer(Consumer<Fenced> before, int index, int toolCalls,

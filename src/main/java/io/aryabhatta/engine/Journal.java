@@ -84,6 +84,11 @@ public final class Journal {
       return lease.runId();
     }
 
+    /** Whether a side effect may start in this transaction: under a live lease, with no cancel. */
+    boolean mayStartSideEffect() {
+      return live && !cancelRequested;
+    }
+
     /** A side effect may only start under a live lease. */
     Fenced requireLive() {
       if (!live) {
@@ -375,8 +380,8 @@ public final class Journal {
    * @param requestAsJournaled the request recorded when the step opened: the body actually sent is
    *     written again only if it differs
    * @param runUsageBefore the run's tokens before this call's
-   * @param startsNow the call that starts in this transaction, or null; it starts only under a
-   *     live lease and no cancel, as {@link #startTool} would
+   * @param startsNow the call that starts in this transaction, or null; it starts only if
+   *     {@link Fenced#mayStartSideEffect}, the condition under which the loop writes a start
    */
   void completeModelCall(Fenced f, int index, JsonNode requestAsJournaled, ChatResult result, long durationMs,
       Usage runUsageBefore, ToolStart startsNow) {
@@ -407,7 +412,7 @@ public final class Journal {
     }
     events.appendMessage(w, f.conversationId(), runId, "assistant", result.content(), calls, null, null);
     events.appendEvent(w, runId, "llm_call.completed", Map.of("step", index, "usage", usage));
-    boolean mayStart = startsNow != null && f.live() && !f.cancelRequested();
+    boolean mayStart = startsNow != null && f.mayStartSideEffect();
     for (Step step : toolSteps(runId, index, calls)) {
       boolean starts = mayStart && step.index() == startsNow.index();
       w.statement("""

@@ -53,7 +53,9 @@ public final class EventNotifier {
   /**
    * This process drives {@code runId} from now until the drive is closed. Meanwhile the notifier
    * knows whether the run may have settled here: while it has not, a row of the run that is not
-   * settled is as current as a read would be, for nothing else settles a run this process holds.
+   * settled is as current as a read would be, for only the loop holding a run's live lease settles
+   * it. (A drive that lost its lease, to a node that then settles the run, is woken by the
+   * settled-run watch, as any waiter on another node's run.)
    */
   public Drive driving(String runId) {
     Drive drive = new Drive(runId);
@@ -80,9 +82,17 @@ public final class EventNotifier {
       this.runId = runId;
     }
 
+    /**
+     * The drive is over. Its waiters are woken to read the run: a drive can end without a settling
+     * of its own (its lease was lost, or the database stayed out of reach), and another node may
+     * settle the run then.
+     */
     @Override
     public void close() {
-      drives.remove(runId, this);
+      // A newer drive of the run here (it was claimed again) wakes its waiters itself.
+      if (drives.remove(runId, this)) {
+        EventNotifier.this.notify(runId);
+      }
     }
   }
 

@@ -42,4 +42,16 @@ class EventNotifierTest {
       assertThat(System.nanoTime() - started).isLessThan(5_000_000_000L);
     }
   }
+
+  @Test
+  void a_drive_that_ends_without_a_settling_wakes_the_waiters_to_read_the_run() throws Exception {
+    EventNotifier.Drive drive = notifier.driving("run-1");
+    try (EventNotifier.Subscription subscription = notifier.subscribe("run-1")) {
+      Thread.ofVirtual().start(drive::close);
+      long started = System.nanoTime();
+      subscription.awaitSettling(10_000);
+      assertThat(System.nanoTime() - started).isLessThan(5_000_000_000L);
+      assertThat(subscription.takeSettled()).isNull();
+    }
+  }
 }
