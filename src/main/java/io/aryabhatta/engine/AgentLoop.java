@@ -174,6 +174,8 @@ public final class AgentLoop {
     private final Lease lease;
     private final RunFacts facts;
     private final List<Consumer<Fenced>> held = new ArrayList<>();
+    /** The answer among the held writes, if any, until it commits. */
+    private HeldAnswer heldAnswer;
     private boolean cancelRequested;
 
     Writes(Lease lease, RunState run) {
@@ -191,9 +193,6 @@ public final class AgentLoop {
       held.add(answer);
       heldAnswer = answer;
     }
-
-    /** The answer held, if any, until it commits. */
-    private HeldAnswer heldAnswer;
 
     <T> T commitReturning(Function<Fenced, T> write) {
       try {
@@ -462,8 +461,10 @@ public final class AgentLoop {
     // tools (it commits before the first of them starts) and committed now when it ends the run.
     Usage usageBefore = progress.usage;
     progress.usage = usageBefore.plus(answer.usage());
-    HeldAnswer record = new HeldAnswer(f -> deltas.flush(f.w()), index, answer.toolCalls().size(),
-        (f, startsNow) -> journal.completeModelCall(f, index, body, answer, ms, usageBefore, startsNow));
+    HeldAnswer record = new HeldAnswer(index, answer.toolCalls().size(), (f, startsNow) -> {
+      deltas.flush(f.w());
+      journal.completeModelCall(f, index, body, answer, ms, usageBefore, startsNow);
+    });
     if (answer.toolCalls().isEmpty()) {
       writes.commit(record);
       return false;
@@ -478,7 +479,6 @@ public final class AgentLoop {
    * starts in the same transaction ({@link Writes#commitToolStart}).
    */
   private static final class HeldAnswer implements Consumer<Fenced> {
-    private final Consumer<Fenced> before;
     private final int index;
     private final int toolCalls;
     private final BiConsumer<Fenced, Journal.ToolStart> write;
@@ -488,9 +488,7 @@ public final class AgentLoop {
      */
     private Journal.ToolStart startsNow;
 
-    HeldAnswer(Consumer<Fenced> before, int index, int toolCalls,
-        BiConsumer<Fenced, Journal.ToolStart> write) {
-      this.before = before;
+    HeldAnswer(int index, int toolCalls, BiConsumer<Fenced, Journal.ToolStart> write) {
       this.index = index;
       this.toolCalls = toolCalls;
       this.write = write;
@@ -503,7 +501,6 @@ public final class AgentLoop {
 
     @Override
     public void accept(Fenced f) {
-      before.accept(f);
       write.accept(f, startsNow);
     }
   }
